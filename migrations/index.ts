@@ -1,0 +1,6 @@
+/** Every migration, in order. Listed explicitly so the build and the tests run the same set. */
+import { CreateParticipants1764000000000 } from './1764000000000-CreateParticipants.js';
+import { CreateAgreements1764000001000 } from './1764000001000-CreateAgreements.js';
+import { CreateLedger1764000002000 } from './1764000002000-CreateLedger.js';
+
+export const migrations = [CreateParticipants1764000000000, CreateAgreements1764000001000, CreateLedger1764000002000];

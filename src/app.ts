@@ -1,0 +1,86 @@
+/**
+ * buildApp(deps): the Express application with every route, no listen.
+ * This is the wiring layer: it hands auth a key resolver so http/ never
+ * imports a capability, and mounts each capability's routes under /v1.
+ */
+import express, { type Express } from 'express';
+import type { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { domainError } from './errors.js';
+import { authenticate, type AuthDeps } from './http/auth.js';
+import { problemHandler } from './http/problem.js';
+import { createMetrics } from './http/metrics.js';
+import type { SchemaRegistry } from './http/validation.js';
+import { buildOpenApi } from './http/openapi.js';
+import { isDatabaseReachable } from './db/data-source.js';
+import type { ServiceKeys } from './service-keys.js';
+import type { Services } from './services.js';
+import { participantRoutes, registrationRoutes } from './participants/participants.routes.js';
+
+/** Everything the app needs, built by main.ts or the tests. */
+export interface AppDeps {
+  config: Config;
+  ds: DataSource;
+  logger: Logger;
+  keys: ServiceKeys;
+  schemas: SchemaRegistry;
+  services: Services;
+}
+
+/** Largest accepted request body. */
+export const BODY_LIMIT = '256kb';
+
+/** Build the Express app. */
+export function buildApp(deps: AppDeps): Express {
+  const { config, ds, logger, keys, schemas, services } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('query parser', 'simple');
+  const metrics = createMetrics();
+  app.use(metrics.middleware);
+  app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ok = await isDatabaseReachable(ds);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', database: ok ? 'up' : 'down' });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get('/.well-known/jwks.json', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=300').json({ keys: [keys.release.publicJwk] });
+  });
+  const openapi = buildOpenApi(schemas);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+
+  // Bodies must be JSON when present: anything else is refused before a route sees it.
+  app.use('/v1', (req, _res, next) => {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !req.is(['application/json', 'application/*+json'])) {
+      throw domainError('UNSUPPORTED_MEDIA_TYPE', 'request bodies must be application/json');
+    }
+    next();
+  });
+
+  const auth: AuthDeps = {
+    audience: config.audience,
+    resolveKey: (kid) => services.participants.resolveKey(kid),
+    recordTokenUse: (iss, jti, exp) => services.participants.recordTokenUse(iss, jti, exp),
+  };
+  app.use('/v1', registrationRoutes(services.participants, schemas, auth));
+  app.use('/v1', authenticate(auth));
+  app.use('/v1', participantRoutes(services.participants, schemas));
+
+  app.use((req) => {
+    throw domainError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.path}`);
+  });
+  app.use(problemHandler(logger));
+  return app;
+}

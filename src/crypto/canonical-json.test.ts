@@ -1,0 +1,105 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { canonicalBytes, canonicalize, NonJsonValueError, type NonJsonReason } from './canonical-json.js';
+
+// The published RFC 8785 vectors (cyberphone/json-canonicalization testdata),
+// shared by every part of the project that signs or verifies canonical JSON.
+const vectorsDir = '/work/shared/vectors/jcs';
+const vectorNames = readdirSync(`${vectorsDir}/input`).filter((name) => name.endsWith('.json')).sort();
+
+function reasonOf(run: () => unknown): { reason: NonJsonReason; pointer: string } {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof NonJsonValueError) return { reason: err.reason, pointer: err.pointer };
+    throw err;
+  }
+  throw new Error('expected a NonJsonValueError');
+}
+
+describe('canonicalize: RFC 8785 vectors', () => {
+  it('finds the vector files', () => {
+    expect(vectorNames.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it.each(vectorNames)('%s gives the expected bytes exactly', (name) => {
+    const input: unknown = JSON.parse(readFileSync(`${vectorsDir}/input/${name}`, 'utf8'));
+    const expected = readFileSync(`${vectorsDir}/output/${name}`);
+    expect(Buffer.from(canonicalBytes(input)).equals(expected)).toBe(true);
+    expect(canonicalize(input)).toBe(expected.toString('utf8'));
+  });
+});
+
+describe('canonicalize: ordering and numbers', () => {
+  it('sorts member names by UTF-16 code units, not code points or locale', () => {
+    // U+1F600 is the surrogate pair D83D DE00, which sorts before U+FB33 by code
+    // unit although its code point is larger; "Z" < "a" < "é" by code unit.
+    const value = { '\uFB33': 1, '\u{1F600}': 2, é: 3, a: 4, Z: 5, '10': 6, '1': 7 };
+    expect(canonicalize(value)).toBe('{"1":7,"10":6,"Z":5,"a":4,"é":3,"\u{1F600}":2,"\uFB33":1}');
+  });
+
+  it('sorts nested objects and keeps array order', () => {
+    expect(canonicalize({ b: [3, { y: 1, x: 2 }, 1], a: {} })).toBe('{"a":{},"b":[3,{"x":2,"y":1},1]}');
+  });
+
+  it.each([
+    [9007199254740994, '9007199254740994'],
+    [1e21, '1e+21'],
+    [0.000001, '0.000001'],
+    [9.999999999999997e-7, '9.999999999999997e-7'],
+    [-0, '0'],
+    // Parsed from text: the literal has more digits than a double keeps.
+    [Number('333333333.33333329'), '333333333.3333333'],
+  ])('serialises %p as %s (ECMAScript number form)', (num, text) => {
+    expect(canonicalize(num)).toBe(text);
+  });
+
+  it('accepts a shared sub-object that is not a cycle', () => {
+    const shared = { k: 'v' };
+    expect(canonicalize({ a: shared, b: [shared] })).toBe('{"a":{"k":"v"},"b":[{"k":"v"}]}');
+  });
+
+  it('encodes to UTF-8', () => {
+    expect(Array.from(canonicalBytes('€'))).toEqual([0x22, 0xe2, 0x82, 0xac, 0x22]);
+  });
+});
+
+describe('canonicalize: refusals', () => {
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = { back: cyclic };
+  const sparse: unknown[] = [1];
+  sparse[2] = 3;
+
+  it.each<[string, unknown, NonJsonReason, string]>([
+    ['undefined at top level', undefined, 'undefined', ''],
+    ['undefined member', { a: undefined }, 'undefined', '/a'],
+    ['function at top level', () => 1, 'function', ''],
+    ['function member', { a: { f: () => 1 } }, 'function', '/a/f'],
+    ['function in array', [() => 1], 'function', '/0'],
+    ['NaN', NaN, 'non-finite-number', ''],
+    ['Infinity', { n: [Infinity] }, 'non-finite-number', '/n/0'],
+    ['-Infinity', -Infinity, 'non-finite-number', ''],
+    ['BigInt', 1n, 'bigint', ''],
+    ['BigInt member', { n: 10n }, 'bigint', '/n'],
+    ['symbol', Symbol('s'), 'symbol', ''],
+    ['cycle', cyclic, 'cycle', '/self/back'],
+    ['sparse array', sparse, 'sparse-array', '/1'],
+    ['Date', { when: new Date(0) }, 'non-plain-object', '/when'],
+    ['Map', new Map([['a', 1]]), 'non-plain-object', ''],
+    ['lone surrogate in a value', { s: '\uD800' }, 'lone-surrogate', '/s'],
+    ['lone surrogate in a name', { '\uDC00': 1 }, 'lone-surrogate', '/\uDC00'],
+    ['symbol key', { [Symbol('k')]: 1 }, 'symbol-key', ''],
+    ['escaped pointer', { 'a/b': { '~': undefined } }, 'undefined', '/a~1b/~0'],
+  ])('refuses %s', (_label, value, reason, pointer) => {
+    expect(reasonOf(() => canonicalize(value))).toEqual({ reason, pointer });
+    expect(() => canonicalBytes(value)).toThrow(NonJsonValueError);
+  });
+
+  it('refuses with an Error whose message names the problem', () => {
+    expect(() => canonicalize({ a: NaN })).toThrow(Error);
+  });
+
+  it('accepts objects without a prototype', () => {
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { b: 1, a: null });
+    expect(canonicalize(bare)).toBe('{"a":null,"b":1}');
+  });
+});

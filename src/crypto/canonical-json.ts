@@ -1,0 +1,127 @@
+/**
+ * RFC 8785 JSON Canonicalization Scheme (JCS): the exact bytes that contracts
+ * are hashed and signed over. Serialisation is delegated to `canonicalize`
+ * (Samuel Erdtman, co-author of RFC 8785), which passes every published
+ * cyberphone vector; this module adds a strict validation pass in front of it
+ * because the library follows JSON.stringify's leniency (it silently drops
+ * `undefined` and function members, calls `toJSON`, turns Maps into `{}`), and
+ * a signature over a silently altered document is worse than a refusal.
+ */
+import canonicalizeLibrary from 'canonicalize';
+
+/** Why a value was refused; stable, so callers and tests need not parse messages. */
+export type NonJsonReason =
+  | 'undefined'
+  | 'function'
+  | 'symbol'
+  | 'bigint'
+  | 'non-finite-number'
+  | 'lone-surrogate'
+  | 'cycle'
+  | 'sparse-array'
+  | 'non-plain-object'
+  | 'symbol-key';
+
+/**
+ * Thrown when the input is not plain JSON data. It names the offending
+ * location as a JSON Pointer (RFC 6901, `""` for the top level) so that a
+ * caller building a contract document can tell which field is wrong.
+ */
+export class NonJsonValueError extends Error {
+  override readonly name = 'NonJsonValueError';
+
+  constructor(
+    readonly reason: NonJsonReason,
+    readonly pointer: string,
+    description: string,
+  ) {
+    super(`cannot canonicalize: ${description} at ${pointer === '' ? 'the top level' : `"${pointer}"`}`);
+  }
+}
+
+/**
+ * The RFC 8785 canonical form of a JSON value, as a string: object members
+ * sorted by the UTF-16 code units of their names, no insignificant whitespace,
+ * numbers in ECMAScript shortest round-trip form, strings with JSON.stringify
+ * escaping. Throws `NonJsonValueError` for anything that is not plain JSON
+ * data (undefined, functions, symbols, BigInt, NaN/Infinity, lone surrogates,
+ * cycles, sparse arrays, class instances such as Date or Map), rather than
+ * guessing what the caller meant.
+ */
+export function canonicalize(value: unknown): string {
+  assertJsonValue(value, '', new Set());
+  const text = canonicalizeLibrary(value);
+  // Unreachable after validation; kept so a library change cannot hand back undefined.
+  if (text === undefined) throw new NonJsonValueError('undefined', '', 'value has no JSON form');
+  return text;
+}
+
+/**
+ * The UTF-8 bytes of `canonicalize(value)`: what gets hashed and signed.
+ * Same refusals as `canonicalize`.
+ */
+export function canonicalBytes(value: unknown): Uint8Array {
+  return new TextEncoder().encode(canonicalize(value));
+}
+
+// Walks the value once; `ancestors` holds only the current path so that a
+// shared (non-cyclic) sub-object referenced twice is still accepted.
+function assertJsonValue(value: unknown, pointer: string, ancestors: Set<object>): void {
+  switch (typeof value) {
+    case 'string':
+      if (!isWellFormedUtf16(value)) throw new NonJsonValueError('lone-surrogate', pointer, 'string contains a lone surrogate');
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) throw new NonJsonValueError('non-finite-number', pointer, `${String(value)} is not a JSON number`);
+      return;
+    case 'boolean':
+      return;
+    case 'undefined':
+      throw new NonJsonValueError('undefined', pointer, 'undefined is not a JSON value');
+    case 'function':
+      throw new NonJsonValueError('function', pointer, 'a function is not a JSON value');
+    case 'symbol':
+      throw new NonJsonValueError('symbol', pointer, 'a symbol is not a JSON value');
+    case 'bigint':
+      throw new NonJsonValueError('bigint', pointer, 'a BigInt is not a JSON value (convert it to a string or number first)');
+  }
+  if (value === null) return;
+  const obj = value as object;
+  if (ancestors.has(obj)) throw new NonJsonValueError('cycle', pointer, 'the value contains a cycle');
+  ancestors.add(obj);
+  if (Array.isArray(obj)) {
+    for (let i = 0; i < obj.length; i++) {
+      if (!(i in obj)) throw new NonJsonValueError('sparse-array', `${pointer}/${i}`, 'array has a hole');
+      assertJsonValue(obj[i], `${pointer}/${i}`, ancestors);
+    }
+  } else {
+    const proto: unknown = Object.getPrototypeOf(obj);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new NonJsonValueError('non-plain-object', pointer, `a ${obj.constructor?.name ?? 'non-plain'} object is not plain JSON data`);
+    }
+    if (Object.getOwnPropertySymbols(obj).length > 0) {
+      throw new NonJsonValueError('symbol-key', pointer, 'object has symbol-keyed properties');
+    }
+    for (const [key, member] of Object.entries(obj)) {
+      const childPointer = `${pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+      if (!isWellFormedUtf16(key)) throw new NonJsonValueError('lone-surrogate', childPointer, 'member name contains a lone surrogate');
+      assertJsonValue(member, childPointer, ancestors);
+    }
+  }
+  ancestors.delete(obj);
+}
+
+// String.prototype.isWellFormed is ES2024 (absent from lib ES2023), so check by hand.
+function isWellFormedUtf16(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i++;
+    } else if (unit >= 0xdc00 && unit <= 0xdfff) {
+      return false;
+    }
+  }
+  return true;
+}

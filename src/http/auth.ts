@@ -1,0 +1,152 @@
+/**
+ * Request authentication: every call carries a short-lived EdDSA JWT signed by
+ * the participant's own key and bound to one method and path, used once.
+ * This module never imports participants/: app.ts hands it a key resolver.
+ */
+import type { RequestHandler, Request } from 'express';
+import { decodeProtectedHeader, errors as joseErrors, importJWK, jwtVerify, type JWTPayload } from 'jose';
+import { DomainError, domainError, roleRequired } from '../errors.js';
+
+/** What the resolver knows about a key id. */
+export interface ResolvedKey {
+  kid: string;
+  publicJwk: { kty: 'OKP'; crv: 'Ed25519'; x: string };
+  revokedAt: Date | null;
+  participantId: string;
+  status: 'pending' | 'active' | 'suspended';
+  roles: string[];
+}
+
+/** The authenticated caller, available to routes as res.locals.principal. */
+export interface Principal {
+  participantId: string;
+  roles: string[];
+  kid: string;
+}
+
+/** Dependencies of the authenticator, wired by app.ts. */
+export interface AuthDeps {
+  audience: string;
+  resolveKey(kid: string): Promise<ResolvedKey | null>;
+  /** Record (issuer, jti) until expiresAt; false when it was already used. */
+  recordTokenUse(issuer: string, jti: string, expiresAt: Date): Promise<boolean>;
+}
+
+/** Longest token lifetime accepted (exp - iat), seconds. */
+export const MAX_TOKEN_LIFETIME_S = 300;
+/** Clock skew tolerated on iat/exp, seconds. */
+export const CLOCK_SKEW_S = 30;
+
+/** The path a token must name in htu: the request path without the query string. */
+export function requestPath(req: Request): string {
+  const url = req.originalUrl;
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+function bearerOf(req: Request): string {
+  const h = req.headers.authorization;
+  if (!h) throw domainError('AUTH_REQUIRED', 'an Authorization: Bearer <JWT> header is required');
+  const m = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\s*$/.exec(h);
+  if (!m) throw domainError('TOKEN_MALFORMED', 'the Authorization header must be "Bearer <compact JWS>"');
+  return m[1]!;
+}
+
+function mapJoseError(err: unknown): DomainError {
+  if (err instanceof DomainError) return err;
+  if (err instanceof joseErrors.JWTExpired) return domainError('TOKEN_EXPIRED', 'the token has expired');
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.claim === 'aud') return domainError('TOKEN_AUDIENCE_MISMATCH', 'the token is not for this service (aud)');
+    if (err.claim === 'iat' || err.claim === 'nbf') return domainError('TOKEN_NOT_YET_VALID', 'the token is not valid yet (iat/nbf in the future)');
+    return domainError('TOKEN_MALFORMED', `token claim ${err.claim} is invalid`);
+  }
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return domainError('TOKEN_SIGNATURE_INVALID', 'the token signature does not verify');
+  return domainError('TOKEN_MALFORMED', 'the token is not a valid EdDSA JWT');
+}
+
+/**
+ * Verify a request token against a known public key and the request it came
+ * with; returns the payload. `expectedIssuer` is the participant id (or the
+ * key thumbprint for registration). Records the jti: a second use is refused.
+ */
+export async function verifyRequestToken(
+  token: string,
+  publicJwk: ResolvedKey['publicJwk'],
+  req: Request,
+  expectedIssuer: string,
+  deps: Pick<AuthDeps, 'audience' | 'recordTokenUse'>,
+): Promise<JWTPayload> {
+  let payload: JWTPayload;
+  try {
+    const key = await importJWK({ ...publicJwk, alg: 'EdDSA' }, 'EdDSA');
+    ({ payload } = await jwtVerify(token, key, {
+      algorithms: ['EdDSA', 'Ed25519'],
+      audience: deps.audience,
+      clockTolerance: CLOCK_SKEW_S,
+      requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti', 'htm', 'htu'],
+    }));
+  } catch (err) {
+    throw mapJoseError(err);
+  }
+  const { iat, exp, jti, htm, htu, iss } = payload as JWTPayload & { htm?: unknown; htu?: unknown };
+  if (typeof iat !== 'number' || typeof exp !== 'number' || typeof jti !== 'string' || jti.length === 0 || jti.length > 200) {
+    throw domainError('TOKEN_MALFORMED', 'iat, exp must be numbers and jti a string of 1-200 characters');
+  }
+  if (exp - iat > MAX_TOKEN_LIFETIME_S) throw domainError('TOKEN_LIFETIME_TOO_LONG', `exp may be at most ${MAX_TOKEN_LIFETIME_S} s after iat`);
+  if (iat > Date.now() / 1000 + CLOCK_SKEW_S) throw domainError('TOKEN_NOT_YET_VALID', 'iat is in the future');
+  if (iss !== expectedIssuer) throw domainError('TOKEN_ISSUER_MISMATCH', 'iss does not name the owner of the signing key');
+  if (htm !== req.method) throw domainError('TOKEN_BINDING_MISMATCH', `the token is for method ${String(htm)}, not ${req.method}`);
+  if (htu !== requestPath(req)) throw domainError('TOKEN_BINDING_MISMATCH', `the token is for path ${String(htu)}, not ${requestPath(req)}`);
+  const fresh = await deps.recordTokenUse(iss, jti, new Date((exp + CLOCK_SKEW_S) * 1000));
+  if (!fresh) throw domainError('TOKEN_REPLAYED', 'this token (jti) was already used');
+  return payload;
+}
+
+/** The header kid of a compact JWS, or a TOKEN_MALFORMED error. */
+export function tokenKid(token: string): string {
+  let header;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    throw domainError('TOKEN_MALFORMED', 'the token header cannot be decoded');
+  }
+  if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519') throw domainError('TOKEN_MALFORMED', 'the token must be signed with alg EdDSA');
+  if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 100) throw domainError('TOKEN_MALFORMED', 'the token header needs a kid');
+  return header.kid;
+}
+
+/** Bearer token of a request (throws AUTH_REQUIRED / TOKEN_MALFORMED). */
+export const bearerToken = bearerOf;
+
+/** Middleware: authenticate the caller or answer 401; sets res.locals.principal. */
+export function authenticate(deps: AuthDeps): RequestHandler {
+  return async (req, res, next) => {
+    const token = bearerOf(req);
+    const kid = tokenKid(token);
+    const key = await deps.resolveKey(kid);
+    if (!key) throw domainError('UNKNOWN_KEY', 'no registered key has this kid');
+    if (key.revokedAt) throw domainError('KEY_ROTATED', 'this key was rotated out and no longer authenticates requests');
+    await verifyRequestToken(token, key.publicJwk, req, key.participantId, deps);
+    // Status is checked after the signature so an outsider learns nothing about who is pending.
+    if (key.status !== 'active') throw domainError('PARTICIPANT_NOT_ACTIVE', `the participant is ${key.status}`);
+    res.locals.principal = { participantId: key.participantId, roles: key.roles, kid } satisfies Principal;
+    next();
+  };
+}
+
+/** The authenticated caller of a request (set by authenticate). */
+export function principalOf(res: { locals: Record<string, unknown> }): Principal {
+  const p = res.locals.principal as Principal | undefined;
+  if (!p) throw domainError('AUTH_REQUIRED', 'authentication is required');
+  return p;
+}
+
+/** Throw ROLE_REQUIRED unless the principal holds one of the roles. */
+export function requireRole(p: Principal, ...roles: string[]): void {
+  if (!roles.some((r) => p.roles.includes(r))) throw roleRequired(roles);
+}
+
+/** True when the principal holds the role. */
+export function hasRole(p: Principal, role: string): boolean {
+  return p.roles.includes(role);
+}

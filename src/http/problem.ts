@@ -1,0 +1,120 @@
+/**
+ * The HTTP edge of errors: one table maps stable codes to statuses, and every
+ * failure leaves as RFC 9457 application/problem+json. Unknown errors become a
+ * generic 500 (logged with their cause, never shown to the client).
+ */
+import type { ErrorRequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import { DomainError, type ErrorCode } from '../errors.js';
+
+/** HTTP status of every error code: the only place statuses are chosen. */
+export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  INVALID_PURPOSE: 400,
+  INVALID_DISTRIBUTION_URL: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  AUTH_REQUIRED: 401,
+  TOKEN_MALFORMED: 401,
+  TOKEN_SIGNATURE_INVALID: 401,
+  TOKEN_EXPIRED: 401,
+  TOKEN_NOT_YET_VALID: 401,
+  TOKEN_LIFETIME_TOO_LONG: 401,
+  TOKEN_AUDIENCE_MISMATCH: 401,
+  TOKEN_ISSUER_MISMATCH: 401,
+  TOKEN_BINDING_MISMATCH: 401,
+  TOKEN_REPLAYED: 401,
+  UNKNOWN_KEY: 401,
+  KEY_ROTATED: 401,
+  PARTICIPANT_NOT_ACTIVE: 401,
+  FORBIDDEN: 403,
+  ROLE_REQUIRED: 403,
+  NOT_OWNER: 403,
+  CONTRACT_EXHAUSTED: 403,
+  CONTRACT_EXPIRED: 403,
+  CONTRACT_NOT_ACTIVE: 403,
+  CONTRACT_REVOKED: 403,
+  PURPOSE_NOT_ALLOWED: 403,
+  RECIPROCITY_UNMET: 403,
+  DATASET_WITHDRAWN: 403,
+  PARTICIPANT_SUSPENDED: 403,
+  OFFER_NOT_ACTIVE: 403,
+  TERMS_EXCEED_OFFER: 403,
+  INVALID_SIGNATURE: 400,
+  NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  KEY_ALREADY_REGISTERED: 409,
+  INVALID_STATE_TRANSITION: 409,
+  SIGNATURE_OUT_OF_ORDER: 409,
+  ALREADY_SIGNED: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  UNKNOWN_RULE: 422,
+  RATE_LIMITED: 429,
+  DATABASE_UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+const TITLES: Partial<Record<number, string>> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
+  413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests',
+  500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+/** Write a problem document for a DomainError. */
+export function sendProblem(res: Response, err: DomainError): void {
+  const status = STATUS_BY_CODE[err.code];
+  res
+    .status(status)
+    .type('application/problem+json')
+    .json({
+      type: `https://tds.example/problems/${err.code.toLowerCase().replace(/_/g, '-')}`,
+      title: TITLES[status] ?? 'Error',
+      status,
+      detail: err.detail,
+      code: err.code,
+      ...err.extensions,
+    });
+}
+
+// Connection-level failures of PostgreSQL or the pool: the database is away,
+// which the client should see as a retryable 503, not a 500.
+function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; driverError?: unknown };
+  if (e?.driverError && e.driverError !== err && isDatabaseUnavailable(e.driverError)) return true;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300'].includes(code)) return true;
+  if (code.startsWith('08')) return true;
+  const msg = typeof e?.message === 'string' ? e.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)|connect ECONNREFUSED|Connection is not established/i.test(msg);
+}
+
+/** Turn anything thrown into a DomainError the client may see. */
+export function toDomainError(err: unknown): DomainError | undefined {
+  if (err instanceof DomainError) return err;
+  const e = err as { type?: string; status?: number; expose?: boolean };
+  // body-parser errors carry a type and an exposable status.
+  if (e?.type === 'entity.parse.failed') return new DomainError('MALFORMED_JSON', 'the request body is not valid JSON');
+  if (e?.type === 'entity.too.large') return new DomainError('PAYLOAD_TOO_LARGE', 'the request body is larger than the limit');
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new DomainError('UNSUPPORTED_MEDIA_TYPE', 'unsupported body encoding');
+  if (e?.status && e.status >= 400 && e.status < 500 && e.expose) return new DomainError('VALIDATION_FAILED', 'the request could not be read');
+  if (isDatabaseUnavailable(err)) return new DomainError('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later');
+  return undefined;
+}
+
+/** The last middleware: problem+json for every error, a generic 500 for the unexpected. */
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const domain = toDomainError(err);
+    if (domain) {
+      if (domain.code === 'DATABASE_UNAVAILABLE') {
+        logger.warn({ err, path: req.path }, 'database unavailable');
+        res.setHeader('Retry-After', '2');
+      }
+      return sendProblem(res, domain);
+    }
+    logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    sendProblem(res, new DomainError('INTERNAL', 'an unexpected error occurred'));
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Validation of every body and query against the JSON Schemas in contracts/.
+ * All schemas compile once at start-up; a bad schema stops the service.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsImport from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { validationFailed } from '../errors.js';
+import { packageRoot } from '../package-root.js';
+
+// ajv-formats is CommonJS with only a default export; under ESM it sits on `.default`.
+const addFormats = addFormatsImport.default;
+
+/** Prefix of every schema $id in contracts/. */
+export const SCHEMA_BASE = 'https://tds.example/contracts/';
+
+/** Compiled validators by $id: bodies strictly, queries with string-to-number coercion. */
+export interface SchemaRegistry {
+  /** Validate data against the schema with this $id (short name like 'dataset.v1' is fine); throws VALIDATION_FAILED. */
+  check<T>(schemaId: string, data: unknown): T;
+  /** Validate a query object (strings coerced to the schema's types); throws VALIDATION_FAILED. */
+  checkQuery<T>(schemaId: string, query: unknown): T;
+  /** Every schema, by $id, for the OpenAPI document. */
+  readonly schemas: ReadonlyMap<string, object>;
+}
+
+/** The $id of a short schema name ('dataset.v1' -> https://.../dataset.v1.schema.json). */
+export function schemaIdOf(name: string): string {
+  return name.startsWith('https://') ? name : `${SCHEMA_BASE}${name}.schema.json`;
+}
+
+function toErrors(errors: ErrorObject[] | null | undefined): Array<{ pointer: string; message: string }> {
+  return (errors ?? []).map((e) => {
+    let pointer = e.instancePath || '';
+    if (e.keyword === 'required') pointer += `/${(e.params as { missingProperty: string }).missingProperty}`;
+    if (e.keyword === 'additionalProperties') pointer += `/${(e.params as { additionalProperty: string }).additionalProperty}`;
+    return { pointer: pointer || '/', message: e.message ?? 'is invalid' };
+  });
+}
+
+/** Load and compile every contracts/*.schema.json. */
+export function loadSchemas(dir = path.join(packageRoot(), 'contracts')): SchemaRegistry {
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.schema.json')).sort();
+  const schemas = new Map<string, object>();
+  const strict = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+  const coercing = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, coerceTypes: true, useDefaults: true });
+  addFormats(strict);
+  addFormats(coercing);
+  for (const f of files) {
+    const schema = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { $id?: string };
+    if (schema.$id !== `${SCHEMA_BASE}${f}`) throw new Error(`schema ${f} must have $id ${SCHEMA_BASE}${f}`);
+    schemas.set(schema.$id, schema);
+    strict.addSchema(schema);
+    coercing.addSchema(schema);
+  }
+  const compiled = new Map<string, ValidateFunction>();
+  const compiledQuery = new Map<string, ValidateFunction>();
+  for (const id of schemas.keys()) {
+    compiled.set(id, strict.getSchema(id)!);
+    compiledQuery.set(id, coercing.getSchema(id)!);
+  }
+  const run = <T>(table: Map<string, ValidateFunction>, name: string, data: unknown, what: string): T => {
+    const v = table.get(schemaIdOf(name));
+    if (!v) throw new Error(`no schema ${name}`);
+    if (!v(data)) {
+      const errors = toErrors(v.errors);
+      throw validationFailed(`the ${what} does not match ${name}: ${errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}`, errors);
+    }
+    return data as T;
+  };
+  return {
+    schemas,
+    check: (name, data) => run(compiled, name, data, 'request body'),
+    checkQuery: (name, query) => run(compiledQuery, name, { ...(query as object) }, 'query'),
+  };
+}

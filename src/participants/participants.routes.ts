@@ -1,0 +1,63 @@
+/** HTTP routes of the participant registry: validate, call one service method, set the status. */
+import { Router } from 'express';
+import type { SchemaRegistry } from '../http/validation.js';
+import { bearerToken, principalOf, requireRole, tokenKid, verifyRequestToken, type AuthDeps } from '../http/auth.js';
+import { domainError } from '../errors.js';
+import { thumbprintOf } from '../crypto/ed25519.js';
+import { publicKeyFromJwk } from '../crypto/ed25519.js';
+import type { ParticipantsService, RegistrationInput } from './participants.service.js';
+
+/** Registration: the only /v1 call whose token is checked against the key in its own body. */
+export function registrationRoutes(svc: ParticipantsService, schemas: SchemaRegistry, auth: AuthDeps): Router {
+  const r = Router();
+  r.post('/participants', async (req, res) => {
+    const token = bearerToken(req);
+    const kid = tokenKid(token);
+    const body = schemas.check<RegistrationInput>('participant-registration.v1', req.body);
+    try {
+      publicKeyFromJwk(body.publicKeyJwk);
+    } catch {
+      throw domainError('VALIDATION_FAILED', 'publicKeyJwk is not a valid Ed25519 public key', { errors: [{ pointer: '/publicKeyJwk/x', message: 'not a point on Ed25519' }] });
+    }
+    const thumbprint = await thumbprintOf(body.publicKeyJwk);
+    if (kid !== thumbprint) throw domainError('TOKEN_SIGNATURE_INVALID', 'the token kid must be the thumbprint of the key being registered');
+    await verifyRequestToken(token, body.publicKeyJwk, req, thumbprint, auth);
+    const p = await svc.register(body);
+    res.status(201).location(`/v1/participants/${p.id}`).json(p);
+  });
+  return r;
+}
+
+/** Authenticated participant routes. */
+export function participantRoutes(svc: ParticipantsService, schemas: SchemaRegistry): Router {
+  const r = Router();
+  r.get('/participants', async (req, res) => {
+    const q = schemas.checkQuery<{ role?: string; status?: string; limit: number; cursor?: string }>('participant-query.v1', req.query);
+    res.json(await svc.list(principalOf(res), q));
+  });
+  r.get('/participants/:id', async (req, res) => {
+    res.json(await svc.get(principalOf(res), req.params.id));
+  });
+  r.post('/participants/:id/approve', async (req, res) => {
+    const p = principalOf(res);
+    requireRole(p, 'operator');
+    schemas.check('empty-body.v1', req.body ?? {});
+    res.json(await svc.approve(p, req.params.id));
+  });
+  r.post('/participants/:id/suspend', async (req, res) => {
+    const p = principalOf(res);
+    requireRole(p, 'operator');
+    schemas.check('empty-body.v1', req.body ?? {});
+    res.json(await svc.suspend(p, req.params.id));
+  });
+  r.post('/participants/:id/keys', async (req, res) => {
+    const body = schemas.check<{ publicKeyJwk: RegistrationInput['publicKeyJwk'] }>('key-rotation.v1', req.body);
+    try {
+      publicKeyFromJwk(body.publicKeyJwk);
+    } catch {
+      throw domainError('VALIDATION_FAILED', 'publicKeyJwk is not a valid Ed25519 public key', { errors: [{ pointer: '/publicKeyJwk/x', message: 'not a point on Ed25519' }] });
+    }
+    res.json(await svc.rotateKey(principalOf(res), req.params.id, body.publicKeyJwk));
+  });
+  return r;
+}

@@ -1,0 +1,227 @@
+/**
+ * The participant registry: self-registration with proof of possession,
+ * operator approval and suspension, key rotation, directory reads, and the
+ * key lookup that request authentication runs on.
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+import { domainError, forbidden, invalidTransition, notFound } from '../errors.js';
+import { inTransaction } from '../db/transaction.js';
+import { appendEvent } from '../ledger/append-event.js';
+import { thumbprintOf, type PublicJwk } from '../crypto/ed25519.js';
+import type { Principal, ResolvedKey } from '../http/auth.js';
+import { ParticipantEntity, ParticipantKeyEntity, type Role } from './participant.entity.js';
+import { isUuid } from '../http/ids.js';
+
+/** Body of a registration (already schema-checked). */
+export interface RegistrationInput {
+  name: string;
+  roles: Role[];
+  publicKeyJwk: PublicJwk;
+  organization?: string;
+  contact?: string;
+}
+
+/** A participant as the API shows it; contact only to itself and the operator. */
+export interface ParticipantView {
+  id: string;
+  name: string;
+  roles: Role[];
+  status: string;
+  organization: string | null;
+  contact?: string | null;
+  kid: string | null;
+  keys: Array<{ kid: string; publicKeyJwk: PublicJwk; createdAt: string; revokedAt: string | null }>;
+  createdAt: string;
+}
+
+function onlyPublic(jwk: PublicJwk): PublicJwk {
+  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
+}
+
+/** Participant registry operations; each state change runs in one transaction with its ledger event. */
+export class ParticipantsService {
+  constructor(private readonly ds: DataSource) {}
+
+  /** Register a pending participant whose key proved possession (kid = thumbprint of publicKeyJwk). */
+  async register(input: RegistrationInput): Promise<ParticipantView> {
+    const jwk = onlyPublic(input.publicKeyJwk);
+    const kid = await thumbprintOf(jwk);
+    return inTransaction(this.ds, async (tx) => {
+      const taken = await tx.getRepository(ParticipantKeyEntity).existsBy({ kid });
+      if (taken) throw domainError('KEY_ALREADY_REGISTERED', 'this public key is already registered');
+      const p = await tx.getRepository(ParticipantEntity).save(
+        tx.getRepository(ParticipantEntity).create({
+          name: input.name,
+          roles: input.roles,
+          status: 'pending',
+          organization: input.organization ?? null,
+          contact: input.contact ?? null,
+        }),
+      );
+      await this.insertKey(tx, p.id, kid, jwk);
+      await appendEvent(tx, {
+        kind: 'participant.registered',
+        actor: p.id,
+        subjects: { participant: p.id },
+        data: { name: p.name, roles: p.roles, kid, publicKeyJwk: jwk },
+      });
+      return this.view(tx, p.id, true);
+    });
+  }
+
+  /** Create an already active participant (the operator at first start). */
+  async createActive(name: string, roles: Role[], jwk: PublicJwk, id?: string): Promise<{ id: string; kid: string }> {
+    const kid = await thumbprintOf(jwk);
+    return inTransaction(this.ds, async (tx) => {
+      const p = await tx.getRepository(ParticipantEntity).save(
+        tx.getRepository(ParticipantEntity).create({ ...(id ? { id } : {}), name, roles, status: 'active', organization: null, contact: null }),
+      );
+      await this.insertKey(tx, p.id, kid, onlyPublic(jwk));
+      await appendEvent(tx, { kind: 'participant.registered', actor: 'system', subjects: { participant: p.id }, data: { name, roles, kid, publicKeyJwk: onlyPublic(jwk) } });
+      await appendEvent(tx, { kind: 'participant.approved', actor: 'system', subjects: { participant: p.id }, data: { status: 'active' } });
+      return { id: p.id, kid };
+    });
+  }
+
+  /** Operator: approve a pending (or reinstate a suspended) participant. */
+  async approve(actor: Principal, id: string): Promise<ParticipantView> {
+    if (actor.participantId === id) throw forbidden('a participant cannot approve itself');
+    return this.setStatus(actor, id, 'active', ['pending', 'suspended'], 'participant.approved');
+  }
+
+  /** Operator: suspend an active or pending participant; it can do nothing until approved again. */
+  async suspend(actor: Principal, id: string): Promise<ParticipantView> {
+    if (actor.participantId === id) throw forbidden('the operator cannot suspend itself');
+    return this.setStatus(actor, id, 'suspended', ['pending', 'active'], 'participant.suspended');
+  }
+
+  private async setStatus(
+    actor: Principal,
+    id: string,
+    to: 'active' | 'suspended',
+    from: string[],
+    kind: 'participant.approved' | 'participant.suspended',
+  ): Promise<ParticipantView> {
+    return inTransaction(this.ds, async (tx) => {
+      const repo = tx.getRepository(ParticipantEntity);
+      const p = isUuid(id) ? await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
+      if (!p) throw notFound('participant', id);
+      if (p.status === to) return this.view(tx, id, true); // idempotent: already there
+      if (!from.includes(p.status)) throw invalidTransition('participant', p.status, kind.split('.')[1]!);
+      await repo.update({ id }, { status: to, updatedAt: new Date() });
+      await appendEvent(tx, { kind, actor: actor.participantId, subjects: { participant: id }, data: { from: p.status, to } });
+      return this.view(tx, id, true);
+    });
+  }
+
+  /** Self: replace the current key; the old one stays on record but no longer authenticates. */
+  async rotateKey(actor: Principal, id: string, jwk: PublicJwk): Promise<ParticipantView> {
+    if (actor.participantId !== id) throw forbidden('a participant rotates only its own key');
+    const pub = onlyPublic(jwk);
+    const kid = await thumbprintOf(pub);
+    return inTransaction(this.ds, async (tx) => {
+      const keys = tx.getRepository(ParticipantKeyEntity);
+      if (await keys.existsBy({ kid })) throw domainError('KEY_ALREADY_REGISTERED', 'this public key is already registered');
+      // Lock the participant row so two concurrent rotations cannot both succeed.
+      await tx.query('SELECT id FROM participants WHERE id = $1 FOR UPDATE', [id]);
+      const revoked = await tx.query('UPDATE participant_keys SET revoked_at = clock_timestamp() WHERE participant_id = $1 AND revoked_at IS NULL AND kid = $2', [id, actor.kid]);
+      if ((revoked as [unknown, number])[1] !== 1) throw domainError('KEY_ROTATED', 'the signing key is no longer current');
+      await this.insertKey(tx, id, kid, pub);
+      await appendEvent(tx, { kind: 'participant.key_rotated', actor: id, subjects: { participant: id }, data: { oldKid: actor.kid, kid, publicKeyJwk: pub } });
+      return this.view(tx, id, true);
+    });
+  }
+
+  /** Directory entry; contact details only for the participant itself and the operator. */
+  async get(actor: Principal, id: string): Promise<ParticipantView> {
+    if (!isUuid(id)) throw notFound('participant', id);
+    return this.view(this.ds.manager, id, actor.participantId === id || actor.roles.includes('operator'));
+  }
+
+  /** Directory listing, ordered by registration, keyset-paginated. */
+  async list(actor: Principal, q: { role?: string; status?: string; limit: number; cursor?: string }): Promise<{ items: ParticipantView[]; nextCursor: string | null }> {
+    const qb = this.ds.getRepository(ParticipantEntity).createQueryBuilder('p').orderBy('p.created_at', 'ASC').addOrderBy('p.id', 'ASC').limit(q.limit + 1);
+    if (q.role) qb.andWhere(':role = ANY(p.roles)', { role: q.role });
+    if (q.status) qb.andWhere('p.status = :status', { status: q.status });
+    if (q.cursor) {
+      const [t, id] = decodeCursor(q.cursor);
+      qb.andWhere('(p.created_at, p.id) > (:t, :id)', { t, id });
+    }
+    const rows = await qb.getMany();
+    const page = rows.slice(0, q.limit);
+    const items = await Promise.all(page.map((p) => this.view(this.ds.manager, p.id, actor.participantId === p.id || actor.roles.includes('operator'))));
+    const last = page[page.length - 1];
+    return { items, nextCursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.id) : null };
+  }
+
+  /** Key lookup for authentication: the key, its owner's status and roles. */
+  async resolveKey(kid: string): Promise<ResolvedKey | null> {
+    const rows = (await this.ds.query(
+      `SELECT k.kid, k.public_jwk, k.revoked_at, p.id, p.status, p.roles
+         FROM participant_keys k JOIN participants p ON p.id = k.participant_id WHERE k.kid = $1`,
+      [kid],
+    )) as Array<{ kid: string; public_jwk: PublicJwk; revoked_at: Date | null; id: string; status: ResolvedKey['status']; roles: string[] }>;
+    const r = rows[0];
+    return r ? { kid: r.kid, publicJwk: r.public_jwk, revokedAt: r.revoked_at, participantId: r.id, status: r.status, roles: r.roles } : null;
+  }
+
+  /** Record a token id until it expires; false when (issuer, jti) was seen before. */
+  async recordTokenUse(issuer: string, jti: string, expiresAt: Date): Promise<boolean> {
+    const rows = (await this.ds.query(
+      'INSERT INTO used_tokens (issuer, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1',
+      [issuer, jti, expiresAt],
+    )) as unknown[];
+    return rows.length === 1;
+  }
+
+  /** Forget token ids whose tokens have expired (they can no longer be replayed). */
+  async purgeExpiredTokens(): Promise<number> {
+    const r = (await this.ds.query('DELETE FROM used_tokens WHERE expires_at < now()')) as [unknown, number];
+    return r[1];
+  }
+
+  /** Public keys of a participant by kid (for offline verification of its signatures). */
+  async keyOf(participantId: string, kid: string, tx: EntityManager = this.ds.manager): Promise<ParticipantKeyEntity | null> {
+    return tx.getRepository(ParticipantKeyEntity).findOneBy({ participantId, kid });
+  }
+
+  private async insertKey(tx: EntityManager, participantId: string, kid: string, jwk: PublicJwk): Promise<void> {
+    await tx.getRepository(ParticipantKeyEntity).insert({ kid, participantId, publicJwk: { kty: 'OKP', crv: 'Ed25519', x: jwk.x }, revokedAt: null });
+  }
+
+  private async view(tx: EntityManager, id: string, withPrivate: boolean): Promise<ParticipantView> {
+    const p = await tx.getRepository(ParticipantEntity).findOneBy({ id });
+    if (!p) throw notFound('participant', id);
+    const keys = await tx.getRepository(ParticipantKeyEntity).find({ where: { participantId: id }, order: { createdAt: 'ASC' } });
+    const current = keys.find((k) => !k.revokedAt);
+    return {
+      id: p.id,
+      name: p.name,
+      roles: p.roles,
+      status: p.status,
+      organization: p.organization,
+      ...(withPrivate ? { contact: p.contact } : {}),
+      kid: current?.kid ?? null,
+      keys: keys.map((k) => ({ kid: k.kid, publicKeyJwk: k.publicJwk, createdAt: k.createdAt.toISOString(), revokedAt: k.revokedAt?.toISOString() ?? null })),
+      createdAt: p.createdAt.toISOString(),
+    };
+  }
+}
+
+/** Opaque keyset cursor (timestamp + id). */
+export function encodeCursor(t: Date, id: string): string {
+  return Buffer.from(JSON.stringify([t.toISOString(), id])).toString('base64url');
+}
+
+/** Decode a cursor made by encodeCursor; VALIDATION_FAILED when it is not one. */
+export function decodeCursor(cursor: string): [string, string] {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && !Number.isNaN(Date.parse(v[0])) && typeof v[1] === 'string' && isUuid(v[1])) {
+      return [v[0], v[1]];
+    }
+  } catch {
+    // fall through
+  }
+  throw domainError('VALIDATION_FAILED', 'cursor is not a cursor this service issued');
+}
