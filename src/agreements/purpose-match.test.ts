@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import {
   ancestorsOf,
@@ -132,7 +133,7 @@ describe('vocabulary queries', () => {
 });
 
 describe('contracts/purposes.json against the DUO sources', () => {
-  const csvIds = readFileSync('/work/shared/vectors/duo/duo.csv', 'utf8')
+  const csvIds = readFileSync(fileURLToPath(new URL('../../test/vectors/duo/duo.csv', import.meta.url)), 'utf8')
     .split('\n')
     .slice(1)
     .filter((line) => line.startsWith('DUO:'))

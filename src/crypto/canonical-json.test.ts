@@ -1,9 +1,10 @@
+import { fileURLToPath } from 'node:url';
 import { readdirSync, readFileSync } from 'node:fs';
 import { canonicalBytes, canonicalize, NonJsonValueError, type NonJsonReason } from './canonical-json.js';
 
 // The published RFC 8785 vectors (cyberphone/json-canonicalization testdata),
 // shared by every part of the project that signs or verifies canonical JSON.
-const vectorsDir = '/work/shared/vectors/jcs';
+const vectorsDir = fileURLToPath(new URL('../../test/vectors/jcs', import.meta.url));
 const vectorNames = readdirSync(`${vectorsDir}/input`).filter((name) => name.endsWith('.json')).sort();
 
 function reasonOf(run: () => unknown): { reason: NonJsonReason; pointer: string } {

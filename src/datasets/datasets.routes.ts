@@ -1,0 +1,33 @@
+/** HTTP routes of the dataset catalog. */
+import { Router } from 'express';
+import type { SchemaRegistry } from '../http/validation.js';
+import { principalOf, requireRole } from '../http/auth.js';
+import type { DatasetInput, DatasetQuery, DatasetsService } from './datasets.service.js';
+
+/** Mount under /v1 (authenticated). */
+export function datasetRoutes(svc: DatasetsService, schemas: SchemaRegistry): Router {
+  const r = Router();
+  r.post('/datasets', async (req, res) => {
+    const p = principalOf(res);
+    requireRole(p, 'provider', 'consumer');
+    const body = schemas.check<DatasetInput>('dataset.v1', req.body);
+    // Consumers publish insight datasets; raw data comes from providers.
+    if (body.kind === 'raw') requireRole(p, 'provider');
+    const d = await svc.publish(p, body);
+    res.status(201).location(`/v1/datasets/${d.id}`).json(d);
+  });
+  r.get('/datasets', async (req, res) => {
+    principalOf(res);
+    res.json(await svc.list(schemas.checkQuery<DatasetQuery>('dataset-query.v1', req.query)));
+  });
+  r.get('/datasets/:id', async (req, res) => {
+    principalOf(res);
+    res.json(await svc.get(req.params.id));
+  });
+  r.post('/datasets/:id/withdraw', async (req, res) => {
+    const p = principalOf(res);
+    schemas.check('empty-body.v1', req.body ?? {});
+    res.json(await svc.withdraw(p, req.params.id));
+  });
+  return r;
+}

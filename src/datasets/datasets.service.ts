@@ -1,0 +1,150 @@
+/**
+ * The dataset catalog: providers publish and withdraw; participants browse
+ * with filters and stable keyset pagination. Withdrawal stops every further
+ * release at once because every release re-reads the dataset's status.
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+import { domainError, invalidTransition, notFound } from '../errors.js';
+import { inTransaction } from '../db/transaction.js';
+import { appendEvent } from '../ledger/append-event.js';
+import type { Principal } from '../http/auth.js';
+import { isUuid } from '../http/ids.js';
+import { decodeCursor, encodeCursor } from '../participants/participants.service.js';
+import { DatasetEntity, type DatasetKind, type Distribution } from './dataset.entity.js';
+import { distributionUrlProblem } from './distribution-url.js';
+
+/** Body of a publication (already schema-checked). */
+export interface DatasetInput {
+  title: string;
+  description: string;
+  researchField: string;
+  kind: DatasetKind;
+  distribution: Distribution;
+  license?: string;
+  schema?: object;
+}
+
+/** Catalog filters. */
+export interface DatasetQuery {
+  researchField?: string;
+  kind?: DatasetKind;
+  provider?: string;
+  q?: string;
+  status?: 'published' | 'withdrawn';
+  limit: number;
+  cursor?: string;
+}
+
+/** A dataset as the API shows it. */
+export interface DatasetView {
+  id: string;
+  providerId: string;
+  title: string;
+  description: string;
+  researchField: string;
+  kind: DatasetKind;
+  distribution: Distribution;
+  license: string | null;
+  schema: object | null;
+  status: 'published' | 'withdrawn';
+  publishedAt: string;
+  withdrawnAt: string | null;
+}
+
+/** Map a row to its API view. */
+export function datasetView(d: DatasetEntity): DatasetView {
+  return {
+    id: d.id,
+    providerId: d.providerId,
+    title: d.title,
+    description: d.description,
+    researchField: d.researchField,
+    kind: d.kind,
+    distribution: d.distribution,
+    license: d.license,
+    schema: d.schema,
+    status: d.status,
+    publishedAt: d.publishedAt.toISOString(),
+    withdrawnAt: d.withdrawnAt?.toISOString() ?? null,
+  };
+}
+
+/** Catalog operations. */
+export class DatasetsService {
+  constructor(private readonly ds: DataSource, private readonly devMode: boolean) {}
+
+  /** Provider: publish a dataset (distribution URL checked against the URL rule). */
+  async publish(actor: Principal, input: DatasetInput): Promise<DatasetView> {
+    const problem = distributionUrlProblem(input.distribution.url, this.devMode);
+    if (problem) throw domainError('INVALID_DISTRIBUTION_URL', `distribution.url refused: ${problem}`, { errors: [{ pointer: '/distribution/url', message: problem }] });
+    return inTransaction(this.ds, async (tx) => {
+      const repo = tx.getRepository(DatasetEntity);
+      const saved = await repo.save(
+        repo.create({
+          providerId: actor.participantId,
+          title: input.title,
+          description: input.description,
+          researchField: input.researchField,
+          kind: input.kind,
+          distribution: { url: input.distribution.url, sha256: input.distribution.sha256, byteSize: input.distribution.byteSize, mediaType: input.distribution.mediaType },
+          license: input.license ?? null,
+          schema: input.schema ?? null,
+          status: 'published',
+          withdrawnAt: null,
+        }),
+      );
+      const d = await repo.findOneByOrFail({ id: saved.id });
+      await appendEvent(tx, {
+        kind: 'dataset.published',
+        actor: actor.participantId,
+        subjects: { dataset: d.id, provider: actor.participantId },
+        data: { researchField: d.researchField, kind: d.kind, sha256: d.distribution.sha256, byteSize: d.distribution.byteSize },
+      });
+      return datasetView(d);
+    });
+  }
+
+  /** Owning provider: withdraw; stays visible as withdrawn, no new offers, contracts or releases. */
+  async withdraw(actor: Principal, id: string): Promise<DatasetView> {
+    return inTransaction(this.ds, async (tx) => {
+      const d = await this.lockForUpdate(tx, id);
+      if (d.providerId !== actor.participantId) throw domainError('NOT_OWNER', 'only the providing participant can withdraw this dataset');
+      if (d.status === 'withdrawn') throw invalidTransition('dataset', 'withdrawn', 'withdraw');
+      await tx.query(`UPDATE datasets SET status = 'withdrawn', withdrawn_at = clock_timestamp() WHERE id = $1`, [id]);
+      await appendEvent(tx, { kind: 'dataset.withdrawn', actor: actor.participantId, subjects: { dataset: id, provider: d.providerId }, data: {} });
+      return datasetView(await tx.getRepository(DatasetEntity).findOneByOrFail({ id }));
+    });
+  }
+
+  /** One dataset; NOT_FOUND for unknown or malformed ids. */
+  async get(id: string, tx: EntityManager = this.ds.manager): Promise<DatasetView> {
+    const d = isUuid(id) ? await tx.getRepository(DatasetEntity).findOneBy({ id }) : null;
+    if (!d) throw notFound('dataset', id);
+    return datasetView(d);
+  }
+
+  /** The dataset row locked FOR SHARE/UPDATE inside a caller's transaction (withdrawal cannot interleave). */
+  async lockForUpdate(tx: EntityManager, id: string, mode: 'pessimistic_write' | 'pessimistic_read' = 'pessimistic_write'): Promise<DatasetEntity> {
+    const d = isUuid(id) ? await tx.getRepository(DatasetEntity).findOne({ where: { id }, lock: { mode } }) : null;
+    if (!d) throw notFound('dataset', id);
+    return d;
+  }
+
+  /** Catalog page: filters combine (AND); ordered by publication then id, so pages stay stable under concurrent inserts. */
+  async list(q: DatasetQuery): Promise<{ items: DatasetView[]; nextCursor: string | null }> {
+    const qb = this.ds.getRepository(DatasetEntity).createQueryBuilder('d').orderBy('d.published_at', 'ASC').addOrderBy('d.id', 'ASC').limit(q.limit + 1);
+    if (q.researchField) qb.andWhere('d.research_field = :rf', { rf: q.researchField });
+    if (q.kind) qb.andWhere('d.kind = :kind', { kind: q.kind });
+    if (q.provider) qb.andWhere('d.provider_id = :prov', { prov: q.provider });
+    if (q.status) qb.andWhere('d.status = :status', { status: q.status });
+    if (q.q) qb.andWhere(`(d.title ILIKE :q ESCAPE '\\' OR d.description ILIKE :q ESCAPE '\\')`, { q: `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` });
+    if (q.cursor) {
+      const [t, id] = decodeCursor(q.cursor);
+      qb.andWhere('(d.published_at, d.id) > (:t, :id)', { t, id });
+    }
+    const rows = await qb.getMany();
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return { items: page.map(datasetView), nextCursor: rows.length > q.limit && last ? encodeCursor(last.publishedAt, last.id) : null };
+  }
+}

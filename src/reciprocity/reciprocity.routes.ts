@@ -1,0 +1,26 @@
+/** HTTP routes of reciprocity rules and standing. */
+import { Router } from 'express';
+import type { SchemaRegistry } from '../http/validation.js';
+import { principalOf, requireRole } from '../http/auth.js';
+import type { ReciprocityService, RuleInput } from './reciprocity.service.js';
+
+/** Mount under /v1 (authenticated). */
+export function reciprocityRoutes(svc: ReciprocityService, schemas: SchemaRegistry): Router {
+  const r = Router();
+  r.post('/reciprocity-rules', async (req, res) => {
+    const p = principalOf(res);
+    requireRole(p, 'operator', 'provider');
+    const body = schemas.check<RuleInput>('reciprocity-rule.v1', req.body);
+    const rule = await svc.create(p, body);
+    res.status(201).location(`/v1/reciprocity-rules/${rule.id}`).json(rule);
+  });
+  r.get('/reciprocity-rules', async (req, res) => {
+    principalOf(res);
+    res.json({ items: await svc.list(schemas.checkQuery('rule-query.v1', req.query)) });
+  });
+  r.get('/reciprocity/standing', async (req, res) => {
+    const q = schemas.checkQuery<{ field: string; kind?: 'raw' | 'insight' }>('standing-query.v1', req.query);
+    res.json(await svc.standing(principalOf(res), q.field, q.kind));
+  });
+  return r;
+}

@@ -1,0 +1,152 @@
+/**
+ * Reciprocity rules as data: created by the operator (space-wide) or by a
+ * provider (applying only to offers that reference them), gathered for a
+ * dataset and evaluated against facts read in the caller's transaction.
+ * Evaluation itself is the pure evaluate-rules module; this only reads facts.
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+import { domainError } from '../errors.js';
+import { inTransaction } from '../db/transaction.js';
+import { appendEvent } from '../ledger/append-event.js';
+import type { Principal } from '../http/auth.js';
+import { describeRefusal, evaluateRules, type ReciprocityDecision, type ReciprocityFacts, type ReciprocityRule } from './evaluate-rules.js';
+
+/** Body of a rule (already schema-checked). */
+export interface RuleInput {
+  kind: string;
+  researchField: string;
+  datasetKind: 'raw' | 'insight';
+  minCount?: number;
+  minAgeDays?: number;
+  ratio?: number;
+  allowance?: number;
+  description?: string;
+}
+
+/** A stored rule as the API shows it. */
+export interface RuleView extends RuleInput {
+  id: string;
+  scope: 'space' | 'offer';
+  createdBy: string;
+  createdAt: string;
+}
+
+interface RuleRow { id: string; scope: 'space' | 'offer'; body: RuleInput; created_by: string; created_at: Date }
+
+function toView(r: RuleRow): RuleView {
+  return { id: r.id, scope: r.scope, ...r.body, createdBy: r.created_by, createdAt: r.created_at.toISOString() };
+}
+
+function toRule(v: RuleView): ReciprocityRule {
+  return { id: v.id, kind: v.kind, researchField: v.researchField, datasetKind: v.datasetKind, minCount: v.minCount, minAgeDays: v.minAgeDays, ratio: v.ratio, allowance: v.allowance };
+}
+
+/** Rule storage, fact gathering and enforcement. */
+export class ReciprocityService {
+  constructor(private readonly ds: DataSource) {}
+
+  /** Operator: a space-wide rule; provider: a rule for its own offers to reference. */
+  async create(actor: Principal, input: RuleInput): Promise<RuleView> {
+    const scope = actor.roles.includes('operator') ? 'space' : 'offer';
+    return inTransaction(this.ds, async (tx) => {
+      const rows = (await tx.query(
+        `INSERT INTO reciprocity_rules (scope, kind, research_field, dataset_kind, body, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, scope, body, created_by, created_at`,
+        [scope, input.kind, input.researchField, input.datasetKind, JSON.stringify(input), actor.participantId],
+      )) as RuleRow[];
+      const view = toView(rows[0]!);
+      await appendEvent(tx, { kind: 'reciprocity_rule.created', actor: actor.participantId, subjects: { rule: view.id }, data: { scope, rule: input } });
+      return view;
+    });
+  }
+
+  /** Every rule, optionally filtered. */
+  async list(q: { researchField?: string; scope?: string }): Promise<RuleView[]> {
+    const rows = (await this.ds.query(
+      `SELECT id, scope, body, created_by, created_at FROM reciprocity_rules
+        WHERE ($1::text IS NULL OR research_field = $1) AND ($2::text IS NULL OR scope = $2) ORDER BY created_at, id`,
+      [q.researchField ?? null, q.scope ?? null],
+    )) as RuleRow[];
+    return rows.map(toView);
+  }
+
+  /** Check that rule ids exist and that the provider may reference them (space rules, or its own). */
+  async checkReferencable(tx: EntityManager, actor: Principal, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const rows = (await tx.query(`SELECT id, scope, created_by FROM reciprocity_rules WHERE id = ANY($1::uuid[])`, [ids])) as Array<{ id: string; scope: string; created_by: string }>;
+    const found = new Map(rows.map((r) => [r.id, r]));
+    const bad = ids.filter((id) => {
+      const r = found.get(id);
+      return !r || (r.scope === 'offer' && r.created_by !== actor.participantId);
+    });
+    if (bad.length > 0) throw domainError('UNKNOWN_RULE', `unknown reciprocity rule(s) or rules of another provider: ${bad.join(', ')}`);
+  }
+
+  /** The rules that govern access to a dataset: space rules of its field and kind, plus the offer's own. */
+  async rulesFor(tx: EntityManager, dataset: { researchField: string; kind: string }, offerRuleIds: readonly string[]): Promise<RuleView[]> {
+    const rows = (await tx.query(
+      `SELECT id, scope, body, created_by, created_at FROM reciprocity_rules
+        WHERE (scope = 'space' AND research_field = $1 AND dataset_kind = $2) OR id = ANY($3::uuid[]) ORDER BY created_at, id`,
+      [dataset.researchField, dataset.kind, offerRuleIds],
+    )) as RuleRow[];
+    return rows.map(toView);
+  }
+
+  /** Facts about a requester in the given fields, read in tx (so a job sees what its transaction sees). */
+  async factsFor(tx: EntityManager, requesterId: string, fields: string[], pendingReleases: number): Promise<ReciprocityFacts> {
+    const own = (await tx.query(
+      `SELECT d.id, d.research_field, d.kind, d.published_at, d.status,
+              EXISTS (SELECT 1 FROM offers o WHERE o.dataset_id = d.id AND o.status = 'active' AND now() >= o.valid_from AND now() < o.valid_until) AS has_offer
+         FROM datasets d WHERE d.provider_id = $1 AND d.research_field = ANY($2::text[])`,
+      [requesterId, fields],
+    )) as Array<{ id: string; research_field: string; kind: 'raw' | 'insight'; published_at: Date; status: string; has_offer: boolean }>;
+    const counts = (await tx.query(
+      `SELECT research_field,
+              count(*) FILTER (WHERE consumer_id = $1 AND provider_id <> $1)::int AS received,
+              count(*) FILTER (WHERE provider_id = $1 AND consumer_id <> $1)::int AS given
+         FROM jobs WHERE (consumer_id = $1 OR provider_id = $1) AND research_field = ANY($2::text[]) GROUP BY research_field`,
+      [requesterId, fields],
+    )) as Array<{ research_field: string; received: number; given: number }>;
+    const now = ((await tx.query('SELECT now() AS now')) as Array<{ now: Date }>)[0]!.now;
+    return {
+      requesterId,
+      now,
+      ownDatasets: own.map((d) => ({ id: d.id, researchField: d.research_field, kind: d.kind, publishedAt: d.published_at, withdrawn: d.status !== 'published', hasActiveOffer: d.has_offer })),
+      releases: Object.fromEntries(counts.map((c) => [c.research_field, { receivedFromOthers: c.received, givenToOthers: c.given }])),
+      pendingReleases,
+    };
+  }
+
+  /** Evaluate rules for a requester inside tx; returns the decision (the caller decides how to refuse). */
+  async evaluate(tx: EntityManager, requesterId: string, rules: RuleView[], pendingReleases = 1): Promise<ReciprocityDecision> {
+    if (rules.length === 0) return { allowed: true, outcomes: [] };
+    const fields = [...new Set(rules.map((r) => r.researchField))];
+    const facts = await this.factsFor(tx, requesterId, fields, pendingReleases);
+    return evaluateRules(rules.map(toRule), facts);
+  }
+
+  /** Throw RECIPROCITY_UNMET (naming each failing rule and what is missing) unless the decision allows. */
+  static enforce(decision: ReciprocityDecision): void {
+    if (!decision.allowed) {
+      throw domainError('RECIPROCITY_UNMET', describeRefusal(decision), { rules: decision.outcomes });
+    }
+  }
+
+  /** What the caller has shared in a field, which rules apply to it there and which hold. */
+  async standing(actor: Principal, field: string, kind?: 'raw' | 'insight'): Promise<object> {
+    return inTransaction(this.ds, async (tx) => {
+      const rules = (await this.list({ researchField: field })).filter((r) => r.scope === 'space' && (!kind || r.datasetKind === kind));
+      const facts = await this.factsFor(tx, actor.participantId, [field], 0);
+      const decision = evaluateRules(rules.map(toRule), facts);
+      return {
+        participantId: actor.participantId,
+        researchField: field,
+        shared: facts.ownDatasets.filter((d) => !d.withdrawn && d.hasActiveOffer).map((d) => ({ id: d.id, kind: d.kind, publishedAt: d.publishedAt.toISOString() })),
+        withheld: facts.ownDatasets.filter((d) => d.withdrawn || !d.hasActiveOffer).map((d) => ({ id: d.id, kind: d.kind, withdrawn: d.withdrawn, hasActiveOffer: d.hasActiveOffer })),
+        releases: facts.releases[field] ?? { receivedFromOthers: 0, givenToOthers: 0 },
+        mayAccess: decision.allowed,
+        rules: decision.outcomes.map((o) => ({ ...o, rule: rules.find((r) => r.id === o.ruleId) })),
+        note: 'space-wide rules only; offers may add their own rules (see each offer reciprocityRuleIds)',
+      };
+    });
+  }
+}
