@@ -12,7 +12,8 @@ export class CreateParticipants1764000000000 implements MigrationInterface {
       status text NOT NULL CHECK (status IN ('pending','active','suspended')),
       organization text,
       contact text,
-      created_at timestamptz NOT NULL DEFAULT now(),
+      -- millisecond precision: keyset cursors carry JavaScript Dates, which have no microseconds
+      created_at timestamptz(3) NOT NULL DEFAULT clock_timestamp(),
       updated_at timestamptz NOT NULL DEFAULT now()
     )`);
     await q.query(`CREATE TABLE participant_keys (

@@ -16,7 +16,8 @@ export class CreateAgreements1764000001000 implements MigrationInterface {
       license text,
       schema jsonb,
       status text NOT NULL DEFAULT 'published' CHECK (status IN ('published','withdrawn')),
-      published_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+      -- millisecond precision: keyset cursors carry JavaScript Dates, which have no microseconds
+      published_at timestamptz(3) NOT NULL DEFAULT clock_timestamp(),
       withdrawn_at timestamptz
     )`);
     await q.query(`CREATE INDEX datasets_catalog ON datasets(published_at, id)`);

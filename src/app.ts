@@ -17,6 +17,11 @@ import { isDatabaseReachable } from './db/data-source.js';
 import type { ServiceKeys } from './service-keys.js';
 import type { Services } from './services.js';
 import { participantRoutes, registrationRoutes } from './participants/participants.routes.js';
+import { datasetRoutes } from './datasets/datasets.routes.js';
+import { agreementRoutes } from './agreements/agreements.routes.js';
+import { reciprocityRoutes } from './reciprocity/reciprocity.routes.js';
+import { jobRoutes } from './jobs/jobs.routes.js';
+import { ledgerRoutes } from './ledger/ledger.routes.js';
 
 /** Everything the app needs, built by main.ts or the tests. */
 export interface AppDeps {
@@ -77,6 +82,11 @@ export function buildApp(deps: AppDeps): Express {
   app.use('/v1', registrationRoutes(services.participants, schemas, auth));
   app.use('/v1', authenticate(auth));
   app.use('/v1', participantRoutes(services.participants, schemas));
+  app.use('/v1', datasetRoutes(services.datasets, schemas));
+  app.use('/v1', agreementRoutes(services.offers, services.contracts, schemas));
+  app.use('/v1', reciprocityRoutes(services.reciprocity, schemas));
+  app.use('/v1', jobRoutes(services.jobs, schemas));
+  app.use('/v1', ledgerRoutes(services.ledger, schemas));
 
   app.use((req) => {
     throw domainError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.path}`);

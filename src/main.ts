@@ -40,9 +40,9 @@ async function main(): Promise<void> {
   const ds = createDataSource({ url, entities, migrations, poolSize: config.dbPoolSize });
   await openDatabase(ds);
   const keys = await loadServiceKeys(config.dataDir);
-  const services = createServices(ds, config, keys);
+  const services = createServices(ds, config, keys, logger);
   const op = await ensureOperator(ds, services.participants, config.dataDir);
-  const background = services.startBackground?.(logger);
+  const background = services.startBackground(logger);
   const app = buildApp({ config, ds, logger, keys, schemas, services });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping');
     server.close();
     server.closeIdleConnections?.();
-    await background?.stop();
+    await background.stop();
     await ds.destroy().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
     process.exit(0);

@@ -3,22 +3,50 @@
  * service keys: one place, shared by main.ts, the tests and the benchmark.
  */
 import type { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { ServiceKeys } from './service-keys.js';
 import { ParticipantsService } from './participants/participants.service.js';
 import { ParticipantEntity, ParticipantKeyEntity } from './participants/participant.entity.js';
+import { DatasetsService } from './datasets/datasets.service.js';
+import { DatasetEntity } from './datasets/dataset.entity.js';
+import { ReciprocityService } from './reciprocity/reciprocity.service.js';
+import { OffersService } from './agreements/offers.service.js';
+import { ContractsService } from './agreements/contracts.service.js';
+import { ContractEntity, ContractSignatureEntity, OfferEntity } from './agreements/offer.entity.js';
+import { JobsService } from './jobs/jobs.service.js';
+import { JobEntity } from './jobs/job.entity.js';
+import { LedgerService } from './ledger/ledger.service.js';
+import { startBackgroundWork } from './background.js';
 
 /** Every TypeORM entity, for the data source. */
-export const entities = [ParticipantEntity, ParticipantKeyEntity];
+export const entities = [ParticipantEntity, ParticipantKeyEntity, DatasetEntity, OfferEntity, ContractEntity, ContractSignatureEntity, JobEntity];
 
 /** The services of one process. */
 export interface Services {
   participants: ParticipantsService;
-  /** Start background work (ledger sequencer, checkpointer, clean-up); returns its stopper. */
-  startBackground?(logger: import('pino').Logger): { stop(): Promise<void> };
+  datasets: DatasetsService;
+  reciprocity: ReciprocityService;
+  offers: OffersService;
+  contracts: ContractsService;
+  jobs: JobsService;
+  ledger: LedgerService;
+  /** Start background work (ledger sequencer and checkpointer, expiry sweep, token clean-up); returns its stopper. */
+  startBackground(logger: Logger): { stop(): Promise<void> };
 }
 
 /** Build the services. */
-export function createServices(ds: DataSource, _config: Config, _keys: ServiceKeys): Services {
-  return { participants: new ParticipantsService(ds) };
+export function createServices(ds: DataSource, config: Config, keys: ServiceKeys, logger?: Logger): Services {
+  const participants = new ParticipantsService(ds);
+  const datasets = new DatasetsService(ds, config.devMode);
+  const reciprocity = new ReciprocityService(ds);
+  const offers = new OffersService(ds, datasets, reciprocity);
+  const contracts = new ContractsService(ds, datasets, reciprocity, config.audience);
+  const jobs = new JobsService(ds, contracts, datasets, reciprocity, keys.release, config.audience, logger);
+  const ledger = new LedgerService(ds, { origin: config.ledgerOrigin, key: keys.ledger });
+  const services: Services = {
+    participants, datasets, reciprocity, offers, contracts, jobs, ledger,
+    startBackground: (log) => startBackgroundWork(services, log),
+  };
+  return services;
 }

@@ -30,7 +30,7 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     applicationName: opts.applicationName ?? 'tds',
     extra: {
       // Fail fast instead of hanging when the database is gone; the edge answers 503.
-      connectionTimeoutMillis: 3000,
+      connectionTimeoutMillis: 10000,
       statement_timeout: 15000,
       query_timeout: 20000,
     },

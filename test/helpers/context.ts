@@ -79,10 +79,10 @@ export async function createTestContext(env: Record<string, string> = {}, opts: 
   const ds = createDataSource({ url, entities, migrations, poolSize: config.dbPoolSize });
   await openDatabase(ds);
   const keys = await loadServiceKeys(dataDir);
-  const services = createServices(ds, config, keys);
   const logger = pino({ level: process.env.TDS_TEST_LOG ?? 'silent' });
+  const services = createServices(ds, config, keys, logger);
   await ensureOperator(ds, services.participants, dataDir);
-  const background = opts.background ? services.startBackground?.(logger) : undefined;
+  const background = opts.background ? services.startBackground(logger) : undefined;
   const app = buildApp({ config, ds, logger, keys, schemas: loadSchemas(), services });
   const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'operator.json'), 'utf8')) as OperatorCredentials;
   return {

@@ -1,0 +1,48 @@
+/** HTTP routes of offers and contracts. */
+import { Router } from 'express';
+import type { SchemaRegistry } from '../http/validation.js';
+import { principalOf, requireRole } from '../http/auth.js';
+import type { OfferInput, OffersService } from './offers.service.js';
+import type { ContractsService, ProposalInput } from './contracts.service.js';
+
+/** Mount under /v1 (authenticated). */
+export function agreementRoutes(offers: OffersService, contracts: ContractsService, schemas: SchemaRegistry): Router {
+  const r = Router();
+  r.post('/datasets/:id/offers', async (req, res) => {
+    const p = principalOf(res);
+    requireRole(p, 'provider', 'consumer');
+    const body = schemas.check<OfferInput>('offer.v1', req.body);
+    const o = await offers.create(p, req.params.id, body);
+    res.status(201).location(`/v1/offers/${o.id}`).json(o);
+  });
+  r.get('/datasets/:id/offers', async (req, res) => {
+    principalOf(res);
+    res.json({ items: await offers.forDataset(req.params.id) });
+  });
+  r.get('/offers/:id', async (req, res) => {
+    principalOf(res);
+    res.json(await offers.get(req.params.id));
+  });
+  r.post('/contracts', async (req, res) => {
+    const p = principalOf(res);
+    requireRole(p, 'consumer');
+    const body = schemas.check<ProposalInput>('contract-proposal.v1', req.body);
+    const c = await contracts.propose(p, body);
+    res.status(201).location(`/v1/contracts/${c.id}`).json(c);
+  });
+  r.post('/contracts/:id/signatures', async (req, res) => {
+    const p = principalOf(res);
+    const body = schemas.check<{ kid: string; signature: string }>('signature.v1', req.body);
+    res.json(await contracts.sign(p, req.params.id, body));
+  });
+  r.get('/contracts/:id', async (req, res) => {
+    res.json(await contracts.get(principalOf(res), req.params.id));
+  });
+  r.post('/contracts/:id/revoke', async (req, res) => {
+    const p = principalOf(res);
+    requireRole(p, 'provider', 'operator');
+    const body = schemas.check<{ reason: string }>('revocation.v1', req.body);
+    res.json(await contracts.revoke(p, req.params.id, body.reason));
+  });
+  return r;
+}

@@ -1,0 +1,248 @@
+/**
+ * Digital contracts: a consumer proposes from an offer, the service builds the
+ * canonical document, consumer then provider sign it, and it becomes active.
+ * Every transition is a ledger event in the same transaction. The job path
+ * consumes invocations through consumeInvocation (one conditional UPDATE).
+ */
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { domainError, forbidden, invalidTransition, notFound, type ErrorCode } from '../errors.js';
+import { inTransaction } from '../db/transaction.js';
+import { appendEvent } from '../ledger/append-event.js';
+import type { Principal } from '../http/auth.js';
+import { isUuid } from '../http/ids.js';
+import type { DatasetsService } from '../datasets/datasets.service.js';
+import { ReciprocityService } from '../reciprocity/reciprocity.service.js';
+import { ContractEntity, ContractSignatureEntity, OfferEntity, type ContractState } from './offer.entity.js';
+import { checkPurposesKnown } from './offers.service.js';
+import { defaultVocabulary, isPurposeAllowed } from './purpose-match.js';
+import { CONTRACT_DOCUMENT_TYPE, canonicalizeContract, verifyContractSignature, type ContractDocument } from './contract-document.js';
+
+/** Body of a proposal (already schema-checked). */
+export interface ProposalInput {
+  offerId: string;
+  purposes: string[];
+  maxInvocations: number;
+  validFrom?: string;
+  validUntil?: string;
+}
+
+/** A contract as the API shows it. */
+export interface ContractView {
+  id: string;
+  state: ContractState;
+  document: ContractDocument;
+  canonical: string;
+  digest: string;
+  signatures: Array<{ participantId: string; party: 'consumer' | 'provider'; kid: string; signature: string; signedAt: string }>;
+  invocationsUsed: number;
+  invocationsRemaining: number;
+  revokeReason: string | null;
+}
+
+/** Denial code of a contract that cannot release, or null when it can (state and window only). */
+export function contractDenial(c: { state: ContractState; validFrom: Date; validUntil: Date; invocationsUsed: number; maxInvocations: number }, now: Date): ErrorCode | null {
+  if (c.state === 'revoked') return 'CONTRACT_REVOKED';
+  if (c.state === 'expired' || (c.state === 'active' && now >= c.validUntil)) return 'CONTRACT_EXPIRED';
+  if (c.state === 'exhausted' || (c.state === 'active' && c.invocationsUsed >= c.maxInvocations)) return 'CONTRACT_EXHAUSTED';
+  if (c.state !== 'active' || now < c.validFrom) return 'CONTRACT_NOT_ACTIVE';
+  return null;
+}
+
+/** The state a reader should see: an active contract past its window is expired even before the sweeper marks it. */
+function effectiveState(c: ContractEntity, now: Date): ContractState {
+  return c.state === 'active' && now >= c.validUntil ? 'expired' : c.state;
+}
+
+async function dbNow(tx: EntityManager): Promise<Date> {
+  return ((await tx.query('SELECT now() AS now')) as Array<{ now: Date }>)[0]!.now;
+}
+
+/** Contract operations. */
+export class ContractsService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly datasets: DatasetsService,
+    private readonly reciprocity: ReciprocityService,
+    private readonly space: string,
+  ) {}
+
+  /** Consumer: propose a contract within an offer's terms; returns the document to sign. */
+  async propose(actor: Principal, input: ProposalInput): Promise<ContractView> {
+    checkPurposesKnown(input.purposes);
+    return inTransaction(this.ds, async (tx) => {
+      const offer = isUuid(input.offerId) ? await tx.getRepository(OfferEntity).findOneBy({ id: input.offerId }) : null;
+      if (!offer) throw notFound('offer', input.offerId);
+      const dataset = await this.datasets.lockForUpdate(tx, offer.datasetId, 'pessimistic_read');
+      if (dataset.status === 'withdrawn') throw domainError('DATASET_WITHDRAWN', 'the dataset is withdrawn');
+      if (offer.providerId === actor.participantId) throw forbidden('a participant cannot contract with itself');
+      const now = await dbNow(tx);
+      if (offer.status !== 'active' || now >= offer.validUntil) throw domainError('OFFER_NOT_ACTIVE', 'the offer is withdrawn or past its validity window');
+      const vocab = defaultVocabulary();
+      const refused = input.purposes.filter((p) => !isPurposeAllowed(vocab, p, offer.purposes));
+      if (refused.length > 0) throw domainError('PURPOSE_NOT_ALLOWED', `purpose(s) ${refused.join(', ')} not allowed by the offer (${offer.purposes.join(', ')})`);
+      if (input.maxInvocations > offer.maxInvocations) throw domainError('TERMS_EXCEED_OFFER', `maxInvocations ${input.maxInvocations} exceeds the offer's ${offer.maxInvocations}`);
+      const validFrom = input.validFrom ? new Date(input.validFrom) : new Date(Math.max(now.getTime(), offer.validFrom.getTime()));
+      const validUntil = input.validUntil ? new Date(input.validUntil) : offer.validUntil;
+      if (!(validUntil > validFrom)) throw domainError('VALIDATION_FAILED', 'validUntil must be after validFrom', { errors: [{ pointer: '/validUntil', message: 'must be after validFrom' }] });
+      if (validFrom < offer.validFrom || validUntil > offer.validUntil) {
+        throw domainError('TERMS_EXCEED_OFFER', `the window must lie inside the offer's ${offer.validFrom.toISOString()} .. ${offer.validUntil.toISOString()}`);
+      }
+      const provider = (await tx.query(
+        `SELECT p.status, k.kid FROM participants p LEFT JOIN participant_keys k ON k.participant_id = p.id AND k.revoked_at IS NULL WHERE p.id = $1`,
+        [offer.providerId],
+      )) as Array<{ status: string; kid: string | null }>;
+      if (provider[0]?.status !== 'active' || !provider[0].kid) throw domainError('PARTICIPANT_SUSPENDED', 'the provider is not active');
+      const rules = await this.reciprocity.rulesFor(tx, dataset, offer.reciprocityRuleIds);
+      ReciprocityService.enforce(await this.reciprocity.evaluate(tx, actor.participantId, rules));
+
+      const id = randomUUID();
+      const document: ContractDocument = {
+        type: CONTRACT_DOCUMENT_TYPE,
+        id,
+        space: this.space,
+        offerId: offer.id,
+        dataset: { id: dataset.id, sha256: dataset.distribution.sha256, researchField: dataset.researchField, kind: dataset.kind },
+        provider: { id: offer.providerId, kid: provider[0].kid },
+        consumer: { id: actor.participantId, kid: actor.kid },
+        purposes: input.purposes,
+        maxInvocations: input.maxInvocations,
+        validFrom: validFrom.toISOString(),
+        validUntil: validUntil.toISOString(),
+        reciprocityRuleIds: offer.reciprocityRuleIds,
+        price: offer.pricePerInvocation === null ? null : { perInvocation: Number(offer.pricePerInvocation), currency: offer.currency ?? 'EUR' },
+        createdAt: now.toISOString(),
+      };
+      const { canonical, digest } = canonicalizeContract(document);
+      // jsonb through raw SQL: TypeORM's deep-partial typing does not fit a free-form document.
+      await tx.query(
+        `INSERT INTO contracts (id, offer_id, dataset_id, provider_id, consumer_id, state, purposes, max_invocations, valid_from, valid_until, document, canonical, digest)
+         VALUES ($1, $2, $3, $4, $5, 'proposed', $6, $7, $8, $9, $10, $11, $12)`,
+        [id, offer.id, dataset.id, offer.providerId, actor.participantId, input.purposes, input.maxInvocations, validFrom, validUntil, JSON.stringify(document), canonical, digest],
+      );
+      await appendEvent(tx, {
+        kind: 'contract.proposed',
+        actor: actor.participantId,
+        subjects: { contract: id, offer: offer.id, dataset: dataset.id, provider: offer.providerId, consumer: actor.participantId },
+        data: { digest, purposes: input.purposes, maxInvocations: input.maxInvocations, validFrom: document.validFrom, validUntil: document.validUntil },
+      });
+      return this.view(tx, id);
+    });
+  }
+
+  /** Consumer first, then provider: add a verified Ed25519 signature over the canonical bytes. */
+  async sign(actor: Principal, id: string, body: { kid: string; signature: string }): Promise<{ id: string; state: ContractState }> {
+    return inTransaction(this.ds, async (tx) => {
+      const c = await this.lock(tx, id);
+      const party = c.consumerId === actor.participantId ? 'consumer' : c.providerId === actor.participantId ? 'provider' : null;
+      if (!party) throw forbidden('only the parties of a contract sign it');
+      const state = effectiveState(c, await dbNow(tx));
+      if (state === 'revoked') throw domainError('CONTRACT_REVOKED', 'the contract is revoked');
+      if (state === 'expired') throw domainError('CONTRACT_EXPIRED', 'the contract is past its validity window');
+      const signedAlready = party === 'consumer' ? state !== 'proposed' : state === 'active' || state === 'exhausted';
+      if (signedAlready) throw domainError('ALREADY_SIGNED', `the ${party} has already signed this contract`);
+      if (party === 'provider' && state === 'proposed') throw domainError('SIGNATURE_OUT_OF_ORDER', 'the consumer signs first, then the provider');
+      const named = (c.document as unknown as ContractDocument)[party];
+      if (body.kid !== named.kid) throw domainError('INVALID_SIGNATURE', `the ${party} must sign with the key named in the document (${named.kid})`);
+      const key = (await tx.query('SELECT public_jwk FROM participant_keys WHERE kid = $1 AND participant_id = $2', [named.kid, actor.participantId])) as Array<{ public_jwk: { kty: 'OKP'; crv: 'Ed25519'; x: string } }>;
+      if (!key[0] || !verifyContractSignature(c.canonical, body.signature, key[0].public_jwk)) {
+        throw domainError('INVALID_SIGNATURE', 'the signature does not verify over the canonical bytes with the named key');
+      }
+      await tx.getRepository(ContractSignatureEntity).insert({ contractId: id, party, participantId: actor.participantId, kid: body.kid, signature: body.signature });
+      const next: ContractState = party === 'consumer' ? 'consumer_signed' : 'active';
+      await tx.query('UPDATE contracts SET state = $2, updated_at = clock_timestamp() WHERE id = $1', [id, next]);
+      const subjects = { contract: id, dataset: c.datasetId, provider: c.providerId, consumer: c.consumerId };
+      await appendEvent(tx, { kind: 'contract.signed', actor: actor.participantId, subjects, data: { party, kid: body.kid, signature: body.signature, digest: c.digest } });
+      if (next === 'active') await appendEvent(tx, { kind: 'contract.activated', actor: actor.participantId, subjects, data: { digest: c.digest } });
+      return { id, state: next };
+    });
+  }
+
+  /** Provider of the contract or operator: revoke at once, with a reason. */
+  async revoke(actor: Principal, id: string, reason: string): Promise<ContractView> {
+    return inTransaction(this.ds, async (tx) => {
+      const c = await this.lock(tx, id);
+      if (c.providerId !== actor.participantId && !actor.roles.includes('operator')) throw forbidden('only the contract\'s provider or the operator can revoke it');
+      if (!['proposed', 'consumer_signed', 'active'].includes(c.state)) throw invalidTransition('contract', c.state, 'revoke');
+      await tx.query(`UPDATE contracts SET state = 'revoked', revoke_reason = $2, updated_at = clock_timestamp() WHERE id = $1`, [id, reason]);
+      await appendEvent(tx, { kind: 'contract.revoked', actor: actor.participantId, subjects: { contract: id, dataset: c.datasetId, provider: c.providerId, consumer: c.consumerId }, data: { reason, from: c.state } });
+      return this.view(tx, id);
+    });
+  }
+
+  /** Parties, operator and auditors: document, signatures, state, used and remaining invocations. */
+  async get(actor: Principal, id: string): Promise<ContractView> {
+    const c = isUuid(id) ? await this.ds.getRepository(ContractEntity).findOneBy({ id }) : null;
+    if (!c) throw notFound('contract', id);
+    const mayRead = c.consumerId === actor.participantId || c.providerId === actor.participantId || actor.roles.includes('operator') || actor.roles.includes('auditor');
+    if (!mayRead) throw forbidden('only the parties, the operator and auditors may read this contract');
+    return this.view(this.ds.manager, id);
+  }
+
+  /** The contract row locked FOR UPDATE in tx. */
+  async lock(tx: EntityManager, id: string): Promise<ContractEntity> {
+    const c = isUuid(id) ? await tx.getRepository(ContractEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
+    if (!c) throw notFound('contract', id);
+    return c;
+  }
+
+  /** The contract row without a lock (the job path reads, then gates with consumeInvocation). */
+  async find(tx: EntityManager, id: string): Promise<ContractEntity | null> {
+    return isUuid(id) ? tx.getRepository(ContractEntity).findOneBy({ id }) : null;
+  }
+
+  /**
+   * Count one invocation atomically: a single conditional UPDATE, so N
+   * concurrent requests against k remaining release exactly k. Marks the
+   * contract exhausted (with its ledger event) when the last one is used.
+   * Returns the new count, or null when the contract could not release.
+   */
+  async consumeInvocation(tx: EntityManager, id: string, actor: string): Promise<{ used: number; remaining: number } | null> {
+    const rows = (await tx.query(
+      `UPDATE contracts
+          SET invocations_used = invocations_used + 1,
+              state = CASE WHEN invocations_used + 1 = max_invocations THEN 'exhausted' ELSE state END,
+              updated_at = clock_timestamp()
+        WHERE id = $1 AND state = 'active' AND invocations_used < max_invocations AND now() >= valid_from AND now() < valid_until
+        RETURNING invocations_used, max_invocations, dataset_id, provider_id, consumer_id`,
+      [id],
+    )) as [Array<{ invocations_used: number; max_invocations: number; dataset_id: string; provider_id: string; consumer_id: string }>, number];
+    const r = rows[0][0];
+    if (!r) return null;
+    if (r.invocations_used === r.max_invocations) {
+      await appendEvent(tx, { kind: 'contract.exhausted', actor, subjects: { contract: id, dataset: r.dataset_id, provider: r.provider_id, consumer: r.consumer_id }, data: { invocationsUsed: r.invocations_used } });
+    }
+    return { used: r.invocations_used, remaining: r.max_invocations - r.invocations_used };
+  }
+
+  /** Mark contracts past their window as expired, each with its ledger event; returns how many. */
+  async expireDue(): Promise<number> {
+    return inTransaction(this.ds, async (tx) => {
+      const rows = (await tx.query(
+        `UPDATE contracts SET state = 'expired', updated_at = clock_timestamp()
+          WHERE state IN ('proposed', 'consumer_signed', 'active') AND valid_until <= now()
+          RETURNING id, state, dataset_id, provider_id, consumer_id`,
+      )) as [Array<{ id: string; dataset_id: string; provider_id: string; consumer_id: string }>, number];
+      for (const r of rows[0]) {
+        await appendEvent(tx, { kind: 'contract.expired', actor: 'system', subjects: { contract: r.id, dataset: r.dataset_id, provider: r.provider_id, consumer: r.consumer_id }, data: {} });
+      }
+      return rows[0].length;
+    });
+  }
+
+  private async view(tx: EntityManager, id: string): Promise<ContractView> {
+    const c = await tx.getRepository(ContractEntity).findOneByOrFail({ id });
+    const sigs = await tx.getRepository(ContractSignatureEntity).find({ where: { contractId: id }, order: { signedAt: 'ASC' } });
+    return {
+      id: c.id,
+      state: effectiveState(c, await dbNow(tx)),
+      document: c.document as unknown as ContractDocument,
+      canonical: c.canonical,
+      digest: c.digest,
+      signatures: sigs.map((s) => ({ participantId: s.participantId, party: s.party, kid: s.kid, signature: s.signature, signedAt: s.signedAt.toISOString() })),
+      invocationsUsed: c.invocationsUsed,
+      invocationsRemaining: c.maxInvocations - c.invocationsUsed,
+      revokeReason: c.revokeReason,
+    };
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Offers: a provider's standing terms on one of its datasets (purposes,
+ * maximum invocations per contract, validity window, reciprocity rules,
+ * price). Consumers propose contracts from them.
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+import { domainError, notFound } from '../errors.js';
+import { inTransaction } from '../db/transaction.js';
+import { appendEvent } from '../ledger/append-event.js';
+import type { Principal } from '../http/auth.js';
+import { isUuid } from '../http/ids.js';
+import type { DatasetsService } from '../datasets/datasets.service.js';
+import type { ReciprocityService } from '../reciprocity/reciprocity.service.js';
+import { OfferEntity } from './offer.entity.js';
+import { defaultVocabulary, unknownPurposes } from './purpose-match.js';
+
+/** Body of an offer (already schema-checked). */
+export interface OfferInput {
+  purposes: string[];
+  maxInvocations: number;
+  validFrom?: string;
+  validUntil?: string;
+  reciprocityRuleIds?: string[];
+  pricePerInvocation?: number;
+  currency?: string;
+}
+
+/** An offer as the API shows it. */
+export interface OfferView {
+  id: string;
+  datasetId: string;
+  providerId: string;
+  purposes: string[];
+  maxInvocations: number;
+  validFrom: string;
+  validUntil: string;
+  reciprocityRuleIds: string[];
+  pricePerInvocation: number | null;
+  currency: string | null;
+  status: 'active' | 'withdrawn';
+  createdAt: string;
+}
+
+/** Map a row to its API view. */
+export function offerView(o: OfferEntity): OfferView {
+  return {
+    id: o.id,
+    datasetId: o.datasetId,
+    providerId: o.providerId,
+    purposes: o.purposes,
+    maxInvocations: o.maxInvocations,
+    validFrom: o.validFrom.toISOString(),
+    validUntil: o.validUntil.toISOString(),
+    reciprocityRuleIds: o.reciprocityRuleIds,
+    pricePerInvocation: o.pricePerInvocation === null ? null : Number(o.pricePerInvocation),
+    currency: o.currency,
+    status: o.status,
+    createdAt: o.createdAt.toISOString(),
+  };
+}
+
+/** An offer without an explicit end runs this long. */
+export const DEFAULT_OFFER_DAYS = 365;
+
+/** Throw INVALID_PURPOSE when any code is not in the vocabulary. */
+export function checkPurposesKnown(purposes: readonly string[]): void {
+  const unknown = unknownPurposes(defaultVocabulary(), purposes);
+  if (unknown.length > 0) throw domainError('INVALID_PURPOSE', `unknown purpose code(s): ${unknown.join(', ')} (see contracts/purposes.json)`);
+}
+
+/** Offer operations. */
+export class OffersService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly datasets: DatasetsService,
+    private readonly reciprocity: ReciprocityService,
+  ) {}
+
+  /** Owning provider: publish an offer on a published dataset. */
+  async create(actor: Principal, datasetId: string, input: OfferInput): Promise<OfferView> {
+    checkPurposesKnown(input.purposes);
+    return inTransaction(this.ds, async (tx) => {
+      // Lock the dataset (shared) so a concurrent withdrawal cannot slip in between check and insert.
+      const d = await this.datasets.lockForUpdate(tx, datasetId, 'pessimistic_read');
+      if (d.providerId !== actor.participantId) throw domainError('NOT_OWNER', 'only the providing participant can make offers on this dataset');
+      if (d.status === 'withdrawn') throw domainError('DATASET_WITHDRAWN', 'the dataset is withdrawn');
+      const now = ((await tx.query('SELECT now() AS now')) as Array<{ now: Date }>)[0]!.now;
+      const validFrom = input.validFrom ? new Date(input.validFrom) : now;
+      const validUntil = input.validUntil ? new Date(input.validUntil) : new Date(validFrom.getTime() + DEFAULT_OFFER_DAYS * 86_400_000);
+      if (!(validUntil > validFrom)) throw domainError('VALIDATION_FAILED', 'validUntil must be after validFrom', { errors: [{ pointer: '/validUntil', message: 'must be after validFrom' }] });
+      if (validUntil <= now) throw domainError('VALIDATION_FAILED', 'validUntil is in the past', { errors: [{ pointer: '/validUntil', message: 'is in the past' }] });
+      const ruleIds = input.reciprocityRuleIds ?? [];
+      await this.reciprocity.checkReferencable(tx, actor, ruleIds);
+      const repo = tx.getRepository(OfferEntity);
+      const saved = await repo.save(
+        repo.create({
+          datasetId,
+          providerId: actor.participantId,
+          purposes: input.purposes,
+          maxInvocations: input.maxInvocations,
+          validFrom,
+          validUntil,
+          reciprocityRuleIds: ruleIds,
+          pricePerInvocation: input.pricePerInvocation === undefined ? null : String(input.pricePerInvocation),
+          currency: input.pricePerInvocation === undefined ? null : (input.currency ?? 'EUR'),
+          status: 'active',
+        }),
+      );
+      const o = await repo.findOneByOrFail({ id: saved.id });
+      await appendEvent(tx, {
+        kind: 'offer.published',
+        actor: actor.participantId,
+        subjects: { offer: o.id, dataset: datasetId },
+        data: { purposes: o.purposes, maxInvocations: o.maxInvocations, validFrom: o.validFrom.toISOString(), validUntil: o.validUntil.toISOString(), reciprocityRuleIds: ruleIds },
+      });
+      return offerView(o);
+    });
+  }
+
+  /** One offer. */
+  async get(id: string, tx: EntityManager = this.ds.manager): Promise<OfferView> {
+    const o = isUuid(id) ? await tx.getRepository(OfferEntity).findOneBy({ id }) : null;
+    if (!o) throw notFound('offer', id);
+    return offerView(o);
+  }
+
+  /** Offers of a dataset, newest first. */
+  async forDataset(datasetId: string): Promise<OfferView[]> {
+    const rows = await this.ds.getRepository(OfferEntity).find({ where: { datasetId }, order: { createdAt: 'DESC' } });
+    return rows.map(offerView);
+  }
+}

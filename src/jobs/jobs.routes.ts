@@ -1,0 +1,34 @@
+/** HTTP routes of compute jobs. */
+import { Router } from 'express';
+import type { SchemaRegistry } from '../http/validation.js';
+import { principalOf, requireRole } from '../http/auth.js';
+import { domainError } from '../errors.js';
+import type { JobRequest, JobsService } from './jobs.service.js';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/** Mount under /v1 (authenticated). */
+export function jobRoutes(svc: JobsService, schemas: SchemaRegistry): Router {
+  const r = Router();
+  r.post('/jobs', async (req, res) => {
+    const p = principalOf(res);
+    requireRole(p, 'consumer');
+    const body = schemas.check<JobRequest>('job-request.v1', req.body);
+    const key = req.get('Idempotency-Key');
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      throw domainError('VALIDATION_FAILED', 'Idempotency-Key must be 1-200 visible ASCII characters', { errors: [{ pointer: '/headers/Idempotency-Key', message: 'invalid' }] });
+    }
+    const { job, replayed } = await svc.authorize(p, body, key);
+    if (replayed) res.set('Idempotent-Replayed', 'true');
+    res.status(201).location(`/v1/jobs/${job.id}`).json(job);
+  });
+  r.get('/jobs/:id', async (req, res) => {
+    res.json(await svc.get(principalOf(res), req.params.id));
+  });
+  r.post('/jobs/:id/complete', async (req, res) => {
+    const p = principalOf(res);
+    const body = schemas.check<{ resultDigest: string; exitCode?: number }>('job-completion.v1', req.body);
+    res.json(await svc.complete(p, req.params.id, body));
+  });
+  return r;
+}

@@ -1,0 +1,55 @@
+/**
+ * Release tokens: short-lived JWTs signed by the service's release key,
+ * bound to one job, contract, dataset digest and provider. The provider's
+ * gateway checks them against /.well-known/jwks.json and serves once per jti.
+ */
+import { randomUUID } from 'node:crypto';
+import { SignJWT, importJWK, jwtVerify, type JWTPayload, type CryptoKey, createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import type { ServiceKey } from '../service-keys.js';
+
+/** How long a release token lives. */
+export const RELEASE_TTL_S = 300;
+/** The JWT `typ` of release tokens, so no other token of ours can be mistaken for one. */
+export const RELEASE_TOKEN_TYPE = 'tds-release+jwt';
+
+/** Claims bound into a release token. */
+export interface ReleaseClaims {
+  job: string;
+  contract: string;
+  dataset: string;
+  sha256: string;
+  provider: string;
+  url: string;
+}
+
+let cachedKey: { kid: string; key: CryptoKey | Uint8Array } | undefined;
+
+/** Sign a release token; returns it with its expiry. */
+export async function signReleaseToken(key: ServiceKey, issuer: string, claims: ReleaseClaims): Promise<{ token: string; expiresAt: Date; jti: string }> {
+  if (cachedKey?.kid !== key.publicJwk.kid) cachedKey = { kid: key.publicJwk.kid, key: await importJWK({ ...key.privateJwk, alg: 'EdDSA' }, 'EdDSA') };
+  const now = Math.floor(Date.now() / 1000);
+  const jti = randomUUID();
+  const token = await new SignJWT({ ...claims })
+    .setProtectedHeader({ alg: 'EdDSA', kid: key.publicJwk.kid, typ: RELEASE_TOKEN_TYPE })
+    .setIssuer(issuer)
+    .setSubject(claims.job)
+    .setAudience(claims.provider)
+    .setIssuedAt(now)
+    .setExpirationTime(now + RELEASE_TTL_S)
+    .setJti(jti)
+    .sign(cachedKey.key);
+  return { token, expiresAt: new Date((now + RELEASE_TTL_S) * 1000), jti };
+}
+
+/** Verify a release token against a JWKS; returns its claims or throws (jose errors). */
+export async function verifyReleaseToken(token: string, jwks: JSONWebKeySet, opts: { issuer?: string; provider?: string } = {}): Promise<JWTPayload & ReleaseClaims> {
+  const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), {
+    algorithms: ['EdDSA', 'Ed25519'],
+    typ: RELEASE_TOKEN_TYPE,
+    issuer: opts.issuer,
+    audience: opts.provider,
+    requiredClaims: ['jti', 'exp', 'job', 'dataset', 'sha256'],
+    clockTolerance: 5,
+  });
+  return payload as JWTPayload & ReleaseClaims;
+}

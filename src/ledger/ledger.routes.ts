@@ -1,0 +1,47 @@
+/** HTTP routes of the auditor API: checkpoint, verifier key, entries and proofs, for auditors and the operator only. */
+import { Router, type Response } from 'express';
+import type { SchemaRegistry } from '../http/validation.js';
+import { principalOf, requireRole } from '../http/auth.js';
+import type { LedgerService } from './ledger.service.js';
+
+// Reading the ledger reveals every event of the space: only those who audit it.
+function requireAuditor(res: Response): void {
+  requireRole(principalOf(res), 'auditor', 'operator');
+}
+
+/**
+ * The /ledger routes, mounted under /v1 after authentication. Query strings
+ * are validated against their schemas; the service refuses ranges the tree
+ * does not have (VALIDATION_FAILED). Text answers are exactly what standard
+ * tooling parses: the signed note and the verifier key.
+ */
+export function ledgerRoutes(svc: LedgerService, schemas: SchemaRegistry): Router {
+  const r = Router();
+  r.get('/ledger/checkpoint', async (_req, res) => {
+    requireAuditor(res);
+    const cp = await svc.latestCheckpoint();
+    // A checkpoint is superseded within a second: caches must not serve an old one.
+    res.set('Cache-Control', 'no-store').type('text/plain; charset=utf-8').send(cp.note);
+  });
+  r.get('/ledger/key', (_req, res) => {
+    requireAuditor(res);
+    // Exactly the key, no newline: it is pasted into configs and compared byte for byte.
+    res.type('text/plain; charset=utf-8').send(svc.verifierKey());
+  });
+  r.get('/ledger/entries', async (req, res) => {
+    requireAuditor(res);
+    const q = schemas.checkQuery<{ start: number; limit: number }>('ledger-entries-query.v1', req.query);
+    res.json(await svc.entries(q.start, q.limit));
+  });
+  r.get('/ledger/proofs/inclusion', async (req, res) => {
+    requireAuditor(res);
+    const q = schemas.checkQuery<{ index: number; treeSize?: number }>('inclusion-proof-query.v1', req.query);
+    res.json(await svc.inclusionProof(q.index, q.treeSize));
+  });
+  r.get('/ledger/proofs/consistency', async (req, res) => {
+    requireAuditor(res);
+    const q = schemas.checkQuery<{ from: number; to?: number }>('consistency-proof-query.v1', req.query);
+    res.json(await svc.consistencyProof(q.from, q.to));
+  });
+  return r;
+}

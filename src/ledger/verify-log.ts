@@ -1,0 +1,138 @@
+/**
+ * The auditor's check of a whole log, trusting nothing the service says except
+ * what its pinned key signed: every entry is re-canonicalised and re-hashed,
+ * the chain and the Merkle root recomputed, the checkpoint signature and root
+ * checked, and consistency with the last checkpoint the auditor verified.
+ * Pure, so the CLI (online and offline) and the tests run the same code.
+ */
+import { canonicalBytes } from '../crypto/canonical-json.js';
+import { fromBase64, toBase64 } from '../crypto/sha256.js';
+import { chainHash, ZERO_HASH } from './chain.js';
+import { openNote, parseVerifierKey, type NoteVerifier, type ParsedCheckpoint } from './checkpoint.js';
+import { ENTRY_VERSION } from './ledger-entry.js';
+import { CompactRange, hashLeaf, verifyConsistency } from './merkle.js';
+
+/** One entry as served by GET /v1/ledger/entries (or read from an export); the hashes are optional because only the entry is authoritative. */
+export interface ServedEntry {
+  index: number;
+  entry: unknown;
+  leafHash?: string;
+  chainHash?: string;
+}
+
+/** A checkpoint the auditor verified before (kept in the CLI's state file). */
+export interface VerifiedCheckpoint {
+  size: number;
+  /** Standard base64 root hash. */
+  rootHash: string;
+}
+
+/** What verifyLog checks: all entries from index 0, the signed checkpoint, the pinned key, and optionally the previous checkpoint. */
+export interface VerifyLogInput {
+  entries: ServedEntry[];
+  checkpointNote: string;
+  verifierKey: string;
+  previous?: VerifiedCheckpoint;
+  /** The service's consistency proof from previous.size to the checkpoint's size, standard base64. */
+  consistencyProof?: string[];
+}
+
+/** Either every check held (with the verified checkpoint), or the first problem, naming the entry when it can be located. */
+export type VerifyLogResult =
+  | { ok: true; size: number; rootHash: string; entries: number }
+  | { ok: false; firstBadIndex: number | null; problem: string };
+
+const bad = (firstBadIndex: number | null, problem: string): VerifyLogResult => ({ ok: false, firstBadIndex, problem });
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function openCheckpoint(input: VerifyLogInput): { checkpoint: ParsedCheckpoint } | { problem: string } {
+  let verifier: NoteVerifier;
+  try {
+    verifier = parseVerifierKey(input.verifierKey.trim());
+  } catch (e) {
+    return { problem: `verifier key: ${messageOf(e)}` };
+  }
+  try {
+    // The log's origin is its key name: a checkpoint of another log signed with the same key is refused.
+    return { checkpoint: openNote(input.checkpointNote, verifier, verifier.name).checkpoint };
+  } catch (e) {
+    return { problem: `checkpoint: ${messageOf(e)}` };
+  }
+}
+
+/**
+ * Verifies a log from its first entry. Entries beyond the checkpoint's size
+ * are checked for encoding and chain, the first `size` also against the
+ * signed root. The first bad entry is named where the entries themselves show
+ * it (changed bytes, missing, inserted or reordered entries); a log that is
+ * self-consistent yet disagrees with the signed root (a rewritten tail with
+ * recomputed hashes) is reported with firstBadIndex null.
+ */
+export function verifyLog(input: VerifyLogInput): VerifyLogResult {
+  const opened = openCheckpoint(input);
+  if ('problem' in opened) return bad(null, opened.problem);
+  const cp = opened.checkpoint;
+  const { previous, entries } = input;
+  let previousRoot: Uint8Array | undefined;
+  if (previous) {
+    if (!Number.isSafeInteger(previous.size) || previous.size < 0) return bad(null, 'previous checkpoint: size is not a non-negative integer');
+    try {
+      previousRoot = fromBase64(previous.rootHash);
+    } catch {
+      return bad(null, 'previous checkpoint: root hash is not base64');
+    }
+    if (previous.size > cp.size) return bad(null, `the checkpoint (size ${cp.size}) is older than the one verified before (size ${previous.size}): the log was rolled back`);
+  }
+
+  const tree = new CompactRange();
+  let chain = ZERO_HASH;
+  let chainBefore = ZERO_HASH;
+  for (let i = 0; i < entries.length; i++) {
+    const row = entries[i];
+    if (row.index !== i) {
+      return bad(i, row.index > i ? `entry ${i}: missing (the entry served next has index ${row.index})` : `entry ${i}: served with index ${row.index} (entries duplicated or reordered)`);
+    }
+    if (!isPlainObject(row.entry)) return bad(i, `entry ${i}: not a JSON object (entry bytes changed)`);
+    let leaf: Uint8Array;
+    try {
+      leaf = hashLeaf(canonicalBytes(row.entry));
+    } catch (e) {
+      return bad(i, `entry ${i}: cannot be canonicalised (${messageOf(e)})`);
+    }
+    const claimed = row.entry.index;
+    if (claimed !== i) {
+      // An entry claiming the previous index whose recorded chain skips that entry: the previous one was inserted.
+      if (i > 0 && claimed === i - 1 && row.chainHash === toBase64(chainHash(chainBefore, leaf))) {
+        return bad(i - 1, `entry ${i - 1}: inserted (entry ${i} carries index ${i - 1} and its recorded chain hash skips entry ${i - 1})`);
+      }
+      return bad(i, `entry ${i}: index field says ${JSON.stringify(claimed)} (entry missing, inserted or reordered)`);
+    }
+    if (row.entry.v !== ENTRY_VERSION) return bad(i, `entry ${i}: unknown encoding version ${JSON.stringify(row.entry.v)}`);
+    if (row.leafHash !== undefined && row.leafHash !== toBase64(leaf)) return bad(i, `entry ${i}: leaf hash mismatch (entry bytes changed)`);
+    const next = chainHash(chain, leaf);
+    if (row.chainHash !== undefined && row.chainHash !== toBase64(next)) return bad(i, `entry ${i}: chain hash mismatch`);
+    [chainBefore, chain] = [chain, next];
+    if (i < cp.size) tree.append(leaf);
+    if (previous && previousRoot && i + 1 === previous.size && !sameBytes(tree.root(), previousRoot)) {
+      return bad(null, `entries 0..${i} do not match the checkpoint of size ${previous.size} verified before: history was rewritten`);
+    }
+  }
+  if (entries.length < cp.size) {
+    return bad(entries.length, `entry ${entries.length}: missing (the signed checkpoint covers ${cp.size} entries, ${entries.length} were served)`);
+  }
+  if (!sameBytes(tree.root(), cp.rootHash)) return bad(null, 'root does not match the signed checkpoint');
+  // The empty tree is consistent with every tree; RFC 9162 defines no proof from it.
+  if (previous && previousRoot && previous.size > 0 && input.consistencyProof) {
+    try {
+      verifyConsistency(previous.size, cp.size, input.consistencyProof.map((p) => fromBase64(p)), previousRoot, cp.rootHash);
+    } catch (e) {
+      return bad(null, `consistency proof from the checkpoint of size ${previous.size} does not verify: ${messageOf(e)}`);
+    }
+  }
+  return { ok: true, size: cp.size, rootHash: toBase64(cp.rootHash), entries: entries.length };
+}

@@ -1,0 +1,196 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { createTestContext, countRows, snapshotCounts, type TestContext } from '../helpers/context.js';
+import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
+import { activeContract, makeOffer, publishDataset } from '../helpers/scenario.js';
+import { signRequestToken } from '../../src/client/request-token.js';
+import { verifyReleaseToken } from '../../src/jobs/release-token.js';
+
+let ctx: TestContext;
+let hospital: Actor;
+let institute: Actor;
+let server: http.Server;
+let base: string;
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  hospital = await makeParticipant(ctx, ['provider']);
+  institute = await makeParticipant(ctx, ['consumer']);
+  server = http.createServer(ctx.app);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+  await ctx.close();
+});
+
+const job = (actor: Actor, contractId: string, purpose = 'DUO:0000006', headers: Record<string, string> = {}) =>
+  signed(ctx.app, actor, 'post', '/v1/jobs', { contractId, purpose }, {}, headers);
+
+async function ledgerCount(kind: string, contractId: string): Promise<number> {
+  await ctx.services.ledger.flush();
+  const r = (await ctx.ds.query(`SELECT count(*)::int AS n FROM ledger_entries WHERE kind = $1 AND subjects @> $2::jsonb`, [kind, JSON.stringify({ contract: contractId })])) as Array<{ n: number }>;
+  return r[0]!.n;
+}
+
+describe('POST /v1/jobs', () => {
+  it('releases with a service-signed token bound to the job, dataset and digest', async () => {
+    const cid = await activeContract(ctx, hospital, institute, { maxInvocations: 3 });
+    const res = await job(institute, cid, 'DUO:0000007');
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ state: 'authorized', invocationsUsed: 1, invocationsRemaining: 2, release: { url: expect.any(String), sha256: expect.stringMatching(/^[0-9a-f]{64}$/), expiresAt: expect.any(String), token: expect.any(String) } });
+    const jwks = (await fetch(`${base}/.well-known/jwks.json`).then((r) => r.json())) as { keys: object[] };
+    const claims = await verifyReleaseToken(res.body.release.token, jwks as never, { provider: hospital.id });
+    expect(claims).toMatchObject({ job: res.body.id, contract: cid, sha256: res.body.release.sha256, provider: hospital.id, sub: res.body.id });
+    expect(claims.exp! - claims.iat!).toBeLessThanOrEqual(300);
+    expect(decodeProtectedHeader(res.body.release.token).typ).toBe('tds-release+jwt');
+    expect(await ledgerCount('job.authorized', cid)).toBe(1);
+    const c = await signed(ctx.app, institute, 'get', `/v1/contracts/${cid}`);
+    expect(c.body).toMatchObject({ invocationsUsed: 1, invocationsRemaining: 2 });
+    // The job is visible to its parties (token only to the consumer), not to others.
+    expect((await signed(ctx.app, hospital, 'get', `/v1/jobs/${res.body.id}`)).body.release.token).toBeUndefined();
+    expect((await signed(ctx.app, institute, 'get', `/v1/jobs/${res.body.id}`)).body.release.token).toBe(res.body.release.token);
+    const other = await makeParticipant(ctx, ['consumer']);
+    expect((await signed(ctx.app, other, 'get', `/v1/jobs/${res.body.id}`)).body.code).toBe('FORBIDDEN');
+    // Completion lands in the ledger once.
+    const done = await signed(ctx.app, institute, 'post', `/v1/jobs/${res.body.id}/complete`, { resultDigest: 'a'.repeat(64) });
+    expect(done.body).toMatchObject({ state: 'completed', resultDigest: 'a'.repeat(64) });
+    expect((await signed(ctx.app, institute, 'post', `/v1/jobs/${res.body.id}/complete`, { resultDigest: 'a'.repeat(64) })).body.code).toBe('INVALID_STATE_TRANSITION');
+    expect((await signed(ctx.app, institute, 'post', `/v1/jobs/${res.body.id}/complete`, { resultDigest: 'nope' })).body.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('refuses bad bodies with 400 and nothing written', async () => {
+    const cid = await activeContract(ctx, hospital, institute);
+    for (const body of [{}, { contractId: cid }, { contractId: 'nope', purpose: 'DUO:0000006' }, { contractId: cid, purpose: 6 }, { contractId: cid, purpose: 'DUO:0000006', x: 1 }, [1, 2]]) {
+      const before = await snapshotCounts(ctx.ds);
+      const res = await signed(ctx.app, institute, 'post', '/v1/jobs', body);
+      expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+      expect(await snapshotCounts(ctx.ds)).toEqual(before);
+    }
+    const res = await job(institute, cid, 'DUO:0000006', { 'Idempotency-Key': 'bad key with spaces' });
+    expect(res.body.code).toBe('VALIDATION_FAILED');
+    expect((await job(hospital, cid)).body.code).toBe('ROLE_REQUIRED');
+  });
+
+  it('gives each denial its code, records job.denied, and releases nothing', async () => {
+    const purposeC = await activeContract(ctx, hospital, institute, { purposes: ['DUO:0000007'] });
+    const before = await countRows(ctx.ds, 'jobs');
+    const denied = await job(institute, purposeC, 'DUO:0000006');
+    expect([denied.status, denied.body.code]).toEqual([403, 'PURPOSE_NOT_ALLOWED']);
+    expect((await job(institute, purposeC, 'DUO:0000042')).body.code).toBe('PURPOSE_NOT_ALLOWED');
+    expect(await countRows(ctx.ds, 'jobs')).toBe(before);
+    expect(await ledgerCount('job.denied', purposeC)).toBe(2);
+
+    const one = await activeContract(ctx, hospital, institute, { maxInvocations: 1 });
+    expect((await job(institute, one)).status).toBe(201);
+    expect((await job(institute, one)).body.code).toBe('CONTRACT_EXHAUSTED');
+    expect((await signed(ctx.app, institute, 'get', `/v1/contracts/${one}`)).body).toMatchObject({ state: 'exhausted', invocationsRemaining: 0 });
+    expect(await ledgerCount('contract.exhausted', one)).toBe(1);
+
+    const outsider = await makeParticipant(ctx, ['consumer']);
+    expect((await job(outsider, one)).body.code).toBe('FORBIDDEN');
+    expect((await job(institute, '00000000-0000-4000-8000-000000000000')).body.code).toBe('NOT_FOUND');
+  });
+
+  it('makes a revocation, a withdrawal, a suspension and an expiry effective for the very next request', async () => {
+    const revoked = await activeContract(ctx, hospital, institute);
+    expect((await job(institute, revoked)).status).toBe(201);
+    await signed(ctx.app, hospital, 'post', `/v1/contracts/${revoked}/revoke`, { reason: 'consent withdrawn' });
+    expect((await job(institute, revoked)).body.code).toBe('CONTRACT_REVOKED');
+
+    const d = await publishDataset(ctx, hospital);
+    const withdrawn = await activeContract(ctx, hospital, institute, { datasetId: d });
+    expect((await job(institute, withdrawn)).status).toBe(201);
+    await signed(ctx.app, hospital, 'post', `/v1/datasets/${d}/withdraw`);
+    expect((await job(institute, withdrawn)).body.code).toBe('DATASET_WITHDRAWN');
+
+    const prov2 = await makeParticipant(ctx, ['provider']);
+    const suspended = await activeContract(ctx, prov2, institute);
+    expect((await job(institute, suspended)).status).toBe(201);
+    await signed(ctx.app, ctx.operator, 'post', `/v1/participants/${prov2.id}/suspend`);
+    expect((await job(institute, suspended)).body.code).toBe('PARTICIPANT_SUSPENDED');
+
+    const expiring = await activeContract(ctx, hospital, institute);
+    expect((await job(institute, expiring)).status).toBe(201);
+    // Time passes: the window closes (moved in the database; tests never sleep on wall time).
+    await ctx.ds.query(`UPDATE contracts SET valid_until = now() - interval '1 second' WHERE id = $1`, [expiring]);
+    expect((await job(institute, expiring)).body.code).toBe('CONTRACT_EXPIRED');
+    expect((await signed(ctx.app, institute, 'get', `/v1/contracts/${expiring}`)).body.state).toBe('expired');
+    expect(await ctx.services.contracts.expireDue()).toBeGreaterThanOrEqual(1);
+    expect(await ledgerCount('contract.expired', expiring)).toBe(1);
+
+    const notYet = await activeContract(ctx, hospital, institute);
+    await ctx.ds.query(`UPDATE contracts SET valid_from = now() + interval '1 day' WHERE id = $1`, [notYet]);
+    expect((await job(institute, notYet)).body.code).toBe('CONTRACT_NOT_ACTIVE');
+    const d2 = await publishDataset(ctx, hospital);
+    const o2 = await makeOffer(ctx, hospital, d2);
+    const proposed = await signed(ctx.app, institute, 'post', '/v1/contracts', { offerId: o2, purposes: ['DUO:0000006'], maxInvocations: 1 });
+    expect((await job(institute, proposed.body.id)).body.code).toBe('CONTRACT_NOT_ACTIVE');
+  });
+
+  it('honours Idempotency-Key: the same job, nothing more consumed; a different body is refused', async () => {
+    const cid = await activeContract(ctx, hospital, institute, { maxInvocations: 5 });
+    const first = await job(institute, cid, 'DUO:0000006', { 'Idempotency-Key': 'run-42' });
+    const again = await job(institute, cid, 'DUO:0000006', { 'Idempotency-Key': 'run-42' });
+    expect(again.status).toBe(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body.id).toBe(first.body.id);
+    // Concurrent retries with one key also give one job.
+    const burst = await Promise.all([1, 2, 3, 4, 5].map(() => job(institute, cid, 'DUO:0000006', { 'Idempotency-Key': 'run-43' })));
+    expect(new Set(burst.map((r) => r.body.id)).size).toBe(1);
+    expect((await signed(ctx.app, institute, 'get', `/v1/contracts/${cid}`)).body.invocationsUsed).toBe(2);
+    expect((await job(institute, cid, 'DUO:0000007', { 'Idempotency-Key': 'run-42' })).body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
+
+  it('releases nothing when the ledger append or the count update fails', async () => {
+    const cid = await activeContract(ctx, hospital, institute, { maxInvocations: 5 });
+    await ctx.ds.query(`CREATE FUNCTION fail_job_ledger() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.kind = 'job.authorized' THEN RAISE EXCEPTION 'forced ledger failure'; END IF; RETURN NEW; END $$`);
+    await ctx.ds.query(`CREATE TRIGGER fail_job_ledger BEFORE INSERT ON ledger_queue FOR EACH ROW EXECUTE FUNCTION fail_job_ledger()`);
+    try {
+      const before = await countRows(ctx.ds, 'jobs');
+      const res = await job(institute, cid);
+      expect(res.status).toBe(500);
+      expect(res.body.code).toBe('INTERNAL');
+      expect(await countRows(ctx.ds, 'jobs')).toBe(before);
+      expect((await signed(ctx.app, institute, 'get', `/v1/contracts/${cid}`)).body.invocationsUsed).toBe(0);
+    } finally {
+      await ctx.ds.query('DROP TRIGGER fail_job_ledger ON ledger_queue; DROP FUNCTION fail_job_ledger()');
+    }
+    await ctx.ds.query(`CREATE FUNCTION fail_count() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'forced count failure'; END $$`);
+    await ctx.ds.query(`CREATE TRIGGER fail_count BEFORE UPDATE ON contracts FOR EACH ROW EXECUTE FUNCTION fail_count()`);
+    try {
+      const before = await countRows(ctx.ds, 'jobs');
+      const res = await job(institute, cid);
+      expect(res.status).toBe(500);
+      expect(await countRows(ctx.ds, 'jobs')).toBe(before);
+      expect(await ledgerCount('job.authorized', cid)).toBe(0);
+    } finally {
+      await ctx.ds.query('DROP TRIGGER fail_count ON contracts; DROP FUNCTION fail_count()');
+    }
+    expect((await job(institute, cid)).status).toBe(201);
+  });
+});
+
+describe('exactly k under concurrency', () => {
+  it('200 simultaneous requests against 10 remaining release exactly 10, 20 rounds', async () => {
+    for (let round = 0; round < 20; round++) {
+      const cid = await activeContract(ctx, hospital, institute, { maxInvocations: 10 });
+      // Tokens are signed before the burst so the requests really overlap.
+      const tokens = await Promise.all(Array.from({ length: 200 }, () => signRequestToken(institute, 'POST', '/v1/jobs')));
+      const results = await Promise.all(
+        tokens.map((t) =>
+          fetch(`${base}/v1/jobs`, { method: 'POST', headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' }, body: JSON.stringify({ contractId: cid, purpose: 'DUO:0000006' }) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { code?: string } })),
+        ),
+      );
+      const ok = results.filter((r) => r.status === 201).length;
+      const exhausted = results.filter((r) => r.status === 403 && r.body.code === 'CONTRACT_EXHAUSTED').length;
+      expect({ round, ok, exhausted }).toEqual({ round, ok: 10, exhausted: 190 });
+      expect(await ledgerCount('job.authorized', cid)).toBe(10);
+      const row = (await ctx.ds.query('SELECT invocations_used, state FROM contracts WHERE id = $1', [cid])) as Array<{ invocations_used: number; state: string }>;
+      expect(row[0]).toEqual({ invocations_used: 10, state: 'exhausted' });
+      expect(decodeJwt(tokens[0]!).htu).toBe('/v1/jobs');
+    }
+  });
+});
