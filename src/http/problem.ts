@@ -82,6 +82,9 @@ export function sendProblem(res: Response, err: DomainError): void {
 function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string; driverError?: unknown };
   if (e?.driverError && e.driverError !== err && isDatabaseUnavailable(e.driverError)) return true;
+  // TypeORM releases a transaction's connection when the server drops it mid-request.
+  const name = (err as { constructor?: { name?: string }; name?: string })?.constructor?.name ?? '';
+  if (['QueryRunnerProviderAlreadyReleasedError', 'ConnectionIsNotSetError', 'CannotConnectAlreadyConnectedError'].includes(name)) return true;
   const code = typeof e?.code === 'string' ? e.code : '';
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300'].includes(code)) return true;
   if (code.startsWith('08')) return true;
