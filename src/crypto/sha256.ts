@@ -55,7 +55,10 @@ export function fromBase64Url(b64u: string): Uint8Array {
   return new Uint8Array(buf);
 }
 
+// One encoder for the process: utf8() sits on the ledger's hot path.
+const encoder = new TextEncoder();
+
 /** UTF-8 bytes of a string. */
 export function utf8(text: string): Uint8Array {
-  return new TextEncoder().encode(text);
+  return encoder.encode(text);
 }

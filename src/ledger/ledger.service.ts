@@ -2,7 +2,8 @@
  * The ledger's storage side: a single sequencer that moves queued events into
  * indexed, chained, Merkle-hashed entries in batches, a checkpointer that
  * signs the tree head, and the reads auditors use (entries, proofs). Hashing
- * lives in the pure modules; this file only appends and reads. See
+ * lives in the pure modules and SQL in ledger-store.ts; this file holds the
+ * policy (one sequencer, head cache, checkpoint cadence, range checks). See
  * docs/ledger.md for why the work is split this way.
  */
 import type { DataSource } from 'typeorm';
@@ -10,18 +11,11 @@ import type { Logger } from 'pino';
 import type { ServiceKey } from '../service-keys.js';
 import { validationFailed } from '../errors.js';
 import { toBase64 } from '../crypto/sha256.js';
-import { chainHash, ZERO_HASH } from './chain.js';
 import { formatCheckpointBody, signNote, verifierKey } from './checkpoint.js';
-import { canonicalEntryText, ENTRY_VERSION, entryTime, leafHashOfText, type LedgerEntry } from './ledger-entry.js';
-import {
-  CompactRange,
-  consistencyProofRanges,
-  frontierNodeIds,
-  inclusionProofRanges,
-  perfectNodesOfRange,
-  proofFromNodes,
-  type NodeId,
-} from './merkle.js';
+import { CompactRange, consistencyProofRanges, inclusionProofRanges, perfectNodesOfRange, proofFromNodes } from './merkle.js';
+import { appendRows, fetchNodes, readEntries, readEntriesBySubject, readHead, sizeOf, takeQueued, type EntryView, type Head, type Queryable } from './ledger-store.js';
+
+export type { EntryView } from './ledger-store.js';
 
 /** Most entries one GET /ledger/entries page returns; a larger limit is capped to it. */
 export const PAGE_MAX = 1000;
@@ -35,59 +29,11 @@ const SEQUENCER_LOCK = 7_346_120;
 const LOOP_PERIOD_MS = 100;
 const MAX_BACKOFF_MS = 5000;
 
-/** One served entry: the stored entry object (or, if it no longer parses, its raw text) and its hashes in standard base64. */
-export interface EntryView {
-  index: number;
-  entry: unknown;
-  leafHash: string;
-  chainHash: string;
-}
-
 /** The latest signed checkpoint. */
 export interface CheckpointView {
   size: number;
   rootHash: Uint8Array;
   note: string;
-}
-
-/** The integrated tree's head: what appending needs, cached between batches. */
-interface Head {
-  size: number;
-  frontier: Uint8Array[];
-  lastChain: Uint8Array;
-}
-
-interface Queryable {
-  query(sql: string, params?: unknown[]): Promise<unknown>;
-}
-
-interface QueueRow {
-  id: string;
-  kind: string;
-  at: Date | string;
-  actor: string;
-  subjects: Record<string, string>;
-  data: Record<string, unknown>;
-}
-
-interface EntryRow {
-  idx: string;
-  entry: string;
-  leaf_hash: Uint8Array;
-  chain_hash: Uint8Array;
-}
-
-const nodeKey = (level: number, index: number): string => `${level}:${index}`;
-
-function viewOf(row: EntryRow): EntryView {
-  let entry: unknown;
-  try {
-    entry = JSON.parse(row.entry);
-  } catch {
-    // Only tampering gets here: serve the text as it is so the verifier can name the entry instead of the API failing.
-    entry = row.entry;
-  }
-  return { index: Number(row.idx), entry, leafHash: toBase64(row.leaf_hash), chainHash: toBase64(row.chain_hash) };
 }
 
 function checkCount(value: number, name: string, min = 0): void {
@@ -129,53 +75,10 @@ export class LedgerService {
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new RangeError('maxBatch must be a positive integer');
     const done = await this.ds.transaction('READ COMMITTED', async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [SEQUENCER_LOCK]);
-      // A CTE so the rows come back ordered (RETURNING has no ORDER BY).
-      const rows = (await tx.query(
-        `WITH taken AS (
-           DELETE FROM ledger_queue WHERE id IN (SELECT id FROM ledger_queue ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-           RETURNING id, kind, at, actor, subjects, data)
-         SELECT * FROM taken ORDER BY id`,
-        [maxBatch],
-      )) as QueueRow[];
+      const rows = await takeQueued(tx, maxBatch);
       if (rows.length === 0) return null;
-      const head = await this.#loadHead(tx);
-      const range = new CompactRange(head.size, head.frontier);
-      let chain = head.lastChain;
-      const e = { idx: [] as number[], kind: [] as string[], text: [] as string[], leaf: [] as Uint8Array[], chain: [] as Uint8Array[], subjects: [] as string[] };
-      const n = { level: [] as number[], idx: [] as number[], hash: [] as Uint8Array[] };
-      rows.forEach((row, i) => {
-        const entry: LedgerEntry = {
-          v: ENTRY_VERSION,
-          index: head.size + i,
-          kind: row.kind,
-          at: entryTime(row.at instanceof Date ? row.at : new Date(row.at)),
-          actor: row.actor,
-          subjects: row.subjects,
-          data: row.data,
-        };
-        const text = canonicalEntryText(entry);
-        const leaf = leafHashOfText(text);
-        chain = chainHash(chain, leaf);
-        e.idx.push(entry.index);
-        e.kind.push(row.kind);
-        e.text.push(text);
-        e.leaf.push(leaf);
-        e.chain.push(chain);
-        e.subjects.push(JSON.stringify(row.subjects));
-        for (const node of range.append(leaf)) {
-          n.level.push(node.level);
-          n.idx.push(node.index);
-          n.hash.push(node.hash);
-        }
-      });
-      // unnest keeps it to two statements of constant text however large the batch.
-      await tx.query(
-        `INSERT INTO ledger_entries (idx, kind, entry, leaf_hash, chain_hash, subjects)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::bytea[], $6::jsonb[])`,
-        [e.idx, e.kind, e.text, e.leaf, e.chain, e.subjects],
-      );
-      await tx.query('INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])', [n.level, n.idx, n.hash]);
-      return { count: rows.length, head: { size: range.size, frontier: range.frontier, lastChain: chain } };
+      const head = await appendRows(tx, rows, await this.#loadHead(tx));
+      return { count: rows.length, head };
     });
     if (done === null) return 0;
     // Only after the commit: a rolled-back batch must not leave its head in the cache.
@@ -272,14 +175,12 @@ export class LedgerService {
     const treeSize = await this.treeSize();
     const end = Math.min(start + Math.min(limit, PAGE_MAX), treeSize);
     if (start >= end) return { treeSize, entries: [] };
-    const rows = (await this.ds.query('SELECT idx::text AS idx, entry, leaf_hash, chain_hash FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx', [start, end])) as EntryRow[];
-    return { treeSize, entries: rows.map(viewOf) };
+    return { treeSize, entries: await readEntries(this.ds, start, end) };
   }
 
   /** Entries whose subjects include {key: id}, in log order (jsonb containment, GIN-indexed). */
   async entriesForSubject(key: string, id: string): Promise<EntryView[]> {
-    const rows = (await this.ds.query('SELECT idx::text AS idx, entry, leaf_hash, chain_hash FROM ledger_entries WHERE subjects @> $1::jsonb ORDER BY idx', [JSON.stringify({ [key]: id })])) as EntryRow[];
-    return rows.map(viewOf);
+    return readEntriesBySubject(this.ds, { [key]: id });
   }
 
   /** RFC 9162 inclusion proof of leaf `index` in the tree of `treeSize` leaves (default: the latest checkpoint's size). */
@@ -318,38 +219,8 @@ export class LedgerService {
     const size = await sizeOf(q);
     const cached = this.#head;
     if (cached && cached.size === size) return cached;
-    const ids = frontierNodeIds(size);
-    const nodes = await fetchNodes(q, ids);
-    let lastChain = ZERO_HASH;
-    if (size > 0) {
-      const [row] = (await q.query('SELECT chain_hash FROM ledger_entries WHERE idx = $1', [size - 1])) as Array<{ chain_hash: Uint8Array }>;
-      lastChain = new Uint8Array(row.chain_hash);
-    }
-    const head = { size, frontier: ids.map(nodes), lastChain };
+    const head = await readHead(q, size);
     this.#head = head;
     return head;
   }
-}
-
-async function sizeOf(q: Queryable): Promise<number> {
-  const [row] = (await q.query('SELECT coalesce(max(idx) + 1, 0)::text AS size FROM ledger_entries')) as Array<{ size: string }>;
-  return Number(row.size);
-}
-
-/** Fetches the given nodes in one query and returns a lookup that throws on a node that is not stored. */
-async function fetchNodes(q: Queryable, ids: NodeId[]): Promise<(id: NodeId) => Uint8Array> {
-  const found = new Map<string, Uint8Array>();
-  if (ids.length > 0) {
-    const rows = (await q.query(
-      `SELECT n.level, n.idx::text AS idx, n.hash FROM ledger_nodes n
-       JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx`,
-      [ids.map((i) => i.level), ids.map((i) => i.index)],
-    )) as Array<{ level: number; idx: string; hash: Uint8Array }>;
-    for (const r of rows) found.set(nodeKey(r.level, Number(r.idx)), new Uint8Array(r.hash));
-  }
-  return (id) => {
-    const h = found.get(nodeKey(id.level, id.index));
-    if (!h) throw new Error(`ledger node (${id.level}, ${id.index}) is missing from storage`);
-    return h;
-  };
 }

@@ -63,7 +63,7 @@ export async function call(base: string, signer: Signer, method: string, p: stri
     signal: AbortSignal.timeout(20_000),
   });
   const text = await res.text();
-  let parsed: Record<string, unknown> = {};
+  let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(text) as Record<string, unknown>;
   } catch {

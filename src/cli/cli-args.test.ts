@@ -1,0 +1,94 @@
+import { UsageError, globalSettings, parseCommandLine, portOption, requireOption, withGlobalDefaults } from './cli-args.js';
+import { fileNameOf } from './gateway.js';
+import { keysByKid } from './contract-commands.js';
+
+describe('parseCommandLine', () => {
+  it('treats an empty line and --help as help', () => {
+    expect(parseCommandLine([]).command).toBe('help');
+    expect(parseCommandLine(['--help']).command).toBe('help');
+    expect(parseCommandLine(['contract', 'sign', 'abc', '--help'])).toMatchObject({ command: 'help', positionals: ['contract sign'] });
+  });
+
+  it('finds two-word commands past global options', () => {
+    const p = parseCommandLine(['--service', 'https://tds.example', 'contract', 'sign', 'c-1', '--yes']);
+    expect(p).toMatchObject({ command: 'contract sign', positionals: ['c-1'], values: { service: 'https://tds.example', yes: true } });
+    expect(parseCommandLine(['--key=op.json', 'approve', 'p-1'])).toMatchObject({ command: 'approve', positionals: ['p-1'], values: { key: 'op.json' } });
+  });
+
+  it('does not take an option value for a command word', () => {
+    expect(parseCommandLine(['keygen', '--out', 'contract'])).toMatchObject({ command: 'keygen', values: { out: 'contract' } });
+    expect(parseCommandLine(['standing', '--field', 'cardiology'])).toMatchObject({ command: 'standing', values: { field: 'cardiology' } });
+  });
+
+  it('splits job run at -- and keeps the command verbatim', () => {
+    const p = parseCommandLine(['job', 'run', '--contract', 'c', '--purpose', 'DUO:0000042', '--', 'wc', '-c', '--yes']);
+    expect(p).toMatchObject({ command: 'job run', values: { contract: 'c', purpose: 'DUO:0000042' }, rest: ['wc', '-c', '--yes'] });
+  });
+
+  it('hands verify and ledger export their arguments unparsed', () => {
+    expect(parseCommandLine(['verify', '--log-key', '@k.txt', '--state', 's.json'])).toMatchObject({ command: 'verify', argv: ['--log-key', '@k.txt', '--state', 's.json'] });
+    expect(parseCommandLine(['--service', 'u', 'ledger', 'export', '--out', 'd'])).toMatchObject({ command: 'ledger export', argv: ['--service', 'u', '--out', 'd'] });
+  });
+
+  it.each([
+    [['frobnicate'], /unknown command: frobnicate/],
+    [['contract'], /contract: missing subcommand/],
+    [['contract', 'burn', 'x'], /unknown command: contract burn/],
+    [['approve'], /approve: missing argument/],
+    [['approve', 'a', 'b'], /approve: unexpected argument b/],
+    [['keygen', '--bogus'], /keygen: Unknown option '--bogus'/],
+    [['register', '--name'], /register: Option '--name <value>' argument missing/],
+    [['job', 'run', '--contract', 'c', '--purpose', 'p'], /give the command to run after --/],
+    [['approve', 'a', '--', 'x'], /takes no arguments after --/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseCommandLine(argv)).toThrow(UsageError);
+    expect(() => parseCommandLine(argv)).toThrow(message);
+  });
+});
+
+describe('option helpers', () => {
+  it('requires options and checks ports', () => {
+    const p = parseCommandLine(['gateway', '--dir', 'd', '--port', '99999']);
+    expect(requireOption(p, 'dir')).toBe('d');
+    expect(() => requireOption(p, 'cert')).toThrow('--cert is required');
+    expect(() => portOption(p, 'port', 8443)).toThrow(UsageError);
+    expect(portOption(parseCommandLine(['gateway']), 'port', 8443)).toBe(8443);
+    expect(portOption(parseCommandLine(['gateway', '--port', '0']), 'port', 8443)).toBe(0);
+  });
+
+  it('takes global settings from options, then environment, then defaults', () => {
+    expect(globalSettings(parseCommandLine(['help']), {})).toEqual({ serviceUrl: 'http://localhost:8080', keyFile: './tds-key.json', audience: 'tds' });
+    expect(globalSettings(parseCommandLine(['help']), { TDS_URL: 'https://a', TDS_KEY: 'k.json', TDS_AUDIENCE: 'space' })).toEqual({ serviceUrl: 'https://a', keyFile: 'k.json', audience: 'space' });
+    expect(globalSettings(parseCommandLine(['--service', 'https://b', 'help']), { TDS_URL: 'https://a' }).serviceUrl).toBe('https://b');
+  });
+
+  it('fills delegated commands with the global settings, except offline bundles', () => {
+    const s = { serviceUrl: 'https://s', keyFile: 'k.json', audience: 'tds' };
+    expect(withGlobalDefaults(['--log-key', 'x'], s)).toEqual(['--service', 'https://s', '--key', 'k.json', '--audience', 'tds', '--log-key', 'x']);
+    expect(withGlobalDefaults(['--service=https://o', '--key', 'a.json', '--log-key', 'x'], s)).toEqual(['--audience', 'tds', '--service=https://o', '--key', 'a.json', '--log-key', 'x']);
+    expect(withGlobalDefaults(['--bundle', 'dir', '--log-key', 'x'], s)).toEqual(['--bundle', 'dir', '--log-key', 'x']);
+  });
+});
+
+describe('gateway path mapping', () => {
+  it.each([
+    ['/cohort.csv', 'cohort.csv'],
+    ['/cohort%20v2.csv?x=1', 'cohort v2.csv'],
+    ['/a', 'a'],
+  ])('maps %s to %s', (url, name) => expect(fileNameOf(url)).toBe(name));
+
+  it.each(['/', '/../etc/passwd', '/..', '/%2e%2e', '/a/b', '/a%2fb', '/a%2Fb', '/a%5cb', '/a\\b', '/.env', '/%00x', '/%zz', 'relative', '//etc/passwd', undefined])(
+    'refuses %s',
+    (url) => expect(fileNameOf(url)).toBeNull(),
+  );
+});
+
+describe('keysByKid', () => {
+  const jwk = { kty: 'OKP', crv: 'Ed25519', x: 'abc' };
+  it('reads maps, JWKS, directory entries and key lists', () => {
+    expect(keysByKid({ k1: jwk })).toEqual({ k1: jwk });
+    expect(keysByKid({ keys: [{ ...jwk, kid: 'k2', use: 'sig' }] })).toEqual({ k2: jwk });
+    expect(keysByKid({ id: 'p', keys: [{ kid: 'k3', publicKeyJwk: jwk, createdAt: 'x' }] })).toEqual({ k3: jwk });
+    expect(keysByKid([{ kid: 'k4', publicKeyJwk: jwk }])).toEqual({ k4: jwk });
+  });
+});

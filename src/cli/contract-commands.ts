@@ -1,0 +1,169 @@
+/**
+ * `tds contract sign` and `tds contract verify`. Signing never trusts the
+ * server's canonical string: it recomputes the RFC 8785 form and digest from
+ * the document it shows the user, so what is displayed is what is signed.
+ * Verification re-checks both signatures locally with the parties' keys.
+ */
+import fs from 'node:fs';
+import { canonicalizeContract, verifyExportedContract, type ContractDocument, type ExportedSignature } from '../agreements/contract-document.js';
+import { secretKeyFromJwk, sign, type PublicJwk } from '../crypto/ed25519.js';
+import { toBase64Url, utf8 } from '../crypto/sha256.js';
+import type { ContractExport, TdsClient } from '../client/tds-client.js';
+import type { CliIo } from './cli-args.js';
+
+/** The terms a signer should see before signing, one per line. */
+export function describeContract(c: ContractExport): string[] {
+  const d = c.document;
+  const lines = [
+    `contract:        ${c.id} (${c.state})`,
+    `provider:        ${d.provider.id} (key ${d.provider.kid})`,
+    `consumer:        ${d.consumer.id} (key ${d.consumer.kid})`,
+    `dataset:         ${d.dataset.id} (${d.dataset.kind}, ${d.dataset.researchField})`,
+    `dataset sha256:  ${d.dataset.sha256}`,
+    `purposes:        ${d.purposes.join(', ')}`,
+    `maxInvocations:  ${d.maxInvocations}`,
+    `valid:           ${d.validFrom} .. ${d.validUntil}`,
+  ];
+  if (d.reciprocityRuleIds.length > 0) lines.push(`reciprocity:     ${d.reciprocityRuleIds.join(', ')}`);
+  if (d.price) lines.push(`price:           ${d.price.perInvocation} ${d.price.currency} per invocation`);
+  lines.push(`digest (sha256): ${canonicalizeContract(d).digest}`);
+  return lines;
+}
+
+/** Sign the canonical bytes with a private JWK: base64url Ed25519, the body of POST /contracts/:id/signatures. */
+export function signCanonical(canonical: string, privateJwk: Parameters<typeof secretKeyFromJwk>[0]): string {
+  return toBase64Url(sign(utf8(canonical), secretKeyFromJwk(privateJwk)));
+}
+
+/**
+ * `tds contract sign <id>`: fetch, recompute canonical form and digest
+ * (refusing when the server's differ), check the caller is a party and holds
+ * the key the document names, show the terms, confirm, sign, submit.
+ */
+export async function signContractCommand(opts: { client: TdsClient; contractId: string; yes: boolean; io: CliIo }): Promise<number> {
+  const { client, io } = opts;
+  const creds = client.credentials;
+  if (!creds?.id) throw new Error('the key file has no participant id: register first');
+  const c = await client.getContract(opts.contractId);
+  const { canonical, digest } = canonicalizeContract(c.document);
+  if (canonical !== c.canonical || digest !== c.digest) {
+    io.err('refusing to sign: the canonical form or digest sent by the service does not match the document');
+    io.err(`  recomputed digest ${digest}, service sent ${c.digest}`);
+    return 1;
+  }
+  const party = c.document.consumer.id === creds.id ? 'consumer' : c.document.provider.id === creds.id ? 'provider' : undefined;
+  if (!party) throw new Error(`participant ${creds.id} is not a party to contract ${c.id}`);
+  const named = c.document[party].kid;
+  if (named !== creds.kid) throw new Error(`the contract names key ${named} for the ${party}, but the key file holds ${creds.kid}`);
+  if (c.signatures.some((s) => s.participantId === creds.id && s.kid === creds.kid)) {
+    io.out(`already signed as ${party}; state: ${c.state}`);
+    return 0;
+  }
+  for (const line of describeContract(c)) io.out(line);
+  if (!opts.yes) {
+    if (!io.isTTY) throw new Error('not a terminal: re-run with --yes to sign without confirmation');
+    const answer = (await io.prompt(`sign as ${party}? [y/N] `)).trim().toLowerCase();
+    if (answer !== 'y' && answer !== 'yes') {
+      io.out('not signed');
+      return 1;
+    }
+  }
+  const res = await client.signContract(c.id, { kid: creds.kid, signature: signCanonical(canonical, creds.privateJwk) });
+  io.out(`signed as ${party}; state: ${res.state}`);
+  return 0;
+}
+
+/** An exported contract plus optional keys, as `contract verify` reads it from a file. */
+export interface ContractFile {
+  document: ContractDocument;
+  canonical?: string;
+  digest?: string;
+  signatures: ExportedSignature[];
+  state?: string;
+  keys?: unknown;
+}
+
+/**
+ * Keys by kid from the shapes people have at hand: a map kid -> JWK, a JWKS
+ * `{keys: [{kid, ...}]}`, a list of `{kid, publicKeyJwk}` (participant
+ * directory), or a participant entry `{keys: [...]}`.
+ */
+export function keysByKid(input: unknown): Record<string, PublicJwk> {
+  const out: Record<string, PublicJwk> = {};
+  const add = (kid: unknown, jwk: unknown) => {
+    if (typeof kid === 'string' && jwk && typeof jwk === 'object') {
+      const { kty, crv, x } = jwk as PublicJwk;
+      out[kid] = { kty, crv, x };
+    }
+  };
+  const list = Array.isArray(input) ? input : input && typeof input === 'object' && Array.isArray((input as { keys?: unknown }).keys) ? (input as { keys: unknown[] }).keys : undefined;
+  if (list) {
+    for (const k of list as Array<{ kid?: unknown; publicKeyJwk?: unknown }>) add(k?.kid, k?.publicKeyJwk ?? k);
+  } else if (input && typeof input === 'object') {
+    for (const [kid, jwk] of Object.entries(input)) add(kid, jwk);
+  }
+  return out;
+}
+
+function readJson(file: string, what: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`cannot read ${what} ${file}: ${code ?? 'not JSON'}`, { cause: e });
+  }
+}
+
+/**
+ * `tds contract verify <id|file>`: a file is checked fully offline (keys from
+ * the file's `keys` or --keys); an id fetches the contract and the parties'
+ * registered keys, then checks locally. `save` writes contract + keys as a
+ * file that can be re-verified later without the service.
+ */
+export async function verifyContractCommand(opts: { target: string; keysFile?: string; save?: string; client?: () => TdsClient; io: CliIo }): Promise<number> {
+  const { io } = opts;
+  let exported: ContractFile;
+  let keys: Record<string, PublicJwk>;
+  const isFile = opts.target.endsWith('.json') || fs.existsSync(opts.target);
+  if (isFile) {
+    exported = readJson(opts.target, 'contract file') as ContractFile;
+    if (!exported || typeof exported !== 'object' || !exported.document || !Array.isArray(exported.signatures)) {
+      throw new Error(`${opts.target} is not an exported contract (needs document and signatures)`);
+    }
+    keys = { ...keysByKid(exported.keys ?? {}), ...(opts.keysFile ? keysByKid(readJson(opts.keysFile, 'keys file')) : {}) };
+  } else {
+    if (!opts.client) throw new Error('a contract id needs a service; pass a file for offline verification');
+    const client = opts.client();
+    exported = await client.getContract(opts.target);
+    keys = opts.keysFile ? keysByKid(readJson(opts.keysFile, 'keys file')) : {};
+    for (const party of ['consumer', 'provider'] as const) {
+      const named = exported.document?.[party];
+      if (named && !keys[named.kid]) Object.assign(keys, keysByKid((await client.getParticipant(named.id)).keys));
+    }
+  }
+  let result: { ok: boolean; problems: string[] };
+  try {
+    result = verifyExportedContract(exported, keys);
+  } catch (e) {
+    // A document that cannot even be canonicalised (or lacks its parties) is a failed verification, not a crash.
+    result = { ok: false, problems: [`the document is malformed: ${(e as Error).message}`] };
+  }
+  if (!isFile && exported.document?.id !== opts.target) result = { ok: false, problems: [...result.problems, `the document's id is not ${opts.target}`] };
+  if (opts.save) {
+    const kids = [exported.document?.consumer?.kid, exported.document?.provider?.kid].filter((k): k is string => typeof k === 'string' && keys[k] !== undefined);
+    const doc = { ...exported, keys: Object.fromEntries(kids.map((k) => [k, keys[k]])) };
+    fs.writeFileSync(opts.save, `${JSON.stringify(doc, null, 2)}\n`, { flag: 'wx' });
+    io.out(`saved contract and keys to ${opts.save}`);
+  }
+  if (!result.ok) {
+    io.err(`contract ${exported.document?.id ?? opts.target}: INVALID`);
+    for (const p of result.problems) io.err(`  - ${p}`);
+    return 1;
+  }
+  const d = exported.document;
+  io.out(`contract ${d.id}: valid`);
+  io.out(`  digest ${canonicalizeContract(d).digest}`);
+  io.out(`  consumer ${d.consumer.id} signed with ${d.consumer.kid}`);
+  io.out(`  provider ${d.provider.id} signed with ${d.provider.kid}`);
+  return 0;
+}

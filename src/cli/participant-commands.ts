@@ -1,0 +1,122 @@
+/**
+ * `tds keygen`, `register`, `approve`, `suspend` and `standing`: the key file
+ * life cycle and the participant-facing reads. The private key never leaves
+ * the key file; the service only ever sees the public JWK and signatures.
+ */
+import fs from 'node:fs';
+import { generateKeyPair, privateJwkOf, secretKeyFromJwk, thumbprintOf, type PrivateJwk, type PublicJwk } from '../crypto/ed25519.js';
+import type { Credentials, Standing, TdsClient } from '../client/tds-client.js';
+import type { CliIo } from './cli-args.js';
+
+/** Public half of a private JWK. */
+export function publicJwkFrom(privateJwk: PrivateJwk): PublicJwk {
+  return { kty: privateJwk.kty, crv: privateJwk.crv, x: privateJwk.x };
+}
+
+/**
+ * Read and check a credentials file: the private key must match its public
+ * part and the kid must be its thumbprint, so a hand-edited or mixed-up file
+ * fails here rather than as an opaque 401 from the service.
+ */
+export async function loadCredentials(file: string, io?: CliIo): Promise<Credentials> {
+  let raw: string;
+  try {
+    raw = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `key file ${file} not found (create one with \`tds keygen --out ${file}\`, or pass --key)` : `cannot read key file ${file}: ${code ?? (e as Error).message}`, { cause: e });
+  }
+  let doc: Partial<Credentials>;
+  try {
+    doc = JSON.parse(raw) as Partial<Credentials>;
+  } catch {
+    throw new Error(`key file ${file} is not JSON`);
+  }
+  const jwk = doc.privateJwk;
+  if (typeof doc.kid !== 'string' || !jwk || jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string' || typeof jwk.d !== 'string') {
+    throw new Error(`key file ${file} must hold {kid, privateJwk} with an Ed25519 private JWK`);
+  }
+  try {
+    secretKeyFromJwk(jwk);
+  } catch (e) {
+    throw new Error(`key file ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  if ((await thumbprintOf(jwk)) !== doc.kid) throw new Error(`key file ${file}: kid is not the thumbprint of the key`);
+  if (doc.id !== undefined && typeof doc.id !== 'string') throw new Error(`key file ${file}: id must be a string`);
+  // Group- or world-readable private keys are a mistake worth pointing out, not a reason to stop.
+  if (io && process.platform !== 'win32' && (fs.statSync(file).mode & 0o077) !== 0) io.err(`warning: ${file} is readable by other users; run chmod 600 ${file}`);
+  return { ...(doc.id ? { id: doc.id } : {}), kid: doc.kid, privateJwk: { kty: 'OKP', crv: 'Ed25519', x: jwk.x, d: jwk.d } };
+}
+
+/** `tds keygen`: write a fresh `{kid, privateJwk}` (0600, never overwriting) and print the kid and public JWK. */
+export async function keygenCommand(out: string, io: CliIo): Promise<number> {
+  const privateJwk = privateJwkOf(generateKeyPair().secretKey);
+  const kid = await thumbprintOf(privateJwk);
+  try {
+    // 'wx': an existing key file may be the only copy of a registered identity.
+    fs.writeFileSync(out, `${JSON.stringify({ kid, privateJwk }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${out} already exists; refusing to overwrite a key file`, { cause: e });
+    throw e;
+  }
+  io.out(`wrote ${out} (keep it secret: it is your identity in the data space)`);
+  io.out(`kid: ${kid}`);
+  io.out(`public JWK: ${JSON.stringify(publicJwkFrom(privateJwk))}`);
+  return 0;
+}
+
+/** `tds register`: register the key file's key and store the new participant id in the file. */
+export async function registerCommand(
+  client: TdsClient,
+  keyFile: string,
+  input: { name: string; roles: string[]; organization?: string; contact?: string },
+  io: CliIo,
+): Promise<number> {
+  const creds = client.credentials;
+  if (!creds) throw new Error('no credentials');
+  if (creds.id) throw new Error(`${keyFile} is already registered as participant ${creds.id}`);
+  const res = await client.register({ ...input, publicKeyJwk: publicJwkFrom(creds.privateJwk) });
+  const doc = { id: res.id, kid: creds.kid, privateJwk: creds.privateJwk };
+  // Write beside, then rename: a crash must not leave a half-written key file.
+  const tmp = `${keyFile}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  fs.renameSync(tmp, keyFile);
+  io.out(`id: ${res.id}`);
+  io.out(`status: ${res.status}`);
+  if (res.status === 'pending') io.out('an operator must approve this participant before it can act');
+  return 0;
+}
+
+/** `tds approve` / `tds suspend` (operator key). */
+export async function statusCommand(client: TdsClient, action: 'approve' | 'suspend', participantId: string, io: CliIo): Promise<number> {
+  const res = action === 'approve' ? await client.approve(participantId) : await client.suspend(participantId);
+  io.out(`${res.id}: ${res.status}`);
+  return 0;
+}
+
+/** The standing as readable lines: may-access verdict, each rule with its evidence or what is missing, shared datasets. */
+export function formatStanding(s: Standing): string[] {
+  const lines = [`research field: ${s.researchField}`, `may access others' data: ${s.mayAccess ? 'yes' : 'no'}`];
+  lines.push(`releases: received from others ${s.releases.receivedFromOthers}, given to others ${s.releases.givenToOthers}`);
+  lines.push(s.rules.length === 0 ? 'rules: none apply (space-wide)' : 'rules:');
+  for (const r of s.rules) {
+    lines.push(`  [${r.holds ? 'holds' : 'unmet'}] ${r.kind} (${r.ruleId})`);
+    for (const e of r.evidence) lines.push(`      evidence: ${e}`);
+    if (!r.holds && r.missing) lines.push(`      missing: ${r.missing}`);
+  }
+  lines.push(`shared datasets: ${s.shared.length}`);
+  for (const d of s.shared) lines.push(`  ${d.id} ${d.kind}${d.publishedAt ? ` published ${d.publishedAt}` : ''}`);
+  if (s.withheld.length > 0) {
+    lines.push(`not shared: ${s.withheld.length}`);
+    for (const d of s.withheld) lines.push(`  ${d.id} ${d.kind}: ${d.withdrawn ? 'withdrawn' : 'no active offer'}`);
+  }
+  return lines;
+}
+
+/** `tds standing --field F`. */
+export async function standingCommand(client: TdsClient, field: string, kind: 'raw' | 'insight' | undefined, json: boolean, io: CliIo): Promise<number> {
+  const s = await client.standing(field, kind);
+  if (json) io.out(JSON.stringify(s, null, 2));
+  else for (const line of formatStanding(s)) io.out(line);
+  return 0;
+}

@@ -1,0 +1,271 @@
+/**
+ * A small HTTP client of the tds API for the `tds` command, the gateway and
+ * scripts: it signs a fresh request token for every call (so a retried call
+ * never replays a jti), and turns problem+json answers into `TdsApiError`
+ * carrying the stable `code`, so callers branch on codes, never on text.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { JSONWebKeySet } from 'jose';
+import type { PrivateJwk, PublicJwk } from '../crypto/ed25519.js';
+import type { ContractDocument } from '../agreements/contract-document.js';
+import { signRequestToken, type Signer } from './request-token.js';
+
+/** A key file: `{kid, privateJwk}` before registration, `{id, kid, privateJwk}` after (like operator.json). */
+export interface Credentials {
+  id?: string;
+  kid: string;
+  privateJwk: PrivateJwk;
+}
+
+/** An error answer of the API: its status and the problem's stable code and detail. */
+export class TdsApiError extends Error {
+  override readonly name = 'TdsApiError';
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+    readonly body: unknown,
+  ) {
+    super(`${code}: ${detail}`);
+  }
+}
+
+/** What the client needs: where the service is, who signs, and the audience the service expects. */
+export interface TdsClientOptions {
+  baseUrl: string;
+  credentials?: Credentials;
+  audience?: string;
+}
+
+/** GET /v1/contracts/:id as the API returns it. */
+export interface ContractExport {
+  id: string;
+  state: string;
+  document: ContractDocument;
+  canonical: string;
+  digest: string;
+  signatures: Array<{ participantId: string; party?: 'consumer' | 'provider'; kid: string; signature: string; signedAt?: string }>;
+  invocationsUsed?: number;
+  invocationsRemaining?: number;
+}
+
+/** GET /v1/participants/:id (the fields the CLI reads). */
+export interface ParticipantView {
+  id: string;
+  name: string;
+  status: string;
+  roles: string[];
+  kid: string;
+  keys: Array<{ kid: string; publicKeyJwk: PublicJwk; createdAt: string; revokedAt: string | null }>;
+}
+
+/** The release part of a job: where the bytes are, the token that unlocks them, and what they must hash to. */
+export interface Release {
+  token?: string;
+  url: string;
+  sha256: string;
+  byteSize: number;
+  mediaType: string;
+  expiresAt: string;
+}
+
+/** A job as POST /v1/jobs and GET /v1/jobs/:id return it. */
+export interface JobView {
+  id: string;
+  state: string;
+  contractId: string;
+  datasetId: string;
+  release: Release;
+  resultDigest?: string | null;
+}
+
+/** Signed client of one tds service. */
+export class TdsClient {
+  readonly baseUrl: string;
+  readonly audience: string;
+
+  constructor(private readonly opts: TdsClientOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.audience = opts.audience ?? 'tds';
+  }
+
+  /** The credentials this client signs with (undefined for an anonymous client). */
+  get credentials(): Credentials | undefined {
+    return this.opts.credentials;
+  }
+
+  /**
+   * Send a signed request and return the parsed answer (JSON, or text for
+   * other media types). `asIssuer` overrides the token's iss: registration
+   * signs as the key's thumbprint because no participant id exists yet.
+   */
+  async request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, asIssuer?: string): Promise<T> {
+    const creds = this.opts.credentials;
+    if (!creds) throw new Error('no credentials: pass a key file with --key');
+    const iss = asIssuer ?? creds.id;
+    if (!iss) throw new Error('the key file has no participant id yet: run `tds register` first');
+    const signer: Signer = { iss, kid: creds.kid, privateJwk: creds.privateJwk };
+    const token = await signRequestToken(signer, method, path.split('?')[0]!, { audience: this.audience });
+    return this.send<T>(method, path, body, { ...headers, authorization: `Bearer ${token}` });
+  }
+
+  /** An unauthenticated request (the JWKS, health). */
+  async requestAnonymous<T = unknown>(method: string, path: string): Promise<T> {
+    return this.send<T>(method, path, undefined, {});
+  }
+
+  private async send<T>(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<T> {
+    const init: RequestInit = { method: method.toUpperCase(), headers: { accept: 'application/json, application/problem+json', ...headers } };
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] = 'application/json';
+    }
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, init);
+    } catch (e) {
+      // fetch hides the reason (ECONNREFUSED, certificate...) in `cause`; surface it in one line.
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new Error(`cannot reach ${this.baseUrl}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, { cause: e });
+    }
+    const text = await res.text();
+    const isJson = /json/i.test(res.headers.get('content-type') ?? '');
+    let parsed: unknown = text;
+    if (isJson && text !== '') {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    if (!res.ok) {
+      const p = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { code?: unknown; detail?: unknown; title?: unknown };
+      const code = typeof p.code === 'string' ? p.code : `HTTP_${res.status}`;
+      const detail = typeof p.detail === 'string' ? p.detail : typeof p.title === 'string' ? p.title : (text.slice(0, 200) || res.statusText);
+      throw new TdsApiError(res.status, code, detail, parsed);
+    }
+    return parsed as T;
+  }
+
+  /** POST /v1/participants, signed by the key being registered (iss = kid = its thumbprint). */
+  async register(input: { name: string; roles: string[]; publicKeyJwk: PublicJwk; organization?: string; contact?: string }): Promise<{ id: string; status: string; kid: string; roles: string[] }> {
+    const kid = this.opts.credentials?.kid;
+    if (!kid) throw new Error('no credentials: pass a key file with --key');
+    return this.request('POST', '/v1/participants', input, {}, kid);
+  }
+
+  /** Operator: activate a pending participant. */
+  async approve(participantId: string): Promise<{ id: string; status: string }> {
+    return this.request('POST', `/v1/participants/${encodeURIComponent(participantId)}/approve`);
+  }
+
+  /** Operator: suspend a participant (it can do nothing until approved again). */
+  async suspend(participantId: string): Promise<{ id: string; status: string }> {
+    return this.request('POST', `/v1/participants/${encodeURIComponent(participantId)}/suspend`);
+  }
+
+  /** A participant's directory entry, with every key it ever registered. */
+  async getParticipant(participantId: string): Promise<ParticipantView> {
+    return this.request('GET', `/v1/participants/${encodeURIComponent(participantId)}`);
+  }
+
+  /** Provider or consumer: publish a dataset description. */
+  async publishDataset(input: { title: string; description: string; researchField: string; kind: 'raw' | 'insight'; distribution: { url: string; sha256: string; byteSize: number; mediaType: string }; license?: string }): Promise<{ id: string }> {
+    return this.request('POST', '/v1/datasets', input);
+  }
+
+  /** Provider: make an offer on one of its datasets. */
+  async createOffer(datasetId: string, input: { purposes: string[]; maxInvocations: number; validFrom?: string; validUntil?: string; reciprocityRuleIds?: string[] }): Promise<{ id: string }> {
+    return this.request('POST', `/v1/datasets/${encodeURIComponent(datasetId)}/offers`, input);
+  }
+
+  /** Consumer: propose a contract from an offer. */
+  async proposeContract(input: { offerId: string; purposes: string[]; maxInvocations: number; validFrom?: string; validUntil?: string }): Promise<ContractExport> {
+    return this.request('POST', '/v1/contracts', input);
+  }
+
+  /** A contract with its document, canonical form, digest and signatures. */
+  async getContract(contractId: string): Promise<ContractExport> {
+    return this.request('GET', `/v1/contracts/${encodeURIComponent(contractId)}`);
+  }
+
+  /** Submit this party's signature (base64url Ed25519 over the canonical bytes). */
+  async signContract(contractId: string, body: { kid: string; signature: string }): Promise<{ id: string; state: string }> {
+    return this.request('POST', `/v1/contracts/${encodeURIComponent(contractId)}/signatures`, body);
+  }
+
+  /** Consumer: ask for a job's release; a retry with the same idempotency key returns the same job. */
+  async createJob(input: { contractId: string; purpose: string }, idempotencyKey?: string): Promise<JobView> {
+    return this.request('POST', '/v1/jobs', input, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
+  }
+
+  /** A job's state (the token only for its consumer). */
+  async getJob(jobId: string): Promise<JobView> {
+    return this.request('GET', `/v1/jobs/${encodeURIComponent(jobId)}`);
+  }
+
+  /** Consumer: record the job's result digest (ledger job.completed). */
+  async completeJob(jobId: string, body: { resultDigest: string; exitCode?: number }): Promise<JobView> {
+    return this.request('POST', `/v1/jobs/${encodeURIComponent(jobId)}/complete`, body);
+  }
+
+  /** What the caller shares in a research field and which reciprocity rules hold for it. */
+  async standing(field: string, kind?: 'raw' | 'insight'): Promise<Standing> {
+    const q = new URLSearchParams({ field, ...(kind ? { kind } : {}) });
+    return this.request('GET', `/v1/reciprocity/standing?${q.toString()}`);
+  }
+
+  /** The service's public keys (release tokens), unauthenticated. */
+  async getJwks(): Promise<JSONWebKeySet> {
+    return this.requestAnonymous('GET', '/.well-known/jwks.json');
+  }
+}
+
+/** GET /v1/reciprocity/standing as the CLI prints it. */
+export interface Standing {
+  researchField: string;
+  shared: Array<{ id: string; kind: string; publishedAt?: string }>;
+  withheld: Array<{ id: string; kind: string; withdrawn?: boolean; hasActiveOffer?: boolean }>;
+  releases: { receivedFromOthers: number; givenToOthers: number };
+  mayAccess: boolean;
+  rules: Array<{ ruleId: string; kind: string; holds: boolean; evidence: string[]; missing: string }>;
+}
+
+/**
+ * GET a URL with node:http(s), trusting only `ca` when given. Global fetch
+ * cannot take a custom CA without undici, and gateways commonly run with a
+ * certificate from the hospital's own CA, so downloads and JWKS use this.
+ */
+export function httpGet(url: string, opts: { ca?: string | Buffer; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<http.IncomingMessage> {
+  const u = new URL(url);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return Promise.reject(new Error(`unsupported URL scheme ${u.protocol}`));
+  return new Promise((resolve, reject) => {
+    const mod = u.protocol === 'https:' ? https : http;
+    const req = mod.get(u, { headers: opts.headers, ...(u.protocol === 'https:' && opts.ca ? { ca: opts.ca } : {}) }, resolve);
+    req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(new Error(`timed out fetching ${u.origin}${u.pathname}`)));
+    req.on('error', reject);
+  });
+}
+
+/** Read a whole response body (capped, for small JSON answers) as text. */
+export async function readBody(res: http.IncomingMessage, maxBytes = 1 << 20): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      res.destroy();
+      throw new Error(`response larger than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** PEM text as given, or the contents of the file it names (certificates, keys and CAs accept both). */
+export function pemOrFile(value: string): string {
+  return value.includes('-----BEGIN') ? value : fs.readFileSync(value, 'utf8');
+}

@@ -1,0 +1,203 @@
+/**
+ * The SQL of the ledger tables, used only by LedgerService: taking queued
+ * events, writing entries with their Merkle nodes in pipelined chunks, and
+ * the reads behind the head, pages and proofs. Hashing comes from the pure
+ * modules; nothing here decides policy (locks, caching, validation).
+ */
+import { toBase64 } from '../crypto/sha256.js';
+import { chainHash, ZERO_HASH } from './chain.js';
+import { canonicalEntryText, ENTRY_VERSION, entryTime, leafHashOfText, type LedgerEntry } from './ledger-entry.js';
+import { CompactRange, frontierNodeIds, type NodeId } from './merkle.js';
+
+/** A connection or transaction manager: anything with TypeORM's raw query. */
+export interface Queryable {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
+/** The integrated tree's head: what appending the next entry needs. */
+export interface Head {
+  size: number;
+  frontier: Uint8Array[];
+  lastChain: Uint8Array;
+}
+
+/** One served entry: the stored entry object (or, if it no longer parses, its raw text) and its hashes in standard base64. */
+export interface EntryView {
+  index: number;
+  entry: unknown;
+  leafHash: string;
+  chainHash: string;
+}
+
+/** A queued event as the DELETE ... RETURNING hands it over. */
+export interface QueueRow {
+  id: string;
+  kind: string;
+  at: Date | string;
+  actor: string;
+  subjects: Record<string, string>;
+  data: Record<string, unknown>;
+}
+
+// `pos`, not `idx`: an output column named idx would make ORDER BY idx sort the text.
+interface EntryRow {
+  pos: string;
+  entry: string;
+  leaf_hash: Uint8Array;
+  chain_hash: Uint8Array;
+}
+
+// Rows per INSERT: small enough to overlap hashing with the database, large enough to amortise a statement.
+const WRITE_CHUNK = 500;
+
+// One statement per chunk (entries and their nodes together; unnest so the text is
+// constant however many rows it carries): fewer round trips inside the sequencer's lock.
+const INSERT_CHUNK = `WITH entries AS (
+    INSERT INTO ledger_entries (idx, kind, entry, leaf_hash, chain_hash, subjects)
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::bytea[], $6::jsonb[]))
+  INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest($7::smallint[], $8::bigint[], $9::bytea[])`;
+
+const ENTRY_COLUMNS = 'SELECT idx::text AS pos, entry, leaf_hash, chain_hash FROM ledger_entries';
+
+const nodeKey = (level: number, index: number): string => `${level}:${index}`;
+
+/** Removes up to `max` queued events, oldest first, and returns them in id order (inside the caller's transaction). */
+export async function takeQueued(tx: Queryable, max: number): Promise<QueueRow[]> {
+  // A CTE so the rows come back ordered (RETURNING has no ORDER BY).
+  return (await tx.query(
+    `WITH taken AS (
+       DELETE FROM ledger_queue WHERE id IN (SELECT id FROM ledger_queue ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING id, kind, at, actor, subjects, data)
+     SELECT * FROM taken ORDER BY id`,
+    [max],
+  )) as QueueRow[];
+}
+
+/**
+ * Turns queued rows into entries appended to `range` after `prevChain`: the
+ * parameters of INSERT_CHUNK (the entries and the perfect nodes they
+ * complete) and the chain hash of the last entry. Indices continue from range.size.
+ */
+function encodeChunk(rows: QueueRow[], range: CompactRange, prevChain: Uint8Array): { params: unknown[]; chain: Uint8Array } {
+  const e = { idx: [] as number[], kind: [] as string[], text: [] as string[], leaf: [] as Uint8Array[], chain: [] as Uint8Array[], subjects: [] as string[] };
+  const n = { level: [] as number[], idx: [] as number[], hash: [] as Uint8Array[] };
+  let chain = prevChain;
+  for (const row of rows) {
+    const entry: LedgerEntry = {
+      v: ENTRY_VERSION,
+      index: range.size,
+      kind: row.kind,
+      at: entryTime(row.at instanceof Date ? row.at : new Date(row.at)),
+      actor: row.actor,
+      subjects: row.subjects,
+      data: row.data,
+    };
+    const text = canonicalEntryText(entry);
+    const leaf = leafHashOfText(text);
+    chain = chainHash(chain, leaf);
+    e.idx.push(entry.index);
+    e.kind.push(row.kind);
+    e.text.push(text);
+    e.leaf.push(leaf);
+    e.chain.push(chain);
+    e.subjects.push(JSON.stringify(row.subjects));
+    for (const node of range.append(leaf)) {
+      n.level.push(node.level);
+      n.idx.push(node.index);
+      n.hash.push(node.hash);
+    }
+  }
+  return { params: [e.idx, e.kind, e.text, e.leaf, e.chain, e.subjects, n.level, n.idx, n.hash], chain };
+}
+
+/**
+ * Appends the rows after `head` inside the caller's transaction and returns
+ * the new head. Each chunk's INSERT is chained rather than awaited, so
+ * PostgreSQL writes one chunk while the next is hashed; any failure (a write,
+ * or an event that cannot be encoded) rejects after every write has settled,
+ * so the caller's rollback never races a queued statement.
+ */
+export async function appendRows(tx: Queryable, rows: QueueRow[], head: Head): Promise<Head> {
+  const range = new CompactRange(head.size, head.frontier);
+  let chain = head.lastChain;
+  let writes: Promise<unknown> = Promise.resolve();
+  let aborted = false;
+  try {
+    for (let off = 0; off < rows.length; off += WRITE_CHUNK) {
+      const chunk = encodeChunk(rows.slice(off, off + WRITE_CHUNK), range, chain);
+      chain = chunk.chain;
+      writes = writes.then(() => {
+        // A statement sent after the rollback would run outside the transaction.
+        if (aborted) throw new Error('sequencing step aborted');
+        return tx.query(INSERT_CHUNK, chunk.params);
+      });
+      // Attached at once so an early failure is never an unhandled rejection.
+      writes.catch(() => undefined);
+      // Yield so the driver sends the chunk now rather than after all the hashing.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } catch (err) {
+    aborted = true;
+    await writes.catch(() => undefined);
+    throw err;
+  }
+  await writes;
+  return { size: range.size, frontier: range.frontier, lastChain: chain };
+}
+
+/** Number of integrated entries: one past the highest index (an index-only read of the primary key). */
+export async function sizeOf(q: Queryable): Promise<number> {
+  const [row] = (await q.query('SELECT coalesce(max(idx) + 1, 0)::text AS size FROM ledger_entries')) as Array<{ size: string }>;
+  return Number(row.size);
+}
+
+/** The head of the tree of `size` leaves, read from its frontier nodes and last chain hash. */
+export async function readHead(q: Queryable, size: number): Promise<Head> {
+  const ids = frontierNodeIds(size);
+  const nodes = await fetchNodes(q, ids);
+  let lastChain = ZERO_HASH;
+  if (size > 0) {
+    const [row] = (await q.query('SELECT chain_hash FROM ledger_entries WHERE idx = $1', [size - 1])) as Array<{ chain_hash: Uint8Array }>;
+    lastChain = new Uint8Array(row.chain_hash);
+  }
+  return { size, frontier: ids.map(nodes), lastChain };
+}
+
+/** Fetches the given nodes in one query and returns a lookup that throws on a node that is not stored. */
+export async function fetchNodes(q: Queryable, ids: NodeId[]): Promise<(id: NodeId) => Uint8Array> {
+  const found = new Map<string, Uint8Array>();
+  if (ids.length > 0) {
+    const rows = (await q.query(
+      `SELECT n.level, n.idx::text AS idx, n.hash FROM ledger_nodes n
+       JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx`,
+      [ids.map((i) => i.level), ids.map((i) => i.index)],
+    )) as Array<{ level: number; idx: string; hash: Uint8Array }>;
+    for (const r of rows) found.set(nodeKey(r.level, Number(r.idx)), new Uint8Array(r.hash));
+  }
+  return (id) => {
+    const h = found.get(nodeKey(id.level, id.index));
+    if (!h) throw new Error(`ledger node (${id.level}, ${id.index}) is missing from storage`);
+    return h;
+  };
+}
+
+function viewOf(row: EntryRow): EntryView {
+  let entry: unknown;
+  try {
+    entry = JSON.parse(row.entry);
+  } catch {
+    // Only tampering gets here: serve the text as it is so the verifier can name the entry instead of the API failing.
+    entry = row.entry;
+  }
+  return { index: Number(row.pos), entry, leafHash: toBase64(row.leaf_hash), chainHash: toBase64(row.chain_hash) };
+}
+
+/** Entries with start <= index < end, in index order. */
+export async function readEntries(q: Queryable, start: number, end: number): Promise<EntryView[]> {
+  return ((await q.query(`${ENTRY_COLUMNS} WHERE idx >= $1 AND idx < $2 ORDER BY idx`, [start, end])) as EntryRow[]).map(viewOf);
+}
+
+/** Entries whose subjects contain `subjects` (jsonb @>, GIN-indexed), in index order. */
+export async function readEntriesBySubject(q: Queryable, subjects: Record<string, string>): Promise<EntryView[]> {
+  return ((await q.query(`${ENTRY_COLUMNS} WHERE subjects @> $1::jsonb ORDER BY idx`, [JSON.stringify(subjects)])) as EntryRow[]).map(viewOf);
+}

@@ -1,0 +1,332 @@
+/**
+ * End to end on loopback: the real service on a listening HTTP server, the
+ * provider's HTTPS gateway with a certificate made here by openssl, and the
+ * CLI pieces (contract sign/verify, job run, the dispatcher) talking to both.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash, randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { SignJWT, importJWK, type JSONWebKeySet } from 'jose';
+import { pino } from 'pino';
+import { createTestContext, type TestContext } from '../helpers/context.js';
+import { makeParticipant, newKey, type Actor } from '../helpers/actors.js';
+import { TdsClient } from '../../src/client/tds-client.js';
+import { RELEASE_TOKEN_TYPE, signReleaseToken } from '../../src/jobs/release-token.js';
+import { startGateway, type Gateway } from '../../src/cli/gateway.js';
+import { runJob, EXIT_INTEGRITY } from '../../src/cli/job-runner.js';
+import { signContractCommand, verifyContractCommand } from '../../src/cli/contract-commands.js';
+import { standingCommand } from '../../src/cli/participant-commands.js';
+import { runTds } from '../../src/cli/tds.js';
+import type { CliIo } from '../../src/cli/cli-args.js';
+
+const PURPOSE = 'DUO:0000042';
+const silent = pino({ level: 'silent' });
+let ctx: TestContext;
+let server: http.Server;
+let serviceUrl: string;
+let tmp: string;
+let served: string;
+let cert: string;
+let gateway: Gateway;
+let hospital: Actor;
+let institute: Actor;
+let hospitalClient: TdsClient;
+let instituteClient: TdsClient;
+
+/** An io that records lines; `answer` is what a person would type at the prompt. */
+function testIo(opts: { isTTY?: boolean; answer?: string } = {}): CliIo & { out_: string[]; err_: string[] } {
+  const out_: string[] = [];
+  const err_: string[] = [];
+  return { out_, err_, out: (l) => void out_.push(l), err: (l) => void err_.push(l), isTTY: opts.isTTY ?? false, prompt: async () => opts.answer ?? '', env: {} };
+}
+
+const clientOf = (a: Actor) => new TdsClient({ baseUrl: serviceUrl, credentials: { id: a.id, kid: a.kid, privateJwk: a.privateJwk }, audience: ctx.config.audience });
+const sha256Hex = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** GET a raw path from the gateway (no normalisation), returning status and problem code. */
+function gatewayGet(rawPath: string, token?: string, gw: Gateway = gateway): Promise<{ status: number; code?: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port: gw.port, path: rawPath, method: 'GET', ca: cert, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        let code: string | undefined;
+        try {
+          code = (JSON.parse(body) as { code?: string }).code;
+        } catch {
+          code = undefined;
+        }
+        resolve({ status: res.statusCode!, code, body });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A release token signed by the service's key, for the gateway checks (claims overridable). */
+function releaseToken(file: string, over: Partial<{ provider: string; url: string }> = {}) {
+  return signReleaseToken(ctx.keys.release, ctx.config.audience, {
+    job: randomUUID(), contract: randomUUID(), dataset: randomUUID(), sha256: '0'.repeat(64), provider: over.provider ?? hospital.id, url: over.url ?? `${gateway.url}/${file}`,
+  });
+}
+
+/** The hospital publishes `file` from the gateway folder; both parties sign a contract on it through the CLI logic. */
+async function publishAndContract(file: string, content: string, maxInvocations = 3): Promise<{ contractId: string; datasetId: string }> {
+  fs.writeFileSync(path.join(served, file), content);
+  const dataset = await hospitalClient.publishDataset({
+    title: `Cohort ${file}`, description: 'test cohort', researchField: 'cardiology', kind: 'raw',
+    distribution: { url: `${gateway.url}/${file}`, sha256: sha256Hex(content), byteSize: Buffer.byteLength(content), mediaType: 'text/csv' },
+  });
+  const offer = await hospitalClient.createOffer(dataset.id, { purposes: [PURPOSE], maxInvocations: 10 });
+  const proposed = await instituteClient.proposeContract({ offerId: offer.id, purposes: [PURPOSE], maxInvocations });
+  expect(await signContractCommand({ client: instituteClient, contractId: proposed.id, yes: true, io: testIo() })).toBe(0);
+  const io = testIo();
+  expect(await signContractCommand({ client: hospitalClient, contractId: proposed.id, yes: true, io })).toBe(0);
+  expect(io.out_.at(-1)).toBe('signed as provider; state: active');
+  return { contractId: proposed.id, datasetId: dataset.id };
+}
+
+beforeAll(async () => {
+  ctx = await createTestContext({}, { background: true });
+  server = http.createServer(ctx.app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  serviceUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tds-cli-e2e-'));
+  served = path.join(tmp, 'served');
+  fs.mkdirSync(served);
+  fs.writeFileSync(path.join(tmp, 'secret.txt'), 'outside the gateway folder');
+  const [certFile, keyFile] = [path.join(tmp, 'cert.pem'), path.join(tmp, 'key.pem')];
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  cert = fs.readFileSync(certFile, 'utf8');
+  hospital = await makeParticipant(ctx, ['provider'], 'St. Example Hospital');
+  institute = await makeParticipant(ctx, ['consumer'], 'Example Research Institute');
+  hospitalClient = clientOf(hospital);
+  instituteClient = clientOf(institute);
+  gateway = await startGateway({ dir: served, cert: certFile, key: keyFile, serviceUrl, port: 0, host: '127.0.0.1', providerId: hospital.id, issuer: ctx.config.audience, logger: silent });
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  server?.closeAllConnections();
+  await new Promise((resolve) => server?.close(resolve));
+  await ctx?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('a job from contract to ledger', () => {
+  const content = 'patient_id,age\n1,54\n2,61\n';
+  let contractId: string;
+
+  beforeAll(async () => {
+    ({ contractId } = await publishAndContract('cohort.csv', content));
+  });
+
+  it('downloads, checks, runs the command, completes, and the gateway refuses the token again', async () => {
+    const workDir = path.join(tmp, 'work-ok');
+    const io = testIo();
+    const firstLine = "process.stdout.write(require('fs').readFileSync(process.argv[1], 'utf8').split('\\n')[0] + '\\n')";
+    const code = await runJob({ client: instituteClient, contractId, purpose: PURPOSE, command: [process.execPath, '-e', firstLine], idempotencyKey: 'run-1', ca: cert, workDir, io });
+    expect({ code, err: io.err_ }).toEqual({ code: 0, err: [] });
+    const resultDigest = sha256Hex('patient_id,age\n');
+    expect(io.out_.join('\n')).toContain(`resultDigest ${resultDigest}`);
+    // Only the result stays behind; the released data is deleted after the run.
+    const files = fs.readdirSync(workDir);
+    expect(files).toHaveLength(1);
+    expect(fs.readFileSync(path.join(workDir, files[0]!), 'utf8')).toBe('patient_id,age\n');
+
+    // The same Idempotency-Key returns the same (now completed) job, and consumes nothing.
+    const job = await instituteClient.createJob({ contractId, purpose: PURPOSE }, 'run-1');
+    expect(job).toMatchObject({ state: 'completed', resultDigest });
+    expect((await instituteClient.getContract(contractId)).invocationsUsed).toBe(1);
+    await ctx.services.ledger.flush();
+    const rows = (await ctx.ds.query(`SELECT count(*)::int AS n FROM ledger_entries WHERE kind = 'job.completed' AND subjects @> $1::jsonb`, [JSON.stringify({ job: job.id })])) as Array<{ n: number }>;
+    expect(rows[0]!.n).toBe(1);
+
+    const replay = await gatewayGet('/cohort.csv', job.release.token);
+    expect({ status: replay.status, code: replay.code }).toEqual({ status: 401, code: 'RELEASE_TOKEN_REPLAYED' });
+  });
+
+  it('serves one token once even under concurrent requests', async () => {
+    const { token } = await releaseToken('cohort.csv');
+    const results = await Promise.all([1, 2, 3, 4].map(() => gatewayGet('/cohort.csv', token)));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 401, 401, 401]);
+    expect(results.find((r) => r.status === 200)!.body).toBe(content);
+  });
+
+  it('refuses expired, foreign, misdirected and missing tokens', async () => {
+    const key = await importJWK({ ...ctx.keys.release.privateJwk, alg: 'EdDSA' }, 'EdDSA');
+    const past = Math.floor(Date.now() / 1000) - 600;
+    const expired = await new SignJWT({ job: randomUUID(), contract: randomUUID(), dataset: randomUUID(), sha256: sha256Hex(content), provider: hospital.id, url: `${gateway.url}/cohort.csv` })
+      .setProtectedHeader({ alg: 'EdDSA', kid: ctx.keys.release.publicJwk.kid, typ: RELEASE_TOKEN_TYPE })
+      .setIssuer(ctx.config.audience).setAudience(hospital.id).setIssuedAt(past).setExpirationTime(past + 60).setJti(randomUUID())
+      .sign(key);
+    const forger = await newKey();
+    const forged = await new SignJWT({ job: 'j', dataset: 'd', sha256: 'x', url: `${gateway.url}/cohort.csv` })
+      .setProtectedHeader({ alg: 'EdDSA', kid: forger.kid, typ: RELEASE_TOKEN_TYPE })
+      .setAudience(hospital.id).setIssuedAt().setExpirationTime('1m').setJti(randomUUID())
+      .sign(await importJWK({ ...forger.privateJwk, alg: 'EdDSA' }, 'EdDSA'));
+    const cases: Array<[string | undefined, number, string]> = [
+      [expired, 401, 'RELEASE_TOKEN_EXPIRED'],
+      [forged, 401, 'RELEASE_TOKEN_INVALID'],
+      [(await releaseToken('cohort.csv', { provider: institute.id })).token, 401, 'RELEASE_TOKEN_INVALID'],
+      [(await releaseToken('other.csv')).token, 403, 'RELEASE_TOKEN_WRONG_URL'],
+      [undefined, 401, 'RELEASE_TOKEN_MISSING'],
+      ['not.a.token', 401, 'RELEASE_TOKEN_INVALID'],
+    ];
+    for (const [token, status, code] of cases) {
+      const res = await gatewayGet('/cohort.csv', token);
+      expect({ status: res.status, code: res.code }).toEqual({ status, code });
+    }
+    const missing = await gatewayGet('/absent.csv', (await releaseToken('absent.csv')).token);
+    expect({ status: missing.status, code: missing.code }).toEqual({ status: 404, code: 'FILE_NOT_FOUND' });
+  });
+
+  it('refuses path traversal even with a valid token', async () => {
+    for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/%2e%2e%2fsecret.txt', '/..%5csecret.txt', '/sub/cohort.csv', '/.hidden']) {
+      const { token } = await releaseToken('cohort.csv', { url: `${gateway.url}${p}` });
+      const res = await gatewayGet(p, token);
+      expect({ path: p, status: res.status, code: res.code }).toEqual({ path: p, status: 400, code: 'PATH_INVALID' });
+      expect(res.body).not.toContain('outside the gateway folder');
+    }
+  });
+
+  it('refreshes the JWKS once on an unknown kid, and fails closed when it cannot fetch it', async () => {
+    const real = (await instituteClient.getJwks()) as JSONWebKeySet;
+    let calls = 0;
+    const gw = await startGateway({ dir: served, cert: path.join(tmp, 'cert.pem'), key: path.join(tmp, 'key.pem'), serviceUrl, port: 0, host: '127.0.0.1', logger: silent, jwksMinRefreshMs: 0,
+      fetchJwks: async () => (++calls === 1 ? { keys: [] } : real) });
+    const down = await startGateway({ dir: served, cert, key: path.join(tmp, 'key.pem'), serviceUrl, port: 0, host: '127.0.0.1', logger: silent, fetchJwks: () => Promise.reject(new Error('down')) });
+    try {
+      const ok = await gatewayGet('/cohort.csv', (await signReleaseToken(ctx.keys.release, 'tds', { job: 'j', contract: 'c', dataset: 'd', sha256: 's', provider: 'p', url: `${gw.url}/cohort.csv` })).token, gw);
+      expect({ status: ok.status, calls }).toEqual({ status: 200, calls: 2 });
+      const unavailable = await gatewayGet('/cohort.csv', (await releaseToken('cohort.csv')).token, down);
+      expect({ status: unavailable.status, code: unavailable.code }).toEqual({ status: 503, code: 'JWKS_UNAVAILABLE' });
+    } finally {
+      await gw.close();
+      await down.close();
+    }
+  });
+});
+
+describe('the runner checks the bytes before running anything', () => {
+  it('exits 3 without running the command when the file changed after publishing', async () => {
+    const original = 'id,value\n1,2\n';
+    const { contractId } = await publishAndContract('tampered.csv', original);
+    const marker = path.join(tmp, 'ran-marker');
+    const command = [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran')`];
+    const workDir = path.join(tmp, 'work-tampered');
+    for (const changed of ['id,value\n1,3\n', `${original}9,9\n`]) {
+      fs.writeFileSync(path.join(served, 'tampered.csv'), changed);
+      const io = testIo();
+      expect(await runJob({ client: instituteClient, contractId, purpose: PURPOSE, command, ca: cert, workDir, io })).toBe(EXIT_INTEGRITY);
+      expect(io.err_.join('\n')).toMatch(/integrity check failed.*\n.*command was not run/);
+      expect(fs.existsSync(marker)).toBe(false);
+      expect(fs.readdirSync(workDir)).toEqual([]);
+    }
+  });
+
+  it('reports a gateway refusal as an error', async () => {
+    const { contractId } = await publishAndContract('gone.csv', 'a\n');
+    fs.rmSync(path.join(served, 'gone.csv'));
+    await expect(runJob({ client: instituteClient, contractId, purpose: PURPOSE, command: ['true'], ca: cert, workDir: path.join(tmp, 'work-gone'), io: testIo() }))
+      .rejects.toThrow(/refused the download \(404\) FILE_NOT_FOUND/);
+  });
+});
+
+describe('contract sign and verify', () => {
+  it('verifies by id, saves an offline copy, and detects any tampering offline', async () => {
+    const { contractId } = await publishAndContract('verify.csv', 'x\n');
+    const saved = path.join(tmp, 'contract.json');
+    expect(await verifyContractCommand({ target: contractId, client: () => instituteClient, save: saved, io: testIo() })).toBe(0);
+    const io = testIo();
+    expect(await verifyContractCommand({ target: saved, io })).toBe(0);
+    expect(io.out_[0]).toBe(`contract ${contractId}: valid`);
+
+    const exported = JSON.parse(fs.readFileSync(saved, 'utf8')) as { document: Record<string, unknown>; signatures: Array<{ signature: string }>; keys: Record<string, unknown> };
+    const tampers: Array<(e: typeof exported) => void> = [
+      (e) => void (e.document.maxInvocations = 4),
+      (e) => void (e.document.purposes = ['DUO:0000006']),
+      (e) => void (e.document.validUntil = '2999-01-01T00:00:00.000Z'),
+      (e) => void ((e.document.dataset as { sha256: string }).sha256 = 'f'.repeat(64)),
+      (e) => void (e.signatures[0]!.signature = e.signatures[1]!.signature),
+      (e) => void (e.keys = {}),
+    ];
+    for (const [i, tamper] of tampers.entries()) {
+      // Drop canonical and digest too, as a forger would: the signatures alone must catch it.
+      const copy = { ...structuredClone(exported), canonical: undefined, digest: undefined };
+      tamper(copy);
+      const file = path.join(tmp, `tampered-${i}.json`);
+      fs.writeFileSync(file, JSON.stringify(copy));
+      const tio = testIo();
+      expect({ i, code: await verifyContractCommand({ target: file, io: tio }) }).toEqual({ i, code: 1 });
+      expect(tio.err_[0]).toMatch(/INVALID/);
+    }
+  });
+
+  it('asks on a terminal, refuses without one, and refuses a canonical form that does not match the document', async () => {
+    const dataset = await hospitalClient.publishDataset({ title: 'Q', description: '', researchField: 'cardiology', kind: 'raw', distribution: { url: `${gateway.url}/q.csv`, sha256: 'a'.repeat(64), byteSize: 1, mediaType: 'text/csv' } });
+    const offer = await hospitalClient.createOffer(dataset.id, { purposes: [PURPOSE], maxInvocations: 5 });
+    const { id } = await instituteClient.proposeContract({ offerId: offer.id, purposes: [PURPOSE], maxInvocations: 1 });
+    await expect(signContractCommand({ client: instituteClient, contractId: id, yes: false, io: testIo() })).rejects.toThrow(/--yes/);
+    const no = testIo({ isTTY: true, answer: 'n' });
+    expect(await signContractCommand({ client: instituteClient, contractId: id, yes: false, io: no })).toBe(1);
+    expect(no.out_.join('\n')).toContain(`maxInvocations:  1`);
+    expect((await instituteClient.getContract(id)).state).toBe('proposed');
+
+    const lying = Object.create(instituteClient) as TdsClient;
+    lying.getContract = async (cid) => ({ ...(await instituteClient.getContract(cid)), canonical: '{"maxInvocations":1000}' });
+    lying.signContract = () => Promise.reject(new Error('must not be called'));
+    expect(await signContractCommand({ client: lying, contractId: id, yes: true, io: testIo() })).toBe(1);
+
+    expect(await signContractCommand({ client: instituteClient, contractId: id, yes: false, io: testIo({ isTTY: true, answer: 'y' }) })).toBe(0);
+    expect((await instituteClient.getContract(id)).state).toBe('consumer_signed');
+  });
+});
+
+describe('the tds dispatcher', () => {
+  it('runs keygen, register, approve and standing with key files, and prints one-line errors', async () => {
+    const keyFile = path.join(tmp, 'lab.json');
+    const env = { TDS_URL: serviceUrl, TDS_KEY: keyFile, TDS_AUDIENCE: ctx.config.audience };
+    const run = async (...argv: string[]) => {
+      const io = { ...testIo(), env };
+      return { code: await runTds(argv, io), out: io.out_, err: io.err_ };
+    };
+    expect((await run('keygen')).code).toBe(0);
+    expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect((await run('keygen')).err[0]).toMatch(/already exists/);
+    const reg = await run('register', '--name', 'Example Lab', '--roles', 'provider,consumer', '--organization', 'Example Lab gGmbH');
+    expect(reg.out[1]).toBe('status: pending');
+    const id = (JSON.parse(fs.readFileSync(keyFile, 'utf8')) as { id: string }).id;
+    expect(reg.out[0]).toBe(`id: ${id}`);
+
+    const denied = await run('standing', '--field', 'cardiology');
+    expect(denied).toMatchObject({ code: 1, err: [expect.stringMatching(/^tds: PARTICIPANT_NOT_ACTIVE: /)] });
+    expect((await run('--key', path.join(ctx.dataDir, 'operator.json'), 'approve', id)).out).toEqual([`${id}: active`]);
+    const standing = await run('standing', '--field', 'cardiology');
+    expect(standing.code).toBe(0);
+    expect(standing.out).toContain('may access others\' data: yes');
+
+    expect((await run('approve', id)).err[0]).toMatch(/^tds: ROLE_REQUIRED: /);
+    expect((await run('contract', 'burn')).code).toBe(2);
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    expect((await run('--service', deadUrl, 'standing', '--field', 'x')).err).toEqual([`tds: cannot reach ${deadUrl}: ECONNREFUSED`]);
+  });
+
+  it('prints the standing of a provider with its shared datasets', async () => {
+    const io = testIo();
+    expect(await standingCommand(hospitalClient, 'cardiology', undefined, false, io)).toBe(0);
+    expect(io.out_[0]).toBe('research field: cardiology');
+    expect(io.out_.find((l) => l.startsWith('shared datasets: '))).toMatch(/shared datasets: [1-9]/);
+  });
+});

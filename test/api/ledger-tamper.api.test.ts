@@ -1,0 +1,193 @@
+/**
+ * An insider with superuser rights tampers with ledger_entries (the
+ * append-only trigger disabled); `tds verify` against the live service, and
+ * on an exported bundle, must fail and name the first bad index every time.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createTestContext, type TestContext } from '../helpers/context.js';
+import { makeParticipant, type Actor } from '../helpers/actors.js';
+import { runLedgerExport, runVerify } from '../../src/cli/verify-command.js';
+import { chainHash } from '../../src/ledger/chain.js';
+import { canonicalEntryText, leafHashOfText, type LedgerEntry } from '../../src/ledger/ledger-entry.js';
+
+let ctx: TestContext;
+let server: Server;
+let service: string;
+let dir: string;
+let keyFile: string;
+let logKey: string;
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  const auditor: Actor = await makeParticipant(ctx, ['auditor']);
+  await ctx.ds.query(
+    `INSERT INTO ledger_queue (kind, actor, subjects, data)
+     SELECT 'contract.signed', 'p_' || (g % 13), jsonb_build_object('contract', 'c_' || g), jsonb_build_object('n', g, 'note', 'generated')
+     FROM generate_series(1, 2500) g`,
+  );
+  await ctx.services.ledger.flush();
+  server = ctx.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  service = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tds-verify-'));
+  keyFile = path.join(dir, 'auditor.json');
+  fs.writeFileSync(keyFile, JSON.stringify({ id: auditor.id, kid: auditor.kid, privateJwk: auditor.privateJwk }), { mode: 0o600 });
+  logKey = ctx.services.ledger.verifierKey();
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await ctx.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function cli(run: typeof runVerify, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await run(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+let runs = 0;
+/** tds verify against the live service, with a fresh state file unless one is given. */
+const verify = (state = path.join(dir, `state-${++runs}.json`)) => cli(runVerify, ['--service', service, '--key', keyFile, '--log-key', logKey, '--state', state]);
+
+async function entryAt(idx: number): Promise<{ entry: string; chain: Uint8Array }> {
+  const [row] = (await ctx.ds.query('SELECT entry, chain_hash FROM ledger_entries WHERE idx = $1', [idx])) as Array<{ entry: string; chain_hash: Uint8Array }>;
+  return { entry: row.entry, chain: new Uint8Array(row.chain_hash) };
+}
+
+/** Runs `change` as the insider (trigger off), checks what verify says, then restores the ledger exactly. */
+async function asInsider(change: (q: (sql: string, params?: unknown[]) => Promise<unknown>) => Promise<void>, expected: { index: number | 'unknown'; problem: RegExp }): Promise<void> {
+  const run = async (fn: (q: (sql: string, params?: unknown[]) => Promise<unknown>) => Promise<void>): Promise<void> =>
+    ctx.ds.transaction(async (tx) => {
+      await tx.query('ALTER TABLE ledger_entries DISABLE TRIGGER USER');
+      await fn((sql, params) => tx.query(sql, params));
+      await tx.query('ALTER TABLE ledger_entries ENABLE TRIGGER USER');
+    });
+  await run(async (q) => {
+    await q('CREATE TABLE ledger_entries_backup AS SELECT * FROM ledger_entries');
+    await change(q);
+  });
+  try {
+    const res = await verify();
+    expect(res.code).toBe(1);
+    expect(res.out).toMatch(expected.problem);
+    expect(res.out).toContain(`first bad index: ${expected.index}`);
+  } finally {
+    await run(async (q) => {
+      await q('DELETE FROM ledger_entries');
+      await q('INSERT INTO ledger_entries SELECT * FROM ledger_entries_backup');
+      await q('DROP TABLE ledger_entries_backup');
+    });
+  }
+}
+
+describe('tds verify against the live service', () => {
+  it('passes on an untampered ledger, then checks consistency from the saved checkpoint', async () => {
+    const state = path.join(dir, 'state-kept.json');
+    const first = await verify(state);
+    expect(first).toMatchObject({ code: 0, out: expect.stringMatching(/^OK: \d+ entries verified/) });
+    expect(first.err).toMatch(/100%/);
+    const saved = JSON.parse(fs.readFileSync(state, 'utf8')) as { size: number; rootHash: string };
+    expect(saved.size).toBe(await ctx.services.ledger.treeSize());
+    await ctx.ds.query(`INSERT INTO ledger_queue (kind, actor, subjects, data) SELECT 'job.completed', 'p_1', '{}', jsonb_build_object('n', g) FROM generate_series(1, 10) g`);
+    await ctx.services.ledger.flush();
+    expect((await verify(state)).code).toBe(0);
+    expect((JSON.parse(fs.readFileSync(state, 'utf8')) as { size: number }).size).toBe(saved.size + 10);
+  });
+
+  it('names the entry whose bytes changed', async () => {
+    await asInsider(async (q) => {
+      const { entry } = await entryAt(17);
+      await q('UPDATE ledger_entries SET entry = $1 WHERE idx = 17', [entry.replace('"note":"generated"', '"note":"generatee"').replace(/"actor":"([^"]*)"/, '"actor":"$1x"')]);
+    }, { index: 17, problem: /entry 17: leaf hash mismatch/ });
+  });
+
+  it('names an entry that is no longer JSON', async () => {
+    await asInsider(async (q) => {
+      await q(`UPDATE ledger_entries SET entry = left(entry, -1) || ']' WHERE idx = 17`);
+    }, { index: 17, problem: /entry 17: not a JSON object/ });
+  });
+
+  it('names a deleted entry', async () => {
+    await asInsider(async (q) => {
+      await q('DELETE FROM ledger_entries WHERE idx = 17');
+    }, { index: 17, problem: /entry 17: missing/ });
+  });
+
+  it('names the first of two swapped entries', async () => {
+    await asInsider(async (q) => {
+      await q(`UPDATE ledger_entries e SET entry = o.entry, leaf_hash = o.leaf_hash, chain_hash = o.chain_hash, kind = o.kind, subjects = o.subjects
+               FROM ledger_entries_backup o WHERE (e.idx, o.idx) IN ((17, 420), (420, 17))`);
+    }, { index: 17, problem: /entry 17: index field says 420/ });
+  });
+
+  it('names an inserted entry, even with hashes computed the way the service would', async () => {
+    await asInsider(async (q) => {
+      // Shift the tail up by one (in two steps: the primary key is checked row by row).
+      await q('UPDATE ledger_entries SET idx = idx + 1000000 WHERE idx >= 17');
+      await q('UPDATE ledger_entries SET idx = idx - 999999 WHERE idx >= 1000000');
+      const forged: LedgerEntry = { v: 1, index: 17, kind: 'job.authorized', at: new Date().toISOString(), actor: 'p_mallory', subjects: { job: 'j_forged' }, data: { purpose: 'DUO:0000042' } };
+      const text = canonicalEntryText(forged);
+      const leaf = leafHashOfText(text);
+      const chain = chainHash((await entryAt(16)).chain, leaf);
+      await q('INSERT INTO ledger_entries (idx, kind, entry, leaf_hash, chain_hash, subjects) VALUES (17, $1, $2, $3, $4, $5)', [forged.kind, text, leaf, chain, JSON.stringify(forged.subjects)]);
+    }, { index: 17, problem: /entry 17: inserted/ });
+  });
+
+  it('reports a rewritten tail with recomputed hashes as disagreeing with the signed root', async () => {
+    await asInsider(async (q) => {
+      const rows = (await q('SELECT idx::int AS i, entry FROM ledger_entries WHERE idx >= 17 ORDER BY idx')) as Array<{ i: number; entry: string }>;
+      let chain = (await entryAt(16)).chain;
+      for (const row of rows) {
+        const entry = JSON.parse(row.entry) as LedgerEntry;
+        if (row.i === 17) entry.actor = 'p_mallory';
+        const text = canonicalEntryText(entry);
+        const leaf = leafHashOfText(text);
+        chain = chainHash(chain, leaf);
+        await q('UPDATE ledger_entries SET entry = $1, leaf_hash = $2, chain_hash = $3 WHERE idx = $4', [text, leaf, chain, row.i]);
+      }
+    }, { index: 'unknown', problem: /root does not match the signed checkpoint/ });
+  });
+
+  it('passes again once the ledger is restored', async () => {
+    expect((await verify()).code).toBe(0);
+  });
+
+  it('refuses a wrong command line with exit code 2', async () => {
+    expect((await cli(runVerify, [])).code).toBe(2);
+    expect((await cli(runVerify, ['--service', service, '--key', keyFile])).code).toBe(2);
+    expect((await cli(runVerify, ['--service', service, '--key', keyFile, '--log-key', logKey, '--frobnicate', '1'])).code).toBe(2);
+    expect((await cli(runVerify, ['--service', service, '--key', path.join(dir, 'missing.json'), '--log-key', logKey])).code).toBe(2);
+    expect((await cli(runLedgerExport, ['--service', service])).code).toBe(2);
+  });
+
+  it('fails with exit code 1 when the log key is not the service\'s', async () => {
+    const other = logKey.replace(/\+[^+]+$/, `+${Buffer.from([1, ...new Uint8Array(32).fill(7)]).toString('base64')}`);
+    const res = await cli(runVerify, ['--service', service, '--key', keyFile, '--log-key', other, '--state', path.join(dir, 'other.json')]);
+    expect(res.code).toBe(1);
+    expect(res.out).toMatch(/FAILED: (verifier key|checkpoint):/);
+  });
+});
+
+describe('tds ledger export and offline verification', () => {
+  it('exports a bundle that verifies offline, and names the first bad entry once it is edited', async () => {
+    const bundle = path.join(dir, 'bundle');
+    const exported = await cli(runLedgerExport, ['--service', service, '--key', keyFile, '--out', bundle]);
+    expect(exported.code).toBe(0);
+    expect(fs.readFileSync(path.join(bundle, 'log-key.txt'), 'utf8').trim()).toBe(logKey);
+    const offline = () => cli(runVerify, ['--bundle', bundle, '--log-key', `@${path.join(bundle, 'log-key.txt')}`]);
+    expect((await offline()).code).toBe(0);
+    const file = path.join(bundle, 'entries.ndjson');
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    lines[1234] = lines[1234].replace('"note":"generated"', '"note":"edited!!!"');
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const res = await offline();
+    expect(res.code).toBe(1);
+    expect(res.out).toContain('first bad index: 1234');
+  });
+});
