@@ -9,7 +9,7 @@ import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../http/auth.js';
 import { isUuid } from '../http/ids.js';
-import { decodeCursor, encodeCursor } from '../participants/participants.service.js';
+import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
 import { DatasetEntity, type DatasetKind, type Distribution } from './dataset.entity.js';
 import { distributionUrlProblem } from './distribution-url.js';
 

@@ -11,6 +11,7 @@ import { thumbprintOf, type PublicJwk } from '../crypto/ed25519.js';
 import type { Principal, ResolvedKey } from '../http/auth.js';
 import { ParticipantEntity, ParticipantKeyEntity, type Role } from './participant.entity.js';
 import { isUuid } from '../http/ids.js';
+import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
 
 /** Body of a registration (already schema-checked). */
 export interface RegistrationInput {
@@ -206,22 +207,4 @@ export class ParticipantsService {
       createdAt: p.createdAt.toISOString(),
     };
   }
-}
-
-/** Opaque keyset cursor (timestamp + id). */
-export function encodeCursor(t: Date, id: string): string {
-  return Buffer.from(JSON.stringify([t.toISOString(), id])).toString('base64url');
-}
-
-/** Decode a cursor made by encodeCursor; VALIDATION_FAILED when it is not one. */
-export function decodeCursor(cursor: string): [string, string] {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && !Number.isNaN(Date.parse(v[0])) && typeof v[1] === 'string' && isUuid(v[1])) {
-      return [v[0], v[1]];
-    }
-  } catch {
-    // fall through
-  }
-  throw domainError('VALIDATION_FAILED', 'cursor is not a cursor this service issued');
 }
