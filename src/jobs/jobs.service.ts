@@ -134,10 +134,10 @@ export class JobsService {
     const inserted = (await tx.query(
       `INSERT INTO jobs (id, contract_id, consumer_id, provider_id, dataset_id, research_field, purpose, state, idempotency_key, request_digest, release)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'authorized', $8, $9, $10)
-       ON CONFLICT (consumer_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`,
+       ON CONFLICT (consumer_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING created_at`,
       [id, c.id, actor.participantId, c.providerId, dataset.id, dataset.researchField, req.purpose, idempotencyKey ?? null, requestDigest,
         JSON.stringify({ token: signed.token, url, sha256: digest, byteSize, mediaType, expiresAt: signed.expiresAt.toISOString(), jti: signed.jti })],
-    )) as unknown[];
+    )) as Array<{ created_at: Date }>;
     if (inserted.length === 0) throw new IdempotentReplay();
     const counted = await this.contracts.consumeInvocation(tx, c.id, actor.participantId);
     if (!counted) {
@@ -160,7 +160,13 @@ export class JobsService {
         reciprocity: decision.outcomes.map((o) => ({ ruleId: o.ruleId, kind: o.kind, holds: o.holds, evidence: o.evidence })),
       },
     });
-    const job = await tx.getRepository(JobEntity).findOneByOrFail({ id });
+    // Built from what was just written: no re-read while the contract row is locked.
+    const job = Object.assign(new JobEntity(), {
+      id, contractId: c.id, consumerId: actor.participantId, providerId: c.providerId, datasetId: dataset.id, researchField: dataset.researchField,
+      purpose: req.purpose, state: 'authorized' as const, idempotencyKey: idempotencyKey ?? null, requestDigest, resultDigest: null, completedAt: null,
+      createdAt: inserted[0]!.created_at,
+      release: { token: signed.token, url, sha256: digest, byteSize, mediaType, expiresAt: signed.expiresAt.toISOString(), jti: signed.jti },
+    });
     return view(job, true, counted);
   }
 
