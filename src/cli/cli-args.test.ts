@@ -1,4 +1,4 @@
-import { UsageError, globalSettings, parseCommandLine, portOption, requireOption, withGlobalDefaults } from './cli-args.js';
+import { UsageError, countOption, globalSettings, listOption, parseCommandLine, portOption, requireOption, withGlobalDefaults } from './cli-args.js';
 import { fileNameOf } from './gateway.js';
 import { keysByKid } from './contract-commands.js';
 
@@ -54,6 +54,18 @@ describe('option helpers', () => {
     expect(() => portOption(p, 'port', 8443)).toThrow(UsageError);
     expect(portOption(parseCommandLine(['gateway']), 'port', 8443)).toBe(8443);
     expect(portOption(parseCommandLine(['gateway', '--port', '0']), 'port', 8443)).toBe(0);
+  });
+
+  it('reads lists and positive counts', () => {
+    const p = parseCommandLine(['offer', 'create', 'd-1', '--purposes', 'DUO:0000042, DUO:0000006', '--max-invocations', '10']);
+    expect(p).toMatchObject({ command: 'offer create', positionals: ['d-1'] });
+    expect(listOption(p, 'purposes')).toEqual(['DUO:0000042', 'DUO:0000006']);
+    expect(listOption(p, 'rules')).toBeUndefined();
+    expect(countOption(p, 'max-invocations')).toBe(10);
+    for (const bad of ['0', '-1', '1.5', 'ten', '12345678901']) {
+      expect(() => countOption(parseCommandLine(['offer', 'create', 'd', `--max-invocations=${bad}`]), 'max-invocations')).toThrow(UsageError);
+    }
+    expect(() => listOption(parseCommandLine(['contract', 'propose', '--purposes', ' , ']), 'purposes')).toThrow('needs at least one value');
   });
 
   it('takes global settings from options, then environment, then defaults', () => {

@@ -50,6 +50,12 @@ const COMMANDS: Record<string, CommandSpec> = {
   register: { options: { name: { type: 'string' }, roles: { type: 'string' }, organization: { type: 'string' }, contact: { type: 'string' } }, positionals: [0, 0] },
   approve: { options: {}, positionals: [1, 1] },
   suspend: { options: {}, positionals: [1, 1] },
+  'dataset publish': {
+    options: { title: { type: 'string' }, description: { type: 'string' }, field: { type: 'string' }, kind: { type: 'string' }, url: { type: 'string' }, file: { type: 'string' }, 'media-type': { type: 'string' }, license: { type: 'string' } },
+    positionals: [0, 0],
+  },
+  'offer create': { options: { purposes: { type: 'string' }, 'max-invocations': { type: 'string' }, 'valid-from': { type: 'string' }, 'valid-until': { type: 'string' }, rules: { type: 'string' } }, positionals: [1, 1] },
+  'contract propose': { options: { offer: { type: 'string' }, purposes: { type: 'string' }, 'max-invocations': { type: 'string' }, 'valid-from': { type: 'string' }, 'valid-until': { type: 'string' } }, positionals: [0, 0] },
   'contract sign': { options: { yes: { type: 'boolean', short: 'y' } }, positionals: [1, 1] },
   'contract verify': { options: { keys: { type: 'string' }, save: { type: 'string' } }, positionals: [1, 1] },
   standing: { options: { field: { type: 'string' }, kind: { type: 'string' }, json: { type: 'boolean' } }, positionals: [0, 0] },
@@ -58,7 +64,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   verify: { options: {}, positionals: [0, 0], delegate: true },
   'ledger export': { options: {}, positionals: [0, 0], delegate: true },
 };
-const GROUPS = new Set(['contract', 'job', 'ledger']);
+const GROUPS = new Set(['contract', 'job', 'ledger', 'dataset', 'offer']);
 
 /** A parsed command line. */
 export interface ParsedCommand {
@@ -131,6 +137,22 @@ export function portOption(p: ParsedCommand, name: string, fallback: number): nu
   return n;
 }
 
+/** A comma-separated list option (purposes, roles, rule ids); undefined when absent. */
+export function listOption(p: ParsedCommand, name: string): string[] | undefined {
+  const v = p.values[name];
+  if (v === undefined) return undefined;
+  const items = String(v).split(',').map((x) => x.trim()).filter(Boolean);
+  if (items.length === 0) throw new UsageError(`${p.command}: --${name} needs at least one value`);
+  return items;
+}
+
+/** A positive integer option (invocation counts). */
+export function countOption(p: ParsedCommand, name: string): number {
+  const v = requireOption(p, name);
+  if (!/^[1-9]\d{0,9}$/.test(v)) throw new UsageError(`${p.command}: --${name} must be a positive integer`);
+  return Number(v);
+}
+
 /** The global settings, each from its option, then its environment variable, then its default. */
 export function globalSettings(p: ParsedCommand, env: CliIo['env']): { serviceUrl: string; keyFile: string; audience: string } {
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -172,6 +194,13 @@ Commands:
                                               register the key file's key; stores the id in it
   approve <participantId>                     operator: activate a participant
   suspend <participantId>                     operator: suspend a participant
+  dataset publish --title T --field F --file PATH --url URL [--kind raw|insight] [--description D]
+                  [--media-type M] [--license L]
+                                              hash the file and publish it (provider; insight: consumer)
+  offer create <datasetId> --purposes CODE,.. --max-invocations N [--valid-from T] [--valid-until T] [--rules ID,..]
+                                              offer a dataset for these purposes
+  contract propose --offer ID --purposes CODE,.. --max-invocations N [--valid-from T] [--valid-until T]
+                                              consumer: propose a contract from an offer
   contract sign <contractId> [--yes]          check, show and sign a contract with your key
   contract verify <contractId|file.json> [--keys keys.json] [--save file.json]
                                               re-verify both signatures locally
@@ -182,6 +211,7 @@ Commands:
                                               run the command on it, report the result digest
   gateway --dir DIR --cert PEM --key PEM [--port 8443] [--host 0.0.0.0] [--provider ID] [--ca PEM]
                                               serve DIR to holders of valid release tokens
-  verify ...                                  auditor: verify the ledger (see tds verify --help)
-  ledger export ...                           auditor: export ledger entries
+  verify --log-key KEY|@FILE [--state FILE]   auditor: verify the ledger online (chain, tree,
+  verify --bundle DIR --log-key KEY|@FILE     signed checkpoint, consistency), or an export offline
+  ledger export --out DIR                     auditor: export entries and the signed checkpoint
   help                                        this text`;

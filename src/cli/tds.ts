@@ -8,9 +8,10 @@ import fs from 'node:fs';
 import readline from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { TdsApiError, TdsClient } from '../client/tds-client.js';
-import { USAGE, UsageError, globalSettings, parseCommandLine, portOption, requireOption, withGlobalDefaults, type CliIo, type ParsedCommand } from './cli-args.js';
+import { USAGE, UsageError, globalSettings, parseCommandLine, portOption, requireOption, withGlobalDefaults, listOption, countOption, type CliIo, type ParsedCommand } from './cli-args.js';
 import { keygenCommand, loadCredentials, registerCommand, standingCommand, statusCommand } from './participant-commands.js';
 import { signContractCommand, verifyContractCommand } from './contract-commands.js';
+import { offerCommand, proposeCommand, publishCommand } from './catalog-commands.js';
 import { startGateway } from './gateway.js';
 import { runJob } from './job-runner.js';
 import { runLedgerExport, runVerify } from './verify-command.js';
@@ -52,6 +53,19 @@ function waitForSignal(): Promise<void> {
   });
 }
 
+function requireList(p: ParsedCommand, name: string): string[] {
+  const list = listOption(p, name);
+  if (!list) throw new UsageError(`${p.command}: --${name} is required`);
+  return list;
+}
+
+function windowOf(p: ParsedCommand): { validFrom?: string; validUntil?: string } {
+  return {
+    ...(typeof p.values['valid-from'] === 'string' ? { validFrom: p.values['valid-from'] } : {}),
+    ...(typeof p.values['valid-until'] === 'string' ? { validUntil: p.values['valid-until'] } : {}),
+  };
+}
+
 async function dispatch(p: ParsedCommand, io: CliIo): Promise<number> {
   const s = globalSettings(p, io.env);
   switch (p.command) {
@@ -61,13 +75,30 @@ async function dispatch(p: ParsedCommand, io: CliIo): Promise<number> {
     case 'keygen':
       return keygenCommand(typeof p.values.out === 'string' ? p.values.out : s.keyFile, io);
     case 'register': {
-      const roles = requireOption(p, 'roles').split(',').map((r) => r.trim()).filter(Boolean);
+      const roles = requireList(p, 'roles');
       const input = { name: requireOption(p, 'name'), roles, ...(p.values.organization ? { organization: String(p.values.organization) } : {}), ...(p.values.contact ? { contact: String(p.values.contact) } : {}) };
       return registerCommand(await clientFor(p, io), s.keyFile, input, io);
     }
     case 'approve':
     case 'suspend':
       return statusCommand(await clientFor(p, io), p.command, p.positionals[0]!, io);
+    case 'dataset publish': {
+      const kind = p.values.kind ?? 'raw';
+      if (kind !== 'raw' && kind !== 'insight') throw new UsageError('dataset publish: --kind must be raw or insight');
+      const input = {
+        title: requireOption(p, 'title'), description: typeof p.values.description === 'string' ? p.values.description : '', researchField: requireOption(p, 'field'), kind,
+        url: requireOption(p, 'url'), file: requireOption(p, 'file'), mediaType: p.values['media-type'] as string | undefined, license: p.values.license as string | undefined,
+      } as const;
+      return publishCommand(await clientFor(p, io), input, io);
+    }
+    case 'offer create': {
+      const input = { purposes: requireList(p, 'purposes'), maxInvocations: countOption(p, 'max-invocations'), ...windowOf(p), ...(p.values.rules ? { reciprocityRuleIds: listOption(p, 'rules') } : {}) };
+      return offerCommand(await clientFor(p, io), p.positionals[0]!, input, io);
+    }
+    case 'contract propose': {
+      const input = { offerId: requireOption(p, 'offer'), purposes: requireList(p, 'purposes'), maxInvocations: countOption(p, 'max-invocations'), ...windowOf(p) };
+      return proposeCommand(await clientFor(p, io), input, io);
+    }
     case 'contract sign':
       return signContractCommand({ client: await clientFor(p, io), contractId: p.positionals[0]!, yes: p.values.yes === true, io });
     case 'contract verify': {
@@ -78,7 +109,8 @@ async function dispatch(p: ParsedCommand, io: CliIo): Promise<number> {
     case 'standing': {
       const kind = p.values.kind;
       if (kind !== undefined && kind !== 'raw' && kind !== 'insight') throw new UsageError('standing: --kind must be raw or insight');
-      return standingCommand(await clientFor(p, io), requireOption(p, 'field'), kind, p.values.json === true, io);
+      const field = requireOption(p, 'field');
+      return standingCommand(await clientFor(p, io), field, kind, p.values.json === true, io);
     }
     case 'gateway': {
       // Here --key is the TLS private key; the gateway needs no participant credentials.
@@ -98,17 +130,20 @@ async function dispatch(p: ParsedCommand, io: CliIo): Promise<number> {
       await gw.close();
       return 0;
     }
-    case 'job run':
+    case 'job run': {
+      const contractId = requireOption(p, 'contract');
+      const purpose = requireOption(p, 'purpose');
       return runJob({
         client: await clientFor(p, io),
-        contractId: requireOption(p, 'contract'),
-        purpose: requireOption(p, 'purpose'),
+        contractId,
+        purpose,
         command: p.rest,
         idempotencyKey: p.values['idempotency-key'] as string | undefined,
         ca: p.values.ca as string | undefined,
         workDir: p.values['work-dir'] as string | undefined,
         io,
       });
+    }
     case 'verify':
       return runVerify(withGlobalDefaults(p.argv, s), io);
     case 'ledger export':

@@ -1,7 +1,8 @@
 /**
  * End to end on loopback: the real service on a listening HTTP server, the
  * provider's HTTPS gateway with a certificate made here by openssl, and the
- * CLI pieces (contract sign/verify, job run, the dispatcher) talking to both.
+ * CLI pieces (contract sign/verify, job run, standing) talking to both. The
+ * dispatcher itself, key files included, is in cli-commands.api.test.ts.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -21,7 +22,6 @@ import { startGateway, type Gateway } from '../../src/cli/gateway.js';
 import { runJob, EXIT_INTEGRITY } from '../../src/cli/job-runner.js';
 import { signContractCommand, verifyContractCommand } from '../../src/cli/contract-commands.js';
 import { standingCommand } from '../../src/cli/participant-commands.js';
-import { runTds } from '../../src/cli/tds.js';
 import type { CliIo } from '../../src/cli/cli-args.js';
 
 const PURPOSE = 'DUO:0000042';
@@ -291,38 +291,7 @@ describe('contract sign and verify', () => {
   });
 });
 
-describe('the tds dispatcher', () => {
-  it('runs keygen, register, approve and standing with key files, and prints one-line errors', async () => {
-    const keyFile = path.join(tmp, 'lab.json');
-    const env = { TDS_URL: serviceUrl, TDS_KEY: keyFile, TDS_AUDIENCE: ctx.config.audience };
-    const run = async (...argv: string[]) => {
-      const io = { ...testIo(), env };
-      return { code: await runTds(argv, io), out: io.out_, err: io.err_ };
-    };
-    expect((await run('keygen')).code).toBe(0);
-    expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
-    expect((await run('keygen')).err[0]).toMatch(/already exists/);
-    const reg = await run('register', '--name', 'Example Lab', '--roles', 'provider,consumer', '--organization', 'Example Lab gGmbH');
-    expect(reg.out[1]).toBe('status: pending');
-    const id = (JSON.parse(fs.readFileSync(keyFile, 'utf8')) as { id: string }).id;
-    expect(reg.out[0]).toBe(`id: ${id}`);
-
-    const denied = await run('standing', '--field', 'cardiology');
-    expect(denied).toMatchObject({ code: 1, err: [expect.stringMatching(/^tds: PARTICIPANT_NOT_ACTIVE: /)] });
-    expect((await run('--key', path.join(ctx.dataDir, 'operator.json'), 'approve', id)).out).toEqual([`${id}: active`]);
-    const standing = await run('standing', '--field', 'cardiology');
-    expect(standing.code).toBe(0);
-    expect(standing.out).toContain('may access others\' data: yes');
-
-    expect((await run('approve', id)).err[0]).toMatch(/^tds: ROLE_REQUIRED: /);
-    expect((await run('contract', 'burn')).code).toBe(2);
-    const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
-    await new Promise((resolve) => closed.close(resolve));
-    expect((await run('--service', deadUrl, 'standing', '--field', 'x')).err).toEqual([`tds: cannot reach ${deadUrl}: ECONNREFUSED`]);
-  });
-
+describe('tds standing', () => {
   it('prints the standing of a provider with its shared datasets', async () => {
     const io = testIo();
     expect(await standingCommand(hospitalClient, 'cardiology', undefined, false, io)).toBe(0);

@@ -1,0 +1,96 @@
+/**
+ * `tds dataset publish`, `tds offer create` and `tds contract propose`: the
+ * steps between registration and signing. Publishing hashes the local file
+ * itself, so the digest in the catalog (and later in every contract) is the
+ * digest of the bytes the gateway will serve, not a number typed by hand.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import type { TdsClient } from '../client/tds-client.js';
+import type { CliIo } from './cli-args.js';
+import { describeContract } from './contract-commands.js';
+
+/** SHA-256 (hex) and size of a file, streamed so large datasets do not fill memory. */
+export async function digestFile(file: string): Promise<{ sha256: string; byteSize: number }> {
+  const hash = createHash('sha256');
+  let byteSize = 0;
+  await pipeline(
+    fs.createReadStream(file),
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        byteSize += chunk.length;
+        done();
+      },
+    }),
+  );
+  return { sha256: hash.digest('hex'), byteSize };
+}
+
+const MEDIA_TYPES: Record<string, string> = {
+  '.csv': 'text/csv', '.tsv': 'text/tab-separated-values', '.txt': 'text/plain', '.json': 'application/json',
+  '.ndjson': 'application/x-ndjson', '.parquet': 'application/vnd.apache.parquet', '.zip': 'application/zip',
+  '.gz': 'application/gzip', '.vcf': 'text/plain',
+};
+
+/** A media type guessed from the file name; octet-stream when unknown. */
+export function mediaTypeOf(file: string): string {
+  return MEDIA_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/** Input of `tds dataset publish`. */
+export interface PublishInput {
+  title: string;
+  description: string;
+  researchField: string;
+  kind: 'raw' | 'insight';
+  url: string;
+  file: string;
+  mediaType?: string;
+  license?: string;
+}
+
+/** `tds dataset publish`: hash the file, publish the description; prints the dataset id. */
+export async function publishCommand(client: TdsClient, input: PublishInput, io: CliIo): Promise<number> {
+  const { sha256, byteSize } = await digestFile(input.file);
+  const d = await client.publishDataset({
+    title: input.title,
+    description: input.description,
+    researchField: input.researchField,
+    kind: input.kind,
+    distribution: { url: input.url, sha256, byteSize, mediaType: input.mediaType ?? mediaTypeOf(input.file) },
+    ...(input.license ? { license: input.license } : {}),
+  });
+  io.out(`dataset: ${d.id}`);
+  io.out(`sha256: ${sha256} (${byteSize} bytes)`);
+  io.out(`url: ${input.url}`);
+  io.out('do not change the file from now on: consumers reject bytes that differ from this digest');
+  return 0;
+}
+
+/** `tds offer create <datasetId>`: prints the offer id. */
+export async function offerCommand(
+  client: TdsClient,
+  datasetId: string,
+  input: { purposes: string[]; maxInvocations: number; validFrom?: string; validUntil?: string; reciprocityRuleIds?: string[] },
+  io: CliIo,
+): Promise<number> {
+  const o = await client.createOffer(datasetId, input);
+  io.out(`offer: ${o.id}`);
+  return 0;
+}
+
+/** `tds contract propose`: prints the contract's terms and id, ready for `tds contract sign`. */
+export async function proposeCommand(
+  client: TdsClient,
+  input: { offerId: string; purposes: string[]; maxInvocations: number; validFrom?: string; validUntil?: string },
+  io: CliIo,
+): Promise<number> {
+  const c = await client.proposeContract(input);
+  for (const line of describeContract(c)) io.out(line);
+  io.out(`next: tds contract sign ${c.id}`);
+  return 0;
+}
