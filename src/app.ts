@@ -77,6 +77,7 @@ export function buildApp(deps: AppDeps): Express {
   const auth: AuthDeps = {
     audience: config.audience,
     resolveKey: (kid) => services.participants.resolveKey(kid),
+    recordUseAndReadState: (kid, iss, jti, exp) => services.participants.recordUseAndReadState(kid, iss, jti, exp),
     recordTokenUse: (iss, jti, exp) => services.participants.recordTokenUse(iss, jti, exp),
   };
   app.use('/v1', registrationRoutes(services.participants, schemas, auth));

@@ -42,7 +42,7 @@ export function createServices(ds: DataSource, config: Config, keys: ServiceKeys
   const reciprocity = new ReciprocityService(ds);
   const offers = new OffersService(ds, datasets, reciprocity);
   const contracts = new ContractsService(ds, datasets, reciprocity, config.audience);
-  const jobs = new JobsService(ds, contracts, datasets, reciprocity, keys.release, config.audience, logger);
+  const jobs = new JobsService(ds, reciprocity, keys.release, config.audience, logger);
   const ledger = new LedgerService(ds, { origin: config.ledgerOrigin, key: keys.ledger });
   const services: Services = {
     participants, datasets, reciprocity, offers, contracts, jobs, ledger,

@@ -4,7 +4,7 @@
  * This module never imports participants/: app.ts hands it a key resolver.
  */
 import type { RequestHandler, Request } from 'express';
-import { decodeProtectedHeader, errors as joseErrors, importJWK, jwtVerify, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, errors as joseErrors, importJWK, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
 import { DomainError, domainError, roleRequired } from '../errors.js';
 
 /** What the resolver knows about a key id. */
@@ -24,12 +24,33 @@ export interface Principal {
   kid: string;
 }
 
+/** What is current about a key and its owner, read together with recording a token use. */
+export interface KeyState {
+  /** False when (issuer, jti) was already used. */
+  fresh: boolean;
+  revokedAt: Date | null;
+  status: 'pending' | 'active' | 'suspended';
+  roles: string[];
+}
+
 /** Dependencies of the authenticator, wired by app.ts. */
 export interface AuthDeps {
   audience: string;
-  resolveKey(kid: string): Promise<ResolvedKey | null>;
-  /** Record (issuer, jti) until expiresAt; false when it was already used. */
+  /** The immutable facts of a key id (owner, public key); null when unknown. Safe to cache. */
+  resolveKey(kid: string): Promise<Pick<ResolvedKey, 'kid' | 'publicJwk' | 'participantId'> | null>;
+  /** Record (issuer, jti) until expiresAt and read the key's and owner's current state, in one round trip. */
+  recordUseAndReadState(kid: string, issuer: string, jti: string, expiresAt: Date): Promise<KeyState>;
+  /** Record (issuer, jti) until expiresAt; false when it was already used (registration). */
   recordTokenUse(issuer: string, jti: string, expiresAt: Date): Promise<boolean>;
+}
+
+// Imported verification keys by kid. A kid is the hash of its key and its owner
+// never changes, so entries never go stale; revocation and status are always read fresh.
+const keyCache = new Map<string, { participantId: string; key: CryptoKey | Uint8Array }>();
+const KEY_CACHE_MAX = 10_000;
+
+async function importPublic(publicJwk: ResolvedKey['publicJwk']): Promise<CryptoKey | Uint8Array> {
+  return importJWK({ kty: publicJwk.kty, crv: publicJwk.crv, x: publicJwk.x, alg: 'EdDSA' }, 'EdDSA');
 }
 
 /** Longest token lifetime accepted (exp - iat), seconds. */
@@ -65,23 +86,22 @@ function mapJoseError(err: unknown): DomainError {
 }
 
 /**
- * Verify a request token against a known public key and the request it came
- * with; returns the payload. `expectedIssuer` is the participant id (or the
- * key thumbprint for registration). Records the jti: a second use is refused.
+ * Verify a request token's signature and claims against a public key and the
+ * request it came with; returns the payload with its jti and expiry. Does not
+ * record the jti: the caller does, in the same round trip as its state read.
  */
-export async function verifyRequestToken(
+async function verifyTokenClaims(
   token: string,
-  publicJwk: ResolvedKey['publicJwk'],
+  key: CryptoKey | Uint8Array,
   req: Request,
   expectedIssuer: string,
-  deps: Pick<AuthDeps, 'audience' | 'recordTokenUse'>,
-): Promise<JWTPayload> {
+  audience: string,
+): Promise<JWTPayload & { jti: string; exp: number }> {
   let payload: JWTPayload;
   try {
-    const key = await importJWK({ ...publicJwk, alg: 'EdDSA' }, 'EdDSA');
     ({ payload } = await jwtVerify(token, key, {
       algorithms: ['EdDSA', 'Ed25519'],
-      audience: deps.audience,
+      audience,
       clockTolerance: CLOCK_SKEW_S,
       requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti', 'htm', 'htu'],
     }));
@@ -97,7 +117,33 @@ export async function verifyRequestToken(
   if (iss !== expectedIssuer) throw domainError('TOKEN_ISSUER_MISMATCH', 'iss does not name the owner of the signing key');
   if (htm !== req.method) throw domainError('TOKEN_BINDING_MISMATCH', `the token is for method ${String(htm)}, not ${req.method}`);
   if (htu !== requestPath(req)) throw domainError('TOKEN_BINDING_MISMATCH', `the token is for path ${String(htu)}, not ${requestPath(req)}`);
-  const fresh = await deps.recordTokenUse(iss, jti, new Date((exp + CLOCK_SKEW_S) * 1000));
+  return { ...payload, jti, exp };
+}
+
+/** How long a token id must be remembered: until the token can no longer pass the expiry check. */
+function rememberUntil(exp: number): Date {
+  return new Date((exp + CLOCK_SKEW_S) * 1000);
+}
+
+/**
+ * Verify a registration token: signed by the key in the body (iss = kid =
+ * its thumbprint), bound to this request, used once.
+ */
+export async function verifyRegistrationToken(
+  token: string,
+  publicJwk: ResolvedKey['publicJwk'],
+  req: Request,
+  thumbprint: string,
+  deps: Pick<AuthDeps, 'audience' | 'recordTokenUse'>,
+): Promise<JWTPayload> {
+  let key: CryptoKey | Uint8Array;
+  try {
+    key = await importPublic(publicJwk);
+  } catch {
+    throw domainError('TOKEN_SIGNATURE_INVALID', 'the key in the body cannot verify the token');
+  }
+  const payload = await verifyTokenClaims(token, key, req, thumbprint, deps.audience);
+  const fresh = await deps.recordTokenUse(thumbprint, payload.jti, rememberUntil(payload.exp));
   if (!fresh) throw domainError('TOKEN_REPLAYED', 'this token (jti) was already used');
   return payload;
 }
@@ -123,13 +169,22 @@ export function authenticate(deps: AuthDeps): RequestHandler {
   return async (req, res, next) => {
     const token = bearerOf(req);
     const kid = tokenKid(token);
-    const key = await deps.resolveKey(kid);
-    if (!key) throw domainError('UNKNOWN_KEY', 'no registered key has this kid');
-    if (key.revokedAt) throw domainError('KEY_ROTATED', 'this key was rotated out and no longer authenticates requests');
-    await verifyRequestToken(token, key.publicJwk, req, key.participantId, deps);
-    // Status is checked after the signature so an outsider learns nothing about who is pending.
-    if (key.status !== 'active') throw domainError('PARTICIPANT_NOT_ACTIVE', `the participant is ${key.status}`);
-    res.locals.principal = { participantId: key.participantId, roles: key.roles, kid } satisfies Principal;
+    let known = keyCache.get(kid);
+    if (!known) {
+      const resolved = await deps.resolveKey(kid);
+      if (!resolved) throw domainError('UNKNOWN_KEY', 'no registered key has this kid');
+      known = { participantId: resolved.participantId, key: await importPublic(resolved.publicJwk) };
+      if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
+      keyCache.set(kid, known);
+    }
+    const payload = await verifyTokenClaims(token, known.key, req, known.participantId, deps.audience);
+    // Revocation and status are read after the signature (so an outsider learns nothing
+    // about who is pending) and fresh on every request (so a suspension is immediate).
+    const state = await deps.recordUseAndReadState(kid, known.participantId, payload.jti, rememberUntil(payload.exp));
+    if (state.revokedAt) throw domainError('KEY_ROTATED', 'this key was rotated out and no longer authenticates requests');
+    if (!state.fresh) throw domainError('TOKEN_REPLAYED', 'this token (jti) was already used');
+    if (state.status !== 'active') throw domainError('PARTICIPANT_NOT_ACTIVE', `the participant is ${state.status}`);
+    res.locals.principal = { participantId: known.participantId, roles: state.roles, kid } satisfies Principal;
     next();
   };
 }

@@ -6,7 +6,7 @@
  * A denial answers 403 with its code and is itself a (rate-limited) ledger event.
  */
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { DomainError, domainError, forbidden, notFound, type ErrorCode } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
@@ -16,9 +16,9 @@ import { isUuid } from '../http/ids.js';
 import { canonicalize } from '../crypto/canonical-json.js';
 import { sha256, toHex, utf8 } from '../crypto/sha256.js';
 import type { ServiceKey } from '../service-keys.js';
-import type { DatasetsService } from '../datasets/datasets.service.js';
-import { ReciprocityService } from '../reciprocity/reciprocity.service.js';
-import { contractDenial, type ContractsService } from '../agreements/contracts.service.js';
+import { ReciprocityService, ruleViewFromRow } from '../reciprocity/reciprocity.service.js';
+import { IDEMPOTENCY_INDEX, READ_RELEASE_FACTS, RELEASE, type ReleaseFacts } from './release-statements.js';
+import { contractDenial } from '../agreements/contracts.service.js';
 import { defaultVocabulary, isPurposeAllowed } from '../agreements/purpose-match.js';
 import { JobEntity } from './job.entity.js';
 import { signReleaseToken } from './release-token.js';
@@ -54,8 +54,16 @@ const RECORDED_DENIALS = new Set<ErrorCode>([
   'RECIPROCITY_UNMET', 'DATASET_WITHDRAWN', 'PARTICIPANT_SUSPENDED', 'FORBIDDEN',
 ]);
 
-// Thrown inside the transaction to roll it back when the idempotency key was taken concurrently.
+// The idempotency key was taken by a concurrent request: the release statement failed whole.
 class IdempotentReplay extends Error {}
+
+/** Denial code of release facts (parties, contract state and window, dataset), or null. */
+function releaseDenial(f: ReleaseFacts): ErrorCode | null {
+  if (f.active_parties !== 2) return 'PARTICIPANT_SUSPENDED';
+  const c = contractDenial({ state: f.state, validFrom: f.valid_from, validUntil: f.valid_until, invocationsUsed: f.invocations_used, maxInvocations: f.max_invocations }, f.now);
+  if (c) return c;
+  return f.dataset_status === 'withdrawn' ? 'DATASET_WITHDRAWN' : null;
+}
 
 function view(j: JobEntity, forConsumer: boolean, counts?: { used: number; remaining: number }): JobView {
   const { token, url, sha256: digest, byteSize, mediaType, expiresAt } = j.release;
@@ -81,8 +89,6 @@ export class JobsService {
 
   constructor(
     private readonly ds: DataSource,
-    private readonly contracts: ContractsService,
-    private readonly datasets: DatasetsService,
     private readonly reciprocity: ReciprocityService,
     private readonly releaseKey: ServiceKey,
     private readonly issuer: string,
@@ -97,7 +103,7 @@ export class JobsService {
       if (prior) return { job: prior, replayed: true };
     }
     try {
-      return { job: await inTransaction(this.ds, (tx) => this.release(tx, actor, req, idempotencyKey, requestDigest)), replayed: false };
+      return { job: await this.release(actor, req, idempotencyKey, requestDigest), replayed: false };
     } catch (e) {
       if (e instanceof IdempotentReplay && idempotencyKey) {
         const prior = await this.byIdempotencyKey(actor.participantId, idempotencyKey, requestDigest);
@@ -108,66 +114,62 @@ export class JobsService {
     }
   }
 
-  private async release(tx: EntityManager, actor: Principal, req: JobRequest, idempotencyKey: string | undefined, requestDigest: string): Promise<JobView> {
-    const c = await this.contracts.find(tx, req.contractId);
-    if (!c) throw notFound('contract', req.contractId);
-    if (c.consumerId !== actor.participantId) throw forbidden('only the contract\'s consumer can run jobs on it');
-    const parties = (await tx.query(`SELECT id, status, now() AS now FROM participants WHERE id = ANY($1::uuid[])`, [[c.consumerId, c.providerId]])) as Array<{ id: string; status: string; now: Date }>;
-    if (parties.length !== 2 || parties.some((p) => p.status !== 'active')) throw domainError('PARTICIPANT_SUSPENDED', 'a party of the contract is not active');
-    const now = parties[0]!.now;
-    const denial = contractDenial(c, now);
+  private async release(actor: Principal, req: JobRequest, idempotencyKey: string | undefined, requestDigest: string): Promise<JobView> {
+    const f = await this.readFacts(req.contractId);
+    if (f.consumer_id !== actor.participantId) throw forbidden('only the contract\'s consumer can run jobs on it');
+    const denial = releaseDenial(f);
     if (denial) throw domainError(denial, `the contract cannot release: ${denial.toLowerCase().replace(/_/g, ' ')}`);
-    if (!isPurposeAllowed(defaultVocabulary(), req.purpose, c.purposes)) {
-      throw domainError('PURPOSE_NOT_ALLOWED', `purpose ${req.purpose} is not allowed by the contract (${c.purposes.join(', ')})`);
+    if (!isPurposeAllowed(defaultVocabulary(), req.purpose, f.purposes)) {
+      throw domainError('PURPOSE_NOT_ALLOWED', `purpose ${req.purpose} is not allowed by the contract (${f.purposes.join(', ')})`);
     }
-    // A plain read: a withdrawal committed before this statement is seen; no shared row lock on the hot path.
-    const dataset = await this.datasets.row(tx, c.datasetId);
-    if (dataset.status === 'withdrawn') throw domainError('DATASET_WITHDRAWN', 'the dataset has been withdrawn');
-    const ruleIds = ((c.document as { reciprocityRuleIds?: string[] }).reciprocityRuleIds ?? []);
-    const rules = await this.reciprocity.rulesFor(tx, dataset, ruleIds);
-    const decision = await this.reciprocity.evaluate(tx, actor.participantId, rules, 1);
+    const rules = f.rules.map(ruleViewFromRow);
+    const decision = await this.reciprocity.evaluate(this.ds.manager, actor.participantId, rules, 1);
     ReciprocityService.enforce(decision);
 
     const id = randomUUID();
-    const { url, sha256: digest, byteSize, mediaType } = dataset.distribution;
-    const signed = await signReleaseToken(this.releaseKey, this.issuer, { job: id, contract: c.id, dataset: dataset.id, sha256: digest, provider: c.providerId, url });
-    const inserted = (await tx.query(
-      `INSERT INTO jobs (id, contract_id, consumer_id, provider_id, dataset_id, research_field, purpose, state, idempotency_key, request_digest, release)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'authorized', $8, $9, $10)
-       ON CONFLICT (consumer_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING created_at`,
-      [id, c.id, actor.participantId, c.providerId, dataset.id, dataset.researchField, req.purpose, idempotencyKey ?? null, requestDigest,
-        JSON.stringify({ token: signed.token, url, sha256: digest, byteSize, mediaType, expiresAt: signed.expiresAt.toISOString(), jti: signed.jti })],
-    )) as Array<{ created_at: Date }>;
-    if (inserted.length === 0) throw new IdempotentReplay();
-    const counted = await this.contracts.consumeInvocation(tx, c.id, actor.participantId);
+    const { url, sha256: digest, byteSize, mediaType } = f.distribution;
+    const signed = await signReleaseToken(this.releaseKey, this.issuer, { job: id, contract: f.id, dataset: f.dataset_id, sha256: digest, provider: f.provider_id, url });
+    const release = { token: signed.token, url, sha256: digest, byteSize, mediaType, expiresAt: signed.expiresAt.toISOString(), jti: signed.jti };
+    const subjects = { job: id, contract: f.id, dataset: f.dataset_id, provider: f.provider_id, consumer: actor.participantId };
+    const data = {
+      purpose: req.purpose,
+      sha256: digest,
+      releaseJti: signed.jti,
+      releaseExpiresAt: release.expiresAt,
+      reciprocity: decision.outcomes.map((o) => ({ ruleId: o.ruleId, kind: o.kind, holds: o.holds, evidence: o.evidence })),
+    };
+    let rows: Array<{ invocations_used: number; max_invocations: number; created_at: Date }>;
+    try {
+      rows = (await this.ds.query(RELEASE, [
+        f.id, actor.participantId, id, f.research_field, req.purpose, idempotencyKey ?? null, requestDigest,
+        JSON.stringify(release), JSON.stringify(subjects), JSON.stringify(data),
+      ])) as typeof rows;
+    } catch (e) {
+      const pgErr = e as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
+      const code = pgErr.driverError?.code ?? pgErr.code;
+      const constraint = pgErr.driverError?.constraint ?? pgErr.constraint;
+      if (code === '23505' && constraint === IDEMPOTENCY_INDEX) throw new IdempotentReplay();
+      throw e;
+    }
+    const counted = rows[0];
     if (!counted) {
-      // Lost the race for the last invocations (or the contract changed): say why, from the fresh row.
-      const fresh = await this.contracts.find(tx, c.id);
-      const code = (fresh && contractDenial(fresh, now)) ?? 'CONTRACT_EXHAUSTED';
+      // Lost the race for the last invocations, or something changed since the read: say why, from fresh facts.
+      const code = releaseDenial(await this.readFacts(req.contractId)) ?? 'CONTRACT_EXHAUSTED';
       throw domainError(code, `the contract cannot release: ${code.toLowerCase().replace(/_/g, ' ')}`);
     }
-    await appendEvent(tx, {
-      kind: 'job.authorized',
-      actor: actor.participantId,
-      subjects: { job: id, contract: c.id, dataset: dataset.id, provider: c.providerId, consumer: actor.participantId },
-      data: {
-        purpose: req.purpose,
-        sha256: digest,
-        invocation: counted.used,
-        remaining: counted.remaining,
-        releaseJti: signed.jti,
-        releaseExpiresAt: signed.expiresAt.toISOString(),
-        reciprocity: decision.outcomes.map((o) => ({ ruleId: o.ruleId, kind: o.kind, holds: o.holds, evidence: o.evidence })),
-      },
-    });
-    // Built from what was just written: no re-read while the contract row is locked.
+    // Built from what was just written: no re-read.
     const job = Object.assign(new JobEntity(), {
-      id, contractId: c.id, consumerId: actor.participantId, providerId: c.providerId, datasetId: dataset.id, researchField: dataset.researchField,
+      id, contractId: f.id, consumerId: actor.participantId, providerId: f.provider_id, datasetId: f.dataset_id, researchField: f.research_field,
       purpose: req.purpose, state: 'authorized' as const, idempotencyKey: idempotencyKey ?? null, requestDigest, resultDigest: null, completedAt: null,
-      createdAt: inserted[0]!.created_at,
-      release: { token: signed.token, url, sha256: digest, byteSize, mediaType, expiresAt: signed.expiresAt.toISOString(), jti: signed.jti },
+      createdAt: counted.created_at, release,
     });
-    return view(job, true, counted);
+    return view(job, true, { used: counted.invocations_used, remaining: counted.max_invocations - counted.invocations_used });
+  }
+
+  private async readFacts(contractId: string): Promise<ReleaseFacts> {
+    const rows = isUuid(contractId) ? ((await this.ds.query(READ_RELEASE_FACTS, [contractId])) as ReleaseFacts[]) : [];
+    if (!rows[0]) throw notFound('contract', contractId);
+    return rows[0];
   }
 
   private async byIdempotencyKey(consumerId: string, key: string, requestDigest: string): Promise<JobView | null> {

@@ -1,7 +1,7 @@
 /** HTTP routes of the participant registry: validate, call one service method, set the status. */
 import { Router } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
-import { bearerToken, principalOf, requireRole, tokenKid, verifyRequestToken, type AuthDeps } from '../http/auth.js';
+import { bearerToken, principalOf, requireRole, tokenKid, verifyRegistrationToken, type AuthDeps } from '../http/auth.js';
 import { domainError } from '../errors.js';
 import { thumbprintOf } from '../crypto/ed25519.js';
 import { publicKeyFromJwk } from '../crypto/ed25519.js';
@@ -21,7 +21,7 @@ export function registrationRoutes(svc: ParticipantsService, schemas: SchemaRegi
     }
     const thumbprint = await thumbprintOf(body.publicKeyJwk);
     if (kid !== thumbprint) throw domainError('TOKEN_SIGNATURE_INVALID', 'the token kid must be the thumbprint of the key being registered');
-    await verifyRequestToken(token, body.publicKeyJwk, req, thumbprint, auth);
+    await verifyRegistrationToken(token, body.publicKeyJwk, req, thumbprint, auth);
     const p = await svc.register(body);
     res.status(201).location(`/v1/participants/${p.id}`).json(p);
   });

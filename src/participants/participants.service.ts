@@ -8,7 +8,7 @@ import { domainError, forbidden, invalidTransition, notFound } from '../errors.j
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import { thumbprintOf, type PublicJwk } from '../crypto/ed25519.js';
-import type { Principal, ResolvedKey } from '../http/auth.js';
+import type { KeyState, Principal, ResolvedKey } from '../http/auth.js';
 import { ParticipantEntity, ParticipantKeyEntity, type Role } from './participant.entity.js';
 import { isUuid } from '../http/ids.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
@@ -164,6 +164,22 @@ export class ParticipantsService {
     )) as Array<{ kid: string; public_jwk: PublicJwk; revoked_at: Date | null; id: string; status: ResolvedKey['status']; roles: string[] }>;
     const r = rows[0];
     return r ? { kid: r.kid, publicJwk: r.public_jwk, revokedAt: r.revoked_at, participantId: r.id, status: r.status, roles: r.roles } : null;
+  }
+
+  /**
+   * Record a token use and read the key's revocation and its owner's status
+   * in one statement: the per-request cost of authentication is one round trip.
+   */
+  async recordUseAndReadState(kid: string, issuer: string, jti: string, expiresAt: Date): Promise<KeyState> {
+    const rows = (await this.ds.query(
+      `WITH used AS (INSERT INTO used_tokens (issuer, jti, expires_at) VALUES ($2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1)
+       SELECT k.revoked_at, p.status, p.roles, EXISTS (SELECT 1 FROM used) AS fresh
+         FROM participant_keys k JOIN participants p ON p.id = k.participant_id WHERE k.kid = $1`,
+      [kid, issuer, jti, expiresAt],
+    )) as Array<{ revoked_at: Date | null; status: KeyState['status']; roles: string[]; fresh: boolean }>;
+    const r = rows[0];
+    if (!r) throw domainError('UNKNOWN_KEY', 'no registered key has this kid');
+    return { fresh: r.fresh, revokedAt: r.revoked_at, status: r.status, roles: r.roles };
   }
 
   /** Record a token id until it expires; false when (issuer, jti) was seen before. */

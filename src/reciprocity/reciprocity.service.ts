@@ -31,10 +31,15 @@ export interface RuleView extends RuleInput {
   createdAt: string;
 }
 
-interface RuleRow { id: string; scope: 'space' | 'offer'; body: RuleInput; created_by: string; created_at: Date }
+interface RuleRow { id: string; scope: 'space' | 'offer'; body: RuleInput; created_by: string; created_at: Date | string }
 
 function toView(r: RuleRow): RuleView {
-  return { id: r.id, scope: r.scope, ...r.body, createdBy: r.created_by, createdAt: r.created_at.toISOString() };
+  return { id: r.id, scope: r.scope, ...r.body, createdBy: r.created_by, createdAt: new Date(r.created_at).toISOString() };
+}
+
+/** A rule view from a stored row (as read by another capability's query, e.g. the release path's json_agg). */
+export function ruleViewFromRow(r: { id: string; scope: 'space' | 'offer'; body: Record<string, unknown>; created_by: string; created_at: Date | string }): RuleView {
+  return toView(r as unknown as RuleRow);
 }
 
 function toRule(v: RuleView): ReciprocityRule {
@@ -93,24 +98,28 @@ export class ReciprocityService {
 
   /** Facts about a requester in the given fields, read in tx (so a job sees what its transaction sees). */
   async factsFor(tx: EntityManager, requesterId: string, fields: string[], pendingReleases: number): Promise<ReciprocityFacts> {
-    const own = (await tx.query(
-      `SELECT d.id, d.research_field, d.kind, d.published_at, d.status,
-              EXISTS (SELECT 1 FROM offers o WHERE o.dataset_id = d.id AND o.status = 'active' AND now() >= o.valid_from AND now() < o.valid_until) AS has_offer
-         FROM datasets d WHERE d.provider_id = $1 AND d.research_field = ANY($2::text[])`,
+    // One round trip: the requester's datasets in these fields, its release counts, and the database time.
+    const rows = (await tx.query(
+      `SELECT now() AS now,
+              (SELECT coalesce(json_agg(json_build_object('id', d.id, 'research_field', d.research_field, 'kind', d.kind, 'published_at', d.published_at, 'status', d.status,
+                        'has_offer', EXISTS (SELECT 1 FROM offers o WHERE o.dataset_id = d.id AND o.status = 'active' AND now() >= o.valid_from AND now() < o.valid_until))), '[]'::json)
+                 FROM datasets d WHERE d.provider_id = $1 AND d.research_field = ANY($2::text[])) AS own,
+              (SELECT coalesce(json_agg(x), '[]'::json) FROM (
+                 SELECT research_field,
+                        count(*) FILTER (WHERE consumer_id = $1 AND provider_id <> $1)::int AS received,
+                        count(*) FILTER (WHERE provider_id = $1 AND consumer_id <> $1)::int AS given
+                   FROM jobs WHERE (consumer_id = $1 OR provider_id = $1) AND research_field = ANY($2::text[]) GROUP BY research_field) x) AS counts`,
       [requesterId, fields],
-    )) as Array<{ id: string; research_field: string; kind: 'raw' | 'insight'; published_at: Date; status: string; has_offer: boolean }>;
-    const counts = (await tx.query(
-      `SELECT research_field,
-              count(*) FILTER (WHERE consumer_id = $1 AND provider_id <> $1)::int AS received,
-              count(*) FILTER (WHERE provider_id = $1 AND consumer_id <> $1)::int AS given
-         FROM jobs WHERE (consumer_id = $1 OR provider_id = $1) AND research_field = ANY($2::text[]) GROUP BY research_field`,
-      [requesterId, fields],
-    )) as Array<{ research_field: string; received: number; given: number }>;
-    const now = ((await tx.query('SELECT now() AS now')) as Array<{ now: Date }>)[0]!.now;
+    )) as Array<{
+      now: Date;
+      own: Array<{ id: string; research_field: string; kind: 'raw' | 'insight'; published_at: string; status: string; has_offer: boolean }>;
+      counts: Array<{ research_field: string; received: number; given: number }>;
+    }>;
+    const { now, own, counts } = rows[0]!;
     return {
       requesterId,
       now,
-      ownDatasets: own.map((d) => ({ id: d.id, researchField: d.research_field, kind: d.kind, publishedAt: d.published_at, withdrawn: d.status !== 'published', hasActiveOffer: d.has_offer })),
+      ownDatasets: own.map((d) => ({ id: d.id, researchField: d.research_field, kind: d.kind, publishedAt: new Date(d.published_at), withdrawn: d.status !== 'published', hasActiveOffer: d.has_offer })),
       releases: Object.fromEntries(counts.map((c) => [c.research_field, { receivedFromOthers: c.received, givenToOthers: c.given }])),
       pendingReleases,
     };
