@@ -17,6 +17,7 @@ import { canonicalize } from '../crypto/canonical-json.js';
 import { sha256, toHex, utf8 } from '../crypto/sha256.js';
 import type { ServiceKey } from '../service-keys.js';
 import { ReciprocityService, ruleViewFromRow } from '../reciprocity/reciprocity.service.js';
+import { preparedQuery } from '../db/prepared.js';
 import { IDEMPOTENCY_INDEX, READ_RELEASE_FACTS, RELEASE, type ReleaseFacts } from './release-statements.js';
 import { contractDenial } from '../agreements/contracts.service.js';
 import { defaultVocabulary, isPurposeAllowed } from '../agreements/purpose-match.js';
@@ -140,10 +141,10 @@ export class JobsService {
     };
     let rows: Array<{ invocations_used: number; max_invocations: number; created_at: Date }>;
     try {
-      rows = (await this.ds.query(RELEASE, [
+      rows = await preparedQuery(this.ds, 'tds_release', RELEASE, [
         f.id, actor.participantId, id, f.research_field, req.purpose, idempotencyKey ?? null, requestDigest,
         JSON.stringify(release), JSON.stringify(subjects), JSON.stringify(data),
-      ])) as typeof rows;
+      ]);
     } catch (e) {
       const pgErr = e as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
       const code = pgErr.driverError?.code ?? pgErr.code;
@@ -167,7 +168,7 @@ export class JobsService {
   }
 
   private async readFacts(contractId: string): Promise<ReleaseFacts> {
-    const rows = isUuid(contractId) ? ((await this.ds.query(READ_RELEASE_FACTS, [contractId])) as ReleaseFacts[]) : [];
+    const rows = isUuid(contractId) ? await preparedQuery<ReleaseFacts>(this.ds, 'tds_release_facts', READ_RELEASE_FACTS, [contractId]) : [];
     if (!rows[0]) throw notFound('contract', contractId);
     return rows[0];
   }

@@ -12,6 +12,7 @@ import type { KeyState, Principal, ResolvedKey } from '../http/auth.js';
 import { ParticipantEntity, ParticipantKeyEntity, type Role } from './participant.entity.js';
 import { isUuid } from '../http/ids.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
+import { preparedQuery } from '../db/prepared.js';
 
 /** Body of a registration (already schema-checked). */
 export interface RegistrationInput {
@@ -171,12 +172,14 @@ export class ParticipantsService {
    * in one statement: the per-request cost of authentication is one round trip.
    */
   async recordUseAndReadState(kid: string, issuer: string, jti: string, expiresAt: Date): Promise<KeyState> {
-    const rows = (await this.ds.query(
+    const rows = await preparedQuery<{ revoked_at: Date | null; status: KeyState['status']; roles: string[]; fresh: boolean }>(
+      this.ds,
+      'tds_token_use',
       `WITH used AS (INSERT INTO used_tokens (issuer, jti, expires_at) VALUES ($2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1)
        SELECT k.revoked_at, p.status, p.roles, EXISTS (SELECT 1 FROM used) AS fresh
          FROM participant_keys k JOIN participants p ON p.id = k.participant_id WHERE k.kid = $1`,
       [kid, issuer, jti, expiresAt],
-    )) as Array<{ revoked_at: Date | null; status: KeyState['status']; roles: string[]; fresh: boolean }>;
+    );
     const r = rows[0];
     if (!r) throw domainError('UNKNOWN_KEY', 'no registered key has this kid');
     return { fresh: r.fresh, revokedAt: r.revoked_at, status: r.status, roles: r.roles };
