@@ -1,0 +1,139 @@
+/**
+ * Figure 1 (job authorizations/s and latency) and figure 7 (peak RSS): POST
+ * /v1/jobs through the whole path with autocannon, tokens signed before each
+ * timed phase so the load generator measures the service, not its own
+ * signing. A warm-up phase (not reported) lets the JIT and pools settle and
+ * gives the rate used to size the token stock of the timed phases.
+ */
+import { memoryOf, type RunningService } from './service.js';
+import { msPerOp, startCpuMeter, type CpuUse } from './cpu.js';
+import { runLoad, type LoadResult, type NextRequest } from './load.js';
+import { BENCH_PURPOSE, type SeededContract } from './seed.js';
+import { nowMs, round } from './stats.js';
+
+/** One timed phase, how many of its tokens had to be signed during the phase (ideally 0), and where the CPU went. */
+export interface JobPhase extends LoadResult {
+  tokensPresigned: number;
+  tokensSignedLive: number;
+  presignMs: number;
+  cpu: CpuUse;
+  /** CPU milliseconds per authorized job: service processes, PostgreSQL, load generator. */
+  cpuMsPerJob: { service: number | null; postgres: number | null; loadGenerator: number | null };
+}
+
+/** Peak memory of the serving processes, MB. */
+export interface MemoryFigures {
+  processes: number;
+  /** Highest VmHWM (kernel-recorded peak RSS) of any one serving process. */
+  peakRssMbPerProcess: number | null;
+  /** Sum of the processes' VmHWM: an upper bound of the service's total. */
+  peakRssMbTotal: number | null;
+  /** Highest sum of VmRSS seen by sampling every 200 ms during the load. */
+  sampledRssMbTotal: number | null;
+}
+
+/** A stock of ready requests for POST /v1/jobs, spread round-robin over the contracts. */
+export class JobRequests {
+  #stock: NextRequest[] = [];
+  #pos = 0;
+  #turn = 0;
+  #live = 0;
+
+  constructor(private readonly contracts: SeededContract[]) {}
+
+  #make(): NextRequest {
+    const c = this.contracts[this.#turn++ % this.contracts.length];
+    return {
+      method: 'POST',
+      path: '/v1/jobs',
+      headers: { authorization: `Bearer ${c.consumer.token('POST', '/v1/jobs')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ contractId: c.contractId, purpose: BENCH_PURPOSE }),
+    };
+  }
+
+  /** Replaces the stock with n freshly signed requests (old ones would be nearer their expiry); returns ms taken. */
+  presign(n: number): number {
+    const t0 = nowMs();
+    this.#stock = Array.from({ length: n }, () => this.#make());
+    this.#pos = 0;
+    this.#live = 0;
+    return nowMs() - t0;
+  }
+
+  /** The next request: from the stock, or signed on the spot when the stock ran out (counted). */
+  next = (): NextRequest => {
+    if (this.#pos < this.#stock.length) return this.#stock[this.#pos++];
+    this.#live++;
+    return this.#make();
+  };
+
+  /** Requests signed during the phase because the stock was too small. */
+  get signedLive(): number {
+    return this.#live;
+  }
+}
+
+/** Samples the memory of the serving processes until stopped. */
+function memorySampler(svc: RunningService): { stop(): MemoryFigures } {
+  let maxSum = 0;
+  const pids = new Set<number>();
+  const sample = (): void => {
+    let sum = 0;
+    for (const pid of svc.servingPids()) {
+      pids.add(pid);
+      sum += memoryOf(pid)?.rssMb ?? 0;
+    }
+    maxSum = Math.max(maxSum, sum);
+  };
+  sample();
+  const timer = setInterval(sample, 200);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      const hwm = [...pids].map((p) => memoryOf(p)?.hwmMb).filter((m): m is number => m !== undefined && Number.isFinite(m));
+      return {
+        processes: pids.size,
+        peakRssMbPerProcess: hwm.length ? round(Math.max(...hwm), 1) : null,
+        peakRssMbTotal: hwm.length ? round(hwm.reduce((a, b) => a + b, 0), 1) : null,
+        sampledRssMbTotal: maxSum > 0 ? round(maxSum, 1) : null,
+      };
+    },
+  };
+}
+
+/** Runs the warm-up and one timed phase per connection count; returns the phases and the memory figures. */
+export async function measureJobs(
+  svc: RunningService,
+  contracts: SeededContract[],
+  opts: { connections: number[]; durationS: number; warmupS: number },
+  log: (m: string) => void,
+): Promise<{ warmup: LoadResult; phases: JobPhase[]; memory: MemoryFigures }> {
+  const requests = new JobRequests(contracts);
+  const url = `${svc.base}/v1/jobs`;
+  const mem = memorySampler(svc);
+  try {
+    // Sized for a generous guess; the warm-up's own rate sizes the timed phases.
+    requests.presign(Math.ceil(4000 * opts.warmupS));
+    const warmup = await runLoad({ url, connections: Math.max(...opts.connections), durationS: opts.warmupS, expectStatus: 201, next: requests.next });
+    log(`warm-up: ${warmup.okPerSecond} jobs/s, ${warmup.notOk} non-201`);
+    const phases: JobPhase[] = [];
+    for (const connections of opts.connections) {
+      const best = Math.max(warmup.okPerSecond, ...phases.map((p) => p.okPerSecond), 500);
+      const n = Math.ceil(best * opts.durationS * 1.8) + connections * 4;
+      const presignMs = requests.presign(n);
+      log(`c=${connections}: ${n} tokens pre-signed in ${Math.round(presignMs)} ms; running ${opts.durationS} s`);
+      const meter = startCpuMeter(() => svc.servingPids());
+      const r = await runLoad({ url, connections, durationS: opts.durationS, expectStatus: 201, next: requests.next });
+      const cpu = meter.stop();
+      const cpuMsPerJob = { service: msPerOp(cpu.serviceCores, r.okPerSecond), postgres: msPerOp(cpu.postgresCores, r.okPerSecond), loadGenerator: msPerOp(cpu.benchCores, r.okPerSecond) };
+      phases.push({ ...r, tokensPresigned: n, tokensSignedLive: requests.signedLive, presignMs: round(presignMs, 0), cpu, cpuMsPerJob });
+      log(`c=${connections}: CPU service ${cpu.serviceCores} cores, postgres ${cpu.postgresCores}, bench ${cpu.benchCores}, machine ${cpu.machineBusyPercent} % busy`);
+      log(`c=${connections}: ${r.okPerSecond} jobs/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-201 ${r.notOk}, errors ${r.errors}`);
+    }
+    return { warmup, phases, memory: mem.stop() };
+  } catch (e) {
+    mem.stop();
+    throw e;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The result document of a run and its human form: the table of figures and
+ * the targets with PASS/MISS. Kept apart from the orchestration so the shape
+ * of bench/results/*.json is defined in one place.
+ */
+import type { BenchOptions } from './options.js';
+import type { JobPhase, MemoryFigures } from './jobs-phase.js';
+import type { PgbenchResult } from './pgbench.js';
+import type { CheckpointLatency } from './ledger-http.js';
+import type { LoadResult } from './load.js';
+import type { AppendRate, LedgerScaleResult } from './ledger-scale.js';
+import type { HotFunction } from './profile.js';
+import { table, target, type MachineInfo, type TargetCheck } from './report.js';
+import { round, type Percentiles } from './stats.js';
+
+/** What verify-worker prints. */
+export interface VerifyFigures {
+  entries: number;
+  ok: boolean;
+  problem: string | null;
+  bareRootMatches: boolean;
+  interiorHashes: number;
+  verifyMs: number;
+  bareMs: number;
+  ratio: number;
+  /** The verify time was taken under the profiler (slower): compare ratios only between unprofiled runs. */
+  profiled: boolean;
+  loadMs: number;
+  parseMs: number;
+  canonicalMb: number;
+  heapUsedMb: number;
+}
+
+/** The whole result file. Figures that could not be measured are null, with the reason in `errors`. */
+export interface BenchResults {
+  quick: boolean;
+  options: BenchOptions;
+  machine: MachineInfo;
+  database: { source: string; version: string };
+  serviceProcesses: number;
+  jobs: { warmup: LoadResult; phases: JobPhase[] } | null;
+  memory: MemoryFigures | null;
+  pgbench: PgbenchResult[] | null;
+  /** authorizations/s ÷ pgbench tps at the same connection count. */
+  ratios: Array<{ connections: number; jobsPerSecond: number; pgbenchTps: number | null; ratio: number | null }>;
+  timeToCheckpoint: CheckpointLatency | null;
+  verify: VerifyFigures | null;
+  proofs: { treeSize: number; http: LoadResult | null; direct: Percentiles | null } | null;
+  append: Omit<LedgerScaleResult, 'checkpointAtTarget'> | null;
+  targets: TargetCheck[];
+  profiles: Record<string, HotFunction[]>;
+  phaseSeconds: Record<string, number>;
+  totalSeconds: number;
+  errors: string[];
+}
+
+/** The hot-path pgbench run at a client count, if it ran. */
+function hotPath(pgbench: PgbenchResult[] | null, clients: number): PgbenchResult | undefined {
+  return pgbench?.find((p) => p.script === 'hot-path' && p.clients === clients);
+}
+
+/** authorizations/s ÷ hot-path pgbench tps for every connection count that has both. */
+export function ratios(jobs: JobPhase[], pgbench: PgbenchResult[] | null): BenchResults['ratios'] {
+  return jobs.map((j) => {
+    const pb = hotPath(pgbench, j.connections);
+    const tps = pb && pb.available ? pb.tps : null;
+    return { connections: j.connections, jobsPerSecond: j.okPerSecond, pgbenchTps: tps, ratio: tps ? round(j.okPerSecond / tps, 3) : null };
+  });
+}
+
+/** The six targets of the issue, evaluated on the headline connection count. */
+export function targets(r: Omit<BenchResults, 'targets'>): TargetCheck[] {
+  const head = r.jobs?.phases.find((p) => p.connections === r.options.headlineConnections) ?? r.jobs?.phases[0];
+  const ratio = r.ratios.find((x) => x.connections === head?.connections)?.ratio;
+  const size = r.proofs?.treeSize;
+  return [
+    target(`job authorizations/s ÷ pgbench tps (c=${head?.connections ?? '?'})`, ratio, '', '≥ 0.5', (v) => v >= 0.5, ratio === null ? 'pgbench unavailable' : undefined),
+    target(`job p99 latency (c=${head?.connections ?? '?'})`, head?.latencyMs.p99, 'ms', '≤ 25', (v) => v <= 25),
+    target('time to checkpoint p99', r.timeToCheckpoint?.ms.p99, 'ms', '≤ 1000', (v) => v <= 1000),
+    target(`verifyLog ÷ bare SHA-256 loop (${r.verify?.entries ?? '?'} entries)`, r.verify?.ratio, '×', '≤ 2', (v) => v <= 2),
+    target(`inclusion proof p99 over HTTP (${size ?? '?'} entries)`, r.proofs?.http?.latencyMs.p99, 'ms', '≤ 5', (v) => v <= 5),
+    target('peak RSS per service process', r.memory?.peakRssMbPerProcess, 'MB', '≤ 300', (v) => v <= 300),
+  ];
+}
+
+const fmt = (v: number | null | undefined, digits = 1): string | null => (v === null || v === undefined ? null : String(round(v, digits)));
+
+/** The printed report: figures, then targets. */
+export function renderSummary(r: BenchResults): string {
+  const rows: Array<Array<string | number | null>> = [];
+  for (const p of r.jobs?.phases ?? []) {
+    const ratio = r.ratios.find((x) => x.connections === p.connections);
+    rows.push([`job authorizations/s (c=${p.connections}, ${r.serviceProcesses} proc)`, fmt(p.okPerSecond), `201: ${p.ok}, non-2xx: ${p.notOk}, errors: ${p.errors}, live-signed: ${p.tokensSignedLive}`]);
+    rows.push([`  latency p50 / p95 / p99 (c=${p.connections})`, `${fmt(p.latencyMs.p50)} / ${fmt(p.latencyMs.p95)} / ${fmt(p.latencyMs.p99)} ms`, `max ${fmt(p.latencyMs.max)} ms`]);
+    const c = p.cpuMsPerJob;
+    rows.push([`  CPU ms/job service / postgres / loadgen`, `${fmt(c.service, 2)} / ${fmt(c.postgres, 2)} / ${fmt(c.loadGenerator, 2)}`, `machine ${fmt(p.cpu.machineBusyPercent)} % busy`]);
+    rows.push([`  pgbench hot path tps (c=${p.connections})`, fmt(ratio?.pgbenchTps), ratio?.ratio !== null && ratio?.ratio !== undefined ? `ratio ${ratio.ratio}` : 'ratio —']);
+  }
+  for (const pb of r.pgbench ?? []) {
+    if (!pb.available) rows.push([`pgbench ${pb.script} (c=${pb.clients})`, null, pb.reason]);
+    else if (pb.script === 'job-path') {
+      const pgMs = pb.cpu.postgresCores === null ? null : (pb.cpu.postgresCores * 1000) / pb.tps;
+      rows.push([`pgbench job-path replay tps (c=${pb.clients})`, fmt(pb.tps), `the service's statements for one job; postgres ${fmt(pgMs, 2)} CPU ms/job`]);
+    }
+  }
+  const t = r.timeToCheckpoint;
+  rows.push(['time to checkpoint p50 / p99', t ? `${fmt(t.ms.p50, 0)} / ${fmt(t.ms.p99, 0)} ms` : null, t ? `${t.samples} samples, background ~${t.backgroundJobsPerSecond} jobs/s` : '']);
+  const v = r.verify;
+  rows.push([`offline verify (${v?.entries ?? '?'} entries)`, v ? `${fmt(v.verifyMs / 1000, 2)} s vs bare ${fmt(v.bareMs / 1000, 2)} s` : null, v ? `ratio ${v.ratio}, ok=${v.ok}, bare root matches=${v.bareRootMatches}` : '']);
+  const pr = r.proofs;
+  rows.push([`inclusion proof HTTP p50 / p99 (${pr?.treeSize ?? '?'})`, pr?.http ? `${fmt(pr.http.latencyMs.p50, 2)} / ${fmt(pr.http.latencyMs.p99, 2)} ms` : null, pr?.http ? `${pr.http.ok} × 200, ${pr.http.notOk} other` : '']);
+  rows.push([`inclusion proof direct p50 / p99 (${pr?.treeSize ?? '?'})`, pr?.direct ? `${fmt(pr.direct.p50, 2)} / ${fmt(pr.direct.p99, 2)} ms` : null, 'LedgerService.inclusionProof']);
+  const a = r.append;
+  const appendDetail = (x: AppendRate): string => `${x.entries} entries; CPU sequencer ${x.cpu.benchCores} / postgres ${fmt(x.cpu.postgresCores, 2)} cores`;
+  rows.push(['append rate at 0', a ? `${a.appendAtZero.entriesPerSecond} entries/s` : null, a ? appendDetail(a.appendAtZero) : '']);
+  rows.push([`append rate at ${a?.appendAtTarget.existingEntries ?? '?'}`, a ? `${a.appendAtTarget.entriesPerSecond} entries/s` : null, a ? appendDetail(a.appendAtTarget) : '']);
+  const m = r.memory;
+  rows.push(['peak RSS per process / total', m ? `${fmt(m.peakRssMbPerProcess)} / ${fmt(m.peakRssMbTotal)} MB` : null, m ? `${m.processes} serving process(es), VmHWM` : '']);
+  const out = [
+    `tds benchmark ${r.quick ? '(--quick) ' : ''}— ${r.machine.date}`,
+    `${r.machine.cpuCount} × ${r.machine.cpuModel}, ${r.machine.totalMemoryGb} GB, ${r.machine.os}, Node ${r.machine.node}`,
+    `${r.machine.postgres.split(' on ')[0]} (${r.database.source}); commit ${r.machine.gitCommit?.slice(0, 12) ?? 'unknown'}${r.machine.gitDirty ? ' (dirty)' : ''}`,
+    '',
+    table(['figure', 'value', 'detail'], rows),
+    '',
+    table(['target', 'value', 'limit', 'status'], r.targets.map((x) => [x.name, x.value === null ? null : `${x.value} ${x.unit}`.trim(), x.limit, x.status + (x.note ? ` (${x.note})` : '')])),
+  ];
+  for (const [name, fns] of Object.entries(r.profiles)) {
+    out.push('', `CPU profile, ${name} (self time):`, ...fns.map((f) => `  ${String(f.selfPercent).padStart(5)} %  ${f.fn}`));
+  }
+  if (r.errors.length > 0) out.push('', 'errors:', ...r.errors.map((e) => `  ${e}`));
+  out.push('', `total ${r.totalSeconds} s (${Object.entries(r.phaseSeconds).map(([k, s]) => `${k} ${s} s`).join(', ')})`);
+  return out.join('\n');
+}
