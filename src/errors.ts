@@ -11,8 +11,6 @@ export type ErrorCode =
   | 'MALFORMED_JSON'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'INVALID_PURPOSE'
-  | 'INVALID_DISTRIBUTION_URL'
   // authentication (401)
   | 'AUTH_REQUIRED'
   | 'TOKEN_MALFORMED'

@@ -14,7 +14,6 @@ import { isUuid } from '../http/ids.js';
 import type { DatasetsService } from '../datasets/datasets.service.js';
 import { ReciprocityService } from '../reciprocity/reciprocity.service.js';
 import { ContractEntity, ContractSignatureEntity, OfferEntity, type ContractState } from './offer.entity.js';
-import { checkPurposesKnown } from './offers.service.js';
 import { defaultVocabulary, isPurposeAllowed } from './purpose-match.js';
 import { CONTRACT_DOCUMENT_TYPE, canonicalizeContract, verifyContractSignature, type ContractDocument } from './contract-document.js';
 
@@ -69,7 +68,6 @@ export class ContractsService {
 
   /** Consumer: propose a contract within an offer's terms; returns the document to sign. */
   async propose(actor: Principal, input: ProposalInput): Promise<ContractView> {
-    checkPurposesKnown(input.purposes);
     return inTransaction(this.ds, async (tx) => {
       const offer = isUuid(input.offerId) ? await tx.getRepository(OfferEntity).findOneBy({ id: input.offerId }) : null;
       if (!offer) throw notFound('offer', input.offerId);
@@ -79,6 +77,7 @@ export class ContractsService {
       const now = await dbNow(tx);
       if (offer.status !== 'active' || now >= offer.validUntil) throw domainError('OFFER_NOT_ACTIVE', 'the offer is withdrawn or past its validity window');
       const vocab = defaultVocabulary();
+      // An unknown code is narrower than nothing: it is refused like any purpose the offer does not allow.
       const refused = input.purposes.filter((p) => !isPurposeAllowed(vocab, p, offer.purposes));
       if (refused.length > 0) throw domainError('PURPOSE_NOT_ALLOWED', `purpose(s) ${refused.join(', ')} not allowed by the offer (${offer.purposes.join(', ')})`);
       if (input.maxInvocations > offer.maxInvocations) throw domainError('TERMS_EXCEED_OFFER', `maxInvocations ${input.maxInvocations} exceeds the offer's ${offer.maxInvocations}`);

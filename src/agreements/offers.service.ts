@@ -62,10 +62,14 @@ export function offerView(o: OfferEntity): OfferView {
 /** An offer without an explicit end runs this long. */
 export const DEFAULT_OFFER_DAYS = 365;
 
-/** Throw INVALID_PURPOSE when any code is not in the vocabulary. */
+/** Throw VALIDATION_FAILED (pointing at each unknown code) when an offer names a purpose outside the vocabulary. */
 export function checkPurposesKnown(purposes: readonly string[]): void {
   const unknown = unknownPurposes(defaultVocabulary(), purposes);
-  if (unknown.length > 0) throw domainError('INVALID_PURPOSE', `unknown purpose code(s): ${unknown.join(', ')} (see contracts/purposes.json)`);
+  if (unknown.length > 0) {
+    throw domainError('VALIDATION_FAILED', `unknown purpose code(s): ${unknown.join(', ')} (see contracts/purposes.json)`, {
+      errors: unknown.map((u) => ({ pointer: `/purposes/${purposes.indexOf(u)}`, message: `${u} is not in the purpose vocabulary` })),
+    });
+  }
 }
 
 /** Offer operations. */

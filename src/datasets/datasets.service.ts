@@ -76,7 +76,7 @@ export class DatasetsService {
   /** Provider: publish a dataset (distribution URL checked against the URL rule). */
   async publish(actor: Principal, input: DatasetInput): Promise<DatasetView> {
     const problem = distributionUrlProblem(input.distribution.url, this.devMode);
-    if (problem) throw domainError('INVALID_DISTRIBUTION_URL', `distribution.url refused: ${problem}`, { errors: [{ pointer: '/distribution/url', message: problem }] });
+    if (problem) throw domainError('VALIDATION_FAILED', `distribution.url refused: ${problem}`, { errors: [{ pointer: '/distribution/url', message: problem }] });
     return inTransaction(this.ds, async (tx) => {
       const repo = tx.getRepository(DatasetEntity);
       const saved = await repo.save(

@@ -11,8 +11,6 @@ import { DomainError, type ErrorCode } from '../errors.js';
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
   MALFORMED_JSON: 400,
-  INVALID_PURPOSE: 400,
-  INVALID_DISTRIBUTION_URL: 400,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   AUTH_REQUIRED: 401,
