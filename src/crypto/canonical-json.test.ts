@@ -104,3 +104,29 @@ describe('canonicalize: refusals', () => {
     expect(canonicalize(bare)).toBe('{"a":null,"b":1}');
   });
 });
+
+describe('fast path', () => {
+  it('gives the library\'s bytes for arbitrary JSON, sorted or not, and for what JSON.parse returns', async () => {
+    const fc = (await import('fast-check')).default;
+    const { default: library } = await import('canonicalize');
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (v) => {
+        const expected = library(v);
+        expect(canonicalize(v)).toBe(expected);
+        expect(canonicalize(JSON.parse(expected!))).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  it('still orders integer-like keys by code unit, not numerically', () => {
+    expect(canonicalize({ '9': 1, '10': 2, a: 3 })).toBe('{"10":2,"9":1,"a":3}');
+    expect(canonicalize(JSON.parse('{"10":2,"9":1}'))).toBe('{"10":2,"9":1}');
+  });
+  it('still refuses what is not JSON on the fast path\'s fallbacks', () => {
+    expect(() => canonicalize({ a: '\ud800' })).toThrow(NonJsonValueError);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => canonicalize(cyclic)).toThrow(NonJsonValueError);
+    expect(() => canonicalize({ a: new Date(0) })).toThrow(NonJsonValueError);
+  });
+});

@@ -49,6 +49,10 @@ export class NonJsonValueError extends Error {
  * guessing what the caller meant.
  */
 export function canonicalize(value: unknown): string {
+  // Fast path: plain JSON whose members are already in code-unit order (what
+  // JSON.parse of canonical text gives back, e.g. every ledger entry an auditor
+  // re-checks) serialises identically with the native JSON.stringify.
+  if (isSortedPlainJson(value, 0)) return JSON.stringify(value);
   assertJsonValue(value, '', new Set());
   const text = canonicalizeLibrary(value);
   // Unreachable after validation; kept so a library change cannot hand back undefined.
@@ -61,7 +65,53 @@ export function canonicalize(value: unknown): string {
  * Same refusals as `canonicalize`.
  */
 export function canonicalBytes(value: unknown): Uint8Array {
-  return new TextEncoder().encode(canonicalize(value));
+  return encoder.encode(canonicalize(value));
+}
+
+const encoder = new TextEncoder();
+// With the u flag a surrogate pair is one code point, so this matches lone surrogates only.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+// Deeper values take the full path, whose walk detects cycles properly.
+const FAST_PATH_MAX_DEPTH = 256;
+
+/**
+ * True when value is plain JSON data (finite numbers, well-formed strings,
+ * dense arrays, plain objects without symbol keys) AND every object's keys
+ * are already in UTF-16 code-unit order — then JSON.stringify emits exactly
+ * the RFC 8785 form (its number and string serialisation are the ones RFC 8785
+ * prescribes). Any doubt returns false and the full path decides.
+ */
+function isSortedPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+      return !LONE_SURROGATE.test(value);
+    case 'number':
+      return Number.isFinite(value);
+    case 'boolean':
+      return true;
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth > FAST_PATH_MAX_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value) || !isSortedPlainJson(value[i], depth + 1)) return false;
+    }
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  // Object.keys order is the order JSON.stringify emits (integer-like keys first).
+  let previous: string | undefined;
+  for (const key of Object.keys(value)) {
+    if ((previous !== undefined && !(previous < key)) || LONE_SURROGATE.test(key)) return false;
+    if (!isSortedPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+    previous = key;
+  }
+  return Object.getOwnPropertySymbols(value).length === 0;
 }
 
 // Walks the value once; `ancestors` holds only the current path so that a
@@ -111,8 +161,10 @@ function assertJsonValue(value: unknown, pointer: string, ancestors: Set<object>
   ancestors.delete(obj);
 }
 
-// String.prototype.isWellFormed is ES2024 (absent from lib ES2023), so check by hand.
+// String.prototype.isWellFormed is ES2024 (absent from lib ES2023), so check by hand;
+// the regex answers the common case (no surrogates at all) natively.
 function isWellFormedUtf16(text: string): boolean {
+  if (!LONE_SURROGATE.test(text)) return true;
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
     if (unit >= 0xd800 && unit <= 0xdbff) {
