@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 
-/** SHA-256 of the concatenation of the given byte arrays (node:crypto). */
-export function sha256(...parts: Uint8Array[]): Uint8Array {
+/** SHA-256 of the concatenation of the given parts (node:crypto); strings are hashed as their UTF-8 bytes. */
+export function sha256(...parts: Array<Uint8Array | string>): Uint8Array {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
   return new Uint8Array(h.digest().buffer, 0, 32);

@@ -5,12 +5,12 @@
  * checked, and consistency with the last checkpoint the auditor verified.
  * Pure, so the CLI (online and offline) and the tests run the same code.
  */
-import { canonicalBytes } from '../crypto/canonical-json.js';
+import { canonicalize } from '../crypto/canonical-json.js';
 import { fromBase64, toBase64 } from '../crypto/sha256.js';
 import { chainHash, ZERO_HASH } from './chain.js';
 import { openNote, parseVerifierKey, type NoteVerifier, type ParsedCheckpoint } from './checkpoint.js';
-import { ENTRY_VERSION } from './ledger-entry.js';
-import { CompactRange, hashLeaf, verifyConsistency } from './merkle.js';
+import { ENTRY_VERSION, leafHashOfText } from './ledger-entry.js';
+import { CompactRange, verifyConsistency } from './merkle.js';
 
 /** One entry as served by GET /v1/ledger/entries (or read from an export); the hashes are optional because only the entry is authoritative. */
 export interface ServedEntry {
@@ -100,7 +100,7 @@ export function verifyLog(input: VerifyLogInput): VerifyLogResult {
     if (!isPlainObject(row.entry)) return bad(i, `entry ${i}: not a JSON object (entry bytes changed)`);
     let leaf: Uint8Array;
     try {
-      leaf = hashLeaf(canonicalBytes(row.entry));
+      leaf = leafHashOfText(canonicalize(row.entry));
     } catch (e) {
       return bad(i, `entry ${i}: cannot be canonicalised (${messageOf(e)})`);
     }
