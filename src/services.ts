@@ -13,14 +13,14 @@ import { DatasetEntity } from './datasets/dataset.entity.js';
 import { ReciprocityService } from './reciprocity/reciprocity.service.js';
 import { OffersService } from './agreements/offers.service.js';
 import { ContractsService } from './agreements/contracts.service.js';
-import { ContractEntity, ContractSignatureEntity, OfferEntity } from './agreements/offer.entity.js';
+import { ContractDocumentEntity, ContractEntity, ContractSignatureEntity, OfferEntity } from './agreements/offer.entity.js';
 import { JobsService } from './jobs/jobs.service.js';
 import { JobEntity } from './jobs/job.entity.js';
 import { LedgerService } from './ledger/ledger.service.js';
 import { startBackgroundWork } from './background.js';
 
 /** Every TypeORM entity, for the data source. */
-export const entities = [ParticipantEntity, ParticipantKeyEntity, DatasetEntity, OfferEntity, ContractEntity, ContractSignatureEntity, JobEntity];
+export const entities = [ParticipantEntity, ParticipantKeyEntity, DatasetEntity, OfferEntity, ContractEntity, ContractDocumentEntity, ContractSignatureEntity, JobEntity];
 
 /** The services of one process. */
 export interface Services {

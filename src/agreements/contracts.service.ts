@@ -13,7 +13,7 @@ import type { Principal } from '../http/auth.js';
 import { isUuid } from '../http/ids.js';
 import type { DatasetsService } from '../datasets/datasets.service.js';
 import { ReciprocityService } from '../reciprocity/reciprocity.service.js';
-import { ContractEntity, ContractSignatureEntity, OfferEntity, type ContractState } from './offer.entity.js';
+import { ContractDocumentEntity, ContractEntity, ContractSignatureEntity, OfferEntity, type ContractState } from './offer.entity.js';
 import { defaultVocabulary, isPurposeAllowed } from './purpose-match.js';
 import { CONTRACT_DOCUMENT_TYPE, canonicalizeContract, verifyContractSignature, type ContractDocument } from './contract-document.js';
 
@@ -115,8 +115,10 @@ export class ContractsService {
       const { canonical, digest } = canonicalizeContract(document);
       // jsonb through raw SQL: TypeORM's deep-partial typing does not fit a free-form document.
       await tx.query(
-        `INSERT INTO contracts (id, offer_id, dataset_id, provider_id, consumer_id, state, purposes, max_invocations, valid_from, valid_until, document, canonical, digest)
-         VALUES ($1, $2, $3, $4, $5, 'proposed', $6, $7, $8, $9, $10, $11, $12)`,
+        `WITH c AS (
+           INSERT INTO contracts (id, offer_id, dataset_id, provider_id, consumer_id, state, purposes, max_invocations, valid_from, valid_until)
+           VALUES ($1, $2, $3, $4, $5, 'proposed', $6, $7, $8, $9) RETURNING id)
+         INSERT INTO contract_documents (contract_id, document, canonical, digest) SELECT id, $10, $11, $12 FROM c`,
         [id, offer.id, dataset.id, offer.providerId, actor.participantId, input.purposes, input.maxInvocations, validFrom, validUntil, JSON.stringify(document), canonical, digest],
       );
       await appendEvent(tx, {
@@ -141,18 +143,19 @@ export class ContractsService {
       const signedAlready = party === 'consumer' ? state !== 'proposed' : state === 'active' || state === 'exhausted';
       if (signedAlready) throw domainError('ALREADY_SIGNED', `the ${party} has already signed this contract`);
       if (party === 'provider' && state === 'proposed') throw domainError('SIGNATURE_OUT_OF_ORDER', 'the consumer signs first, then the provider');
-      const named = (c.document as unknown as ContractDocument)[party];
+      const doc = await this.documentOf(tx, id);
+      const named = doc.document[party];
       if (body.kid !== named.kid) throw domainError('INVALID_SIGNATURE', `the ${party} must sign with the key named in the document (${named.kid})`);
       const key = (await tx.query('SELECT public_jwk FROM participant_keys WHERE kid = $1 AND participant_id = $2', [named.kid, actor.participantId])) as Array<{ public_jwk: { kty: 'OKP'; crv: 'Ed25519'; x: string } }>;
-      if (!key[0] || !verifyContractSignature(c.canonical, body.signature, key[0].public_jwk)) {
+      if (!key[0] || !verifyContractSignature(doc.canonical, body.signature, key[0].public_jwk)) {
         throw domainError('INVALID_SIGNATURE', 'the signature does not verify over the canonical bytes with the named key');
       }
       await tx.getRepository(ContractSignatureEntity).insert({ contractId: id, party, participantId: actor.participantId, kid: body.kid, signature: body.signature });
       const next: ContractState = party === 'consumer' ? 'consumer_signed' : 'active';
       await tx.query('UPDATE contracts SET state = $2, updated_at = clock_timestamp() WHERE id = $1', [id, next]);
       const subjects = { contract: id, dataset: c.datasetId, provider: c.providerId, consumer: c.consumerId };
-      await appendEvent(tx, { kind: 'contract.signed', actor: actor.participantId, subjects, data: { party, kid: body.kid, signature: body.signature, digest: c.digest } });
-      if (next === 'active') await appendEvent(tx, { kind: 'contract.activated', actor: actor.participantId, subjects, data: { digest: c.digest } });
+      await appendEvent(tx, { kind: 'contract.signed', actor: actor.participantId, subjects, data: { party, kid: body.kid, signature: body.signature, digest: doc.digest } });
+      if (next === 'active') await appendEvent(tx, { kind: 'contract.activated', actor: actor.participantId, subjects, data: { digest: doc.digest } });
       return { id, state: next };
     });
   }
@@ -229,15 +232,21 @@ export class ContractsService {
     });
   }
 
+  private async documentOf(tx: EntityManager, id: string): Promise<{ document: ContractDocument; canonical: string; digest: string }> {
+    const d = await tx.getRepository(ContractDocumentEntity).findOneByOrFail({ contractId: id });
+    return { document: d.document as unknown as ContractDocument, canonical: d.canonical, digest: d.digest };
+  }
+
   private async view(tx: EntityManager, id: string): Promise<ContractView> {
     const c = await tx.getRepository(ContractEntity).findOneByOrFail({ id });
+    const doc = await this.documentOf(tx, id);
     const sigs = await tx.getRepository(ContractSignatureEntity).find({ where: { contractId: id }, order: { signedAt: 'ASC' } });
     return {
       id: c.id,
       state: effectiveState(c, await dbNow(tx)),
-      document: c.document as unknown as ContractDocument,
-      canonical: c.canonical,
-      digest: c.digest,
+      document: doc.document,
+      canonical: doc.canonical,
+      digest: doc.digest,
       signatures: sigs.map((s) => ({ participantId: s.participantId, party: s.party, kid: s.kid, signature: s.signature, signedAt: s.signedAt.toISOString() })),
       invocationsUsed: c.invocationsUsed,
       invocationsRemaining: c.maxInvocations - c.invocationsUsed,

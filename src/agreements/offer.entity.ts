@@ -35,11 +35,17 @@ export class ContractEntity {
   @Column({ type: 'integer', name: 'invocations_used' }) invocationsUsed!: number;
   @Column({ type: 'timestamptz', name: 'valid_from' }) validFrom!: Date;
   @Column({ type: 'timestamptz', name: 'valid_until' }) validUntil!: Date;
+  @Column({ type: 'text', name: 'revoke_reason', nullable: true }) revokeReason!: string | null;
+  @Column({ type: 'timestamptz', name: 'created_at', insert: false, update: false }) createdAt!: Date;
+}
+
+/** Row of `contract_documents`: the signed document, its RFC 8785 string and digest (never changed). */
+@Entity({ name: 'contract_documents' })
+export class ContractDocumentEntity {
+  @PrimaryColumn({ type: 'uuid', name: 'contract_id' }) contractId!: string;
   @Column({ type: 'jsonb' }) document!: Record<string, unknown>;
   @Column({ type: 'text' }) canonical!: string;
   @Column({ type: 'text' }) digest!: string;
-  @Column({ type: 'text', name: 'revoke_reason', nullable: true }) revokeReason!: string | null;
-  @Column({ type: 'timestamptz', name: 'created_at', insert: false, update: false }) createdAt!: Date;
 }
 
 /** Row of `contract_signatures`. */

@@ -13,15 +13,15 @@
 /** Everything the checks need, in one read. $1 = contract id. */
 export const READ_RELEASE_FACTS = `
 SELECT c.id, c.consumer_id, c.provider_id, c.dataset_id, c.state, c.purposes, c.max_invocations, c.invocations_used,
-       c.valid_from, c.valid_until, c.document,
+       c.valid_from, c.valid_until,
        d.status AS dataset_status, d.research_field, d.kind AS dataset_kind, d.distribution,
        (SELECT count(*) FROM participants p WHERE p.id IN (c.consumer_id, c.provider_id) AND p.status = 'active')::int AS active_parties,
        now() AS now,
        (SELECT coalesce(json_agg(json_build_object('id', r.id, 'scope', r.scope, 'body', r.body, 'created_by', r.created_by, 'created_at', r.created_at) ORDER BY r.created_at, r.id), '[]'::json)
           FROM reciprocity_rules r
          WHERE (r.scope = 'space' AND r.research_field = d.research_field AND r.dataset_kind = d.kind)
-            OR r.id::text IN (SELECT jsonb_array_elements_text(coalesce(c.document->'reciprocityRuleIds', '[]'::jsonb)))) AS rules
-  FROM contracts c JOIN datasets d ON d.id = c.dataset_id
+            OR r.id::text IN (SELECT jsonb_array_elements_text(coalesce(cd.document->'reciprocityRuleIds', '[]'::jsonb)))) AS rules
+  FROM contracts c JOIN datasets d ON d.id = c.dataset_id JOIN contract_documents cd ON cd.contract_id = c.id
  WHERE c.id = $1`;
 
 /** One row of READ_RELEASE_FACTS. */
@@ -36,7 +36,6 @@ export interface ReleaseFacts {
   invocations_used: number;
   valid_from: Date;
   valid_until: Date;
-  document: { reciprocityRuleIds?: string[] };
   dataset_status: 'published' | 'withdrawn';
   research_field: string;
   dataset_kind: 'raw' | 'insight';
