@@ -3,12 +3,12 @@
  * settings from TDS_URL / TDS_KEY, every step from keygen to job run through
  * `runTds`, and one-line errors with the right exit status.
  */
+import type { AddressInfo } from 'node:net';
+import { listenOnLoopback, selfSignedCertificate } from '../helpers/loopback.js';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { startGateway, type Gateway } from '../../src/cli/gateway.js';
@@ -24,14 +24,11 @@ let gateway: Gateway;
 
 beforeAll(async () => {
   ctx = await createTestContext({}, { background: true });
-  server = http.createServer(ctx.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  serviceUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url: serviceUrl } = await listenOnLoopback(ctx.app));
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tds-cli-commands-'));
   served = path.join(tmp, 'served');
   fs.mkdirSync(served);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', path.join(tmp, 'key.pem'), '-out', path.join(tmp, 'cert.pem')], { stdio: 'ignore' });
+  selfSignedCertificate(tmp);
   // No --provider: the lab registers inside the test, after the gateway starts.
   gateway = await startGateway({ dir: served, cert: path.join(tmp, 'cert.pem'), key: path.join(tmp, 'key.pem'), serviceUrl, port: 0, host: '127.0.0.1', issuer: ctx.config.audience, logger: pino({ level: 'silent' }) });
 });

@@ -4,14 +4,13 @@
  * CLI pieces (contract sign/verify, job run, standing) talking to both. The
  * dispatcher itself, key files included, is in cli-commands.api.test.ts.
  */
+import { listenOnLoopback, selfSignedCertificate } from '../helpers/loopback.js';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
 import { SignJWT, importJWK, type JSONWebKeySet } from 'jose';
 import { pino } from 'pino';
 import { createTestContext, type TestContext } from '../helpers/context.js';
@@ -95,16 +94,12 @@ async function publishAndContract(file: string, content: string, maxInvocations 
 
 beforeAll(async () => {
   ctx = await createTestContext({}, { background: true });
-  server = http.createServer(ctx.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  serviceUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url: serviceUrl } = await listenOnLoopback(ctx.app));
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tds-cli-e2e-'));
   served = path.join(tmp, 'served');
   fs.mkdirSync(served);
   fs.writeFileSync(path.join(tmp, 'secret.txt'), 'outside the gateway folder');
-  const [certFile, keyFile] = [path.join(tmp, 'cert.pem'), path.join(tmp, 'key.pem')];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  const { certFile, keyFile } = selfSignedCertificate(tmp);
   cert = fs.readFileSync(certFile, 'utf8');
   hospital = await makeParticipant(ctx, ['provider'], 'St. Example Hospital');
   institute = await makeParticipant(ctx, ['consumer'], 'Example Research Institute');
