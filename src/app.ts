@@ -58,7 +58,8 @@ export function buildApp(deps: AppDeps): Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get('/.well-known/jwks.json', (_req, res) => {
-    res.set('Cache-Control', 'public, max-age=300').json({ keys: [keys.release.publicJwk] });
+    // Both service keys (SPEC): release tokens, and ledger checkpoints (also served as a signed-note verifier key).
+    res.set('Cache-Control', 'public, max-age=300').json({ keys: [keys.release.publicJwk, keys.ledger.publicJwk] });
   });
   const openapi = buildOpenApi(schemas);
   app.get('/openapi.json', (_req, res) => {

@@ -120,7 +120,8 @@ describe('operations endpoints', () => {
     expect(metrics.text).toMatch(/tds_http_requests_total\{method="GET",route="\/v1\/participants\/:id",status="200"\}/);
     const jwks = await request(ctx.app).get('/.well-known/jwks.json');
     expect(jwks.body.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', kid: ctx.keys.release.publicJwk.kid });
-    expect(jwks.body.keys[0].d).toBeUndefined();
+    expect(jwks.body.keys[1]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', kid: ctx.keys.ledger.publicJwk.kid });
+    expect(jwks.body.keys.every((k: { d?: string }) => k.d === undefined)).toBe(true);
   });
 
   it('documents exactly the routes the app has (OpenAPI 3.1)', async () => {
