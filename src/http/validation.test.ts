@@ -1,0 +1,38 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadSchemas, SCHEMA_BASE } from './validation.js';
+import { packageRoot } from '../package-root.js';
+import { DomainError } from '../errors.js';
+
+describe('contracts/ schemas', () => {
+  const schemas = loadSchemas();
+
+  it('all compile, each with the $id of its file name', () => {
+    const files = fs.readdirSync(path.join(packageRoot(), 'contracts')).filter((f) => f.endsWith('.schema.json'));
+    expect([...schemas.schemas.keys()].sort()).toEqual(files.map((f) => `${SCHEMA_BASE}${f}`).sort());
+  });
+
+  it('accept every example fixture in contracts/examples', () => {
+    const dir = path.join(packageRoot(), 'contracts', 'examples');
+    const fixtures = fs.readdirSync(dir).filter((f) => f.endsWith('.examples.json'));
+    expect(fixtures.length).toBeGreaterThanOrEqual(5);
+    for (const f of fixtures) {
+      const name = f.replace('.examples.json', '');
+      for (const example of JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as unknown[]) {
+        expect(() => schemas.check(name, example)).not.toThrow();
+      }
+    }
+  });
+
+  it('refuse with VALIDATION_FAILED and JSON pointers', () => {
+    try {
+      schemas.check('job-request.v1', { contractId: 'x', purpose: 'DUO:0000006', extra: 1 });
+      throw new Error('expected a refusal');
+    } catch (e) {
+      expect(e).toBeInstanceOf(DomainError);
+      expect((e as DomainError).code).toBe('VALIDATION_FAILED');
+      const pointers = ((e as DomainError).extensions.errors as Array<{ pointer: string }>).map((x) => x.pointer);
+      expect(pointers).toEqual(expect.arrayContaining(['/contractId', '/extra']));
+    }
+  });
+});
