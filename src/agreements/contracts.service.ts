@@ -1,8 +1,8 @@
 /**
  * Digital contracts: a consumer proposes from an offer, the service builds the
  * canonical document, consumer then provider sign it, and it becomes active.
- * Every transition is a ledger event in the same transaction. The job path
- * consumes invocations through consumeInvocation (one conditional UPDATE).
+ * Every transition is a ledger event in the same transaction. Invocations are
+ * counted by the release statement in jobs/release-statements.ts.
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -186,35 +186,6 @@ export class ContractsService {
     const c = isUuid(id) ? await tx.getRepository(ContractEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
     if (!c) throw notFound('contract', id);
     return c;
-  }
-
-  /** The contract row without a lock (the job path reads, then gates with consumeInvocation). */
-  async find(tx: EntityManager, id: string): Promise<ContractEntity | null> {
-    return isUuid(id) ? tx.getRepository(ContractEntity).findOneBy({ id }) : null;
-  }
-
-  /**
-   * Count one invocation atomically: a single conditional UPDATE, so N
-   * concurrent requests against k remaining release exactly k. Marks the
-   * contract exhausted (with its ledger event) when the last one is used.
-   * Returns the new count, or null when the contract could not release.
-   */
-  async consumeInvocation(tx: EntityManager, id: string, actor: string): Promise<{ used: number; remaining: number } | null> {
-    const rows = (await tx.query(
-      `UPDATE contracts
-          SET invocations_used = invocations_used + 1,
-              state = CASE WHEN invocations_used + 1 = max_invocations THEN 'exhausted' ELSE state END,
-              updated_at = clock_timestamp()
-        WHERE id = $1 AND state = 'active' AND invocations_used < max_invocations AND now() >= valid_from AND now() < valid_until
-        RETURNING invocations_used, max_invocations, dataset_id, provider_id, consumer_id`,
-      [id],
-    )) as [Array<{ invocations_used: number; max_invocations: number; dataset_id: string; provider_id: string; consumer_id: string }>, number];
-    const r = rows[0][0];
-    if (!r) return null;
-    if (r.invocations_used === r.max_invocations) {
-      await appendEvent(tx, { kind: 'contract.exhausted', actor, subjects: { contract: id, dataset: r.dataset_id, provider: r.provider_id, consumer: r.consumer_id }, data: { invocationsUsed: r.invocations_used } });
-    }
-    return { used: r.invocations_used, remaining: r.max_invocations - r.invocations_used };
   }
 
   /** Mark contracts past their window as expired, each with its ledger event; returns how many. */

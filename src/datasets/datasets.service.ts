@@ -123,13 +123,6 @@ export class DatasetsService {
     return datasetView(d);
   }
 
-  /** The dataset row as the caller's transaction sees it now (no lock). */
-  async row(tx: EntityManager, id: string): Promise<DatasetEntity> {
-    const d = isUuid(id) ? await tx.getRepository(DatasetEntity).findOneBy({ id }) : null;
-    if (!d) throw notFound('dataset', id);
-    return d;
-  }
-
   /** The dataset row locked FOR SHARE/UPDATE inside a caller's transaction (withdrawal cannot interleave). */
   async lockForUpdate(tx: EntityManager, id: string, mode: 'pessimistic_write' | 'pessimistic_read' = 'pessimistic_write'): Promise<DatasetEntity> {
     const d = isUuid(id) ? await tx.getRepository(DatasetEntity).findOne({ where: { id }, lock: { mode } }) : null;

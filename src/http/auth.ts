@@ -11,10 +11,7 @@ import { DomainError, domainError, roleRequired } from '../errors.js';
 export interface ResolvedKey {
   kid: string;
   publicJwk: { kty: 'OKP'; crv: 'Ed25519'; x: string };
-  revokedAt: Date | null;
   participantId: string;
-  status: 'pending' | 'active' | 'suspended';
-  roles: string[];
 }
 
 /** The authenticated caller, available to routes as res.locals.principal. */
@@ -37,7 +34,7 @@ export interface KeyState {
 export interface AuthDeps {
   audience: string;
   /** The immutable facts of a key id (owner, public key); null when unknown. Safe to cache. */
-  resolveKey(kid: string): Promise<Pick<ResolvedKey, 'kid' | 'publicJwk' | 'participantId'> | null>;
+  resolveKey(kid: string): Promise<ResolvedKey | null>;
   /** Record (issuer, jti) until expiresAt and read the key's and owner's current state, in one round trip. */
   recordUseAndReadState(kid: string, issuer: string, jti: string, expiresAt: Date): Promise<KeyState>;
   /** Record (issuer, jti) until expiresAt; false when it was already used (registration). */
@@ -201,7 +198,3 @@ export function requireRole(p: Principal, ...roles: string[]): void {
   if (!roles.some((r) => p.roles.includes(r))) throw roleRequired(roles);
 }
 
-/** True when the principal holds the role. */
-export function hasRole(p: Principal, role: string): boolean {
-  return p.roles.includes(role);
-}

@@ -156,15 +156,15 @@ export class ParticipantsService {
     return { items, nextCursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.id) : null };
   }
 
-  /** Key lookup for authentication: the key, its owner's status and roles. */
+  /** Key lookup for authentication: the key and its owner, both immutable (revocation and status are read per request). */
   async resolveKey(kid: string): Promise<ResolvedKey | null> {
-    const rows = (await this.ds.query(
-      `SELECT k.kid, k.public_jwk, k.revoked_at, p.id, p.status, p.roles
-         FROM participant_keys k JOIN participants p ON p.id = k.participant_id WHERE k.kid = $1`,
-      [kid],
-    )) as Array<{ kid: string; public_jwk: PublicJwk; revoked_at: Date | null; id: string; status: ResolvedKey['status']; roles: string[] }>;
+    const rows = (await this.ds.query('SELECT kid, public_jwk, participant_id FROM participant_keys WHERE kid = $1', [kid])) as Array<{
+      kid: string;
+      public_jwk: PublicJwk;
+      participant_id: string;
+    }>;
     const r = rows[0];
-    return r ? { kid: r.kid, publicJwk: r.public_jwk, revokedAt: r.revoked_at, participantId: r.id, status: r.status, roles: r.roles } : null;
+    return r ? { kid: r.kid, publicJwk: r.public_jwk, participantId: r.participant_id } : null;
   }
 
   /**
@@ -200,10 +200,6 @@ export class ParticipantsService {
     return r[1];
   }
 
-  /** Public keys of a participant by kid (for offline verification of its signatures). */
-  async keyOf(participantId: string, kid: string, tx: EntityManager = this.ds.manager): Promise<ParticipantKeyEntity | null> {
-    return tx.getRepository(ParticipantKeyEntity).findOneBy({ participantId, kid });
-  }
 
   private async insertKey(tx: EntityManager, participantId: string, kid: string, jwk: PublicJwk): Promise<void> {
     await tx.getRepository(ParticipantKeyEntity).insert({ kid, participantId, publicJwk: { kty: 'OKP', crv: 'Ed25519', x: jwk.x }, revokedAt: null });
