@@ -48,11 +48,12 @@ export const OPERATIONS: Operation[] = [
   { method: 'post', path: '/v1/jobs', summary: 'Consumer: authorize a job and release the dataset (Idempotency-Key honoured)', auth: 'bearer', body: 'job-request.v1', ok: 201 },
   { method: 'get', path: '/v1/jobs/{id}', summary: 'Job status', auth: 'bearer', ok: 200 },
   { method: 'post', path: '/v1/jobs/{id}/complete', summary: 'Consumer: report completion with the result digest', auth: 'bearer', body: 'job-completion.v1', ok: 200 },
-  { method: 'get', path: '/v1/ledger/checkpoint', summary: 'Auditor, operator: latest signed checkpoint (C2SP signed note)', auth: 'bearer', ok: 200, produces: 'text/plain' },
-  { method: 'get', path: '/v1/ledger/key', summary: 'Auditor, operator: checkpoint verifier key', auth: 'bearer', ok: 200, produces: 'text/plain' },
+  { method: 'get', path: '/v1/ledger/checkpoint', summary: 'Any active participant: latest signed checkpoint (C2SP signed note, with witness cosignatures)', auth: 'bearer', ok: 200, produces: 'text/plain' },
+  { method: 'get', path: '/v1/ledger/key', summary: 'Any active participant: checkpoint verifier key', auth: 'bearer', ok: 200, produces: 'text/plain' },
   { method: 'get', path: '/v1/ledger/entries', summary: 'Auditor, operator: entries with leaf and chain hashes', auth: 'bearer', query: 'ledger-entries-query.v1', ok: 200 },
-  { method: 'get', path: '/v1/ledger/proofs/inclusion', summary: 'Auditor, operator: RFC 9162 inclusion proof', auth: 'bearer', query: 'inclusion-proof-query.v1', ok: 200 },
-  { method: 'get', path: '/v1/ledger/proofs/consistency', summary: 'Auditor, operator: RFC 9162 consistency proof', auth: 'bearer', query: 'consistency-proof-query.v1', ok: 200 },
+  { method: 'get', path: '/v1/ledger/mine', summary: "Any active participant: the entries naming the caller (actor or subject), each with its inclusion proof for the returned checkpoint", auth: 'bearer', query: 'ledger-mine-query.v1', ok: 200 },
+  { method: 'get', path: '/v1/ledger/proofs/inclusion', summary: 'Any active participant: RFC 9162 inclusion proof', auth: 'bearer', query: 'inclusion-proof-query.v1', ok: 200 },
+  { method: 'get', path: '/v1/ledger/proofs/consistency', summary: 'Any active participant: RFC 9162 consistency proof', auth: 'bearer', query: 'consistency-proof-query.v1', ok: 200 },
 ];
 
 /** Build the OpenAPI 3.1 document. */

@@ -52,10 +52,25 @@ const WRITE_CHUNK = 500;
 
 // One statement per chunk (entries and their nodes together; unnest so the text is
 // constant however many rows it carries): fewer round trips inside the sequencer's lock.
+// The party index (GET /ledger/mine) is written by the same statement: each entry's actor and
+// subject values that are participant ids, so a party's entries commit with the entries themselves.
 const INSERT_CHUNK = `WITH entries AS (
     INSERT INTO ledger_entries (idx, kind, entry, leaf_hash, chain_hash, subjects)
-    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::bytea[], $6::jsonb[]))
-  INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest($7::smallint[], $8::bigint[], $9::bytea[])`;
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::bytea[], $6::jsonb[])),
+  nodes AS (INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest($7::smallint[], $8::bigint[], $9::bytea[]))
+  INSERT INTO ledger_party_index (participant_id, idx)
+  SELECT w.pid, w.idx FROM unnest($10::uuid[], $11::bigint[]) AS w(pid, idx)
+  WHERE EXISTS (SELECT 1 FROM participants p WHERE p.id = w.pid)`;
+
+// Only values shaped like a participant id can name one; others ('system', free text) never reach the uuid cast.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The distinct actor and subject values of an entry that could be participant ids (the SQL keeps those that are). */
+export function partyCandidates(actor: string, subjects: Record<string, string>): string[] {
+  const out = new Set<string>();
+  for (const v of [actor, ...Object.values(subjects)]) if (typeof v === 'string' && UUID.test(v)) out.add(v.toLowerCase());
+  return [...out];
+}
 
 const ENTRY_COLUMNS = 'SELECT idx::text AS pos, entry, leaf_hash, chain_hash FROM ledger_entries';
 
@@ -81,6 +96,7 @@ export async function takeQueued(tx: Queryable, max: number): Promise<QueueRow[]
 function encodeChunk(rows: QueueRow[], range: CompactRange, prevChain: Uint8Array): { params: unknown[]; chain: Uint8Array } {
   const e = { idx: [] as number[], kind: [] as string[], text: [] as string[], leaf: [] as Uint8Array[], chain: [] as Uint8Array[], subjects: [] as string[] };
   const n = { level: [] as number[], idx: [] as number[], hash: [] as Uint8Array[] };
+  const p = { pid: [] as string[], idx: [] as number[] };
   let chain = prevChain;
   for (const row of rows) {
     const entry: LedgerEntry = {
@@ -101,13 +117,17 @@ function encodeChunk(rows: QueueRow[], range: CompactRange, prevChain: Uint8Arra
     e.leaf.push(leaf);
     e.chain.push(chain);
     e.subjects.push(JSON.stringify(row.subjects));
+    for (const pid of partyCandidates(row.actor, row.subjects)) {
+      p.pid.push(pid);
+      p.idx.push(entry.index);
+    }
     for (const node of range.append(leaf)) {
       n.level.push(node.level);
       n.idx.push(node.index);
       n.hash.push(node.hash);
     }
   }
-  return { params: [e.idx, e.kind, e.text, e.leaf, e.chain, e.subjects, n.level, n.idx, n.hash], chain };
+  return { params: [e.idx, e.kind, e.text, e.leaf, e.chain, e.subjects, n.level, n.idx, n.hash, p.pid, p.idx], chain };
 }
 
 /**
@@ -200,4 +220,17 @@ export async function readEntries(q: Queryable, start: number, end: number): Pro
 /** Entries whose subjects contain `subjects` (jsonb @>, GIN-indexed), in index order. */
 export async function readEntriesBySubject(q: Queryable, subjects: Record<string, string>): Promise<EntryView[]> {
   return ((await q.query(`${ENTRY_COLUMNS} WHERE subjects @> $1::jsonb ORDER BY idx`, [JSON.stringify(subjects)])) as EntryRow[]).map(viewOf);
+}
+
+/**
+ * Entries naming `participantId` (actor or subject value) with start <= index
+ * < end, in index order, at most `limit`: a range scan of the party index.
+ */
+export async function readEntriesOfParty(q: Queryable, participantId: string, start: number, end: number, limit: number): Promise<EntryView[]> {
+  return ((await q.query(
+    `SELECT e.idx::text AS pos, e.entry, e.leaf_hash, e.chain_hash
+     FROM ledger_party_index p JOIN ledger_entries e ON e.idx = p.idx
+     WHERE p.participant_id = $1 AND p.idx >= $2 AND p.idx < $3 ORDER BY p.idx LIMIT $4`,
+    [participantId, start, end, limit],
+  )) as EntryRow[]).map(viewOf);
 }

@@ -1,4 +1,4 @@
-/** HTTP routes of the auditor API: checkpoint, verifier key, entries and proofs, for auditors and the operator only. */
+/** HTTP routes of the ledger: checkpoint, verifier key, proofs and the caller's own entries for every active participant; all entries for auditors and the operator. */
 import { Router, type Response } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
 import { principalOf, requireRole } from '../http/auth.js';
@@ -10,7 +10,9 @@ function requireAuditor(res: Response): void {
 }
 
 /**
- * The /ledger routes, mounted under /v1 after authentication. Query strings
+ * The /ledger routes, mounted under /v1 after authentication (so only active
+ * participants reach them). Checkpoint, key and proofs reveal hashes only, so
+ * every party may check what concerns it; entries stay with auditors. Query strings
  * are validated against their schemas; the service refuses ranges the tree
  * does not have (VALIDATION_FAILED). Text answers are exactly what standard
  * tooling parses: the signed note and the verifier key.
@@ -18,13 +20,11 @@ function requireAuditor(res: Response): void {
 export function ledgerRoutes(svc: LedgerService, schemas: SchemaRegistry): Router {
   const r = Router();
   r.get('/ledger/checkpoint', async (_req, res) => {
-    requireAuditor(res);
     const cp = await svc.latestCheckpoint();
     // A checkpoint is superseded within a second: caches must not serve an old one.
     res.set('Cache-Control', 'no-store').type('text/plain; charset=utf-8').send(cp.note);
   });
   r.get('/ledger/key', (_req, res) => {
-    requireAuditor(res);
     // Exactly the key, no newline: it is pasted into configs and compared byte for byte.
     res.type('text/plain; charset=utf-8').send(svc.verifierKey());
   });
@@ -33,13 +33,15 @@ export function ledgerRoutes(svc: LedgerService, schemas: SchemaRegistry): Route
     const q = schemas.checkQuery<{ start: number; limit: number }>('ledger-entries-query.v1', req.query);
     res.json(await svc.entries(q.start, q.limit));
   });
+  r.get('/ledger/mine', async (req, res) => {
+    const q = schemas.checkQuery<{ start: number; limit: number }>('ledger-mine-query.v1', req.query);
+    res.set('Cache-Control', 'no-store').json(await svc.entriesOfParty(principalOf(res).participantId, q.start, q.limit));
+  });
   r.get('/ledger/proofs/inclusion', async (req, res) => {
-    requireAuditor(res);
     const q = schemas.checkQuery<{ index: number; treeSize?: number }>('inclusion-proof-query.v1', req.query);
     res.json(await svc.inclusionProof(q.index, q.treeSize));
   });
   r.get('/ledger/proofs/consistency', async (req, res) => {
-    requireAuditor(res);
     const q = schemas.checkQuery<{ from: number; to?: number }>('consistency-proof-query.v1', req.query);
     res.json(await svc.consistencyProof(q.from, q.to));
   });

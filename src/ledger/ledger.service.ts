@@ -13,9 +13,23 @@ import { validationFailed } from '../errors.js';
 import { toBase64 } from '../crypto/sha256.js';
 import { formatCheckpointBody, signNote, verifierKey } from './checkpoint.js';
 import { CompactRange, consistencyProofRanges, inclusionProofRanges, perfectNodesOfRange, proofFromNodes } from './merkle.js';
-import { appendRows, fetchNodes, readEntries, readEntriesBySubject, readHead, sizeOf, takeQueued, type EntryView, type Head, type Queryable } from './ledger-store.js';
+import { appendRows, fetchNodes, readEntries, readEntriesBySubject, readEntriesOfParty, readHead, sizeOf, takeQueued, type EntryView, type Head, type Queryable } from './ledger-store.js';
 
 export type { EntryView } from './ledger-store.js';
+
+/** One entry of a party view: the entry, its hashes and its inclusion proof for the view's tree size. */
+export interface ProvenEntryView extends EntryView {
+  proof: string[];
+}
+
+/** GET /ledger/mine: the caller's entries below treeSize, each proven against `checkpoint` (the signed note of treeSize). */
+export interface PartyView {
+  treeSize: number;
+  checkpoint: string;
+  entries: ProvenEntryView[];
+  /** Where the next page starts: after the last entry of a full page, else treeSize (everything below it was searched). */
+  nextStart: number;
+}
 
 /** Most entries one GET /ledger/entries page returns; a larger limit is capped to it. */
 export const PAGE_MAX = 1000;
@@ -185,6 +199,25 @@ export class LedgerService {
   /** Entries whose subjects include {key: id}, in log order (jsonb containment, GIN-indexed). */
   async entriesForSubject(key: string, id: string): Promise<EntryView[]> {
     return readEntriesBySubject(this.ds, { [key]: id });
+  }
+
+  /**
+   * The entries naming `participantId` (as actor or subject value) with index
+   * >= start, below the latest checkpoint's size, at most min(limit,
+   * PAGE_MAX), each with its inclusion proof for that size: one index range
+   * scan and one node query, however large the ledger is.
+   */
+  async entriesOfParty(participantId: string, start: number, limit: number): Promise<PartyView> {
+    checkCount(start, 'start');
+    checkCount(limit, 'limit', 1);
+    const cp = await this.latestCheckpoint();
+    const take = Math.min(limit, PAGE_MAX);
+    const rows = start < cp.size ? await readEntriesOfParty(this.ds, participantId, start, cp.size, take) : [];
+    const rangesOf = rows.map((e) => inclusionProofRanges(e.index, cp.size));
+    const nodes = await fetchNodes(this.ds, rangesOf.flatMap((ranges) => ranges.flatMap(([s, e]) => perfectNodesOfRange(s, e))));
+    const entries = rows.map((e, i) => ({ ...e, proof: proofFromNodes(rangesOf[i], nodes).map(toBase64) }));
+    const nextStart = rows.length === take ? rows[rows.length - 1].index + 1 : Math.max(start, cp.size);
+    return { treeSize: cp.size, checkpoint: cp.note, entries, nextStart };
   }
 
   /** RFC 9162 inclusion proof of leaf `index` in the tree of `treeSize` leaves (default: the latest checkpoint's size). */

@@ -103,14 +103,26 @@ describe('a sequencing step that fails', () => {
 });
 
 describe('auditor API', () => {
-  const paths = ['/v1/ledger/checkpoint', '/v1/ledger/key', '/v1/ledger/entries', '/v1/ledger/proofs/inclusion?index=0', '/v1/ledger/proofs/consistency?from=1'];
+  const open = ['/v1/ledger/checkpoint', '/v1/ledger/key', '/v1/ledger/mine', '/v1/ledger/proofs/inclusion?index=0', '/v1/ledger/proofs/consistency?from=1'];
 
-  it('answers auditors and the operator, refuses other roles (403) and strangers (401)', async () => {
-    for (const p of paths) {
-      expect((await signed(ctx.app, auditor, 'get', p)).status).toBe(200);
-      expect((await signed(ctx.app, ctx.operator, 'get', p)).status).toBe(200);
-      const refused = await signed(ctx.app, consumer, 'get', p);
-      expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 403, code: 'ROLE_REQUIRED' });
+  it('serves entries to auditors and the operator only: other roles 403, strangers 401', async () => {
+    const p = '/v1/ledger/entries';
+    expect((await signed(ctx.app, auditor, 'get', p)).status).toBe(200);
+    expect((await signed(ctx.app, ctx.operator, 'get', p)).status).toBe(200);
+    const refused = await signed(ctx.app, consumer, 'get', p);
+    expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 403, code: 'ROLE_REQUIRED' });
+    expect((await request(ctx.app).get(p)).status).toBe(401);
+  });
+
+  it('serves checkpoint, key, proofs and the party view to every active participant, nobody else', async () => {
+    const provider = await makeParticipant(ctx, ['provider']);
+    const suspended = await makeParticipant(ctx, ['consumer']);
+    expect((await signed(ctx.app, ctx.operator, 'post', `/v1/participants/${suspended.id}/suspend`)).status).toBe(200);
+    await ledger.flush();
+    for (const p of open) {
+      for (const who of [auditor, ctx.operator, consumer, provider]) expect({ p, status: (await signed(ctx.app, who, 'get', p)).status }).toEqual({ p, status: 200 });
+      const refused = await signed(ctx.app, suspended, 'get', p);
+      expect({ p, status: refused.status, code: refused.body.code }).toEqual({ p, status: 401, code: 'PARTICIPANT_NOT_ACTIVE' });
       expect((await request(ctx.app).get(p)).status).toBe(401);
     }
   });
