@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import type { TdsClient } from '../client/tds-client.js';
-import type { CliIo } from './cli-args.js';
+import { choiceOption, countOption, listOption, requireList, requireOption, stringOption, type CliIo, type CommandSpec, type ParsedCommand } from './cli-args.js';
 import { describeContract } from './contract-commands.js';
 
 /** SHA-256 (hex) and size of a file, streamed so large datasets do not fill memory. */
@@ -94,3 +94,51 @@ export async function proposeCommand(
   io.out(`next: tds contract sign ${c.id}`);
   return 0;
 }
+
+function windowOf(p: ParsedCommand): { validFrom?: string; validUntil?: string } {
+  const validFrom = stringOption(p, 'valid-from');
+  const validUntil = stringOption(p, 'valid-until');
+  return { ...(validFrom ? { validFrom } : {}), ...(validUntil ? { validUntil } : {}) };
+}
+
+/** `tds dataset publish`. */
+export const datasetPublish: CommandSpec = {
+  name: 'dataset publish',
+  synopsis: '--title T --field F --file PATH --url URL [--kind raw|insight] [--description D] [--media-type M] [--license L]',
+  summary: 'hash the file and publish it (provider; insight: consumer)',
+  options: { title: { type: 'string' }, description: { type: 'string' }, field: { type: 'string' }, kind: { type: 'string' }, url: { type: 'string' }, file: { type: 'string' }, 'media-type': { type: 'string' }, license: { type: 'string' } },
+  run: async ({ p, io, client }) => {
+    const kind = choiceOption(p, 'kind', ['raw', 'insight'] as const) ?? 'raw';
+    const input: PublishInput = {
+      title: requireOption(p, 'title'), description: stringOption(p, 'description') ?? '', researchField: requireOption(p, 'field'), kind,
+      url: requireOption(p, 'url'), file: requireOption(p, 'file'), mediaType: stringOption(p, 'media-type'), license: stringOption(p, 'license'),
+    };
+    return publishCommand(await client(), input, io);
+  },
+};
+
+/** `tds offer create`. */
+export const offerCreate: CommandSpec = {
+  name: 'offer create',
+  synopsis: '<datasetId> --purposes CODE,.. --max-invocations N [--valid-from T] [--valid-until T] [--rules ID,..]',
+  summary: 'offer a dataset for these purposes',
+  options: { purposes: { type: 'string' }, 'max-invocations': { type: 'string' }, 'valid-from': { type: 'string' }, 'valid-until': { type: 'string' }, rules: { type: 'string' } },
+  positionals: [1, 1],
+  run: async ({ p, io, client }) => {
+    const rules = listOption(p, 'rules');
+    const input = { purposes: requireList(p, 'purposes'), maxInvocations: countOption(p, 'max-invocations'), ...windowOf(p), ...(rules ? { reciprocityRuleIds: rules } : {}) };
+    return offerCommand(await client(), p.positionals[0]!, input, io);
+  },
+};
+
+/** `tds contract propose`. */
+export const contractPropose: CommandSpec = {
+  name: 'contract propose',
+  synopsis: '--offer ID --purposes CODE,.. --max-invocations N [--valid-from T] [--valid-until T]',
+  summary: 'consumer: propose a contract from an offer',
+  options: { offer: { type: 'string' }, purposes: { type: 'string' }, 'max-invocations': { type: 'string' }, 'valid-from': { type: 'string' }, 'valid-until': { type: 'string' } },
+  run: async ({ p, io, client }) => {
+    const input = { offerId: requireOption(p, 'offer'), purposes: requireList(p, 'purposes'), maxInvocations: countOption(p, 'max-invocations'), ...windowOf(p) };
+    return proposeCommand(await client(), input, io);
+  },
+};

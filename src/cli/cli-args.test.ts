@@ -1,6 +1,9 @@
-import { UsageError, countOption, globalSettings, listOption, parseCommandLine, portOption, requireOption, withGlobalDefaults } from './cli-args.js';
+import { UsageError, countOption, globalSettings, listOption, parseCommandLine as parseWith, portOption, requireOption, usageText } from './cli-args.js';
+import { COMMANDS } from './commands.js';
 import { fileNameOf } from './gateway.js';
 import { keysByKid } from './contract-commands.js';
+
+const parseCommandLine = (argv: string[]) => parseWith(argv, COMMANDS);
 
 describe('parseCommandLine', () => {
   it('treats an empty line and --help as help', () => {
@@ -25,14 +28,23 @@ describe('parseCommandLine', () => {
     expect(p).toMatchObject({ command: 'job run', values: { contract: 'c', purpose: 'DUO:0000042' }, rest: ['wc', '-c', '--yes'] });
   });
 
-  it('hands verify and ledger export their arguments unparsed', () => {
-    expect(parseCommandLine(['verify', '--log-key', '@k.txt', '--state', 's.json'])).toMatchObject({ command: 'verify', argv: ['--log-key', '@k.txt', '--state', 's.json'] });
-    expect(parseCommandLine(['--service', 'u', 'ledger', 'export', '--out', 'd'])).toMatchObject({ command: 'ledger export', argv: ['--service', 'u', '--out', 'd'] });
+  it('parses verify and ledger export with the same parser as every command', () => {
+    expect(parseCommandLine(['verify', '--log-key', '@k.txt', '--state', 's.json'])).toMatchObject({ command: 'verify', values: { 'log-key': '@k.txt', state: 's.json' } });
+    expect(parseCommandLine(['--service', 'u', 'ledger', 'export', '--out', 'd'])).toMatchObject({ command: 'ledger export', values: { service: 'u', out: 'd' } });
+    expect(() => parseCommandLine(['verify', '--frobnicate', '1'])).toThrow(/verify: Unknown option '--frobnicate'/);
+  });
+
+  it('declares every command once, and the usage lists each of them', () => {
+    const names = COMMANDS.map((c) => c.name);
+    expect(new Set(names).size).toBe(names.length);
+    const usage = usageText(COMMANDS);
+    for (const name of names) expect(usage).toMatch(new RegExp(`^  ${name}( |$)`, 'm'));
+    expect(usageText(COMMANDS, 'contract sign')).toMatch(/^usage: tds contract sign <contractId>/);
   });
 
   it.each([
     [['frobnicate'], /unknown command: frobnicate/],
-    [['contract'], /contract: missing subcommand/],
+    [['contract'], /contract: missing subcommand \(one of: propose, sign, verify/],
     [['contract', 'burn', 'x'], /unknown command: contract burn/],
     [['approve'], /approve: missing argument/],
     [['approve', 'a', 'b'], /approve: unexpected argument b/],
@@ -69,17 +81,11 @@ describe('option helpers', () => {
   });
 
   it('takes global settings from options, then environment, then defaults', () => {
-    expect(globalSettings(parseCommandLine(['help']), {})).toEqual({ serviceUrl: 'http://localhost:8080', keyFile: './tds-key.json', audience: 'tds' });
-    expect(globalSettings(parseCommandLine(['help']), { TDS_URL: 'https://a', TDS_KEY: 'k.json', TDS_AUDIENCE: 'space' })).toEqual({ serviceUrl: 'https://a', keyFile: 'k.json', audience: 'space' });
+    expect(globalSettings(parseCommandLine(['help']), {})).toEqual({ serviceUrl: 'http://localhost:8080', keyFile: './tds-key.json', audience: 'tds', json: false });
+    expect(globalSettings(parseCommandLine(['help']), { TDS_URL: 'https://a', TDS_KEY: 'k.json', TDS_AUDIENCE: 'space' })).toEqual({ serviceUrl: 'https://a', keyFile: 'k.json', audience: 'space', json: false });
     expect(globalSettings(parseCommandLine(['--service', 'https://b', 'help']), { TDS_URL: 'https://a' }).serviceUrl).toBe('https://b');
   });
 
-  it('fills delegated commands with the global settings, except offline bundles', () => {
-    const s = { serviceUrl: 'https://s', keyFile: 'k.json', audience: 'tds' };
-    expect(withGlobalDefaults(['--log-key', 'x'], s)).toEqual(['--service', 'https://s', '--key', 'k.json', '--audience', 'tds', '--log-key', 'x']);
-    expect(withGlobalDefaults(['--service=https://o', '--key', 'a.json', '--log-key', 'x'], s)).toEqual(['--audience', 'tds', '--service=https://o', '--key', 'a.json', '--log-key', 'x']);
-    expect(withGlobalDefaults(['--bundle', 'dir', '--log-key', 'x'], s)).toEqual(['--bundle', 'dir', '--log-key', 'x']);
-  });
 });
 
 describe('gateway path mapping', () => {

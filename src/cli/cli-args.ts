@@ -1,9 +1,11 @@
 /**
  * Argument parsing of the `tds` command, kept pure so that every usage error
- * is unit-tested without a service: find the command words, then let
- * node:util parseArgs check that command's options strictly.
+ * is unit-tested without a service: find the command words in the command
+ * table, then let node:util parseArgs check that command's options strictly.
+ * The table (commands.ts) is passed in, so this module knows no command.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { TdsClient } from '../client/tds-client.js';
 
 /** Where a command writes and what it knows about its terminal: injectable so tests capture output. */
 export interface CliIo {
@@ -17,6 +19,8 @@ export interface CliIo {
   prompt(question: string): Promise<string>;
   /** Environment variables (TDS_URL, TDS_KEY, TDS_AUDIENCE). */
   env: Record<string, string | undefined>;
+  /** Progress on stderr, overwriting one line; only given when stderr is a terminal. */
+  progress?(line: string): void;
 }
 
 /** A bad command line: the dispatcher prints the message and the usage to stderr and exits 2. */
@@ -24,47 +28,55 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+/** The options of one command, in node:util parseArgs form. */
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** The settings every command shares: option, then environment variable, then default. */
+export interface GlobalSettings {
+  serviceUrl: string;
+  keyFile: string;
+  audience: string;
+  /** Machine-readable output (`--json`) instead of text for people. */
+  json: boolean;
+}
+
+/** What a command's `run` receives. */
+export interface CommandContext {
+  p: ParsedCommand;
+  io: CliIo;
+  settings: GlobalSettings;
+  /** A client of the service signing with the key file (--key / TDS_KEY); loaded on first use. */
+  client(): Promise<TdsClient>;
+}
+
+/**
+ * One `tds` command, declared once: its words, options, usage line and code.
+ * The parser, the usage text and the dispatcher all read this declaration.
+ */
+export interface CommandSpec {
+  /** The command words, e.g. `contract sign`. */
+  name: string;
+  /** Arguments and options as shown in the usage, e.g. `<contractId> [--yes]`. */
+  synopsis: string;
+  /** One line saying what it does. */
+  summary: string;
+  options?: Options;
+  /** Least and most positional arguments (default none). */
+  positionals?: [min: number, max: number];
+  /** Takes the words after `--` as a command to run. */
+  rest?: boolean;
+  run(ctx: CommandContext): Promise<number>;
+}
 
 // --key means the credentials file everywhere except `gateway`, where it is the TLS key (like openssl and nginx).
 const GLOBAL: Options = {
   service: { type: 'string' },
   key: { type: 'string' },
   audience: { type: 'string' },
+  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 const GLOBAL_VALUE_OPTIONS = new Set(['--service', '--key', '--audience']);
-
-interface CommandSpec {
-  options: Options;
-  positionals: [min: number, max: number];
-  /** Takes the words after `--` as a command to run. */
-  rest?: boolean;
-  /** Hands the arguments unparsed to another module (verify, ledger export). */
-  delegate?: boolean;
-}
-
-const COMMANDS: Record<string, CommandSpec> = {
-  help: { options: {}, positionals: [0, 1] },
-  keygen: { options: { out: { type: 'string' } }, positionals: [0, 0] },
-  register: { options: { name: { type: 'string' }, roles: { type: 'string' }, organization: { type: 'string' }, contact: { type: 'string' } }, positionals: [0, 0] },
-  approve: { options: {}, positionals: [1, 1] },
-  suspend: { options: {}, positionals: [1, 1] },
-  'dataset publish': {
-    options: { title: { type: 'string' }, description: { type: 'string' }, field: { type: 'string' }, kind: { type: 'string' }, url: { type: 'string' }, file: { type: 'string' }, 'media-type': { type: 'string' }, license: { type: 'string' } },
-    positionals: [0, 0],
-  },
-  'offer create': { options: { purposes: { type: 'string' }, 'max-invocations': { type: 'string' }, 'valid-from': { type: 'string' }, 'valid-until': { type: 'string' }, rules: { type: 'string' } }, positionals: [1, 1] },
-  'contract propose': { options: { offer: { type: 'string' }, purposes: { type: 'string' }, 'max-invocations': { type: 'string' }, 'valid-from': { type: 'string' }, 'valid-until': { type: 'string' } }, positionals: [0, 0] },
-  'contract sign': { options: { yes: { type: 'boolean', short: 'y' } }, positionals: [1, 1] },
-  'contract verify': { options: { keys: { type: 'string' }, save: { type: 'string' } }, positionals: [1, 1] },
-  standing: { options: { field: { type: 'string' }, kind: { type: 'string' }, json: { type: 'boolean' } }, positionals: [0, 0] },
-  gateway: { options: { dir: { type: 'string' }, cert: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, provider: { type: 'string' }, ca: { type: 'string' } }, positionals: [0, 0] },
-  'job run': { options: { contract: { type: 'string' }, purpose: { type: 'string' }, 'idempotency-key': { type: 'string' }, ca: { type: 'string' }, 'work-dir': { type: 'string' } }, positionals: [0, 0], rest: true },
-  verify: { options: {}, positionals: [0, 0], delegate: true },
-  'ledger export': { options: {}, positionals: [0, 0], delegate: true },
-};
-const GROUPS = new Set(['contract', 'job', 'ledger', 'dataset', 'offer']);
 
 /** A parsed command line. */
 export interface ParsedCommand {
@@ -74,16 +86,16 @@ export interface ParsedCommand {
   positionals: string[];
   /** Words after `--` (job run). */
   rest: string[];
-  /** The arguments without the command words, for delegated commands. */
-  argv: string[];
 }
 
 /**
- * Parse `argv` (without node and script). Throws UsageError for an unknown
- * command, an unknown option, a missing value or a wrong number of arguments.
- * An empty command line or `--help` alone is the `help` command.
+ * Parse `argv` (without node and script) against the command table. Throws
+ * UsageError for an unknown command, an unknown option, a missing value or a
+ * wrong number of arguments. An empty command line or `--help` alone is `help`.
  */
-export function parseCommandLine(argv: string[]): ParsedCommand {
+export function parseCommandLine(argv: string[], commands: readonly CommandSpec[]): ParsedCommand {
+  const byName = new Map(commands.map((c) => [c.name, c]));
+  const groups = new Set(commands.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0]!));
   const dashdash = argv.indexOf('--');
   const head = dashdash === -1 ? argv : argv.slice(0, dashdash);
   const rest = dashdash === -1 ? [] : argv.slice(dashdash + 1);
@@ -94,17 +106,16 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
       if (GLOBAL_VALUE_OPTIONS.has(a)) i++;
       continue;
     }
-    if (words.length === 1 && !GROUPS.has(head[words[0]!]!)) break;
+    if (words.length === 1 && !groups.has(head[words[0]!]!)) break;
     words.push(i);
   }
   const command = words.map((i) => head[i]).join(' ') || 'help';
-  const spec = COMMANDS[command];
+  const spec = byName.get(command);
   if (!spec) {
-    if (GROUPS.has(command)) throw new UsageError(`${command}: missing subcommand`);
+    if (groups.has(command)) throw new UsageError(`${command}: missing subcommand (one of: ${commands.filter((c) => c.name.startsWith(`${command} `)).map((c) => c.name.split(' ')[1]).join(', ')})`);
     throw new UsageError(`unknown command: ${command}`);
   }
   const remaining = head.filter((_, i) => !words.includes(i));
-  if (spec.delegate) return { command, values: {}, positionals: [], rest, argv: dashdash === -1 ? remaining : [...remaining, '--', ...rest] };
   if (rest.length > 0 && !spec.rest) throw new UsageError(`${command} takes no arguments after --`);
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
@@ -113,12 +124,12 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     // parseArgs messages are clear but long; keep the first sentence.
     throw new UsageError(`${command}: ${(e as Error).message.split('. ')[0]}`);
   }
-  const [min, max] = spec.positionals;
+  if (parsed.values.help) return { command: 'help', values: {}, positionals: [command], rest: [] };
+  const [min, max] = spec.positionals ?? [0, 0];
   if (parsed.positionals.length < min) throw new UsageError(`${command}: missing argument`);
   if (parsed.positionals.length > max) throw new UsageError(`${command}: unexpected argument ${parsed.positionals[max]}`);
-  if (parsed.values.help) return { command: 'help', values: {}, positionals: [command], rest: [], argv: remaining };
   if (spec.rest && rest.length === 0) throw new UsageError(`${command}: give the command to run after --`);
-  return { command, values: parsed.values, positionals: parsed.positionals, rest, argv: remaining };
+  return { command, values: parsed.values, positionals: parsed.positionals, rest };
 }
 
 /** A string option that must be present; UsageError naming it otherwise. */
@@ -126,6 +137,12 @@ export function requireOption(p: ParsedCommand, name: string): string {
   const v = p.values[name];
   if (typeof v !== 'string' || v === '') throw new UsageError(`${p.command}: --${name} is required`);
   return v;
+}
+
+/** A string option, or undefined when absent. */
+export function stringOption(p: ParsedCommand, name: string): string | undefined {
+  const v = p.values[name];
+  return typeof v === 'string' ? v : undefined;
 }
 
 /** A TCP port option (0 picks a free port), with its default. */
@@ -146,6 +163,13 @@ export function listOption(p: ParsedCommand, name: string): string[] | undefined
   return items;
 }
 
+/** A comma-separated list option that must be present. */
+export function requireList(p: ParsedCommand, name: string): string[] {
+  const list = listOption(p, name);
+  if (!list) throw new UsageError(`${p.command}: --${name} is required`);
+  return list;
+}
+
 /** A positive integer option (invocation counts). */
 export function countOption(p: ParsedCommand, name: string): number {
   const v = requireOption(p, name);
@@ -153,65 +177,46 @@ export function countOption(p: ParsedCommand, name: string): number {
   return Number(v);
 }
 
+/** An option limited to a few values; undefined when absent. */
+export function choiceOption<T extends string>(p: ParsedCommand, name: string, choices: readonly T[]): T | undefined {
+  const v = p.values[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) throw new UsageError(`${p.command}: --${name} must be ${choices.join(' or ')}`);
+  return v as T;
+}
+
 /** The global settings, each from its option, then its environment variable, then its default. */
-export function globalSettings(p: ParsedCommand, env: CliIo['env']): { serviceUrl: string; keyFile: string; audience: string } {
+export function globalSettings(p: ParsedCommand, env: CliIo['env']): GlobalSettings {
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   return {
     serviceUrl: str(p.values.service) ?? str(env.TDS_URL) ?? 'http://localhost:8080',
     keyFile: str(p.values.key) ?? str(env.TDS_KEY) ?? './tds-key.json',
     audience: str(p.values.audience) ?? str(env.TDS_AUDIENCE) ?? 'tds',
+    json: p.values.json === true,
   };
 }
 
-/**
- * Arguments for a delegated command with the global settings filled in where
- * the user gave none, so TDS_URL / TDS_KEY / TDS_AUDIENCE work for every
- * command, not only the ones parsed here. `--bundle` verification is offline:
- * it gets no service or key.
- */
-export function withGlobalDefaults(argv: string[], settings: { serviceUrl: string; keyFile: string; audience: string }): string[] {
-  const before = argv.indexOf('--') === -1 ? argv : argv.slice(0, argv.indexOf('--'));
-  const has = (name: string) => before.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (has('bundle')) return argv;
-  const extra: string[] = [];
-  if (!has('service')) extra.push('--service', settings.serviceUrl);
-  if (!has('key')) extra.push('--key', settings.keyFile);
-  if (!has('audience')) extra.push('--audience', settings.audience);
-  return [...extra, ...argv];
-}
-
-/** The usage text. */
-export const USAGE = `usage: tds [--service URL] [--key FILE] [--audience AUD] <command> [options]
+const HEADER = `usage: tds [--service URL] [--key FILE] [--audience AUD] [--json] <command> [options]
 
 Global options (or environment variables):
   --service URL      the tds service (TDS_URL, default http://localhost:8080)
   --key FILE         your credentials file {id, kid, privateJwk} (TDS_KEY, default ./tds-key.json)
   --audience AUD     the service's audience (TDS_AUDIENCE, default tds)
+  --json             machine-readable output for scripts (where a command prints data)
 
-Commands:
-  keygen [--out FILE]                         create a new Ed25519 key file (mode 0600)
-  register --name N --roles provider,consumer [--organization O] [--contact C]
-                                              register the key file's key; stores the id in it
-  approve <participantId>                     operator: activate a participant
-  suspend <participantId>                     operator: suspend a participant
-  dataset publish --title T --field F --file PATH --url URL [--kind raw|insight] [--description D]
-                  [--media-type M] [--license L]
-                                              hash the file and publish it (provider; insight: consumer)
-  offer create <datasetId> --purposes CODE,.. --max-invocations N [--valid-from T] [--valid-until T] [--rules ID,..]
-                                              offer a dataset for these purposes
-  contract propose --offer ID --purposes CODE,.. --max-invocations N [--valid-from T] [--valid-until T]
-                                              consumer: propose a contract from an offer
-  contract sign <contractId> [--yes]          check, show and sign a contract with your key
-  contract verify <contractId|file.json> [--keys keys.json] [--save file.json]
-                                              re-verify both signatures locally
-  standing --field F [--kind raw|insight] [--json]
-                                              your reciprocity standing in a research field
-  job run --contract ID --purpose CODE [--idempotency-key K] [--ca PEM] [--work-dir DIR] -- <command> [args...]
-                                              get a release, download and check the dataset,
-                                              run the command on it, report the result digest
-  gateway --dir DIR --cert PEM --key PEM [--port 8443] [--host 0.0.0.0] [--provider ID] [--ca PEM]
-                                              serve DIR to holders of valid release tokens
-  verify --log-key KEY|@FILE [--state FILE]   auditor: verify the ledger online (chain, tree,
-  verify --bundle DIR --log-key KEY|@FILE     signed checkpoint, consistency), or an export offline
-  ledger export --out DIR                     auditor: export entries and the signed checkpoint
-  help                                        this text`;
+Exit status: 0 done, 1 failed or a violation found, 2 bad command line, 3 a job's data did not match its digest.
+
+Commands:`;
+
+/** The usage text, generated from the command table (or one command's usage when `only` names it). */
+export function usageText(commands: readonly CommandSpec[], only?: string): string {
+  const one = only ? commands.find((c) => c.name === only) : undefined;
+  if (one) return `usage: tds ${one.name} ${one.synopsis}\n  ${one.summary}`;
+  const lines = [HEADER];
+  for (const c of commands) {
+    const head = `  ${c.name} ${c.synopsis}`.trimEnd();
+    if (head.length < 46) lines.push(`${head.padEnd(46)}${c.summary}`);
+    else lines.push(head, `${''.padEnd(46)}${c.summary}`);
+  }
+  return lines.join('\n');
+}

@@ -9,7 +9,7 @@ import { canonicalizeContract, verifyExportedContract, type ContractDocument, ty
 import { secretKeyFromJwk, sign, type PublicJwk } from '../crypto/ed25519.js';
 import { toBase64Url, utf8 } from '../crypto/sha256.js';
 import type { ContractExport, TdsClient } from '../client/tds-client.js';
-import type { CliIo } from './cli-args.js';
+import { stringOption, type CliIo, type CommandSpec } from './cli-args.js';
 
 /** The terms a signer should see before signing, one per line. */
 export function describeContract(c: ContractExport): string[] {
@@ -167,3 +167,27 @@ export async function verifyContractCommand(opts: { target: string; keysFile?: s
   io.out(`  provider ${d.provider.id} signed with ${d.provider.kid}`);
   return 0;
 }
+
+/** `tds contract sign`. */
+export const contractSign: CommandSpec = {
+  name: 'contract sign',
+  synopsis: '<contractId> [--yes]',
+  summary: 'check, show and sign a contract with your key',
+  options: { yes: { type: 'boolean', short: 'y' } },
+  positionals: [1, 1],
+  run: async ({ p, io, client }) => signContractCommand({ client: await client(), contractId: p.positionals[0]!, yes: p.values.yes === true, io }),
+};
+
+/** `tds contract verify`. */
+export const contractVerify: CommandSpec = {
+  name: 'contract verify',
+  synopsis: '<contractId|file.json> [--keys keys.json] [--save file.json]',
+  summary: 're-verify both signatures locally',
+  options: { keys: { type: 'string' }, save: { type: 'string' } },
+  positionals: [1, 1],
+  run: async ({ p, io, client }) => {
+    const target = p.positionals[0]!;
+    const c = target.endsWith('.json') || fs.existsSync(target) ? undefined : await client();
+    return verifyContractCommand({ target, keysFile: stringOption(p, 'keys'), save: stringOption(p, 'save'), client: c && (() => c), io });
+  },
+};

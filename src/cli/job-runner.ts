@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { httpGet, pemOrFile, readBody, type Release, type TdsClient } from '../client/tds-client.js';
-import type { CliIo } from './cli-args.js';
+import { problemOf } from '../client/problem-message.js';
+import { requireOption, stringOption, type CliIo, type CommandSpec } from './cli-args.js';
 
 /** Exit status when the downloaded bytes do not match the release (the command is not run). */
 export const EXIT_INTEGRITY = 3;
@@ -47,15 +48,8 @@ export async function downloadRelease(release: Release, file: string, ca?: strin
   if (!release.token) throw new Error('the job carries no release token');
   const res = await httpGet(release.url, { ca, headers: { authorization: `Bearer ${release.token}` }, timeoutMs: 60_000 });
   if (res.statusCode !== 200) {
-    const text = await readBody(res, 64 * 1024).catch(() => '');
-    let reason = text.slice(0, 200);
-    try {
-      const p = JSON.parse(text) as { code?: string; detail?: string };
-      if (p.code) reason = `${p.code}: ${p.detail ?? ''}`;
-    } catch {
-      // not JSON: keep the text
-    }
-    throw new Error(`the gateway refused the download (${res.statusCode}) ${reason}`.trim());
+    const p = problemOf(res.statusCode ?? 0, await readBody(res, 64 * 1024).catch(() => ''));
+    throw new Error(`the gateway refused the download (${res.statusCode}) ${p.code}: ${p.detail}`.trim());
   }
   const announced = Number(res.headers['content-length']);
   if (Number.isFinite(announced) && announced > release.byteSize) {
@@ -154,3 +148,26 @@ export async function runJob(opts: RunJobOptions): Promise<number> {
   io.out(`result: ${resultFile} (${run.bytes} bytes)`);
   return run.exitCode >= 0 ? run.exitCode : 1;
 }
+
+/** `tds job run`. */
+export const jobRun: CommandSpec = {
+  name: 'job run',
+  synopsis: '--contract ID --purpose CODE [--idempotency-key K] [--ca PEM] [--work-dir DIR] -- <command> [args...]',
+  summary: 'get a release, download and check the dataset, run the command on it, report the result digest',
+  options: { contract: { type: 'string' }, purpose: { type: 'string' }, 'idempotency-key': { type: 'string' }, ca: { type: 'string' }, 'work-dir': { type: 'string' } },
+  rest: true,
+  run: async ({ p, io, client }) => {
+    const contractId = requireOption(p, 'contract');
+    const purpose = requireOption(p, 'purpose');
+    return runJob({
+      client: await client(),
+      contractId,
+      purpose,
+      command: p.rest,
+      idempotencyKey: stringOption(p, 'idempotency-key'),
+      ca: stringOption(p, 'ca'),
+      workDir: stringOption(p, 'work-dir'),
+      io,
+    });
+  },
+};

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { generateKeyPair, privateJwkOf, secretKeyFromJwk, thumbprintOf, type PrivateJwk, type PublicJwk } from '../crypto/ed25519.js';
 import type { Credentials, Standing, TdsClient } from '../client/tds-client.js';
-import type { CliIo } from './cli-args.js';
+import { choiceOption, requireList, requireOption, stringOption, type CliIo, type CommandSpec } from './cli-args.js';
 
 /** Public half of a private JWK. */
 export function publicJwkFrom(privateJwk: PrivateJwk): PublicJwk {
@@ -120,3 +120,58 @@ export async function standingCommand(client: TdsClient, field: string, kind: 'r
   else for (const line of formatStanding(s)) io.out(line);
   return 0;
 }
+
+/** `tds keygen`. */
+export const keygen: CommandSpec = {
+  name: 'keygen',
+  synopsis: '[--out FILE]',
+  summary: 'create a new Ed25519 key file (mode 0600)',
+  options: { out: { type: 'string' } },
+  run: ({ p, io, settings }) => keygenCommand(stringOption(p, 'out') ?? settings.keyFile, io),
+};
+
+/** `tds register`. */
+export const register: CommandSpec = {
+  name: 'register',
+  synopsis: '--name N --roles provider,consumer [--organization O] [--contact C]',
+  summary: 'register the key file\'s key; stores the id in it',
+  options: { name: { type: 'string' }, roles: { type: 'string' }, organization: { type: 'string' }, contact: { type: 'string' } },
+  run: async ({ p, io, settings, client }) => {
+    const roles = requireList(p, 'roles');
+    const organization = stringOption(p, 'organization');
+    const contact = stringOption(p, 'contact');
+    const input = { name: requireOption(p, 'name'), roles, ...(organization ? { organization } : {}), ...(contact ? { contact } : {}) };
+    return registerCommand(await client(), settings.keyFile, input, io);
+  },
+};
+
+/** `tds approve` and `tds suspend`. */
+export const approve: CommandSpec = {
+  name: 'approve',
+  synopsis: '<participantId>',
+  summary: 'operator: activate a participant',
+  positionals: [1, 1],
+  run: async ({ p, io, client }) => statusCommand(await client(), 'approve', p.positionals[0]!, io),
+};
+
+/** `tds suspend`. */
+export const suspend: CommandSpec = {
+  name: 'suspend',
+  synopsis: '<participantId>',
+  summary: 'operator: suspend a participant',
+  positionals: [1, 1],
+  run: async ({ p, io, client }) => statusCommand(await client(), 'suspend', p.positionals[0]!, io),
+};
+
+/** `tds standing`. */
+export const standing: CommandSpec = {
+  name: 'standing',
+  synopsis: '--field F [--kind raw|insight]',
+  summary: 'your reciprocity standing in a research field',
+  options: { field: { type: 'string' }, kind: { type: 'string' } },
+  run: async ({ p, io, settings, client }) => {
+    const kind = choiceOption(p, 'kind', ['raw', 'insight'] as const);
+    const field = requireOption(p, 'field');
+    return standingCommand(await client(), field, kind, settings.json, io);
+  },
+};

@@ -6,12 +6,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { signRequestToken, type Signer } from '../client/request-token.js';
-import type { CliIo } from './cli-args.js';
+import type { TdsClient } from '../client/tds-client.js';
+import { UsageError, requireOption, stringOption, type CliIo, type CommandContext, type CommandSpec } from './cli-args.js';
 import { verifyLog, type ServedEntry, type VerifiedCheckpoint, type VerifyLogResult } from '../ledger/verify-log.js';
 
-/** Where these commands write (one call per line): only the output half of the dispatcher's CliIo, so tests pass two functions. */
-export type VerifyIo = Pick<CliIo, 'out' | 'err'>;
+/** Where these commands write: the output half of the CLI's io, plus progress when on a terminal. */
+export type VerifyIo = Pick<CliIo, 'out' | 'err' | 'progress'>;
 
 /** Exit codes: everything held, verification (or download) failed, the command line was wrong. */
 export const EXIT_OK = 0;
@@ -20,85 +20,40 @@ export const EXIT_USAGE = 2;
 
 const PAGE = 1000;
 const DEFAULT_STATE = './.tds-verify-state.json';
-const VERIFY_USAGE =
-  'usage: tds verify --service <url> --key <auditor credentials.json> --log-key <key|@file> [--state <file>] [--audience <aud>]\n' +
-  '       tds verify --bundle <dir> --log-key <key|@file> [--state <file>]';
-const EXPORT_USAGE = 'usage: tds ledger export --service <url> --key <credentials.json> --out <dir> [--audience <aud>]';
-
-class UsageError extends Error {}
-
-function parseArgs(argv: string[], allowed: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!m || !allowed.includes(m[1])) throw new UsageError(`unknown argument ${argv[i]}`);
-    const value = m[2] ?? argv[++i];
-    if (value === undefined || value === '') throw new UsageError(`--${m[1]} needs a value`);
-    out[m[1]] = value;
-  }
-  return out;
-}
-
-function need(opts: Record<string, string>, name: string): string {
-  const v = opts[name];
-  if (v === undefined) throw new UsageError(`--${name} is required`);
-  return v;
-}
-
-/** The auditor's credentials file, shaped like operator.json: {id, kid, privateJwk}. */
-function loadSigner(file: string): Signer {
-  const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { id?: unknown; kid?: unknown; privateJwk?: Signer['privateJwk'] };
-  if (typeof doc.id !== 'string' || typeof doc.kid !== 'string' || typeof doc.privateJwk?.d !== 'string') throw new UsageError(`${file} must hold {id, kid, privateJwk}`);
-  return { iss: doc.id, kid: doc.kid, privateJwk: doc.privateJwk };
-}
 
 /** The pinned verifier key, given inline or as @file. */
 function readLogKey(arg: string): string {
-  return (arg.startsWith('@') ? fs.readFileSync(arg.slice(1), 'utf8') : arg).trim();
+  if (!arg.startsWith('@')) return arg.trim();
+  try {
+    return fs.readFileSync(arg.slice(1), 'utf8').trim();
+  } catch (e) {
+    throw new UsageError(`--log-key: cannot read ${arg.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }
 
-/** A tiny client of the auditor API: each request carries a fresh token bound to its method and path. */
-function ledgerClient(service: string, signer: Signer, audience: string) {
-  const base = new URL(service.endsWith('/') ? service : `${service}/`);
-  const get = async (rel: string, query: Record<string, number> = {}): Promise<Response> => {
-    const url = new URL(rel, base);
-    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, String(v));
-    const token = await signRequestToken(signer, 'GET', url.pathname, { audience });
-    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-    if (!res.ok) {
-      const body = await res.text();
-      let detail = body.slice(0, 300);
-      try {
-        const p = JSON.parse(body) as { code?: string; detail?: string };
-        detail = `${p.code ?? ''} ${p.detail ?? ''}`.trim();
-      } catch {
-        // not a problem document: show the start of the body
-      }
-      throw new Error(`GET ${url.pathname}: HTTP ${res.status} ${detail}`);
-    }
-    return res;
-  };
-  return {
-    text: async (rel: string) => (await get(rel)).text(),
-    // JSON.parse of the text, not res.json(): objects from fetch's own realm would not count as plain JSON data for canonicalize.
-    json: async <T>(rel: string, query?: Record<string, number>) => JSON.parse(await (await get(rel, query)).text()) as T,
-  };
+/** The signed client, a missing or bad key file being a usage error (nothing was asked of the service yet). */
+async function auditorClient(ctx: CommandContext): Promise<TdsClient> {
+  try {
+    const client = await ctx.client();
+    if (!client.credentials?.id) throw new Error(`key file ${ctx.settings.keyFile} has no participant id`);
+    return client;
+  } catch (e) {
+    throw new UsageError(`${ctx.p.command}: ${(e as Error).message}`);
+  }
 }
-
-type Client = ReturnType<typeof ledgerClient>;
 
 /**
  * Downloads every entry from index 0 up to at least `atLeast` (the signed
  * size) and the tree size seen on the first page, following served indices
  * so a gap (a deleted row) is kept for the verifier to name, not papered over.
  */
-async function downloadEntries(client: Client, atLeast: number, io: VerifyIo): Promise<ServedEntry[]> {
+async function downloadEntries(client: TdsClient, atLeast: number, io: VerifyIo): Promise<ServedEntry[]> {
   const entries: ServedEntry[] = [];
   let start = 0;
   let target = atLeast;
   let shown = -1;
   for (;;) {
-    const page = await client.json<{ treeSize: number; entries: ServedEntry[] }>('v1/ledger/entries', { start, limit: PAGE });
+    const page = await client.getJson<{ treeSize: number; entries: ServedEntry[] }>('/v1/ledger/entries', { start, limit: PAGE });
     if (start === 0) target = Math.max(target, page.treeSize);
     if (page.entries.length === 0) break;
     entries.push(...page.entries);
@@ -106,8 +61,8 @@ async function downloadEntries(client: Client, atLeast: number, io: VerifyIo): P
     // A misbehaving server must not make us loop: always move forward.
     start = Number.isSafeInteger(last) && last >= start ? last + 1 : start + page.entries.length;
     const pct = target === 0 ? 100 : Math.min(100, Math.floor((start / target) * 100));
-    if (Math.floor(pct / 10) !== Math.floor(shown / 10)) {
-      io.err(`downloading entries: ${pct}% (${Math.min(start, target)}/${target})`);
+    if (pct !== shown) {
+      io.progress?.(`downloading entries: ${pct}% (${Math.min(start, target)}/${target})`);
       shown = pct;
     }
     if (start >= target) break;
@@ -117,8 +72,13 @@ async function downloadEntries(client: Client, atLeast: number, io: VerifyIo): P
 
 function readState(file: string): VerifiedCheckpoint | undefined {
   if (!fs.existsSync(file)) return undefined;
-  const s = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<VerifiedCheckpoint>;
-  if (!Number.isSafeInteger(s.size) || typeof s.rootHash !== 'string') throw new Error(`state file ${file} is malformed (want {size, rootHash})`);
+  let s: Partial<VerifiedCheckpoint>;
+  try {
+    s = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<VerifiedCheckpoint>;
+  } catch (e) {
+    throw new Error(`state file ${file} (--state) is not JSON: ${(e as Error).message}; move it away to start over`, { cause: e });
+  }
+  if (!Number.isSafeInteger(s?.size) || typeof s?.rootHash !== 'string') throw new Error(`state file ${file} (--state) is malformed (want {size, rootHash}); move it away to start over`);
   return { size: s.size as number, rootHash: s.rootHash };
 }
 
@@ -130,13 +90,17 @@ function writeState(file: string, result: { size: number; rootHash: string }): v
   fs.renameSync(tmp, file);
 }
 
-function report(result: VerifyLogResult, io: VerifyIo): number {
+function report(result: VerifyLogResult, previous: VerifiedCheckpoint | undefined, io: VerifyIo): number {
   if (result.ok) {
     io.out(`OK: ${result.entries} entries verified; signed checkpoint size ${result.size}, root ${result.rootHash}`);
+    io.out('  checked: every entry re-encoded and hashed, the hash chain, the Merkle root against the checkpoint, the checkpoint signature with the pinned log key');
+    io.out(previous ? `  checked: consistency with the checkpoint of size ${previous.size} verified before (no history rewritten)` : '  no earlier checkpoint to compare with: this run starts the record (--state)');
     return EXIT_OK;
   }
   io.out(`FAILED: ${result.problem}`);
-  io.out(`first bad index: ${result.firstBadIndex ?? 'unknown (the entries agree with each other but not with the signed checkpoint)'}`);
+  // A bad key or note is not about any entry; only name the location when the entries were compared.
+  if (result.firstBadIndex !== null) io.out(`first bad index: ${result.firstBadIndex}`);
+  else if (!/^(verifier key|checkpoint|previous checkpoint):/.test(result.problem)) io.out('first bad index: unknown (the entries agree with each other but not with the signed checkpoint)');
   return EXIT_FAILED;
 }
 
@@ -153,87 +117,90 @@ function readBundle(dir: string): { entries: ServedEntry[]; checkpointNote: stri
 }
 
 /**
- * `tds verify` (argv: the arguments after `verify`). Online: downloads the
- * checkpoint and every entry, verifies them against the pinned log key, checks
- * consistency with the checkpoint in the state file, and saves the new one on
- * success. With --bundle: the same checks offline on an export (the state file
- * is used only when --state is given). Resolves to the exit code.
+ * `tds verify`. Online: downloads the checkpoint and every entry, verifies
+ * them against the pinned log key, checks consistency with the checkpoint in
+ * the state file, and saves the new one on success. With --bundle: the same
+ * checks offline on an export (the state file is used only when --state is
+ * given). Resolves to the exit code.
  */
-export async function runVerify(argv: string[], io: VerifyIo): Promise<number> {
-  let opts: Record<string, string>;
-  let logKey: string;
-  let signer: Signer | undefined;
-  try {
-    opts = parseArgs(argv, ['service', 'key', 'log-key', 'state', 'bundle', 'audience']);
-    logKey = readLogKey(need(opts, 'log-key'));
-    if (opts.bundle === undefined) {
-      need(opts, 'service');
-      signer = loadSigner(need(opts, 'key'));
-    } else if (opts.service !== undefined) {
-      throw new UsageError('--bundle verifies offline: do not combine it with --service');
-    }
-  } catch (e) {
-    io.err(`${(e as Error).message}\n${VERIFY_USAGE}`);
-    return EXIT_USAGE;
-  }
-  const stateFile = opts.bundle !== undefined ? opts.state : (opts.state ?? DEFAULT_STATE);
-  try {
-    const previous = stateFile === undefined ? undefined : readState(stateFile);
-    let input: Parameters<typeof verifyLog>[0];
-    if (opts.bundle !== undefined) {
-      input = { ...readBundle(opts.bundle), verifierKey: logKey, previous };
-    } else {
-      const client = ledgerClient(opts.service, signer as Signer, opts.audience ?? 'tds');
-      const checkpointNote = await client.text('v1/ledger/checkpoint');
-      const size = Number(checkpointNote.split('\n')[1]);
-      const entries = await downloadEntries(client, Number.isSafeInteger(size) ? size : 0, io);
-      let consistencyProof: string[] | undefined;
-      if (previous && previous.size > 0 && previous.size <= size) {
-        consistencyProof = (await client.json<{ proof: string[] }>('v1/ledger/proofs/consistency', { from: previous.size, to: size })).proof;
+export const verify: CommandSpec = {
+  name: 'verify',
+  synopsis: '--log-key KEY|@FILE [--state FILE] | --bundle DIR --log-key KEY|@FILE [--state FILE]',
+  summary: 'auditor: verify the ledger online (chain, tree, signed checkpoint, consistency), or an export offline',
+  options: { 'log-key': { type: 'string' }, state: { type: 'string' }, bundle: { type: 'string' } },
+  run: async (ctx) => {
+    const { p, io } = ctx;
+    const logKey = readLogKey(requireOption(p, 'log-key'));
+    const bundle = stringOption(p, 'bundle');
+    if (bundle !== undefined && p.values.service !== undefined) throw new UsageError('verify: --bundle verifies offline: do not combine it with --service');
+    const client = bundle === undefined ? await auditorClient(ctx) : undefined;
+    const stateFile = bundle !== undefined ? stringOption(p, 'state') : (stringOption(p, 'state') ?? DEFAULT_STATE);
+    let previous: VerifiedCheckpoint | undefined;
+    try {
+      previous = stateFile === undefined ? undefined : readState(stateFile);
+      let input: Parameters<typeof verifyLog>[0];
+      if (!client) {
+        input = { ...readBundle(bundle!), verifierKey: logKey, previous };
+      } else {
+        const checkpointNote = await client.getText('/v1/ledger/checkpoint');
+        const size = Number(checkpointNote.split('\n')[1]);
+        const entries = await downloadEntries(client, Number.isSafeInteger(size) ? size : 0, io);
+        let consistencyProof: string[] | undefined;
+        if (previous && previous.size > 0 && previous.size <= size) {
+          consistencyProof = (await client.getJson<{ proof: string[] }>('/v1/ledger/proofs/consistency', { from: previous.size, to: size })).proof;
+        }
+        input = { entries, checkpointNote, verifierKey: logKey, previous, consistencyProof };
       }
-      input = { entries, checkpointNote, verifierKey: logKey, previous, consistencyProof };
+      const result = verifyLog(input);
+      if (result.ok && stateFile !== undefined) writeState(stateFile, result);
+      return report(result, previous, io);
+    } catch (e) {
+      io.out(`FAILED: could not verify: ${(e as Error).message}`);
+      return EXIT_FAILED;
     }
-    const result = verifyLog(input);
-    if (result.ok && stateFile !== undefined) writeState(stateFile, result);
-    return report(result, io);
-  } catch (e) {
-    io.out(`FAILED: could not verify: ${(e as Error).message}`);
-    return EXIT_FAILED;
-  }
-}
+  },
+};
 
 /**
- * `tds ledger export` (argv: the arguments after `export`): writes
- * entries.ndjson (one served entry per line), checkpoint.txt (the signed note,
- * byte for byte) and log-key.txt (the key the service announces; auditors
- * verify with the key they pinned, not this one) into --out.
+ * `tds ledger export`: writes entries.ndjson (one served entry per line) and
+ * checkpoint.txt (the signed note, byte for byte) into --out. It does not
+ * write the log key: an auditor verifies with the key it pinned out of band,
+ * never with one fetched from the service being audited.
  */
-export async function runLedgerExport(argv: string[], io: VerifyIo): Promise<number> {
-  let opts: Record<string, string>;
-  let signer: Signer;
-  try {
-    opts = parseArgs(argv, ['service', 'key', 'out', 'audience']);
-    need(opts, 'service');
-    need(opts, 'out');
-    signer = loadSigner(need(opts, 'key'));
-  } catch (e) {
-    io.err(`${(e as Error).message}\n${EXPORT_USAGE}`);
-    return EXIT_USAGE;
-  }
-  try {
-    const client = ledgerClient(opts.service, signer, opts.audience ?? 'tds');
-    const checkpointNote = await client.text('v1/ledger/checkpoint');
-    const logKey = await client.text('v1/ledger/key');
-    const size = Number(checkpointNote.split('\n')[1]);
-    const entries = await downloadEntries(client, Number.isSafeInteger(size) ? size : 0, io);
-    fs.mkdirSync(opts.out, { recursive: true });
-    fs.writeFileSync(path.join(opts.out, 'entries.ndjson'), entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
-    fs.writeFileSync(path.join(opts.out, 'checkpoint.txt'), checkpointNote);
-    fs.writeFileSync(path.join(opts.out, 'log-key.txt'), `${logKey.trim()}\n`);
-    io.out(`exported ${entries.length} entries and the checkpoint of size ${size} to ${opts.out}`);
+export const ledgerExport: CommandSpec = {
+  name: 'ledger export',
+  synopsis: '--out DIR',
+  summary: 'auditor: export entries and the signed checkpoint (verify it with your pinned log key)',
+  options: { out: { type: 'string' } },
+  run: async (ctx) => {
+    const { p, io } = ctx;
+    const out = requireOption(p, 'out');
+    const client = await auditorClient(ctx);
+    try {
+      const checkpointNote = await client.getText('/v1/ledger/checkpoint');
+      const size = Number(checkpointNote.split('\n')[1]);
+      const entries = await downloadEntries(client, Number.isSafeInteger(size) ? size : 0, io);
+      fs.mkdirSync(out, { recursive: true });
+      fs.writeFileSync(path.join(out, 'entries.ndjson'), entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+      fs.writeFileSync(path.join(out, 'checkpoint.txt'), checkpointNote);
+      io.out(`exported ${entries.length} entries and the checkpoint of size ${size} to ${out}`);
+      return EXIT_OK;
+    } catch (e) {
+      io.out(`FAILED: could not export: ${(e as Error).message}`);
+      return EXIT_FAILED;
+    }
+  },
+};
+
+/** `tds ledger key`: the log key the service announces, with the warning that it must be compared out of band. */
+export const ledgerKey: CommandSpec = {
+  name: 'ledger key',
+  synopsis: '',
+  summary: 'print the service\'s log (checkpoint) key; compare it out of band before pinning it',
+  run: async (ctx) => {
+    const key = (await (await ctx.client()).getText('/v1/ledger/key')).trim();
+    ctx.io.out(key);
+    ctx.io.err('warning: this key comes from the service you are about to audit; compare it with the one the operator published out of band (letter, website, phone) before passing it to --log-key');
     return EXIT_OK;
-  } catch (e) {
-    io.out(`FAILED: could not export: ${(e as Error).message}`);
-    return EXIT_FAILED;
-  }
-}
+  },
+};

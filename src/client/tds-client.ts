@@ -11,6 +11,7 @@ import type { JSONWebKeySet } from 'jose';
 import type { PrivateJwk, PublicJwk } from '../crypto/ed25519.js';
 import type { ContractDocument } from '../agreements/contract-document.js';
 import { signRequestToken, type Signer } from './request-token.js';
+import { networkErrorMessage, problemOf } from './problem-message.js';
 
 /** A key file: `{kid, privateJwk}` before registration, `{id, kid, privateJwk}` after (like operator.json). */
 export interface Credentials {
@@ -117,6 +118,17 @@ export class TdsClient {
     return this.send<T>(method, path, undefined, {});
   }
 
+  /** A signed GET answered with JSON (query values are added to the path). */
+  async getJson<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
+    return this.request<T>('GET', withQuery(path, query));
+  }
+
+  /** A signed GET answered with text (checkpoints, keys). */
+  async getText(path: string): Promise<string> {
+    const body = await this.request<unknown>('GET', path, undefined, { accept: 'text/plain, application/problem+json' });
+    return typeof body === 'string' ? body : JSON.stringify(body);
+  }
+
   private async send<T>(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<T> {
     const init: RequestInit = { method: method.toUpperCase(), headers: { accept: 'application/json, application/problem+json', ...headers } };
     if (body !== undefined) {
@@ -127,27 +139,30 @@ export class TdsClient {
     try {
       res = await fetch(`${this.baseUrl}${path}`, init);
     } catch (e) {
-      // fetch hides the reason (ECONNREFUSED, certificate...) in `cause`; surface it in one line.
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new Error(`cannot reach ${this.baseUrl}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, { cause: e });
+      const key = headers['idempotency-key'];
+      throw new Error(
+        networkErrorMessage(this.baseUrl, e, {
+          caHint: 'trust its CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem',
+          ...(key ? { retryHint: `it may have been received: retry with the same --idempotency-key ${key}` } : {}),
+        }),
+        { cause: e },
+      );
     }
     const text = await res.text();
+    if (!res.ok) {
+      const p = problemOf(res.status, text, res.statusText);
+      throw new TdsApiError(res.status, p.code, p.detail, p.body);
+    }
+    // JSON.parse of the text, not res.json(): objects from fetch's own realm would not count as plain JSON data for canonicalize.
     const isJson = /json/i.test(res.headers.get('content-type') ?? '');
-    let parsed: unknown = text;
     if (isJson && text !== '') {
       try {
-        parsed = JSON.parse(text);
+        return JSON.parse(text) as T;
       } catch {
-        parsed = text;
+        return text as T;
       }
     }
-    if (!res.ok) {
-      const p = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { code?: unknown; detail?: unknown; title?: unknown };
-      const code = typeof p.code === 'string' ? p.code : `HTTP_${res.status}`;
-      const detail = typeof p.detail === 'string' ? p.detail : typeof p.title === 'string' ? p.title : (text.slice(0, 200) || res.statusText);
-      throw new TdsApiError(res.status, code, detail, parsed);
-    }
-    return parsed as T;
+    return text as T;
   }
 
   /** POST /v1/participants, signed by the key being registered (iss = kid = its thumbprint). */
@@ -222,6 +237,14 @@ export class TdsClient {
   async getJwks(): Promise<JSONWebKeySet> {
     return this.requestAnonymous('GET', '/.well-known/jwks.json');
   }
+}
+
+/** `path?k=v&...` with the defined values of `query`. */
+export function withQuery(path: string, query: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `${path}${path.includes('?') ? '&' : '?'}${s}` : path;
 }
 
 /** GET /v1/reciprocity/standing as the CLI prints it. */

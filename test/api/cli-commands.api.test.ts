@@ -114,6 +114,6 @@ describe('tds, from keygen to a completed job', () => {
     await new Promise((resolve) => closed.close(resolve));
     const keyFile = path.join(tmp, 'any.json');
     await tds(keyFile, 'keygen', '--out', keyFile);
-    expect((await tds(keyFile, '--service', deadUrl, 'register', '--name', 'x', '--roles', 'consumer')).err).toEqual([`tds: cannot reach ${deadUrl}: ECONNREFUSED`]);
+    expect((await tds(keyFile, '--service', deadUrl, 'register', '--name', 'x', '--roles', 'consumer')).err).toEqual([`tds: cannot reach ${deadUrl}: ECONNREFUSED (nothing listens there: is the service running, and is the URL (--service / TDS_URL) right?)`]);
   });
 });

@@ -1,0 +1,50 @@
+/**
+ * The table of `tds` commands: the one list the parser, the usage text and the
+ * dispatcher read. To add a command, write its CommandSpec in its own file
+ * (name, synopsis, summary, options, run) and add it here, in the order the
+ * usage should show it.
+ */
+import { usageText, type CommandSpec } from './cli-args.js';
+import { approve, keygen, register, standing, suspend } from './participant-commands.js';
+import { contractPropose, datasetPublish, offerCreate } from './catalog-commands.js';
+import { contractSign, contractVerify } from './contract-commands.js';
+import { jobRun } from './job-runner.js';
+import { gatewayCommand } from './gateway-command.js';
+import { ledgerExport, ledgerKey, verify } from './verify-command.js';
+
+/** `tds help [command]`: the generated usage (it needs the table, so it is declared here). */
+const help: CommandSpec = {
+  name: 'help',
+  synopsis: '[command]',
+  summary: 'this text, or one command\'s usage',
+  positionals: [0, 2],
+  run: async ({ p, io }) => {
+    io.out(usageFor(p.positionals.join(' ') || undefined));
+    return 0;
+  },
+};
+
+/** Every command, in usage order. */
+export const COMMANDS: readonly CommandSpec[] = [
+  keygen,
+  register,
+  approve,
+  suspend,
+  datasetPublish,
+  offerCreate,
+  contractPropose,
+  contractSign,
+  contractVerify,
+  standing,
+  jobRun,
+  gatewayCommand,
+  verify,
+  ledgerExport,
+  ledgerKey,
+  help,
+];
+
+/** The usage text of all commands, or of one. */
+export function usageFor(only?: string): string {
+  return usageText(COMMANDS, only);
+}
