@@ -6,6 +6,7 @@
  */
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
+import type { Signer } from '../../src/client/request-token.js';
 import { activeContract } from '../helpers/scenario.js';
 import { fromBase64 } from '../../src/crypto/sha256.js';
 import { openNote, parseVerifierKey } from '../../src/ledger/checkpoint.js';
@@ -54,7 +55,7 @@ async function allEntries(): Promise<Array<{ index: number; entry: LedgerEntry }
 
 const names = (e: LedgerEntry, id: string): boolean => e.actor === id || Object.values(e.subjects).includes(id);
 
-async function mine(who: Actor, query = ''): Promise<PartyView> {
+async function mine(who: Signer, query = ''): Promise<PartyView> {
   const res = await signed(ctx.app, who, 'get', `/v1/ledger/mine${query}`);
   expect(res.status).toBe(200);
   return res.body as PartyView;
