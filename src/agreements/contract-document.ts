@@ -24,7 +24,8 @@ export interface ContractDocument {
   validFrom: string;
   validUntil: string;
   reciprocityRuleIds: string[];
-  price: { perInvocation: number; currency: string } | null;
+  /** Exact decimal string in the currency's minor units ("12.50" EUR); null = free. */
+  price: { perInvocation: string; currency: string } | null;
   createdAt: string;
 }
 

@@ -15,6 +15,7 @@ import type { DatasetsService } from '../datasets/datasets.service.js';
 import { ReciprocityService } from '../reciprocity/reciprocity.service.js';
 import { ContractDocumentEntity, ContractEntity, ContractSignatureEntity, OfferEntity, type ContractState } from './offer.entity.js';
 import { defaultVocabulary, isPurposeAllowed } from './purpose-match.js';
+import { storedPrice } from './offers.service.js';
 import { CONTRACT_DOCUMENT_TYPE, canonicalizeContract, verifyContractSignature, type ContractDocument } from './contract-document.js';
 
 /** Body of a proposal (already schema-checked). */
@@ -109,7 +110,7 @@ export class ContractsService {
         validFrom: validFrom.toISOString(),
         validUntil: validUntil.toISOString(),
         reciprocityRuleIds: offer.reciprocityRuleIds,
-        price: offer.pricePerInvocation === null ? null : { perInvocation: Number(offer.pricePerInvocation), currency: offer.currency ?? 'EUR' },
+        price: storedPrice(offer),
         createdAt: now.toISOString(),
       };
       const { canonical, digest } = canonicalizeContract(document);
@@ -125,7 +126,7 @@ export class ContractsService {
         kind: 'contract.proposed',
         actor: actor.participantId,
         subjects: { contract: id, offer: offer.id, dataset: dataset.id, provider: offer.providerId, consumer: actor.participantId },
-        data: { digest, purposes: input.purposes, maxInvocations: input.maxInvocations, validFrom: document.validFrom, validUntil: document.validUntil },
+        data: { digest, purposes: input.purposes, maxInvocations: input.maxInvocations, validFrom: document.validFrom, validUntil: document.validUntil, price: document.price },
       });
       return this.view(tx, id);
     });
@@ -155,7 +156,8 @@ export class ContractsService {
       await tx.query('UPDATE contracts SET state = $2, updated_at = clock_timestamp() WHERE id = $1', [id, next]);
       const subjects = { contract: id, dataset: c.datasetId, provider: c.providerId, consumer: c.consumerId };
       await appendEvent(tx, { kind: 'contract.signed', actor: actor.participantId, subjects, data: { party, kid: body.kid, signature: body.signature, digest: doc.digest } });
-      if (next === 'active') await appendEvent(tx, { kind: 'contract.activated', actor: actor.participantId, subjects, data: { digest: doc.digest } });
+      // The price rides along so a statement line can be recomputed from the party's own ledger entries alone.
+      if (next === 'active') await appendEvent(tx, { kind: 'contract.activated', actor: actor.participantId, subjects, data: { digest: doc.digest, price: doc.document.price } });
       return { id, state: next };
     });
   }

@@ -13,6 +13,14 @@ import type { DatasetsService } from '../datasets/datasets.service.js';
 import type { ReciprocityService } from '../reciprocity/reciprocity.service.js';
 import { OfferEntity } from './offer.entity.js';
 import { defaultVocabulary, unknownPurposes } from './purpose-match.js';
+import { amountFromNumber, amountProblem, normalizePrice } from '../money/money.js';
+import { priceCurrencies } from '../money/currencies.js';
+
+/** A price per invocation: an exact decimal amount string in an ISO 4217 currency. */
+export interface Price {
+  perInvocation: string;
+  currency: string;
+}
 
 /** Body of an offer (already schema-checked). */
 export interface OfferInput {
@@ -21,7 +29,10 @@ export interface OfferInput {
   validFrom?: string;
   validUntil?: string;
   reciprocityRuleIds?: string[];
+  price?: Price;
+  /** Legacy JSON number: accepted only when exact in the currency's minor units (see priceOf). */
   pricePerInvocation?: number;
+  /** Legacy currency of pricePerInvocation (default EUR). */
   currency?: string;
 }
 
@@ -35,8 +46,8 @@ export interface OfferView {
   validFrom: string;
   validUntil: string;
   reciprocityRuleIds: string[];
-  pricePerInvocation: number | null;
-  currency: string | null;
+  /** null: free (statements show "0" in XXX, ISO 4217's "no currency"). */
+  price: Price | null;
   status: 'active' | 'withdrawn';
   createdAt: string;
 }
@@ -52,11 +63,49 @@ export function offerView(o: OfferEntity): OfferView {
     validFrom: o.validFrom.toISOString(),
     validUntil: o.validUntil.toISOString(),
     reciprocityRuleIds: o.reciprocityRuleIds,
-    pricePerInvocation: o.pricePerInvocation === null ? null : Number(o.pricePerInvocation),
-    currency: o.currency,
+    price: storedPrice(o),
     status: o.status,
     createdAt: o.createdAt.toISOString(),
   };
+}
+
+/** The price of an offer row (numeric read back as its exact decimal text), or null when free. */
+export function storedPrice(o: { pricePerInvocation: string | null; currency: string | null }): Price | null {
+  return o.pricePerInvocation === null || o.currency === null ? null : { perInvocation: o.pricePerInvocation, currency: o.currency };
+}
+
+function priceRefused(pointer: string, message: string): never {
+  throw domainError('VALIDATION_FAILED', `price: ${message}`, { errors: [{ pointer, message }] });
+}
+
+/**
+ * The exact price of an offer body, or null when free. `price` is checked
+ * against the currency's ISO 4217 minor unit ("12.345" EUR, "1.5" JPY and
+ * unknown codes are refused with a pointer). The legacy number
+ * `pricePerInvocation` is accepted only when exact in minor units
+ * (amountFromNumber), never together with `price`.
+ */
+export function priceOf(input: OfferInput): Price | null {
+  const table = priceCurrencies();
+  if (input.price !== undefined) {
+    if (input.pricePerInvocation !== undefined || input.currency !== undefined) {
+      priceRefused(input.pricePerInvocation !== undefined ? '/pricePerInvocation' : '/currency', 'send either price or the legacy pricePerInvocation/currency, not both');
+    }
+    const { perInvocation, currency } = input.price;
+    if (table[currency] === undefined) priceRefused('/price/currency', `${currency} is not an ISO 4217 currency that can price an offer (see contracts/currencies.json)`);
+    const amount = normalizePrice(table, perInvocation, currency);
+    if (amount === null) priceRefused('/price/perInvocation', amountProblem(table, perInvocation, currency)!);
+    return { perInvocation: amount, currency };
+  }
+  if (input.pricePerInvocation === undefined) {
+    if (input.currency !== undefined) priceRefused('/currency', 'currency without a price: send price: {perInvocation, currency}');
+    return null;
+  }
+  const currency = input.currency ?? 'EUR';
+  if (table[currency] === undefined) priceRefused('/currency', `${currency} is not an ISO 4217 currency that can price an offer (see contracts/currencies.json)`);
+  const read = amountFromNumber(table, input.pricePerInvocation, currency);
+  if ('problem' in read) priceRefused('/pricePerInvocation', read.problem);
+  return { perInvocation: read.amount, currency };
 }
 
 /** An offer without an explicit end runs this long. */
@@ -83,6 +132,7 @@ export class OffersService {
   /** Owning provider: publish an offer on a published dataset. */
   async create(actor: Principal, datasetId: string, input: OfferInput): Promise<OfferView> {
     checkPurposesKnown(input.purposes);
+    const price = priceOf(input);
     return inTransaction(this.ds, async (tx) => {
       // Lock the dataset (shared) so a concurrent withdrawal cannot slip in between check and insert.
       const d = await this.datasets.lockForUpdate(tx, datasetId, 'pessimistic_read');
@@ -105,8 +155,8 @@ export class OffersService {
           validFrom,
           validUntil,
           reciprocityRuleIds: ruleIds,
-          pricePerInvocation: input.pricePerInvocation === undefined ? null : String(input.pricePerInvocation),
-          currency: input.pricePerInvocation === undefined ? null : (input.currency ?? 'EUR'),
+          pricePerInvocation: price?.perInvocation ?? null,
+          currency: price?.currency ?? null,
           status: 'active',
         }),
       );
@@ -115,7 +165,7 @@ export class OffersService {
         kind: 'offer.published',
         actor: actor.participantId,
         subjects: { offer: o.id, dataset: datasetId },
-        data: { purposes: o.purposes, maxInvocations: o.maxInvocations, validFrom: o.validFrom.toISOString(), validUntil: o.validUntil.toISOString(), reciprocityRuleIds: ruleIds },
+        data: { purposes: o.purposes, maxInvocations: o.maxInvocations, validFrom: o.validFrom.toISOString(), validUntil: o.validUntil.toISOString(), reciprocityRuleIds: ruleIds, price },
       });
       return offerView(o);
     });
