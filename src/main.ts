@@ -13,6 +13,7 @@ import { startEmbeddedPostgres, type EmbeddedServer } from './db/embedded-postgr
 import { migrations } from '../migrations/index.js';
 import { buildApp } from './app.js';
 import { createServices, entities } from './services.js';
+import { startBackgroundWork } from './background.js';
 import { loadServiceKeys } from './service-keys.js';
 import { loadSchemas } from './http/validation.js';
 import { ensureOperator } from './participants/bootstrap-operator.js';
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   const keys = await loadServiceKeys(config.dataDir);
   const services = createServices(ds, config, keys, logger);
   const op = await ensureOperator(ds, services.participants, config.dataDir);
-  const background = services.startBackground(logger);
+  const background = startBackgroundWork(services, logger);
   const app = buildApp({ config, ds, logger, keys, schemas, services });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(config.port, resolve));

@@ -1,6 +1,8 @@
 /**
  * Construction of every capability service from the data source, config and
  * service keys: one place, shared by main.ts, the tests and the benchmark.
+ * Background work is started by the caller (src/background.ts), so this
+ * module and background.ts do not import each other.
  */
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
@@ -17,7 +19,6 @@ import { ContractDocumentEntity, ContractEntity, ContractSignatureEntity, OfferE
 import { JobsService } from './jobs/jobs.service.js';
 import { JobEntity } from './jobs/job.entity.js';
 import { LedgerService } from './ledger/ledger.service.js';
-import { startBackgroundWork } from './background.js';
 
 /** Every TypeORM entity, for the data source. */
 export const entities = [ParticipantEntity, ParticipantKeyEntity, DatasetEntity, OfferEntity, ContractEntity, ContractDocumentEntity, ContractSignatureEntity, JobEntity];
@@ -31,8 +32,6 @@ export interface Services {
   contracts: ContractsService;
   jobs: JobsService;
   ledger: LedgerService;
-  /** Start background work (ledger sequencer and checkpointer, expiry sweep, token clean-up); returns its stopper. */
-  startBackground(logger: Logger): { stop(): Promise<void> };
 }
 
 /** Build the services. */
@@ -44,9 +43,5 @@ export function createServices(ds: DataSource, config: Config, keys: ServiceKeys
   const contracts = new ContractsService(ds, datasets, reciprocity, config.audience);
   const jobs = new JobsService(ds, reciprocity, keys.release, config.audience, logger);
   const ledger = new LedgerService(ds, { origin: config.ledgerOrigin, key: keys.ledger });
-  const services: Services = {
-    participants, datasets, reciprocity, offers, contracts, jobs, ledger,
-    startBackground: (log) => startBackgroundWork(services, log),
-  };
-  return services;
+  return { participants, datasets, reciprocity, offers, contracts, jobs, ledger };
 }

@@ -1,7 +1,9 @@
 /** HTTP routes of offers and contracts. */
 import { Router } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
-import { principalOf, requireRole } from '../http/auth.js';
+import { principalOf } from '../http/auth.js';
+import { pathId } from '../http/params.js';
+import { requireRole } from '../principal.js';
 import type { OfferInput, OffersService } from './offers.service.js';
 import type { ContractsService, ProposalInput } from './contracts.service.js';
 
@@ -12,16 +14,16 @@ export function agreementRoutes(offers: OffersService, contracts: ContractsServi
     const p = principalOf(res);
     requireRole(p, 'provider', 'consumer');
     const body = schemas.check<OfferInput>('offer.v1', req.body);
-    const o = await offers.create(p, req.params.id, body);
+    const o = await offers.create(p, pathId(req, 'dataset'), body);
     res.status(201).location(`/v1/offers/${o.id}`).json(o);
   });
   r.get('/datasets/:id/offers', async (req, res) => {
     principalOf(res);
-    res.json({ items: await offers.forDataset(req.params.id) });
+    res.json({ items: await offers.forDataset(pathId(req, 'dataset')) });
   });
   r.get('/offers/:id', async (req, res) => {
     principalOf(res);
-    res.json(await offers.get(req.params.id));
+    res.json(await offers.get(pathId(req, 'offer')));
   });
   r.post('/contracts', async (req, res) => {
     const p = principalOf(res);
@@ -33,16 +35,16 @@ export function agreementRoutes(offers: OffersService, contracts: ContractsServi
   r.post('/contracts/:id/signatures', async (req, res) => {
     const p = principalOf(res);
     const body = schemas.check<{ kid: string; signature: string }>('signature.v1', req.body);
-    res.json(await contracts.sign(p, req.params.id, body));
+    res.json(await contracts.sign(p, pathId(req, 'contract'), body));
   });
   r.get('/contracts/:id', async (req, res) => {
-    res.json(await contracts.get(principalOf(res), req.params.id));
+    res.json(await contracts.get(principalOf(res), pathId(req, 'contract')));
   });
   r.post('/contracts/:id/revoke', async (req, res) => {
     const p = principalOf(res);
     requireRole(p, 'provider', 'operator');
     const body = schemas.check<{ reason: string }>('revocation.v1', req.body);
-    res.json(await contracts.revoke(p, req.params.id, body.reason));
+    res.json(await contracts.revoke(p, pathId(req, 'contract'), body.reason));
   });
   return r;
 }

@@ -9,8 +9,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { domainError, forbidden, invalidTransition, notFound, type ErrorCode } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
-import type { Principal } from '../http/auth.js';
-import { isUuid } from '../http/ids.js';
+import type { Principal } from '../principal.js';
+import { isUuid } from '../ids.js';
 import type { DatasetsService } from '../datasets/datasets.service.js';
 import { ReciprocityService } from '../reciprocity/reciprocity.service.js';
 import { ContractDocumentEntity, ContractEntity, ContractSignatureEntity, OfferEntity, type ContractState } from './offer.entity.js';
@@ -70,6 +70,7 @@ export class ContractsService {
   /** Consumer: propose a contract within an offer's terms; returns the document to sign. */
   async propose(actor: Principal, input: ProposalInput): Promise<ContractView> {
     return inTransaction(this.ds, async (tx) => {
+      // Body ids pass the schema's uuid format, which also admits a urn:uuid: prefix PostgreSQL refuses.
       const offer = isUuid(input.offerId) ? await tx.getRepository(OfferEntity).findOneBy({ id: input.offerId }) : null;
       if (!offer) throw notFound('offer', input.offerId);
       const dataset = await this.datasets.lockForUpdate(tx, offer.datasetId, 'pessimistic_read');
@@ -176,7 +177,7 @@ export class ContractsService {
 
   /** Parties, operator and auditors: document, signatures, state, used and remaining invocations. */
   async get(actor: Principal, id: string): Promise<ContractView> {
-    const c = isUuid(id) ? await this.ds.getRepository(ContractEntity).findOneBy({ id }) : null;
+    const c = await this.ds.getRepository(ContractEntity).findOneBy({ id });
     if (!c) throw notFound('contract', id);
     const mayRead = c.consumerId === actor.participantId || c.providerId === actor.participantId || actor.roles.includes('operator') || actor.roles.includes('auditor');
     if (!mayRead) throw forbidden('only the parties, the operator and auditors may read this contract');
@@ -185,7 +186,7 @@ export class ContractsService {
 
   /** The contract row locked FOR UPDATE in tx. */
   async lock(tx: EntityManager, id: string): Promise<ContractEntity> {
-    const c = isUuid(id) ? await tx.getRepository(ContractEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
+    const c = await tx.getRepository(ContractEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
     if (!c) throw notFound('contract', id);
     return c;
   }

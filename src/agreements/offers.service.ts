@@ -7,8 +7,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { domainError, notFound } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
-import type { Principal } from '../http/auth.js';
-import { isUuid } from '../http/ids.js';
+import type { Principal } from '../principal.js';
 import type { DatasetsService } from '../datasets/datasets.service.js';
 import type { ReciprocityService } from '../reciprocity/reciprocity.service.js';
 import { OfferEntity } from './offer.entity.js';
@@ -173,7 +172,7 @@ export class OffersService {
 
   /** One offer. */
   async get(id: string, tx: EntityManager = this.ds.manager): Promise<OfferView> {
-    const o = isUuid(id) ? await tx.getRepository(OfferEntity).findOneBy({ id }) : null;
+    const o = await tx.getRepository(OfferEntity).findOneBy({ id });
     if (!o) throw notFound('offer', id);
     return offerView(o);
   }

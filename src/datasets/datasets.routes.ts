@@ -1,7 +1,9 @@
 /** HTTP routes of the dataset catalog. */
 import { Router } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
-import { principalOf, requireRole } from '../http/auth.js';
+import { principalOf } from '../http/auth.js';
+import { pathId } from '../http/params.js';
+import { requireRole } from '../principal.js';
 import type { DatasetInput, DatasetQuery, DatasetsService } from './datasets.service.js';
 
 /** Mount under /v1 (authenticated). */
@@ -22,12 +24,12 @@ export function datasetRoutes(svc: DatasetsService, schemas: SchemaRegistry): Ro
   });
   r.get('/datasets/:id', async (req, res) => {
     principalOf(res);
-    res.json(await svc.get(req.params.id));
+    res.json(await svc.get(pathId(req, 'dataset')));
   });
   r.post('/datasets/:id/withdraw', async (req, res) => {
     const p = principalOf(res);
     schemas.check('empty-body.v1', req.body ?? {});
-    res.json(await svc.withdraw(p, req.params.id));
+    res.json(await svc.withdraw(p, pathId(req, 'dataset')));
   });
   return r;
 }

@@ -7,8 +7,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { domainError, invalidTransition, notFound } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
-import type { Principal } from '../http/auth.js';
-import { isUuid } from '../http/ids.js';
+import type { Principal } from '../principal.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
 import { DatasetEntity, type DatasetKind, type Distribution } from './dataset.entity.js';
 import { distributionUrlProblem } from './distribution-url.js';
@@ -116,16 +115,16 @@ export class DatasetsService {
     });
   }
 
-  /** One dataset; NOT_FOUND for unknown or malformed ids. */
+  /** One dataset; NOT_FOUND for unknown ids (malformed ones are refused at the edge, see http/params.ts). */
   async get(id: string, tx: EntityManager = this.ds.manager): Promise<DatasetView> {
-    const d = isUuid(id) ? await tx.getRepository(DatasetEntity).findOneBy({ id }) : null;
+    const d = await tx.getRepository(DatasetEntity).findOneBy({ id });
     if (!d) throw notFound('dataset', id);
     return datasetView(d);
   }
 
   /** The dataset row locked FOR SHARE/UPDATE inside a caller's transaction (withdrawal cannot interleave). */
   async lockForUpdate(tx: EntityManager, id: string, mode: 'pessimistic_write' | 'pessimistic_read' = 'pessimistic_write'): Promise<DatasetEntity> {
-    const d = isUuid(id) ? await tx.getRepository(DatasetEntity).findOne({ where: { id }, lock: { mode } }) : null;
+    const d = await tx.getRepository(DatasetEntity).findOne({ where: { id }, lock: { mode } });
     if (!d) throw notFound('dataset', id);
     return d;
   }

@@ -4,7 +4,7 @@
  * reads are neither repeated nor skipped.
  */
 import { domainError } from '../errors.js';
-import { isUuid } from '../http/ids.js';
+import { isUuid } from '../ids.js';
 
 /** Opaque keyset cursor (timestamp + id). */
 export function encodeCursor(t: Date, id: string): string {

@@ -5,30 +5,8 @@
  */
 import type { RequestHandler, Request } from 'express';
 import { decodeProtectedHeader, errors as joseErrors, importJWK, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
-import { DomainError, domainError, roleRequired } from '../errors.js';
-
-/** What the resolver knows about a key id. */
-export interface ResolvedKey {
-  kid: string;
-  publicJwk: { kty: 'OKP'; crv: 'Ed25519'; x: string };
-  participantId: string;
-}
-
-/** The authenticated caller, available to routes as res.locals.principal. */
-export interface Principal {
-  participantId: string;
-  roles: string[];
-  kid: string;
-}
-
-/** What is current about a key and its owner, read together with recording a token use. */
-export interface KeyState {
-  /** False when (issuer, jti) was already used. */
-  fresh: boolean;
-  revokedAt: Date | null;
-  status: 'pending' | 'active' | 'suspended';
-  roles: string[];
-}
+import { DomainError, domainError } from '../errors.js';
+import type { KeyState, Principal, ResolvedKey } from '../principal.js';
 
 /** Dependencies of the authenticator, wired by app.ts. */
 export interface AuthDeps {
@@ -192,9 +170,3 @@ export function principalOf(res: { locals: Record<string, unknown> }): Principal
   if (!p) throw domainError('AUTH_REQUIRED', 'authentication is required');
   return p;
 }
-
-/** Throw ROLE_REQUIRED unless the principal holds one of the roles. */
-export function requireRole(p: Principal, ...roles: string[]): void {
-  if (!roles.some((r) => p.roles.includes(r))) throw roleRequired(roles);
-}
-

@@ -1,7 +1,9 @@
 /** HTTP routes of compute jobs. */
 import { Router } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
-import { principalOf, requireRole } from '../http/auth.js';
+import { principalOf } from '../http/auth.js';
+import { pathId } from '../http/params.js';
+import { requireRole } from '../principal.js';
 import { domainError } from '../errors.js';
 import type { JobRequest, JobsService } from './jobs.service.js';
 
@@ -23,12 +25,12 @@ export function jobRoutes(svc: JobsService, schemas: SchemaRegistry): Router {
     res.status(201).location(`/v1/jobs/${job.id}`).json(job);
   });
   r.get('/jobs/:id', async (req, res) => {
-    res.json(await svc.get(principalOf(res), req.params.id));
+    res.json(await svc.get(principalOf(res), pathId(req, 'job')));
   });
   r.post('/jobs/:id/complete', async (req, res) => {
     const p = principalOf(res);
     const body = schemas.check<{ resultDigest: string; exitCode?: number }>('job-completion.v1', req.body);
-    res.json(await svc.complete(p, req.params.id, body));
+    res.json(await svc.complete(p, pathId(req, 'job'), body));
   });
   return r;
 }

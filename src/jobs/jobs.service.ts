@@ -11,8 +11,8 @@ import type { Logger } from 'pino';
 import { DomainError, domainError, forbidden, notFound, type ErrorCode } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
-import type { Principal } from '../http/auth.js';
-import { isUuid } from '../http/ids.js';
+import type { Principal } from '../principal.js';
+import { isUuid } from '../ids.js';
 import { canonicalize } from '../crypto/canonical-json.js';
 import { sha256, toHex, utf8 } from '../crypto/sha256.js';
 import type { ServiceKey } from '../service-keys.js';
@@ -168,6 +168,7 @@ export class JobsService {
   }
 
   private async readFacts(contractId: string): Promise<ReleaseFacts> {
+    // contractId comes from the body: its schema's uuid format also admits a urn:uuid: prefix PostgreSQL refuses.
     const rows = isUuid(contractId) ? await preparedQuery<ReleaseFacts>(this.ds, 'tds_release_facts', READ_RELEASE_FACTS, [contractId]) : [];
     if (!rows[0]) throw notFound('contract', contractId);
     return rows[0];
@@ -199,7 +200,7 @@ export class JobsService {
 
   /** Consumer, provider, operator and auditors: a job's status (token only for the consumer). */
   async get(actor: Principal, id: string): Promise<JobView> {
-    const j = isUuid(id) ? await this.ds.getRepository(JobEntity).findOneBy({ id }) : null;
+    const j = await this.ds.getRepository(JobEntity).findOneBy({ id });
     if (!j) throw notFound('job', id);
     const may = j.consumerId === actor.participantId || j.providerId === actor.participantId || actor.roles.includes('operator') || actor.roles.includes('auditor');
     if (!may) throw forbidden('only the job\'s parties, the operator and auditors may read it');
@@ -209,7 +210,7 @@ export class JobsService {
   /** Consumer: report completion with the digest of the result (ledger job.completed). */
   async complete(actor: Principal, id: string, body: { resultDigest: string; exitCode?: number }): Promise<JobView> {
     return inTransaction(this.ds, async (tx) => {
-      const j = isUuid(id) ? await tx.getRepository(JobEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
+      const j = await tx.getRepository(JobEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!j) throw notFound('job', id);
       if (j.consumerId !== actor.participantId) throw forbidden('only the job\'s consumer reports its completion');
       if (j.state !== 'authorized') throw domainError('INVALID_STATE_TRANSITION', 'the job is already completed');

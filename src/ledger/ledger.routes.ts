@@ -1,7 +1,8 @@
 /** HTTP routes of the ledger: checkpoint, verifier key, proofs and the caller's own entries for every active participant; all entries for auditors and the operator. */
 import { Router, type Response } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
-import { principalOf, requireRole } from '../http/auth.js';
+import { principalOf } from '../http/auth.js';
+import { requireRole } from '../principal.js';
 import type { LedgerService } from './ledger.service.js';
 
 // Reading the ledger reveals every event of the space: only those who audit it.

@@ -1,7 +1,9 @@
 /** HTTP routes of the participant registry: validate, call one service method, set the status. */
 import { Router } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
-import { bearerToken, principalOf, requireRole, tokenKid, verifyRegistrationToken, type AuthDeps } from '../http/auth.js';
+import { bearerToken, principalOf, tokenKid, verifyRegistrationToken, type AuthDeps } from '../http/auth.js';
+import { requireRole } from '../principal.js';
+import { pathId } from '../http/params.js';
 import { domainError } from '../errors.js';
 import { thumbprintOf } from '../crypto/ed25519.js';
 import { publicKeyFromJwk } from '../crypto/ed25519.js';
@@ -36,19 +38,19 @@ export function participantRoutes(svc: ParticipantsService, schemas: SchemaRegis
     res.json(await svc.list(principalOf(res), q));
   });
   r.get('/participants/:id', async (req, res) => {
-    res.json(await svc.get(principalOf(res), req.params.id));
+    res.json(await svc.get(principalOf(res), pathId(req, 'participant')));
   });
   r.post('/participants/:id/approve', async (req, res) => {
     const p = principalOf(res);
     requireRole(p, 'operator');
     schemas.check('empty-body.v1', req.body ?? {});
-    res.json(await svc.approve(p, req.params.id));
+    res.json(await svc.approve(p, pathId(req, 'participant')));
   });
   r.post('/participants/:id/suspend', async (req, res) => {
     const p = principalOf(res);
     requireRole(p, 'operator');
     schemas.check('empty-body.v1', req.body ?? {});
-    res.json(await svc.suspend(p, req.params.id));
+    res.json(await svc.suspend(p, pathId(req, 'participant')));
   });
   r.post('/participants/:id/keys', async (req, res) => {
     const body = schemas.check<{ publicKeyJwk: RegistrationInput['publicKeyJwk'] }>('key-rotation.v1', req.body);

@@ -8,9 +8,8 @@ import { domainError, forbidden, invalidTransition, notFound } from '../errors.j
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import { thumbprintOf, type PublicJwk } from '../crypto/ed25519.js';
-import type { KeyState, Principal, ResolvedKey } from '../http/auth.js';
+import type { KeyState, Principal, ResolvedKey } from '../principal.js';
 import { ParticipantEntity, ParticipantKeyEntity, type Role } from './participant.entity.js';
-import { isUuid } from '../http/ids.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
 import { preparedQuery } from '../db/prepared.js';
 
@@ -106,7 +105,7 @@ export class ParticipantsService {
   ): Promise<ParticipantView> {
     return inTransaction(this.ds, async (tx) => {
       const repo = tx.getRepository(ParticipantEntity);
-      const p = isUuid(id) ? await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
+      const p = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!p) throw notFound('participant', id);
       if (p.status === to) return this.view(tx, id, true); // idempotent: already there
       if (!from.includes(p.status)) throw invalidTransition('participant', p.status, kind.split('.')[1]!);
@@ -136,7 +135,6 @@ export class ParticipantsService {
 
   /** Directory entry; contact details only for the participant itself and the operator. */
   async get(actor: Principal, id: string): Promise<ParticipantView> {
-    if (!isUuid(id)) throw notFound('participant', id);
     return this.view(this.ds.manager, id, actor.participantId === id || actor.roles.includes('operator'));
   }
 

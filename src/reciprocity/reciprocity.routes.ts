@@ -1,7 +1,8 @@
 /** HTTP routes of reciprocity rules and standing. */
 import { Router } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
-import { principalOf, requireRole } from '../http/auth.js';
+import { principalOf } from '../http/auth.js';
+import { requireRole } from '../principal.js';
 import type { ReciprocityService, RuleInput } from './reciprocity.service.js';
 
 /** Mount under /v1 (authenticated). */

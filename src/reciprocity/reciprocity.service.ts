@@ -8,7 +8,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { domainError } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
-import type { Principal } from '../http/auth.js';
+import type { Principal } from '../principal.js';
 import { describeRefusal, evaluateRules, type ReciprocityDecision, type ReciprocityFacts, type ReciprocityRule } from './evaluate-rules.js';
 
 /** Body of a rule (already schema-checked). */

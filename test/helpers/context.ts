@@ -14,6 +14,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createDataSource, openDatabase } from '../../src/db/data-source.js';
 import { migrations } from '../../migrations/index.js';
 import { createServices, entities, type Services } from '../../src/services.js';
+import { startBackgroundWork } from '../../src/background.js';
 import { loadServiceKeys, type ServiceKeys } from '../../src/service-keys.js';
 import { loadSchemas } from '../../src/http/validation.js';
 import { ensureOperator, type OperatorCredentials } from '../../src/participants/bootstrap-operator.js';
@@ -82,7 +83,7 @@ export async function createTestContext(env: Record<string, string> = {}, opts: 
   const logger = pino({ level: process.env.TDS_TEST_LOG ?? 'silent' });
   const services = createServices(ds, config, keys, logger);
   await ensureOperator(ds, services.participants, dataDir);
-  const background = opts.background ? services.startBackground(logger) : undefined;
+  const background = opts.background ? startBackgroundWork(services, logger) : undefined;
   const app = buildApp({ config, ds, logger, keys, schemas: loadSchemas(), services });
   const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'operator.json'), 'utf8')) as OperatorCredentials;
   return {

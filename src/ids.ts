@@ -1,4 +1,8 @@
-/** Identifier checks shared by the routes and services. */
+/**
+ * Identifier checks shared by the HTTP edge (path parameters), the stores and
+ * the cursors: every object id is a canonical UUID, and a string that is not
+ * one can name no object, so it is NOT_FOUND without asking the database.
+ */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
