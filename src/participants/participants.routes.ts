@@ -59,6 +59,7 @@ export function participantRoutes(svc: ParticipantsService, schemas: SchemaRegis
     } catch {
       throw domainError('VALIDATION_FAILED', 'publicKeyJwk is not a valid Ed25519 public key', { errors: [{ pointer: '/publicKeyJwk/x', message: 'not a point on Ed25519' }] });
     }
+    // No pathId: only the caller's own id passes rotateKey's owner check, so a malformed one is FORBIDDEN like any other.
     res.json(await svc.rotateKey(principalOf(res), req.params.id, body.publicKeyJwk));
   });
   return r;
