@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { domainError, forbidden, invalidTransition, notFound, type ErrorCode } from '../errors.js';
+import { domainError, forbidden, invalidTransition, notFound } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
@@ -38,15 +38,6 @@ export interface ContractView {
   invocationsUsed: number;
   invocationsRemaining: number;
   revokeReason: string | null;
-}
-
-/** Denial code of a contract that cannot release, or null when it can (state and window only). */
-export function contractDenial(c: { state: ContractState; validFrom: Date; validUntil: Date; invocationsUsed: number; maxInvocations: number }, now: Date): ErrorCode | null {
-  if (c.state === 'revoked') return 'CONTRACT_REVOKED';
-  if (c.state === 'expired' || (c.state === 'active' && now >= c.validUntil)) return 'CONTRACT_EXPIRED';
-  if (c.state === 'exhausted' || (c.state === 'active' && c.invocationsUsed >= c.maxInvocations)) return 'CONTRACT_EXHAUSTED';
-  if (c.state !== 'active' || now < c.validFrom) return 'CONTRACT_NOT_ACTIVE';
-  return null;
 }
 
 /** The state a reader should see: an active contract past its window is expired even before the sweeper marks it. */

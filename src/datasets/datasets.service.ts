@@ -5,6 +5,7 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { domainError, invalidTransition, notFound } from '../errors.js';
+import { lockReciprocityFacts } from '../reciprocity/reciprocity-lock.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
@@ -109,6 +110,9 @@ export class DatasetsService {
       const d = await this.lockForUpdate(tx, id);
       if (d.providerId !== actor.participantId) throw domainError('NOT_OWNER', 'only the providing participant can withdraw this dataset');
       if (d.status === 'withdrawn') throw invalidTransition('dataset', 'withdrawn', 'withdraw');
+      // The provider's own releases under reciprocity rules in this field hold the same lock: none is
+      // decided on facts that still count this dataset once the withdrawal has committed.
+      await lockReciprocityFacts(tx, d.providerId, [d.researchField]);
       await tx.query(`UPDATE datasets SET status = 'withdrawn', withdrawn_at = clock_timestamp() WHERE id = $1`, [id]);
       await appendEvent(tx, { kind: 'dataset.withdrawn', actor: actor.participantId, subjects: { dataset: id, provider: d.providerId }, data: {} });
       return datasetView(await tx.getRepository(DatasetEntity).findOneByOrFail({ id }));

@@ -1,14 +1,18 @@
 /**
- * Compute jobs: the release path. In one transaction every rule is checked
- * (participants, contract state and window, purpose, reciprocity, dataset),
- * the invocation is counted by one conditional UPDATE, the job is stored and
- * `job.authorized` is queued in the ledger: all of it commits or none.
+ * Compute jobs: the release path. The decision (check order, codes, what is
+ * recorded) is the pure release-decision module. Facts are read in one
+ * statement; the release itself is ONE statement that re-checks the stateful
+ * facts in its WHERE clause, counts the invocation, stores the job and queues
+ * `job.authorized`: all of it commits or none. When reciprocity rules apply,
+ * that statement runs in a transaction that first takes the requester's
+ * (requester, research field) advisory locks and evaluates the rules on facts
+ * read after them, so the rules hold under any concurrency.
  * A denial answers 403 with its code and is itself a (rate-limited) ledger event.
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import { DomainError, domainError, forbidden, notFound, type ErrorCode } from '../errors.js';
+import { DomainError, domainError, forbidden, notFound } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
@@ -17,10 +21,10 @@ import { canonicalize } from '../crypto/canonical-json.js';
 import { sha256, toHex, utf8 } from '../crypto/sha256.js';
 import type { ServiceKey } from '../service-keys.js';
 import { ReciprocityService, ruleViewFromRow } from '../reciprocity/reciprocity.service.js';
+import type { ReciprocityDecision } from '../reciprocity/evaluate-rules.js';
+import { checkRelease, denialRecording, reciprocityDenial, stateDenial, type ReleaseCheckFacts, type ReleaseDenial } from './release-decision.js';
 import { preparedQuery } from '../db/prepared.js';
 import { IDEMPOTENCY_INDEX, READ_RELEASE_FACTS, RELEASE, type ReleaseFacts } from './release-statements.js';
-import { contractDenial } from '../agreements/contracts.service.js';
-import { defaultVocabulary, isPurposeAllowed } from '../agreements/purpose-match.js';
 import { JobEntity } from './job.entity.js';
 import { signReleaseToken } from './release-token.js';
 import { DenialLimiter } from './denial-limiter.js';
@@ -49,21 +53,19 @@ export interface JobView {
   invocationsRemaining?: number;
 }
 
-/** Denial codes that are recorded as job.denied (refusals about the request's substance). */
-const RECORDED_DENIALS = new Set<ErrorCode>([
-  'CONTRACT_EXHAUSTED', 'CONTRACT_EXPIRED', 'CONTRACT_NOT_ACTIVE', 'CONTRACT_REVOKED', 'PURPOSE_NOT_ALLOWED',
-  'RECIPROCITY_UNMET', 'DATASET_WITHDRAWN', 'PARTICIPANT_SUSPENDED', 'FORBIDDEN',
-]);
-
 // The idempotency key was taken by a concurrent request: the release statement failed whole.
 class IdempotentReplay extends Error {}
 
-/** Denial code of release facts (parties, contract state and window, dataset), or null. */
-function releaseDenial(f: ReleaseFacts): ErrorCode | null {
-  if (f.active_parties !== 2) return 'PARTICIPANT_SUSPENDED';
-  const c = contractDenial({ state: f.state, validFrom: f.valid_from, validUntil: f.valid_until, invocationsUsed: f.invocations_used, maxInvocations: f.max_invocations }, f.now);
-  if (c) return c;
-  return f.dataset_status === 'withdrawn' ? 'DATASET_WITHDRAWN' : null;
+/** A refusal of the release decision as the DomainError the API answers with. */
+function refusal(d: ReleaseDenial, extensions?: Record<string, unknown>): DomainError {
+  return domainError(d.code, d.detail, extensions);
+}
+
+function checkFacts(f: ReleaseFacts): ReleaseCheckFacts {
+  return {
+    consumerId: f.consumer_id, activeParties: f.active_parties, state: f.state, validFrom: f.valid_from, validUntil: f.valid_until,
+    invocationsUsed: f.invocations_used, maxInvocations: f.max_invocations, datasetStatus: f.dataset_status, purposes: f.purposes, now: f.now,
+  };
 }
 
 function view(j: JobEntity, forConsumer: boolean, counts?: { used: number; remaining: number }): JobView {
@@ -110,23 +112,44 @@ export class JobsService {
         const prior = await this.byIdempotencyKey(actor.participantId, idempotencyKey, requestDigest);
         if (prior) return { job: prior, replayed: true };
       }
-      if (e instanceof DomainError && RECORDED_DENIALS.has(e.code)) await this.recordDenial(actor, req, e);
+      if (e instanceof DomainError && denialRecording(e.code) !== 'none') await this.recordDenial(actor, req, e);
       throw e;
     }
   }
 
+  // The release decision (release-decision.ts) on facts read in one statement; then either the one-statement
+  // release (no reciprocity rule applies) or, under rules, a transaction that takes the requester's
+  // (requester, field) locks, evaluates the rules on facts read after the lock and runs the same release
+  // statement before committing: rules hold whatever the concurrency.
   private async release(actor: Principal, req: JobRequest, idempotencyKey: string | undefined, requestDigest: string): Promise<JobView> {
     const f = await this.readFacts(req.contractId);
-    if (f.consumer_id !== actor.participantId) throw forbidden('only the contract\'s consumer can run jobs on it');
-    const denial = releaseDenial(f);
-    if (denial) throw domainError(denial, `the contract cannot release: ${denial.toLowerCase().replace(/_/g, ' ')}`);
-    if (!isPurposeAllowed(defaultVocabulary(), req.purpose, f.purposes)) {
-      throw domainError('PURPOSE_NOT_ALLOWED', `purpose ${req.purpose} is not allowed by the contract (${f.purposes.join(', ')})`);
-    }
+    const denied = checkRelease(checkFacts(f), actor.participantId, req.purpose);
+    if (denied) throw refusal(denied);
     const rules = f.rules.map(ruleViewFromRow);
-    const decision = await this.reciprocity.evaluate(this.ds.manager, actor.participantId, rules, 1);
-    ReciprocityService.enforce(decision);
+    const rows = rules.length === 0
+      ? await this.runRelease(f, actor, req, idempotencyKey, requestDigest, { allowed: true, outcomes: [] }, (text, values) => preparedQuery(this.ds, 'tds_release', text, values))
+      : await inTransaction(this.ds, async (tx) => {
+          const decision = await this.reciprocity.evaluateLocked(tx, actor.participantId, rules);
+          const unmet = reciprocityDenial(decision);
+          if (unmet) throw refusal(unmet, { rules: decision.outcomes });
+          return this.runRelease(f, actor, req, idempotencyKey, requestDigest, decision, (text, values) => tx.query(text, values));
+        });
+    const counted = rows[0]!;
+    // Built from what was just written: no re-read.
+    const job = Object.assign(new JobEntity(), {
+      id: counted.id, contractId: f.id, consumerId: actor.participantId, providerId: f.provider_id, datasetId: f.dataset_id, researchField: f.research_field,
+      purpose: req.purpose, state: 'authorized' as const, idempotencyKey: idempotencyKey ?? null, requestDigest, resultDigest: null, completedAt: null,
+      createdAt: counted.created_at, release: counted.release,
+    });
+    return view(job, true, { used: counted.invocations_used, remaining: counted.max_invocations - counted.invocations_used });
+  }
 
+  // Sign the release token and run the atomic release statement through `run`; no row back means the
+  // statement's own re-check refused (lost the race for the last invocation, or the state changed): say why.
+  private async runRelease(
+    f: ReleaseFacts, actor: Principal, req: JobRequest, idempotencyKey: string | undefined, requestDigest: string, decision: ReciprocityDecision,
+    run: (text: string, values: unknown[]) => Promise<Array<{ invocations_used: number; max_invocations: number; created_at: Date }>>,
+  ): Promise<Array<{ id: string; release: JobEntity['release']; invocations_used: number; max_invocations: number; created_at: Date }>> {
     const id = randomUUID();
     const { url, sha256: digest, byteSize, mediaType } = f.distribution;
     const signed = await signReleaseToken(this.releaseKey, this.issuer, { job: id, contract: f.id, dataset: f.dataset_id, sha256: digest, provider: f.provider_id, url });
@@ -141,7 +164,7 @@ export class JobsService {
     };
     let rows: Array<{ invocations_used: number; max_invocations: number; created_at: Date }>;
     try {
-      rows = await preparedQuery(this.ds, 'tds_release', RELEASE, [
+      rows = await run(RELEASE, [
         f.id, actor.participantId, id, f.research_field, req.purpose, idempotencyKey ?? null, requestDigest,
         JSON.stringify(release), JSON.stringify(subjects), JSON.stringify(data),
       ]);
@@ -152,19 +175,11 @@ export class JobsService {
       if (code === '23505' && constraint === IDEMPOTENCY_INDEX) throw new IdempotentReplay();
       throw e;
     }
-    const counted = rows[0];
-    if (!counted) {
-      // Lost the race for the last invocations, or something changed since the read: say why, from fresh facts.
-      const code = releaseDenial(await this.readFacts(req.contractId)) ?? 'CONTRACT_EXHAUSTED';
-      throw domainError(code, `the contract cannot release: ${code.toLowerCase().replace(/_/g, ' ')}`);
+    if (!rows[0]) {
+      const why = stateDenial(checkFacts(await this.readFacts(req.contractId)));
+      throw why ? refusal(why) : domainError('CONTRACT_EXHAUSTED', 'the contract cannot release: contract exhausted');
     }
-    // Built from what was just written: no re-read.
-    const job = Object.assign(new JobEntity(), {
-      id, contractId: f.id, consumerId: actor.participantId, providerId: f.provider_id, datasetId: f.dataset_id, researchField: f.research_field,
-      purpose: req.purpose, state: 'authorized' as const, idempotencyKey: idempotencyKey ?? null, requestDigest, resultDigest: null, completedAt: null,
-      createdAt: counted.created_at, release,
-    });
-    return view(job, true, { used: counted.invocations_used, remaining: counted.max_invocations - counted.invocations_used });
+    return rows.map((r) => ({ ...r, id, release }));
   }
 
   private async readFacts(contractId: string): Promise<ReleaseFacts> {
@@ -181,16 +196,23 @@ export class JobsService {
     return view(j, true);
   }
 
+  // A refusal about the contract's substance goes into its parties' trail; a non-party's attempt is recorded
+  // under the requester alone (the contract id in data), so nobody can write into another's trail.
   private async recordDenial(actor: Principal, req: JobRequest, e: DomainError): Promise<void> {
     const slot = this.limiter.take(actor.participantId);
     if (!slot.record) return;
+    const recording = denialRecording(e.code);
+    const subjects: Record<string, string> = recording === 'parties' ? { contract: req.contractId, consumer: actor.participantId } : { requester: actor.participantId };
     try {
       await inTransaction(this.ds, (tx) =>
         appendEvent(tx, {
           kind: 'job.denied',
           actor: actor.participantId,
-          subjects: { contract: req.contractId, consumer: actor.participantId },
-          data: { reason: e.code, purpose: req.purpose, ...(slot.suppressedBefore ? { suppressedBefore: slot.suppressedBefore } : {}), ...(e.code === 'RECIPROCITY_UNMET' ? { rules: e.extensions.rules } : {}) },
+          subjects,
+          data: {
+            reason: e.code, purpose: req.purpose, ...(recording === 'requester' ? { contractId: req.contractId } : {}),
+            ...(slot.suppressedBefore ? { suppressedBefore: slot.suppressedBefore } : {}), ...(e.code === 'RECIPROCITY_UNMET' ? { rules: e.extensions.rules } : {}),
+          },
         }),
       );
     } catch (err) {

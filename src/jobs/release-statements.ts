@@ -3,11 +3,14 @@
  * the heart of the exactly-k guarantee. It reads across contracts, datasets,
  * participants and rules in one statement, and writes the counter, the job
  * and the ledger events in ONE statement (data-modifying CTEs): a single
- * statement is atomic on its own, so the release needs no explicit
- * transaction and costs two round trips. This is a deliberate exception to
+ * statement is atomic on its own, so without reciprocity rules the release
+ * needs no explicit transaction and costs two round trips. Reciprocity is not
+ * in this SQL: under rules the same RELEASE statement runs in a transaction
+ * that first takes the requester's (requester, field) advisory locks and
+ * evaluates the rules (jobs.service.ts). This is a deliberate exception to
  * "capabilities go through each other's services": those services own the
- * tables' meaning, this file only reads and gates them, and every state it
- * checks is re-checked inside the write's WHERE clause.
+ * tables' meaning, this file only reads and gates them, and every contract,
+ * dataset and party state it checks is re-checked inside the write's WHERE clause.
  */
 
 /** Everything the checks need, in one read. $1 = contract id. */

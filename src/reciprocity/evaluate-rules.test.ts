@@ -6,6 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import {
   describeRefusal,
   evaluateRules,
+  releaseKey,
   type OwnDataset,
   type ReciprocityFacts,
   type ReciprocityRule,
@@ -23,7 +24,7 @@ function ds(id: string, over: Partial<OwnDataset> = {}): OwnDataset {
 }
 
 function facts(over: Partial<ReciprocityFacts> = {}): ReciprocityFacts {
-  return { requesterId: 'p-1', now: NOW, ownDatasets: [], releases: {}, ...over };
+  return { requesterId: 'p-1', now: NOW, ownDatasets: [], releases: new Map(), ...over };
 }
 
 const minContrib = (over: Partial<ReciprocityRule> = {}): ReciprocityRule => ({
@@ -133,7 +134,7 @@ describe('share-all', () => {
 });
 
 describe('give-to-get', () => {
-  const releases = (receivedFromOthers: number, givenToOthers: number) => ({ oncology: { receivedFromOthers, givenToOthers } });
+  const releases = (receivedFromOthers: number, givenToOthers: number) => new Map([[releaseKey('oncology', 'insight'), { receivedFromOthers, givenToOthers }]]);
   it('holds at the exact boundary, counting the pending release', () => {
     // 3 received + 1 pending = 4 = 2 x 2 given
     expect(one(giveToGet(), facts({ releases: releases(3, 2) })).holds).toBe(true);
@@ -141,7 +142,7 @@ describe('give-to-get', () => {
   it('refuses one over the boundary and states the numbers', () => {
     const o = one(giveToGet(), facts({ releases: releases(4, 2) }));
     expect(o).toMatchObject({ holds: false, evidence: [] });
-    expect(o.missing).toBe('would receive 5 releases in oncology (4 received + 1 pending) but may receive at most 4 (ratio 2 × 2 given + allowance 0)');
+    expect(o.missing).toBe('would receive 5 insight releases in oncology (4 received + 1 pending) but may receive at most 4 (ratio 2 × 2 given + allowance 0)');
   });
   it('honours pendingReleases other than the default', () => {
     expect(one(giveToGet(), facts({ releases: releases(4, 2), pendingReleases: 0 })).holds).toBe(true);
@@ -155,9 +156,15 @@ describe('give-to-get', () => {
     expect(one(giveToGet({ allowance: 2 }), facts({ releases: releases(4, 1) })).holds).toBe(false);
   });
   it('treats an absent field entry as zero counts', () => {
-    const o = one(giveToGet(), facts({ releases: { genomics: { receivedFromOthers: 0, givenToOthers: 50 } } }));
+    const o = one(giveToGet(), facts({ releases: new Map([[releaseKey('genomics', 'insight'), { receivedFromOthers: 0, givenToOthers: 50 }]]) }));
     expect(o.holds).toBe(false);
     expect(o.missing).toContain('(0 received + 1 pending)');
+  });
+  it('counts only releases of the rule\'s dataset kind', () => {
+    // Plenty given of raw data does not pay for insight releases.
+    const f = facts({ releases: new Map([[releaseKey('oncology', 'raw'), { receivedFromOthers: 0, givenToOthers: 50 }], [releaseKey('oncology', 'insight'), { receivedFromOthers: 1, givenToOthers: 0 }]]) });
+    expect(one(giveToGet({ allowance: 1 }), f).holds).toBe(false);
+    expect(one(giveToGet({ allowance: 1, datasetKind: 'raw' }), f).holds).toBe(true);
   });
   it('reads a field named like an Object.prototype member as zero counts', () => {
     expect(one(giveToGet({ researchField: 'constructor', allowance: 1 }), facts()).holds).toBe(true);
@@ -179,8 +186,10 @@ describe('give-to-get', () => {
   });
 });
 
+const releasesOf = (receivedFromOthers: number, givenToOthers: number) => new Map([[releaseKey('oncology', 'insight'), { receivedFromOthers, givenToOthers }]]);
+
 describe('fail closed on bad rules', () => {
-  const opts = facts({ ownDatasets: [ds('a'), ds('b')], releases: { oncology: { receivedFromOthers: 0, givenToOthers: 100 } } });
+  const opts = facts({ ownDatasets: [ds('a'), ds('b')], releases: releasesOf(0, 100) });
   it('refuses an unknown kind', () => {
     const d = evaluateRules([{ ...shareAll(), id: 'r-x', kind: 'share-some' }], opts);
     expect(d.allowed).toBe(false);

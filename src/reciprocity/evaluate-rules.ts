@@ -46,20 +46,27 @@ export interface OwnDataset {
 }
 
 /**
- * Release counts in one research field, from the ledger's `job.authorized`
- * events: releases of others' datasets to the requester, and releases of the
- * requester's datasets to others.
+ * Release counts in one research field and dataset kind, from the jobs
+ * table: releases of others' datasets of that kind to the requester, and
+ * releases of the requester's datasets of that kind to others.
  */
 export interface ReleaseCounts {
   receivedFromOthers: number;
   givenToOthers: number;
 }
 
+/** Key of `ReciprocityFacts.releases`: a give-to-get rule counts only releases of its own field and dataset kind. */
+export function releaseKey(researchField: string, datasetKind: DatasetKind): string {
+  return `${datasetKind}/${researchField}`;
+}
+
 /**
  * Everything the evaluator needs to know about the requester, gathered by the
- * service. A field absent from `releases` means no releases in that field yet
- * (zero counts), whereas `releases` itself being absent means the service did
- * not gather them, and give-to-get rules then cannot be evaluated.
+ * service. `releases` is keyed by `releaseKey(field, kind)` (a Map, so a field
+ * named like an Object.prototype member is just a key); a key absent from it
+ * means no releases of that kind in that field yet (zero counts), whereas
+ * `releases` itself being absent means the service did not gather them, and
+ * give-to-get rules then cannot be evaluated.
  * `pendingReleases` is how many releases the decision would add (default 1: the
  * release being decided; 0 when only checking standing).
  */
@@ -67,7 +74,7 @@ export interface ReciprocityFacts {
   requesterId: string;
   now: Date;
   ownDatasets: OwnDataset[];
-  releases: Record<string, ReleaseCounts>;
+  releases: ReadonlyMap<string, ReleaseCounts>;
   pendingReleases?: number;
 }
 
@@ -202,12 +209,8 @@ function giveToGet(rule: ReciprocityRule, facts: ReciprocityFacts): Verdict {
   const allowance = rule.allowance === undefined ? 0 : requireNumber(rule.allowance, 'allowance', { integer: true, min: 0 });
   const pending = facts.pendingReleases === undefined ? 1 : requireNumber(facts.pendingReleases, 'pendingReleases', { integer: true, min: 0 });
   const releases: unknown = facts.releases;
-  if (releases === null || typeof releases !== 'object') throw new Unevaluable('release counts were not provided');
-  // Own-property lookup so a field named like an Object.prototype member
-  // ("constructor") reads as "no releases yet", not as a function.
-  const entry = Object.prototype.hasOwnProperty.call(releases, rule.researchField)
-    ? (releases as Record<string, ReleaseCounts>)[rule.researchField]
-    : undefined;
+  if (!(releases instanceof Map)) throw new Unevaluable('release counts were not provided');
+  const entry = (releases as ReadonlyMap<string, ReleaseCounts>).get(releaseKey(rule.researchField, rule.datasetKind));
   const received = entry === undefined ? 0 : requireNumber(entry.receivedFromOthers, 'receivedFromOthers', { integer: true, min: 0 });
   const given = entry === undefined ? 0 : requireNumber(entry.givenToOthers, 'givenToOthers', { integer: true, min: 0 });
   const wouldReceive = received + pending;
@@ -216,7 +219,7 @@ function giveToGet(rule: ReciprocityRule, facts: ReciprocityFacts): Verdict {
   const mayReceive = Math.round((ratio * given + allowance) * 1e9) / 1e9;
   if (wouldReceive <= mayReceive) return { holds: true, evidence: [], missing: '' };
   const missing =
-    `would receive ${wouldReceive} releases in ${rule.researchField} (${received} received + ${pending} pending) ` +
+    `would receive ${wouldReceive} ${rule.datasetKind} releases in ${rule.researchField} (${received} received + ${pending} pending) ` +
     `but may receive at most ${mayReceive} (ratio ${ratio} × ${given} given + allowance ${allowance})`;
   return { holds: false, evidence: [], missing };
 }

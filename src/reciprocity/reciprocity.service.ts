@@ -9,7 +9,8 @@ import { domainError } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
-import { describeRefusal, evaluateRules, type ReciprocityDecision, type ReciprocityFacts, type ReciprocityRule } from './evaluate-rules.js';
+import { lockReciprocityFacts } from './reciprocity-lock.js';
+import { describeRefusal, evaluateRules, releaseKey, type ReciprocityDecision, type ReciprocityFacts, type ReciprocityRule } from './evaluate-rules.js';
 
 /** Body of a rule (already schema-checked). */
 export interface RuleInput {
@@ -40,6 +41,18 @@ function toView(r: RuleRow): RuleView {
 /** A rule view from a stored row (as read by another capability's query, e.g. the release path's json_agg). */
 export function ruleViewFromRow(r: { id: string; scope: 'space' | 'offer'; body: Record<string, unknown>; created_by: string; created_at: Date | string }): RuleView {
   return toView(r as unknown as RuleRow);
+}
+
+// Release counts of a field summed over the given dataset kinds.
+function sumReleases(facts: ReciprocityFacts, field: string, kinds: Array<'raw' | 'insight'>): { receivedFromOthers: number; givenToOthers: number } {
+  let receivedFromOthers = 0;
+  let givenToOthers = 0;
+  for (const k of kinds) {
+    const c = facts.releases.get(releaseKey(field, k));
+    receivedFromOthers += c?.receivedFromOthers ?? 0;
+    givenToOthers += c?.givenToOthers ?? 0;
+  }
+  return { receivedFromOthers, givenToOthers };
 }
 
 function toRule(v: RuleView): ReciprocityRule {
@@ -105,22 +118,23 @@ export class ReciprocityService {
                         'has_offer', EXISTS (SELECT 1 FROM offers o WHERE o.dataset_id = d.id AND o.status = 'active' AND now() >= o.valid_from AND now() < o.valid_until))), '[]'::json)
                  FROM datasets d WHERE d.provider_id = $1 AND d.research_field = ANY($2::text[])) AS own,
               (SELECT coalesce(json_agg(x), '[]'::json) FROM (
-                 SELECT research_field,
-                        count(*) FILTER (WHERE consumer_id = $1 AND provider_id <> $1)::int AS received,
-                        count(*) FILTER (WHERE provider_id = $1 AND consumer_id <> $1)::int AS given
-                   FROM jobs WHERE (consumer_id = $1 OR provider_id = $1) AND research_field = ANY($2::text[]) GROUP BY research_field) x) AS counts`,
+                 SELECT j.research_field, d.kind,
+                        count(*) FILTER (WHERE j.consumer_id = $1 AND j.provider_id <> $1)::int AS received,
+                        count(*) FILTER (WHERE j.provider_id = $1 AND j.consumer_id <> $1)::int AS given
+                   FROM jobs j JOIN datasets d ON d.id = j.dataset_id
+                  WHERE (j.consumer_id = $1 OR j.provider_id = $1) AND j.research_field = ANY($2::text[]) GROUP BY j.research_field, d.kind) x) AS counts`,
       [requesterId, fields],
     )) as Array<{
       now: Date;
       own: Array<{ id: string; research_field: string; kind: 'raw' | 'insight'; published_at: string; status: string; has_offer: boolean }>;
-      counts: Array<{ research_field: string; received: number; given: number }>;
+      counts: Array<{ research_field: string; kind: 'raw' | 'insight'; received: number; given: number }>;
     }>;
     const { now, own, counts } = rows[0]!;
     return {
       requesterId,
       now,
       ownDatasets: own.map((d) => ({ id: d.id, researchField: d.research_field, kind: d.kind, publishedAt: new Date(d.published_at), withdrawn: d.status !== 'published', hasActiveOffer: d.has_offer })),
-      releases: Object.fromEntries(counts.map((c) => [c.research_field, { receivedFromOthers: c.received, givenToOthers: c.given }])),
+      releases: new Map(counts.map((c) => [releaseKey(c.research_field, c.kind), { receivedFromOthers: c.received, givenToOthers: c.given }])),
       pendingReleases,
     };
   }
@@ -131,6 +145,12 @@ export class ReciprocityService {
     const fields = [...new Set(rules.map((r) => r.researchField))];
     const facts = await this.factsFor(tx, requesterId, fields, pendingReleases);
     return evaluateRules(rules.map(toRule), facts);
+  }
+
+  /** Evaluate rules for a requester inside tx after taking its (requester, field) locks: the facts cannot change until tx ends. */
+  async evaluateLocked(tx: EntityManager, requesterId: string, rules: RuleView[]): Promise<ReciprocityDecision> {
+    await lockReciprocityFacts(tx, requesterId, rules.map((r) => r.researchField));
+    return this.evaluate(tx, requesterId, rules, 1);
   }
 
   /** Throw RECIPROCITY_UNMET (naming each failing rule and what is missing) unless the decision allows. */
@@ -151,7 +171,8 @@ export class ReciprocityService {
         researchField: field,
         shared: facts.ownDatasets.filter((d) => !d.withdrawn && d.hasActiveOffer).map((d) => ({ id: d.id, kind: d.kind, publishedAt: d.publishedAt.toISOString() })),
         withheld: facts.ownDatasets.filter((d) => d.withdrawn || !d.hasActiveOffer).map((d) => ({ id: d.id, kind: d.kind, withdrawn: d.withdrawn, hasActiveOffer: d.hasActiveOffer })),
-        releases: facts.releases[field] ?? { receivedFromOthers: 0, givenToOthers: 0 },
+        releases: sumReleases(facts, field, kind ? [kind] : ['raw', 'insight']),
+        releasesByKind: { raw: sumReleases(facts, field, ['raw']), insight: sumReleases(facts, field, ['insight']) },
         mayAccess: decision.allowed,
         rules: decision.outcomes.map((o) => ({ ...o, rule: rules.find((r) => r.id === o.ruleId) })),
         note: 'space-wide rules only; offers may add their own rules (see each offer reciprocityRuleIds)',
