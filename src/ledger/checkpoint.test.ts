@@ -10,6 +10,17 @@ import {
   verifierKey,
   verifyNote,
 } from './checkpoint.js';
+import { LedgerError } from './ledger-error.js';
+
+/** The code of the LedgerError fn throws (tests assert codes, never message text). */
+function ledgerCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof LedgerError ? e.code : `not a LedgerError: ${String(e)}`;
+  }
+  return 'nothing thrown';
+}
 
 const ORIGIN = 'tds.example/ledger';
 const ROOT = sha256(utf8('root'));
@@ -42,7 +53,7 @@ describe('golang.org/x/mod/sumdb/note package example (PeterNeumann)', () => {
     expect(signNote(text, 'PeterNeumann', seed)).toBe(msg);
   });
   it('is not a checkpoint, so openNote refuses it after verifying', () => {
-    expect(() => openNote(msg, parseVerifierKey(vkey))).toThrow(/malformed checkpoint/);
+    expect(ledgerCode(() => openNote(msg, parseVerifierKey(vkey)))).toBe('LEDGER_MALFORMED_CHECKPOINT');
   });
 });
 
@@ -55,7 +66,7 @@ describe('published sum.golang.org checkpoints', () => {
     const { checkpoint } = openNote(note, sumdb, 'go.sum database tree');
     expect(checkpoint.size).toBe(6476701);
     expect(toBase64(checkpoint.rootHash)).toBe('mb8QLQIs0Z0yP5Cstq6guj87oXWeC9gEM8oVikmm9Wk=');
-    expect(() => openNote(note.replace('6476701', '6476702'), sumdb)).toThrow(/invalid signature/);
+    expect(ledgerCode(() => openNote(note.replace('6476701', '6476702'), sumdb))).toBe('LEDGER_BAD_SIGNATURE');
   });
   it('ignores a cosignature from an unknown key (transparency-dev witness README)', () => {
     const note = 'go.sum database tree\n15067302\ngJyioq6dwR9n+NjEWORfYmH+ubeYm3kH42BBQ0bTpYI=\n\n'
@@ -69,9 +80,9 @@ describe('checkpoint notes', () => {
   it('formats the tlog-checkpoint body exactly', () => {
     expect(formatCheckpointBody({ origin: ORIGIN, size: 0, rootHash: new Uint8Array(32) }))
       .toBe(`${ORIGIN}\n0\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n`);
-    expect(() => formatCheckpointBody({ origin: 'a\nb', size: 1, rootHash: ROOT })).toThrow();
-    expect(() => formatCheckpointBody({ origin: ORIGIN, size: -1, rootHash: ROOT })).toThrow();
-    expect(() => formatCheckpointBody({ origin: ORIGIN, size: 1, rootHash: new Uint8Array(31) })).toThrow();
+    expect(ledgerCode(() => formatCheckpointBody({ origin: 'a\nb', size: 1, rootHash: ROOT }))).toBe('LEDGER_INVALID_NAME');
+    expect(() => formatCheckpointBody({ origin: ORIGIN, size: -1, rootHash: ROOT })).toThrow(RangeError);
+    expect(() => formatCheckpointBody({ origin: ORIGIN, size: 1, rootHash: new Uint8Array(31) })).toThrow(RangeError);
   });
 
   it('round-trips: sign, then open with the verifier key', () => {
@@ -82,31 +93,31 @@ describe('checkpoint notes', () => {
     const opened = openNote(note, verifier, ORIGIN);
     expect(opened.body).toBe(body);
     expect(opened.checkpoint).toEqual({ origin: ORIGIN, size: 42, rootHash: ROOT, extensions: [] });
-    expect(() => openNote(note, verifier, 'other.example/log')).toThrow(/origin/);
+    expect(ledgerCode(() => openNote(note, verifier, 'other.example/log'))).toBe('LEDGER_ORIGIN_MISMATCH');
   });
 
   it('refuses a tampered origin, size, root or signature line', () => {
     const { note, verifier } = freshLog();
     const lines = note.split('\n');
     const tamper = (i: number, value: string) => lines.map((l, j) => (j === i ? value : l)).join('\n');
-    expect(() => openNote(tamper(0, 'tds.example/ledgeR'), verifier)).toThrow(/invalid signature/);
-    expect(() => openNote(tamper(1, '43'), verifier)).toThrow(/invalid signature/);
-    expect(() => openNote(tamper(2, toBase64(sha256(utf8('other')))), verifier)).toThrow(/invalid signature/);
+    expect(ledgerCode(() => openNote(tamper(0, 'tds.example/ledgeR'), verifier))).toBe('LEDGER_BAD_SIGNATURE');
+    expect(ledgerCode(() => openNote(tamper(1, '43'), verifier))).toBe('LEDGER_BAD_SIGNATURE');
+    expect(ledgerCode(() => openNote(tamper(2, toBase64(sha256(utf8('other')))), verifier))).toBe('LEDGER_BAD_SIGNATURE');
     const sig = fromBase64(lines[4].split(' ').pop() as string);
     sig[10] ^= 1;
-    expect(() => openNote(tamper(4, `\u2014 ${ORIGIN} ${toBase64(sig)}`), verifier)).toThrow(/invalid signature/);
-    expect(() => openNote(tamper(4, `- ${ORIGIN} ${toBase64(sig)}`), verifier)).toThrow(/malformed note/);
-    expect(() => openNote(note.slice(0, -1), verifier)).toThrow(/malformed note/);
-    expect(() => openNote(note.replace('\n\n', '\n'), verifier)).toThrow(/malformed note/);
-    expect(() => openNote(note.replace('42', '4\t2'), verifier)).toThrow(/control character/);
+    expect(ledgerCode(() => openNote(tamper(4, `\u2014 ${ORIGIN} ${toBase64(sig)}`), verifier))).toBe('LEDGER_BAD_SIGNATURE');
+    expect(ledgerCode(() => openNote(tamper(4, `- ${ORIGIN} ${toBase64(sig)}`), verifier))).toBe('LEDGER_MALFORMED_NOTE');
+    expect(ledgerCode(() => openNote(note.slice(0, -1), verifier))).toBe('LEDGER_MALFORMED_NOTE');
+    expect(ledgerCode(() => openNote(note.replace('\n\n', '\n'), verifier))).toBe('LEDGER_MALFORMED_NOTE');
+    expect(ledgerCode(() => openNote(note.replace('42', '4\t2'), verifier))).toBe('LEDGER_MALFORMED_NOTE');
   });
 
   it('refuses a note signed only by another key, or by another name with the same key', () => {
     const { note, publicKey } = freshLog();
     const other = parseVerifierKey(verifierKey(ORIGIN, generateKeyPair().publicKey));
-    expect(() => openNote(note, other)).toThrow(/not signed by key/);
+    expect(ledgerCode(() => openNote(note, other))).toBe('LEDGER_NOT_SIGNED');
     const renamed = parseVerifierKey(verifierKey('tds.example/other', publicKey));
-    expect(() => openNote(note, renamed)).toThrow(/not signed by key/);
+    expect(ledgerCode(() => openNote(note, renamed))).toBe('LEDGER_NOT_SIGNED');
   });
 
   it('accepts extra signatures from unknown keys but not an invalid one from the trusted key', () => {
@@ -114,7 +125,7 @@ describe('checkpoint notes', () => {
     const cosigned = note + signNote(body, 'witness.example', generateKeyPair().secretKey).slice(body.length + 1);
     expect(openNote(cosigned, verifier).checkpoint.size).toBe(42);
     const forged = signNote(body.replace('42', '43'), ORIGIN, secretKey).slice(body.length + 1);
-    expect(() => openNote(note + forged, verifier)).toThrow(/invalid signature/);
+    expect(ledgerCode(() => openNote(note + forged, verifier))).toBe('LEDGER_BAD_SIGNATURE');
   });
 
   it('parses checkpoint bodies strictly', () => {
@@ -122,7 +133,7 @@ describe('checkpoint notes', () => {
     expect(parseCheckpointBody(`o\n1\n${root}\next one\n`).extensions).toEqual(['ext one']);
     for (const bad of [`o\n1\n${root}`, `o\n1\n`, `\n1\n${root}\n`, `o\n01\n${root}\n`, `o\n-1\n${root}\n`, `o\n1e3\n${root}\n`,
       `o\n99999999999999999999\n${root}\n`, `o\n1\n${root.slice(0, -1)}\n`, `o\n1\nAAAA\n`, `o\n1\n${root}\n\n`]) {
-      expect(() => parseCheckpointBody(bad)).toThrow(/malformed checkpoint/);
+      expect(ledgerCode(() => parseCheckpointBody(bad))).toBe('LEDGER_MALFORMED_CHECKPOINT');
     }
   });
 
@@ -135,10 +146,10 @@ describe('checkpoint notes', () => {
     const otherAlg = toBase64(new Uint8Array([2, ...fromBase64(key).slice(1)]));
     for (const bad of [`${name}+${id}`, `${name}+${flipped}+${key}`, `+${id}+${key}`, `a b+${id}+${key}`, `${name}+${id.slice(1)}+${key}`,
       `${name}+${id}+${key.slice(0, -4)}`, `${name}+${id}+${otherAlg}`, `${good}\n`]) {
-      expect(() => parseVerifierKey(bad)).toThrow(/malformed verifier key/);
+      expect(ledgerCode(() => parseVerifierKey(bad))).toBe('LEDGER_MALFORMED_VERIFIER_KEY');
     }
-    expect(() => verifierKey('has space', publicKey)).toThrow();
-    expect(() => verifierKey('has+plus', publicKey)).toThrow();
-    expect(() => signNote('no final newline', ORIGIN, generateKeyPair().secretKey)).toThrow();
+    expect(ledgerCode(() => verifierKey('has space', publicKey))).toBe('LEDGER_INVALID_NAME');
+    expect(ledgerCode(() => verifierKey('has+plus', publicKey))).toBe('LEDGER_INVALID_NAME');
+    expect(ledgerCode(() => signNote('no final newline', ORIGIN, generateKeyPair().secretKey))).toBe('LEDGER_MALFORMED_NOTE');
   });
 });

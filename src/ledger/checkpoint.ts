@@ -7,6 +7,7 @@
  */
 import { sign, verify, publicKeyOf } from '../crypto/ed25519.js';
 import { fromBase64, fromHex, sha256, toBase64, toHex, utf8 } from '../crypto/sha256.js';
+import { LedgerError } from './ledger-error.js';
 
 /** Signature type byte of Ed25519 in signed-note key ids and verifier keys. */
 const ALG_ED25519 = 0x01;
@@ -34,8 +35,8 @@ function isValidName(name: string): boolean {
 }
 
 function checkNoteText(text: string): void {
-  if (LONE_SURROGATE.test(text)) throw new Error('malformed note: not valid UTF-8');
-  if (CONTROL_EXCEPT_NEWLINE.test(text)) throw new Error('malformed note: control character other than newline');
+  if (LONE_SURROGATE.test(text)) throw new LedgerError('LEDGER_MALFORMED_NOTE', 'malformed note: not valid UTF-8');
+  if (CONTROL_EXCEPT_NEWLINE.test(text)) throw new LedgerError('LEDGER_MALFORMED_NOTE', 'malformed note: control character other than newline');
 }
 
 /**
@@ -44,7 +45,7 @@ function checkNoteText(text: string): void {
  * so the log never signs a body verifiers must reject.
  */
 export function formatCheckpointBody({ origin, size, rootHash }: Checkpoint): string {
-  if (origin === '' || origin.includes('\n')) throw new Error('origin must be a non-empty single line');
+  if (origin === '' || origin.includes('\n')) throw new LedgerError('LEDGER_INVALID_NAME', 'origin must be a non-empty single line');
   checkNoteText(origin);
   if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`tree size must be a non-negative safe integer, got ${size}`);
   if (rootHash.length !== 32) throw new RangeError('root hash must be 32 bytes');
@@ -57,21 +58,21 @@ export function formatCheckpointBody({ origin, size, rootHash }: Checkpoint): st
  * 32-byte root, then optional non-empty extension lines.
  */
 export function parseCheckpointBody(body: string): ParsedCheckpoint {
-  if (!body.endsWith('\n')) throw new Error('malformed checkpoint: body must end with a newline');
+  if (!body.endsWith('\n')) throw new LedgerError('LEDGER_MALFORMED_CHECKPOINT', 'malformed checkpoint: body must end with a newline');
   const lines = body.slice(0, -1).split('\n');
-  if (lines.length < 3) throw new Error('malformed checkpoint: needs origin, size and root hash lines');
-  if (lines.some((l) => l === '')) throw new Error('malformed checkpoint: empty line');
+  if (lines.length < 3) throw new LedgerError('LEDGER_MALFORMED_CHECKPOINT', 'malformed checkpoint: needs origin, size and root hash lines');
+  if (lines.some((l) => l === '')) throw new LedgerError('LEDGER_MALFORMED_CHECKPOINT', 'malformed checkpoint: empty line');
   const [origin, sizeText, rootText, ...extensions] = lines;
-  if (!/^(?:0|[1-9][0-9]*)$/.test(sizeText)) throw new Error('malformed checkpoint: size must be decimal without leading zeros');
+  if (!/^(?:0|[1-9][0-9]*)$/.test(sizeText)) throw new LedgerError('LEDGER_MALFORMED_CHECKPOINT', 'malformed checkpoint: size must be decimal without leading zeros');
   const size = Number(sizeText);
-  if (!Number.isSafeInteger(size)) throw new Error('malformed checkpoint: size is too large');
+  if (!Number.isSafeInteger(size)) throw new LedgerError('LEDGER_MALFORMED_CHECKPOINT', 'malformed checkpoint: size is too large');
   let rootHash: Uint8Array;
   try {
     rootHash = fromBase64(rootText);
   } catch {
-    throw new Error('malformed checkpoint: root hash is not base64');
+    throw new LedgerError('LEDGER_MALFORMED_CHECKPOINT', 'malformed checkpoint: root hash is not base64');
   }
-  if (rootHash.length !== 32) throw new Error('malformed checkpoint: root hash must be 32 bytes');
+  if (rootHash.length !== 32) throw new LedgerError('LEDGER_MALFORMED_CHECKPOINT', 'malformed checkpoint: root hash must be 32 bytes');
   return { origin, size, rootHash, extensions };
 }
 
@@ -82,7 +83,7 @@ export function noteKeyId(name: string, publicKey: Uint8Array): Uint8Array {
 
 /** The Go/C2SP verifier key text `<name>+<hex key id>+<base64(0x01 || publicKey)>` that auditors pin. */
 export function verifierKey(name: string, publicKey: Uint8Array): string {
-  if (!isValidName(name)) throw new Error('invalid key name: must be non-empty without spaces or "+"');
+  if (!isValidName(name)) throw new LedgerError('LEDGER_INVALID_NAME', 'invalid key name: must be non-empty without spaces or "+"');
   if (publicKey.length !== 32) throw new RangeError('Ed25519 public key must be 32 bytes');
   const keyData = new Uint8Array([ALG_ED25519, ...publicKey]);
   return `${name}+${toHex(noteKeyId(name, publicKey))}+${toBase64(keyData)}`;
@@ -96,21 +97,21 @@ export function verifierKey(name: string, publicKey: Uint8Array): string {
 export function parseVerifierKey(text: string): NoteVerifier {
   const first = text.indexOf('+');
   const second = first < 0 ? -1 : text.indexOf('+', first + 1);
-  if (second < 0) throw new Error('malformed verifier key: expected <name>+<key id>+<key>');
+  if (second < 0) throw new LedgerError('LEDGER_MALFORMED_VERIFIER_KEY', 'malformed verifier key: expected <name>+<key id>+<key>');
   const name = text.slice(0, first);
   const idHex = text.slice(first + 1, second);
-  if (!isValidName(name)) throw new Error('malformed verifier key: invalid key name');
-  if (!/^[0-9a-fA-F]{8}$/.test(idHex)) throw new Error('malformed verifier key: key id must be 8 hex digits');
+  if (!isValidName(name)) throw new LedgerError('LEDGER_MALFORMED_VERIFIER_KEY', 'malformed verifier key: invalid key name');
+  if (!/^[0-9a-fA-F]{8}$/.test(idHex)) throw new LedgerError('LEDGER_MALFORMED_VERIFIER_KEY', 'malformed verifier key: key id must be 8 hex digits');
   let keyData: Uint8Array;
   try {
     keyData = fromBase64(text.slice(second + 1));
   } catch {
-    throw new Error('malformed verifier key: key is not base64');
+    throw new LedgerError('LEDGER_MALFORMED_VERIFIER_KEY', 'malformed verifier key: key is not base64');
   }
-  if (keyData.length !== 33 || keyData[0] !== ALG_ED25519) throw new Error('malformed verifier key: not an Ed25519 key');
+  if (keyData.length !== 33 || keyData[0] !== ALG_ED25519) throw new LedgerError('LEDGER_MALFORMED_VERIFIER_KEY', 'malformed verifier key: not an Ed25519 key');
   const publicKey = keyData.slice(1);
   const keyId = fromHex(idHex);
-  if (toHex(keyId) !== toHex(noteKeyId(name, publicKey))) throw new Error('malformed verifier key: key id does not match name and key');
+  if (toHex(keyId) !== toHex(noteKeyId(name, publicKey))) throw new LedgerError('LEDGER_MALFORMED_VERIFIER_KEY', 'malformed verifier key: key id does not match name and key');
   return { name, keyId, publicKey };
 }
 
@@ -120,9 +121,9 @@ export function parseVerifierKey(text: string): NoteVerifier {
  * The signature covers the UTF-8 bytes of the text including its final newline.
  */
 export function signNote(body: string, name: string, secretKey: Uint8Array): string {
-  if (!body.endsWith('\n')) throw new Error('note text must end with a newline');
+  if (!body.endsWith('\n')) throw new LedgerError('LEDGER_MALFORMED_NOTE', 'note text must end with a newline');
   checkNoteText(body);
-  if (!isValidName(name)) throw new Error('invalid key name: must be non-empty without spaces or "+"');
+  if (!isValidName(name)) throw new LedgerError('LEDGER_INVALID_NAME', 'invalid key name: must be non-empty without spaces or "+"');
   const keyId = noteKeyId(name, publicKeyOf(secretKey));
   const signature = sign(utf8(body), secretKey);
   return `${body}\n${SIG_PREFIX}${name} ${toBase64(new Uint8Array([...keyId, ...signature]))}\n`;
@@ -132,24 +133,25 @@ export function signNote(body: string, name: string, secretKey: Uint8Array): str
  * Verifies a signed note with one trusted key and returns its text, following
  * Go's note.Open: signatures from other keys are ignored (C2SP: they MUST be),
  * every signature line from this key must verify, and at least one must be
- * present. Any malformation throws an Error saying what is wrong.
+ * present. Any malformation throws a LedgerError (LEDGER_MALFORMED_NOTE,
+ * LEDGER_BAD_SIGNATURE, LEDGER_NOT_SIGNED, ...) saying what is wrong.
  */
 export function verifyNote(text: string, verifier: NoteVerifier): string {
   if (verifier.keyId.length !== 4 || verifier.publicKey.length !== 32) throw new RangeError('verifier needs a 4-byte key id and a 32-byte key');
   checkNoteText(text);
   // The last blank line separates the text (which may contain blank lines) from the signatures.
   const split = text.lastIndexOf('\n\n');
-  if (split < 0) throw new Error('malformed note: no blank line before the signatures');
+  if (split < 0) throw new LedgerError('LEDGER_MALFORMED_NOTE', 'malformed note: no blank line before the signatures');
   const body = text.slice(0, split + 1);
   const sigBlock = text.slice(split + 2);
-  if (sigBlock === '' || !sigBlock.endsWith('\n')) throw new Error('malformed note: signature block must end with a newline');
+  if (sigBlock === '' || !sigBlock.endsWith('\n')) throw new LedgerError('LEDGER_MALFORMED_NOTE', 'malformed note: signature block must end with a newline');
   const lines = sigBlock.slice(0, -1).split('\n');
-  if (lines.length > MAX_SIGNATURES) throw new Error(`malformed note: more than ${MAX_SIGNATURES} signatures`);
+  if (lines.length > MAX_SIGNATURES) throw new LedgerError('LEDGER_MALFORMED_NOTE', `malformed note: more than ${MAX_SIGNATURES} signatures`);
   const message = utf8(body);
   const wantId = toHex(verifier.keyId);
   let verified = 0;
   for (const line of lines) {
-    if (!line.startsWith(SIG_PREFIX)) throw new Error('malformed note: signature line must start with an em dash and a space');
+    if (!line.startsWith(SIG_PREFIX)) throw new LedgerError('LEDGER_MALFORMED_NOTE', 'malformed note: signature line must start with an em dash and a space');
     const rest = line.slice(SIG_PREFIX.length);
     const space = rest.indexOf(' ');
     const name = space < 0 ? rest : rest.slice(0, space);
@@ -157,14 +159,14 @@ export function verifyNote(text: string, verifier: NoteVerifier): string {
     try {
       raw = fromBase64(space < 0 ? '' : rest.slice(space + 1));
     } catch {
-      throw new Error('malformed note: signature is not base64');
+      throw new LedgerError('LEDGER_MALFORMED_NOTE', 'malformed note: signature is not base64');
     }
-    if (!isValidName(name) || raw.length < 5) throw new Error('malformed note: bad signature line');
+    if (!isValidName(name) || raw.length < 5) throw new LedgerError('LEDGER_MALFORMED_NOTE', 'malformed note: bad signature line');
     if (name !== verifier.name || toHex(raw.subarray(0, 4)) !== wantId) continue;
-    if (!verify(raw.subarray(4), message, verifier.publicKey)) throw new Error(`invalid signature for key ${name}+${wantId}`);
+    if (!verify(raw.subarray(4), message, verifier.publicKey)) throw new LedgerError('LEDGER_BAD_SIGNATURE', `invalid signature for key ${name}+${wantId}`);
     verified++;
   }
-  if (verified === 0) throw new Error(`note is not signed by key ${verifier.name}+${wantId}`);
+  if (verified === 0) throw new LedgerError('LEDGER_NOT_SIGNED', `note is not signed by key ${verifier.name}+${wantId}`);
   return body;
 }
 
@@ -172,13 +174,13 @@ export function verifyNote(text: string, verifier: NoteVerifier): string {
  * Opens a signed checkpoint: {@link verifyNote}, then the text parsed as a
  * tlog-checkpoint. When `expectedOrigin` is given the origin must match it;
  * it is separate from the key name because the two may differ (sum.golang.org
- * signs "go.sum database tree"). Throws an Error saying what is wrong.
+ * signs "go.sum database tree"). Throws a LedgerError saying what is wrong.
  */
 export function openNote(text: string, verifier: NoteVerifier, expectedOrigin?: string): { body: string; checkpoint: ParsedCheckpoint } {
   const body = verifyNote(text, verifier);
   const checkpoint = parseCheckpointBody(body);
   if (expectedOrigin !== undefined && checkpoint.origin !== expectedOrigin) {
-    throw new Error(`checkpoint origin "${checkpoint.origin}" is not the expected "${expectedOrigin}"`);
+    throw new LedgerError('LEDGER_ORIGIN_MISMATCH', `checkpoint origin "${checkpoint.origin}" is not the expected "${expectedOrigin}"`);
   }
   return { body, checkpoint };
 }

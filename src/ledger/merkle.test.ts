@@ -21,6 +21,17 @@ import {
   verifyInclusion,
   type NodeId,
 } from './merkle.js';
+import { LedgerError } from './ledger-error.js';
+
+/** The code of the LedgerError fn throws (tests assert codes, never message text). */
+function ledgerCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof LedgerError ? e.code : `not a LedgerError: ${String(e)}`;
+  }
+  return 'nothing thrown';
+}
 
 // transparency-dev/merkle testdata, copied with its licence into test/vectors (see its README.md).
 const VECTORS = fileURLToPath(new URL('../../test/vectors', import.meta.url));
@@ -174,9 +185,9 @@ describe('proofs from stored perfect nodes (sizes 1..70)', () => {
         expect(hexes(proof)).toEqual(hexes(inclusionProof(index, size, all)));
         verifyInclusion(index, size, all[index], proof, roots[size]);
         expect(toHex(rootFromInclusionProof(index, size, all[index], proof))).toBe(toHex(roots[size]));
-        expect(() => verifyInclusion(index, size, all[(index + 1) % 70], proof, roots[size])).toThrow();
-        if (proof.length > 0) expect(() => verifyInclusion(index, size, all[index], proof.slice(1), roots[size])).toThrow();
-        expect(() => verifyInclusion(index, size, all[index], [...proof, all[0]], roots[size])).toThrow();
+        expect(ledgerCode(() => verifyInclusion(index, size, all[(index + 1) % 70], proof, roots[size]))).toBe('LEDGER_BAD_PROOF');
+        if (proof.length > 0) expect(ledgerCode(() => verifyInclusion(index, size, all[index], proof.slice(1), roots[size]))).toBe('LEDGER_BAD_PROOF');
+        expect(ledgerCode(() => verifyInclusion(index, size, all[index], [...proof, all[0]], roots[size]))).toBe('LEDGER_BAD_PROOF');
       }
     }
   });
@@ -187,11 +198,11 @@ describe('proofs from stored perfect nodes (sizes 1..70)', () => {
         expect(hexes(proof)).toEqual(hexes(consistencyProof(size1, size2, all)));
         verifyConsistency(size1, size2, proof, roots[size1], roots[size2]);
         if (size1 < size2) {
-          expect(() => verifyConsistency(size1, size2, proof, roots[size1 - 1], roots[size2])).toThrow();
-          expect(() => verifyConsistency(size1, size2, proof.slice(0, -1), roots[size1], roots[size2])).toThrow();
+          expect(ledgerCode(() => verifyConsistency(size1, size2, proof, roots[size1 - 1], roots[size2]))).toBe('LEDGER_BAD_PROOF');
+          expect(ledgerCode(() => verifyConsistency(size1, size2, proof.slice(0, -1), roots[size1], roots[size2]))).toBe('LEDGER_BAD_PROOF');
           const bad = proof.map((p) => p.slice());
           bad[0][0] ^= 1;
-          expect(() => verifyConsistency(size1, size2, bad, roots[size1], roots[size2])).toThrow();
+          expect(ledgerCode(() => verifyConsistency(size1, size2, bad, roots[size1], roots[size2]))).toBe('LEDGER_BAD_PROOF');
         }
       }
     }
@@ -229,7 +240,7 @@ describe('CompactRange', () => {
   });
   it('refuses a frontier that does not fit the size, and non-32-byte leaves', () => {
     expect(() => new CompactRange(3, [EMPTY_ROOT])).toThrow(RangeError);
-    expect(() => new CompactRange().append(new Uint8Array(31))).toThrow();
+    expect(ledgerCode(() => new CompactRange().append(new Uint8Array(31)))).toBe('LEDGER_BAD_HASH');
   });
   it('rootFromLeafHashes handles a million leaves', () => {
     const leaf = hashLeaf(new Uint8Array([7]));

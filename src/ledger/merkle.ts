@@ -7,6 +7,7 @@
  * bitwise operators truncate to 32 bits.
  */
 import { sha256 } from '../crypto/sha256.js';
+import { LedgerError } from './ledger-error.js';
 
 const HASH_SIZE = 32;
 const LEAF_PREFIX = new Uint8Array([0x00]);
@@ -175,7 +176,7 @@ export function proofFromNodes(ranges: Array<[number, number]>, lookup: (id: Nod
 }
 
 function checkHash(h: Uint8Array, what: string): void {
-  if (h.length !== HASH_SIZE) throw new Error(`${what} must be ${HASH_SIZE} bytes, got ${h.length}`);
+  if (h.length !== HASH_SIZE) throw new LedgerError('LEDGER_BAD_HASH', `${what} must be ${HASH_SIZE} bytes, got ${h.length}`);
 }
 
 /**
@@ -191,7 +192,7 @@ export function rootFromInclusionProof(leafIndex: number, treeSize: number, leaf
   proof.forEach((p, i) => checkHash(p, `proof[${i}]`));
   let [fn, sn, r] = [leafIndex, treeSize - 1, leafHash];
   for (const p of proof) {
-    if (sn === 0) throw new Error('inclusion proof is longer than the tree is deep');
+    if (sn === 0) throw new LedgerError('LEDGER_BAD_PROOF', 'inclusion proof is longer than the tree is deep');
     if (odd(fn) || fn === sn) {
       r = hashChildren(p, r);
       while (!odd(fn) && fn !== 0) [fn, sn] = [half(fn), half(sn)];
@@ -200,20 +201,20 @@ export function rootFromInclusionProof(leafIndex: number, treeSize: number, leaf
     }
     [fn, sn] = [half(fn), half(sn)];
   }
-  if (sn !== 0) throw new Error('inclusion proof is too short for the tree size');
+  if (sn !== 0) throw new LedgerError('LEDGER_BAD_PROOF', 'inclusion proof is too short for the tree size');
   return r;
 }
 
-/** Checks an RFC 9162 inclusion proof against a trusted root; throws an Error naming what failed. */
+/** Checks an RFC 9162 inclusion proof against a trusted root; throws a LedgerError (LEDGER_BAD_PROOF, LEDGER_BAD_HASH) naming what failed. */
 export function verifyInclusion(leafIndex: number, treeSize: number, leafHash: Uint8Array, proof: Uint8Array[], root: Uint8Array): void {
   checkHash(root, 'root');
   const computed = rootFromInclusionProof(leafIndex, treeSize, leafHash, proof);
-  if (!sameBytes(computed, root)) throw new Error('inclusion proof does not lead to the given root');
+  if (!sameBytes(computed, root)) throw new LedgerError('LEDGER_BAD_PROOF', 'inclusion proof does not lead to the given root');
 }
 
 /**
  * Checks an RFC 9162 consistency proof (§2.1.4.2) between two trusted roots;
- * throws an Error naming what failed. Policy (following the published
+ * throws a LedgerError (LEDGER_BAD_PROOF, LEDGER_BAD_HASH) naming what failed. Policy (following the published
  * vectors): size1 = 0 is refused; proof nodes must be 32 bytes; with equal
  * sizes the proof must be empty and the roots merely equal non-empty byte
  * strings (the spec asks nothing more, and a vector with 12-byte roots expects
@@ -226,21 +227,21 @@ export function verifyConsistency(size1: number, size2: number, proof: Uint8Arra
   if (size2 < size1) throw new RangeError(`size2 ${size2} is smaller than size1 ${size1}`);
   proof.forEach((p, i) => checkHash(p, `proof[${i}]`));
   if (size1 === size2) {
-    if (proof.length !== 0) throw new Error('sizes are equal but the proof is not empty');
-    if (root1.length === 0) throw new Error('roots must not be empty');
-    if (!sameBytes(root1, root2)) throw new Error('sizes are equal but the roots differ');
+    if (proof.length !== 0) throw new LedgerError('LEDGER_BAD_PROOF', 'sizes are equal but the proof is not empty');
+    if (root1.length === 0) throw new LedgerError('LEDGER_BAD_PROOF', 'roots must not be empty');
+    if (!sameBytes(root1, root2)) throw new LedgerError('LEDGER_BAD_PROOF', 'sizes are equal but the roots differ');
     return;
   }
   checkHash(root1, 'root1');
   checkHash(root2, 'root2');
-  if (proof.length === 0) throw new Error('consistency proof is empty');
+  if (proof.length === 0) throw new LedgerError('LEDGER_BAD_PROOF', 'consistency proof is empty');
   // A power-of-two old tree is a node of the new one, so the proof omits it.
   const path = isPowerOfTwo(size1) ? [root1, ...proof] : proof;
   let [fn, sn] = [size1 - 1, size2 - 1];
   while (odd(fn)) [fn, sn] = [half(fn), half(sn)];
   let [fr, sr] = [path[0], path[0]];
   for (const c of path.slice(1)) {
-    if (sn === 0) throw new Error('consistency proof is longer than expected');
+    if (sn === 0) throw new LedgerError('LEDGER_BAD_PROOF', 'consistency proof is longer than expected');
     if (odd(fn) || fn === sn) {
       fr = hashChildren(c, fr);
       sr = hashChildren(c, sr);
@@ -250,9 +251,9 @@ export function verifyConsistency(size1: number, size2: number, proof: Uint8Arra
     }
     [fn, sn] = [half(fn), half(sn)];
   }
-  if (sn !== 0) throw new Error('consistency proof is too short');
-  if (!sameBytes(fr, root1)) throw new Error('consistency proof does not lead to root1');
-  if (!sameBytes(sr, root2)) throw new Error('consistency proof does not lead to root2');
+  if (sn !== 0) throw new LedgerError('LEDGER_BAD_PROOF', 'consistency proof is too short');
+  if (!sameBytes(fr, root1)) throw new LedgerError('LEDGER_BAD_PROOF', 'consistency proof does not lead to root1');
+  if (!sameBytes(sr, root2)) throw new LedgerError('LEDGER_BAD_PROOF', 'consistency proof does not lead to root2');
 }
 
 /**

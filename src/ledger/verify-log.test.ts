@@ -64,34 +64,34 @@ describe('verifyLog names the first bad entry', () => {
   it('a changed byte in an entry', () => {
     const t = clone();
     (t[17].entry as LedgerEntry).data.note = 'generatee';
-    expect(verify(t)).toEqual({ ok: false, firstBadIndex: 17, problem: 'entry 17: leaf hash mismatch (entry bytes changed)' });
+    expect(verify(t)).toEqual({ ok: false, code: 'LEDGER_ENTRY_CHANGED', firstBadIndex: 17, problem: 'entry 17: leaf hash mismatch (entry bytes changed)' });
   });
   it('a changed entry whose leaf hash was recomputed', () => {
     const t = clone();
     (t[17].entry as LedgerEntry).actor = 'p_mallory';
     t[17].leafHash = toBase64(leafHashOfEntry(t[17].entry as LedgerEntry));
-    expect(verify(t)).toEqual({ ok: false, firstBadIndex: 17, problem: 'entry 17: chain hash mismatch' });
+    expect(verify(t)).toEqual({ ok: false, code: 'LEDGER_CHAIN_MISMATCH', firstBadIndex: 17, problem: 'entry 17: chain hash mismatch' });
   });
   it('an entry that is no longer a JSON object', () => {
     const t = clone();
     t[17].entry = '{"actor":"p_1",';
-    expect(verify(t)).toMatchObject({ ok: false, firstBadIndex: 17 });
+    expect(verify(t)).toMatchObject({ ok: false, code: 'LEDGER_ENTRY_CHANGED', firstBadIndex: 17 });
   });
   it('a deleted entry', () => {
     const t = clone();
     t.splice(17, 1);
-    expect(verify(t)).toMatchObject({ ok: false, firstBadIndex: 17, problem: expect.stringMatching(/^entry 17: missing/) });
+    expect(verify(t)).toMatchObject({ ok: false, code: 'LEDGER_ENTRY_MISSING', firstBadIndex: 17, problem: expect.stringMatching(/^entry 17: missing/) });
   });
   it('a deleted entry with the later ones renumbered', () => {
     const t = clone();
     t.splice(17, 1);
     t.forEach((s, i) => (s.index = i));
-    expect(verify(t)).toEqual({ ok: false, firstBadIndex: 17, problem: 'entry 17: index field says 18 (entry missing, inserted or reordered)' });
+    expect(verify(t)).toEqual({ ok: false, code: 'LEDGER_ENTRY_REORDERED', firstBadIndex: 17, problem: 'entry 17: index field says 18 (entry missing, inserted or reordered)' });
   });
   it('two swapped entries', () => {
     const t = clone();
     [t[17], t[420]] = [{ ...t[420], index: 17 }, { ...t[17], index: 420 }];
-    expect(verify(t)).toMatchObject({ ok: false, firstBadIndex: 17, problem: expect.stringContaining('index field says 420') });
+    expect(verify(t)).toMatchObject({ ok: false, code: 'LEDGER_ENTRY_REORDERED', firstBadIndex: 17, problem: expect.stringContaining('index field says 420') });
   });
   it('an inserted entry with consistent hashes (later rows shifted, their hashes kept)', () => {
     const t = clone();
@@ -100,41 +100,41 @@ describe('verifyLog names the first bad entry', () => {
     const chain = chainHash(Buffer.from(t[16].chainHash!, 'base64'), leaf);
     t.splice(17, 0, { index: 17, entry: forged, leafHash: toBase64(leaf), chainHash: toBase64(chain) });
     t.forEach((s, i) => (s.index = i));
-    expect(verify(t)).toMatchObject({ ok: false, firstBadIndex: 17, problem: expect.stringMatching(/^entry 17: inserted/) });
+    expect(verify(t)).toMatchObject({ ok: false, code: 'LEDGER_ENTRY_INSERTED', firstBadIndex: 17, problem: expect.stringMatching(/^entry 17: inserted/) });
   });
   it('an entry inserted at the very start', () => {
     const t = clone();
     t.unshift({ ...serve([makeEntry(0, 'forged')])[0] });
     t.forEach((s, i) => (s.index = i));
-    expect(verify(t)).toMatchObject({ ok: false, firstBadIndex: 0, problem: expect.stringMatching(/^entry 0: inserted/) });
+    expect(verify(t)).toMatchObject({ ok: false, code: 'LEDGER_ENTRY_INSERTED', firstBadIndex: 0, problem: expect.stringMatching(/^entry 0: inserted/) });
   });
   it('an inserted entry with made-up hashes', () => {
     const t = clone();
     t.splice(17, 0, { index: 17, entry: makeEntry(17, 'forged'), leafHash: t[17].leafHash, chainHash: t[17].chainHash });
     t.forEach((s, i) => (s.index = i));
-    expect(verify(t)).toEqual({ ok: false, firstBadIndex: 17, problem: 'entry 17: leaf hash mismatch (entry bytes changed)' });
+    expect(verify(t)).toEqual({ ok: false, code: 'LEDGER_ENTRY_CHANGED', firstBadIndex: 17, problem: 'entry 17: leaf hash mismatch (entry bytes changed)' });
   });
   it('a missing tail', () => {
-    expect(verify(clone().slice(0, 990))).toMatchObject({ ok: false, firstBadIndex: 990, problem: expect.stringMatching(/^entry 990: missing/) });
+    expect(verify(clone().slice(0, 990))).toMatchObject({ ok: false, code: 'LEDGER_ENTRY_MISSING', firstBadIndex: 990, problem: expect.stringMatching(/^entry 990: missing/) });
   });
   it('an entry with another encoding version', () => {
     const t = clone();
     (t[5].entry as { v: number }).v = 2;
-    expect(verify(t)).toMatchObject({ ok: false, firstBadIndex: 5, problem: expect.stringContaining('encoding version') });
+    expect(verify(t)).toMatchObject({ ok: false, code: 'LEDGER_ENTRY_CHANGED', firstBadIndex: 5, problem: expect.stringContaining('encoding version') });
   });
 });
 
 describe('verifyLog against the signed checkpoint', () => {
   it('reports a self-consistent rewritten tail as a root mismatch without an index', () => {
     const rewritten = serve(honest.map((s, i) => (i === 500 ? makeEntry(500, 'rewritten') : s.entry)));
-    expect(verify(rewritten)).toEqual({ ok: false, firstBadIndex: null, problem: 'root does not match the signed checkpoint' });
+    expect(verify(rewritten)).toEqual({ ok: false, code: 'LEDGER_ROOT_MISMATCH', firstBadIndex: null, problem: 'root does not match the signed checkpoint' });
   });
   it('refuses a checkpoint signed by another key, of another origin, or altered', () => {
     const other = generateKeyPair().secretKey;
-    expect(verify(honest, { checkpointNote: checkpointOf(honest, N, ORIGIN, other) })).toMatchObject({ ok: false, firstBadIndex: null, problem: expect.stringMatching(/^checkpoint: /) });
-    expect(verify(honest, { verifierKey: verifierKey('tds.other/ledger', publicKey), checkpointNote: checkpointOf(honest, N) })).toMatchObject({ ok: false, firstBadIndex: null });
-    expect(verify(honest, { checkpointNote: note.replace(`\n${N}\n`, `\n${N - 1}\n`) })).toMatchObject({ ok: false, problem: expect.stringMatching(/^checkpoint: invalid signature/) });
-    expect(verify(honest, { verifierKey: 'not a key' })).toMatchObject({ ok: false, problem: expect.stringMatching(/^verifier key: /) });
+    expect(verify(honest, { checkpointNote: checkpointOf(honest, N, ORIGIN, other) })).toMatchObject({ ok: false, code: 'LEDGER_NOT_SIGNED', firstBadIndex: null, problem: expect.stringMatching(/^checkpoint: /) });
+    expect(verify(honest, { verifierKey: verifierKey('tds.other/ledger', publicKey), checkpointNote: checkpointOf(honest, N) })).toMatchObject({ ok: false, code: 'LEDGER_NOT_SIGNED', firstBadIndex: null });
+    expect(verify(honest, { checkpointNote: note.replace(`\n${N}\n`, `\n${N - 1}\n`) })).toMatchObject({ ok: false, code: 'LEDGER_BAD_SIGNATURE', problem: expect.stringMatching(/^checkpoint: invalid signature/) });
+    expect(verify(honest, { verifierKey: 'not a key' })).toMatchObject({ ok: false, code: 'LEDGER_MALFORMED_VERIFIER_KEY', problem: expect.stringMatching(/^verifier key: /) });
   });
 });
 
@@ -149,14 +149,14 @@ describe('verifyLog against the checkpoint verified before', () => {
   });
   it('refuses a wrong consistency proof', () => {
     const wrong = [...proof].reverse();
-    expect(verify(honest, { previous, consistencyProof: wrong })).toMatchObject({ ok: false, firstBadIndex: null, problem: expect.stringMatching(/^consistency proof/) });
+    expect(verify(honest, { previous, consistencyProof: wrong })).toMatchObject({ ok: false, code: 'LEDGER_INCONSISTENT', firstBadIndex: null, problem: expect.stringMatching(/^consistency proof/) });
   });
   it('detects history rewritten since the previous checkpoint, even when the new one is signed', () => {
     const rewritten = serve(honest.map((s, i) => (i === 100 ? makeEntry(100, 'rewritten') : s.entry)));
-    expect(verify(rewritten, { previous, checkpointNote: checkpointOf(rewritten) })).toMatchObject({ ok: false, firstBadIndex: null, problem: expect.stringContaining('history was rewritten') });
+    expect(verify(rewritten, { previous, checkpointNote: checkpointOf(rewritten) })).toMatchObject({ ok: false, code: 'LEDGER_HISTORY_REWRITTEN', firstBadIndex: null, problem: expect.stringContaining('history was rewritten') });
   });
   it('detects a rollback to an older checkpoint', () => {
     const older = checkpointOf(honest, 200);
-    expect(verify(honest, { previous, checkpointNote: older })).toMatchObject({ ok: false, firstBadIndex: null, problem: expect.stringContaining('rolled back') });
+    expect(verify(honest, { previous, checkpointNote: older })).toMatchObject({ ok: false, code: 'LEDGER_ROLLED_BACK', firstBadIndex: null, problem: expect.stringContaining('rolled back') });
   });
 });

@@ -11,6 +11,7 @@ import { chainHash, ZERO_HASH } from './chain.js';
 import { openNote, parseVerifierKey, type NoteVerifier, type ParsedCheckpoint } from './checkpoint.js';
 import { ENTRY_VERSION, leafHashOfText } from './ledger-entry.js';
 import { CompactRange, verifyConsistency } from './merkle.js';
+import { LedgerError, type LedgerErrorCode } from './ledger-error.js';
 
 /** One entry as served by GET /v1/ledger/entries (or read from an export); the hashes are optional because only the entry is authoritative. */
 export interface ServedEntry {
@@ -37,31 +38,37 @@ export interface VerifyLogInput {
   consistencyProof?: string[];
 }
 
-/** Either every check held (with the verified checkpoint), or the first problem, naming the entry when it can be located. */
+/**
+ * Either every check held (with the verified checkpoint), or the first
+ * problem: its stable code, the entry when it can be located, and a sentence
+ * for people.
+ */
 export type VerifyLogResult =
   | { ok: true; size: number; rootHash: string; entries: number }
-  | { ok: false; firstBadIndex: number | null; problem: string };
+  | { ok: false; code: LedgerErrorCode; firstBadIndex: number | null; problem: string };
 
-const bad = (firstBadIndex: number | null, problem: string): VerifyLogResult => ({ ok: false, firstBadIndex, problem });
+const bad = (code: LedgerErrorCode, firstBadIndex: number | null, problem: string): VerifyLogResult => ({ ok: false, code, firstBadIndex, problem });
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+// The checkpoint and key parsers throw coded errors; anything else is a malformed input of the given kind.
+const codeOf = (e: unknown, otherwise: LedgerErrorCode): LedgerErrorCode => (e instanceof LedgerError ? e.code : otherwise);
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-function openCheckpoint(input: VerifyLogInput): { checkpoint: ParsedCheckpoint } | { problem: string } {
+function openCheckpoint(input: VerifyLogInput): { checkpoint: ParsedCheckpoint } | { code: LedgerErrorCode; problem: string } {
   let verifier: NoteVerifier;
   try {
     verifier = parseVerifierKey(input.verifierKey.trim());
   } catch (e) {
-    return { problem: `verifier key: ${messageOf(e)}` };
+    return { code: codeOf(e, 'LEDGER_MALFORMED_VERIFIER_KEY'), problem: `verifier key: ${messageOf(e)}` };
   }
   try {
     // The log's origin is its key name: a checkpoint of another log signed with the same key is refused.
     return { checkpoint: openNote(input.checkpointNote, verifier, verifier.name).checkpoint };
   } catch (e) {
-    return { problem: `checkpoint: ${messageOf(e)}` };
+    return { code: codeOf(e, 'LEDGER_MALFORMED_NOTE'), problem: `checkpoint: ${messageOf(e)}` };
   }
 }
 
@@ -75,18 +82,18 @@ function openCheckpoint(input: VerifyLogInput): { checkpoint: ParsedCheckpoint }
  */
 export function verifyLog(input: VerifyLogInput): VerifyLogResult {
   const opened = openCheckpoint(input);
-  if ('problem' in opened) return bad(null, opened.problem);
+  if ('problem' in opened) return bad(opened.code, null, opened.problem);
   const cp = opened.checkpoint;
   const { previous, entries } = input;
   let previousRoot: Uint8Array | undefined;
   if (previous) {
-    if (!Number.isSafeInteger(previous.size) || previous.size < 0) return bad(null, 'previous checkpoint: size is not a non-negative integer');
+    if (!Number.isSafeInteger(previous.size) || previous.size < 0) return bad('LEDGER_BAD_PREVIOUS_CHECKPOINT', null, 'previous checkpoint: size is not a non-negative integer');
     try {
       previousRoot = fromBase64(previous.rootHash);
     } catch {
-      return bad(null, 'previous checkpoint: root hash is not base64');
+      return bad('LEDGER_BAD_PREVIOUS_CHECKPOINT', null, 'previous checkpoint: root hash is not base64');
     }
-    if (previous.size > cp.size) return bad(null, `the checkpoint (size ${cp.size}) is older than the one verified before (size ${previous.size}): the log was rolled back`);
+    if (previous.size > cp.size) return bad('LEDGER_ROLLED_BACK', null, `the checkpoint (size ${cp.size}) is older than the one verified before (size ${previous.size}): the log was rolled back`);
   }
 
   const tree = new CompactRange();
@@ -95,43 +102,45 @@ export function verifyLog(input: VerifyLogInput): VerifyLogResult {
   for (let i = 0; i < entries.length; i++) {
     const row = entries[i];
     if (row.index !== i) {
-      return bad(i, row.index > i ? `entry ${i}: missing (the entry served next has index ${row.index})` : `entry ${i}: served with index ${row.index} (entries duplicated or reordered)`);
+      return row.index > i
+        ? bad('LEDGER_ENTRY_MISSING', i, `entry ${i}: missing (the entry served next has index ${row.index})`)
+        : bad('LEDGER_ENTRY_REORDERED', i, `entry ${i}: served with index ${row.index} (entries duplicated or reordered)`);
     }
-    if (!isPlainObject(row.entry)) return bad(i, `entry ${i}: not a JSON object (entry bytes changed)`);
+    if (!isPlainObject(row.entry)) return bad('LEDGER_ENTRY_CHANGED', i, `entry ${i}: not a JSON object (entry bytes changed)`);
     let leaf: Uint8Array;
     try {
       leaf = leafHashOfText(canonicalize(row.entry));
     } catch (e) {
-      return bad(i, `entry ${i}: cannot be canonicalised (${messageOf(e)})`);
+      return bad('LEDGER_ENTRY_CHANGED', i, `entry ${i}: cannot be canonicalised (${messageOf(e)})`);
     }
     const claimed = row.entry.index;
     if (claimed !== i) {
       // An entry claiming the previous index whose recorded chain skips that entry: the previous one was inserted.
       if (i > 0 && claimed === i - 1 && row.chainHash === toBase64(chainHash(chainBefore, leaf))) {
-        return bad(i - 1, `entry ${i - 1}: inserted (entry ${i} carries index ${i - 1} and its recorded chain hash skips entry ${i - 1})`);
+        return bad('LEDGER_ENTRY_INSERTED', i - 1, `entry ${i - 1}: inserted (entry ${i} carries index ${i - 1} and its recorded chain hash skips entry ${i - 1})`);
       }
-      return bad(i, `entry ${i}: index field says ${JSON.stringify(claimed)} (entry missing, inserted or reordered)`);
+      return bad('LEDGER_ENTRY_REORDERED', i, `entry ${i}: index field says ${JSON.stringify(claimed)} (entry missing, inserted or reordered)`);
     }
-    if (row.entry.v !== ENTRY_VERSION) return bad(i, `entry ${i}: unknown encoding version ${JSON.stringify(row.entry.v)}`);
-    if (row.leafHash !== undefined && row.leafHash !== toBase64(leaf)) return bad(i, `entry ${i}: leaf hash mismatch (entry bytes changed)`);
+    if (row.entry.v !== ENTRY_VERSION) return bad('LEDGER_ENTRY_CHANGED', i, `entry ${i}: unknown encoding version ${JSON.stringify(row.entry.v)}`);
+    if (row.leafHash !== undefined && row.leafHash !== toBase64(leaf)) return bad('LEDGER_ENTRY_CHANGED', i, `entry ${i}: leaf hash mismatch (entry bytes changed)`);
     const next = chainHash(chain, leaf);
-    if (row.chainHash !== undefined && row.chainHash !== toBase64(next)) return bad(i, `entry ${i}: chain hash mismatch`);
+    if (row.chainHash !== undefined && row.chainHash !== toBase64(next)) return bad('LEDGER_CHAIN_MISMATCH', i, `entry ${i}: chain hash mismatch`);
     [chainBefore, chain] = [chain, next];
     if (i < cp.size) tree.append(leaf);
     if (previous && previousRoot && i + 1 === previous.size && !sameBytes(tree.root(), previousRoot)) {
-      return bad(null, `entries 0..${i} do not match the checkpoint of size ${previous.size} verified before: history was rewritten`);
+      return bad('LEDGER_HISTORY_REWRITTEN', null, `entries 0..${i} do not match the checkpoint of size ${previous.size} verified before: history was rewritten`);
     }
   }
   if (entries.length < cp.size) {
-    return bad(entries.length, `entry ${entries.length}: missing (the signed checkpoint covers ${cp.size} entries, ${entries.length} were served)`);
+    return bad('LEDGER_ENTRY_MISSING', entries.length, `entry ${entries.length}: missing (the signed checkpoint covers ${cp.size} entries, ${entries.length} were served)`);
   }
-  if (!sameBytes(tree.root(), cp.rootHash)) return bad(null, 'root does not match the signed checkpoint');
+  if (!sameBytes(tree.root(), cp.rootHash)) return bad('LEDGER_ROOT_MISMATCH', null, 'root does not match the signed checkpoint');
   // The empty tree is consistent with every tree; RFC 9162 defines no proof from it.
   if (previous && previousRoot && previous.size > 0 && input.consistencyProof) {
     try {
       verifyConsistency(previous.size, cp.size, input.consistencyProof.map((p) => fromBase64(p)), previousRoot, cp.rootHash);
     } catch (e) {
-      return bad(null, `consistency proof from the checkpoint of size ${previous.size} does not verify: ${messageOf(e)}`);
+      return bad('LEDGER_INCONSISTENT', null, `consistency proof from the checkpoint of size ${previous.size} does not verify: ${messageOf(e)}`);
     }
   }
   return { ok: true, size: cp.size, rootHash: toBase64(cp.rootHash), entries: entries.length };
