@@ -1,0 +1,154 @@
+/**
+ * The data the node works with: an analysis (what the consumer asked for,
+ * `contracts/analysis.v1.schema.json`), the dataset's declared columns, the
+ * contract's output policy with every default filled in, and the signed
+ * `tds.result.v1` document the node posts back. Types and defaults only.
+ */
+
+/** A declared column type of a dataset (`schema.columns[].type`). */
+export type ColumnType = 'integer' | 'number' | 'string' | 'boolean' | 'date';
+
+/** One declared column; `identifier` marks a direct identifier an analysis may never touch. */
+export interface DatasetColumn {
+  name: string;
+  type: ColumnType;
+  identifier?: boolean;
+}
+
+/** A filter literal: a scalar, or a list of scalars for `in`. */
+export type FilterValue = string | number | boolean | Array<string | number | boolean>;
+
+/** One filter; filters combine with AND. */
+export interface Filter {
+  column: string;
+  op: '=' | '!=' | '<' | '<=' | '>' | '>=' | 'in';
+  value: FilterValue;
+}
+
+/** An aggregate function on a column. */
+export type ColumnFn = 'sum' | 'mean' | 'stddev' | 'median' | 'min' | 'max';
+
+/** One measure: a row count, or a function of a column. */
+export type Measure = { fn: 'count' } | { fn: ColumnFn; column: string };
+
+/** A grouped aggregate. */
+export interface AggregateAnalysis {
+  type: 'aggregate';
+  filters?: Filter[];
+  groupBy?: string[];
+  measures: Measure[];
+}
+
+/** An ordinary least-squares regression with an intercept. */
+export interface RegressionAnalysis {
+  type: 'regression';
+  model: 'ols';
+  outcome: string;
+  predictors: string[];
+  filters?: Filter[];
+}
+
+/** Anything a consumer may ask: no code, no SQL. */
+export type Analysis = AggregateAnalysis | RegressionAnalysis;
+
+/** The output policy of a compute contract with every field present. */
+export interface OutputPolicy {
+  minCellCount: number;
+  roundTo: number;
+  dominance: { n: number; k: number };
+  pRatio: number;
+  minResidualDf: number;
+  allowExtremes: boolean;
+  maxRows: number;
+  noise: { mechanism: 'discrete-laplace'; epsilon: number } | null;
+  review: { approvals: number; reviewers: string[] };
+}
+
+/** The SPEC's defaults (after ACRO: threshold 10, NK 2/0.9, p 10 %, df 10, base 5). */
+export const DEFAULT_OUTPUT_POLICY: OutputPolicy = Object.freeze({
+  minCellCount: 10,
+  roundTo: 5,
+  dominance: { n: 2, k: 0.9 },
+  pRatio: 0.1,
+  minResidualDf: 10,
+  allowExtremes: false,
+  maxRows: 5000,
+  noise: null,
+  review: { approvals: 0, reviewers: [] },
+});
+
+/**
+ * The policy to apply: the contract's, with any missing field taken from the
+ * defaults. The service already fills every default into the signed document;
+ * filling again here means an older or partial document can never loosen a rule.
+ */
+export function effectivePolicy(given: Partial<OutputPolicy> | null | undefined): OutputPolicy {
+  const p = given ?? {};
+  return {
+    minCellCount: p.minCellCount ?? DEFAULT_OUTPUT_POLICY.minCellCount,
+    roundTo: p.roundTo ?? DEFAULT_OUTPUT_POLICY.roundTo,
+    dominance: { ...DEFAULT_OUTPUT_POLICY.dominance, ...(p.dominance ?? {}) },
+    pRatio: p.pRatio ?? DEFAULT_OUTPUT_POLICY.pRatio,
+    minResidualDf: p.minResidualDf ?? DEFAULT_OUTPUT_POLICY.minResidualDf,
+    allowExtremes: p.allowExtremes ?? DEFAULT_OUTPUT_POLICY.allowExtremes,
+    maxRows: p.maxRows ?? DEFAULT_OUTPUT_POLICY.maxRows,
+    noise: p.noise ?? null,
+    review: { approvals: p.review?.approvals ?? 0, reviewers: [...(p.review?.reviewers ?? [])] },
+  };
+}
+
+/** The document type of a result. */
+export const RESULT_TYPE = 'tds.result.v1';
+
+/** A released cell: null when suppressed. */
+export type Cell = string | number | boolean | null;
+
+/** One disclosure check's outcome and how many cells (or rows) it touched. */
+export interface CheckOutcome {
+  check: string;
+  outcome: 'pass' | 'suppressed' | 'fail';
+  cells: number;
+}
+
+/** The signed result document (`tds.result.v1`). */
+export interface ResultDocument {
+  type: typeof RESULT_TYPE;
+  jobId: string;
+  contractId: string;
+  datasetSha256: string;
+  analysisDigest: string;
+  status: 'pass' | 'review' | 'fail';
+  columns: Array<{ name: string; type: ColumnType }>;
+  rows: Cell[][];
+  /** Regressions only: rows used (rounded) and residual degrees of freedom. */
+  n?: number;
+  residualDf?: number;
+  disclosure: {
+    policy: OutputPolicy;
+    checks: CheckOutcome[];
+    suppressedRows: number;
+    rounded: boolean;
+    noise: OutputPolicy['noise'];
+  };
+  error?: string;
+  producedAt: string;
+}
+
+/** The part of a result that disclosure control decides (the node adds the bindings and time). */
+export type ResultBody = Pick<ResultDocument, 'status' | 'columns' | 'rows' | 'n' | 'residualDf' | 'disclosure' | 'error'>;
+
+/** Stable codes a failed result carries in `error`. */
+export type ResultErrorCode =
+  | 'DATASET_DIGEST_MISMATCH'
+  | 'DATASET_NOT_FOUND'
+  | 'DIFFERENCING_RISK'
+  | 'RESIDUAL_DF_TOO_LOW'
+  | 'REGRESSION_SINGULAR'
+  | 'EXTREMES_NOT_ALLOWED'
+  | 'MAX_ROWS_EXCEEDED'
+  | 'TOO_MANY_GROUPS'
+  | 'ANALYSIS_INVALID'
+  | 'DATASET_SCHEMA_MISMATCH'
+  | 'QUERY_TIMEOUT'
+  | 'RESOURCE_LIMIT'
+  | 'QUERY_FAILED';
