@@ -130,12 +130,13 @@ export interface ResultDocument {
     rounded: boolean;
     noise: OutputPolicy['noise'];
   };
-  error?: string;
+  /** Why a `fail` result failed: a stable code (it becomes the job's reason), never data. */
+  error?: { code: ResultErrorCode };
   producedAt: string;
 }
 
-/** The part of a result that disclosure control decides (the node adds the bindings and time). */
-export type ResultBody = Pick<ResultDocument, 'status' | 'columns' | 'rows' | 'n' | 'residualDf' | 'disclosure' | 'error'>;
+/** The part of a result that disclosure control decides (the node adds the bindings, the time, and wraps `error` as {code}). */
+export type ResultBody = Pick<ResultDocument, 'status' | 'columns' | 'rows' | 'n' | 'residualDf' | 'disclosure'> & { error?: ResultErrorCode };
 
 /** Stable codes a failed result carries in `error`. */
 export type ResultErrorCode =

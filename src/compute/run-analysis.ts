@@ -178,6 +178,6 @@ export async function runAnalysisJob(job: AnalysisJob, ctx: RunContext): Promise
   };
   if (body.n !== undefined) doc.n = body.n;
   if (body.residualDf !== undefined) doc.residualDf = body.residualDf;
-  if (body.error !== undefined) doc.error = body.error;
+  if (body.error !== undefined) doc.error = { code: body.error };
   return doc;
 }
