@@ -23,6 +23,15 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['standing', '--field', 'cardiology'])).toMatchObject({ command: 'standing', values: { field: 'cardiology' } });
   });
 
+  it('tells a command that is also a group (witness, witness vkey) from its subcommands', () => {
+    expect(parseCommandLine(['witness', '--name', 'w.example/1', '--key', 'k.json', '--state', 'd', '--log-key', 'a', '--log-key', 'b'])).toMatchObject({
+      command: 'witness',
+      values: { name: 'w.example/1', key: 'k.json', state: 'd', 'log-key': ['a', 'b'] },
+    });
+    expect(parseCommandLine(['witness', 'vkey', '--name', 'w', '--key', 'k.json'])).toMatchObject({ command: 'witness vkey', values: { name: 'w' } });
+    expect(() => parseCommandLine(['witness', 'bogus'])).toThrow(/witness: unexpected argument bogus/);
+  });
+
   it('splits job run at -- and keeps the command verbatim', () => {
     const p = parseCommandLine(['job', 'run', '--contract', 'c', '--purpose', 'DUO:0000042', '--', 'wc', '-c', '--yes']);
     expect(p).toMatchObject({ command: 'job run', values: { contract: 'c', purpose: 'DUO:0000042' }, rest: ['wc', '-c', '--yes'] });

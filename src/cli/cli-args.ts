@@ -106,7 +106,9 @@ export function parseCommandLine(argv: string[], commands: readonly CommandSpec[
       if (GLOBAL_VALUE_OPTIONS.has(a)) i++;
       continue;
     }
-    if (words.length === 1 && !groups.has(head[words[0]!]!)) break;
+    const first = head[words[0]!]!;
+    // `tds witness --name N` is a command and a group (`witness vkey`): a second word only when it names a subcommand.
+    if (words.length === 1 && (!groups.has(first) || (byName.has(first) && !byName.has(`${first} ${a}`)))) break;
     words.push(i);
   }
   const command = words.map((i) => head[i]).join(' ') || 'help';

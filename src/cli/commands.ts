@@ -11,6 +11,7 @@ import { contractSign, contractVerify } from './contract-commands.js';
 import { jobRun } from './job-runner.js';
 import { gatewayCommand } from './gateway-command.js';
 import { ledgerExport, ledgerKey, verify } from './verify-command.js';
+import { witnessCommand, witnessVkeyCommand } from './witness-command.js';
 
 /** `tds help [command]`: the generated usage (it needs the table, so it is declared here). */
 const help: CommandSpec = {
@@ -41,6 +42,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   verify,
   ledgerExport,
   ledgerKey,
+  witnessCommand,
+  witnessVkeyCommand,
   help,
 ];
 

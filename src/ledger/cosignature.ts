@@ -45,9 +45,12 @@ export function cosignerVerifierKey(name: string, publicKey: Uint8Array): string
 
 /** Parses a cosigner vkey and checks it is self-consistent (type 0x04, 32-byte key, matching key id); throws otherwise. */
 export function parseCosignerKey(text: string): CosignerKey {
-  const parts = text.trim().split('+');
-  if (parts.length !== 3) throw new Error('malformed witness key: expected <name>+<key id>+<key>');
-  const [name, idHex, keyText] = parts;
+  const t = text.trim();
+  // The base64 key may itself contain '+': split at the first two only.
+  const first = t.indexOf('+');
+  const second = first < 0 ? -1 : t.indexOf('+', first + 1);
+  if (second < 0) throw new Error('malformed witness key: expected <name>+<key id>+<key>');
+  const [name, idHex, keyText] = [t.slice(0, first), t.slice(first + 1, second), t.slice(second + 1)];
   checkName(name);
   if (!/^[0-9a-fA-F]{8}$/.test(idHex)) throw new Error('malformed witness key: key id must be 8 hex digits');
   let keyData: Uint8Array;

@@ -97,7 +97,7 @@ export function verifyReceipt(text: string, logKey: NoteVerifier, witnesses: Cos
   try {
     verifyInclusion(p.index, cosigned.checkpoint.size, hashLeaf(utf8(entryText)), p.proof, cosigned.checkpoint.rootHash);
   } catch (err) {
-    throw new Error(`entry ${p.index} is not proven included in checkpoint size ${cosigned.checkpoint.size}: ${(err as Error).message}`);
+    throw new Error(`entry ${p.index} is not proven included in checkpoint size ${cosigned.checkpoint.size}: ${(err as Error).message}`, { cause: err });
   }
   return { ...cosigned, index: p.index, entryText, entry: e };
 }
