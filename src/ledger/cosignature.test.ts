@@ -14,7 +14,7 @@ const logKey = parseVerifierKey(verifierKey(ORIGIN, publicKeyOf(log)));
 const k1 = parseCosignerKey(cosignerVerifierKey('w1.test', publicKeyOf(w1)));
 const k2 = parseCosignerKey(cosignerVerifierKey('w2.test', publicKeyOf(w2)));
 
-function note(size: number, root = new Uint8Array(32).fill(7)): { body: string; note: string } {
+function note(size: number, root: Uint8Array = new Uint8Array(32).fill(7)): { body: string; note: string } {
   const body = formatCheckpointBody({ origin: ORIGIN, size, rootHash: root });
   return { body, note: signNote(body, ORIGIN, log) };
 }
