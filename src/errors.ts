@@ -97,3 +97,69 @@ export function forbidden(detail: string): DomainError {
 export function invalidTransition(what: string, from: string, action: string): DomainError {
   return new DomainError('INVALID_STATE_TRANSITION', `cannot ${action} a ${what} in state ${from}`);
 }
+
+/**
+ * One input value refused for a reason its schema cannot express (a window
+ * that ends before it starts, a URL the service will not fetch): VALIDATION_FAILED
+ * with a JSON pointer to the value, as schema errors have. The detail defaults
+ * to the pointer's path and the message ("validUntil must be after validFrom").
+ */
+export function invalidField(pointer: string, message: string, detail = `${pointer.slice(1).replace(/\//g, '.')} ${message}`): DomainError {
+  return validationFailed(detail, [{ pointer, message }]);
+}
+
+/** The 401 codes: the request's credentials do not establish an active participant. */
+export type AuthFailureCode = Extract<ErrorCode, 'AUTH_REQUIRED' | 'UNKNOWN_KEY' | 'KEY_ROTATED' | 'PARTICIPANT_NOT_ACTIVE' | `TOKEN_${string}`>;
+
+/** Authentication failed (401) for the reason the code names. */
+export function unauthenticated(code: AuthFailureCode, detail: string): DomainError {
+  return new DomainError(code, detail);
+}
+
+/** A token id (jti) presented a second time. */
+export function tokenReplayed(): DomainError {
+  return new DomainError('TOKEN_REPLAYED', 'this token (jti) was already used');
+}
+
+/** A key id no participant registered. */
+export function unknownKey(): DomainError {
+  return new DomainError('UNKNOWN_KEY', 'no registered key has this kid');
+}
+
+/** The domain refusals (403): the caller is known, the rules say no. */
+export type RefusalCode = Extract<ErrorCode,
+  | 'NOT_OWNER' | 'CONTRACT_EXHAUSTED' | 'CONTRACT_EXPIRED' | 'CONTRACT_NOT_ACTIVE' | 'CONTRACT_REVOKED' | 'PURPOSE_NOT_ALLOWED'
+  | 'RECIPROCITY_UNMET' | 'DATASET_WITHDRAWN' | 'PARTICIPANT_SUSPENDED' | 'OFFER_NOT_ACTIVE' | 'TERMS_EXCEED_OFFER'>;
+
+/** A rule refused the action; extensions carry what the caller needs to act (e.g. the failing rules). */
+export function refused(code: RefusalCode, detail: string, extensions?: Record<string, unknown>): DomainError {
+  return new DomainError(code, detail, extensions);
+}
+
+/** Only the owning participant may do this to the object. */
+export function notOwner(detail: string): DomainError {
+  return new DomainError('NOT_OWNER', detail);
+}
+
+/** The dataset is withdrawn: no new offers, contracts or releases. */
+export function datasetWithdrawn(): DomainError {
+  return new DomainError('DATASET_WITHDRAWN', 'the dataset is withdrawn');
+}
+
+/** The 409 codes: the object's current state does not allow the action. */
+export type ConflictCode = Extract<ErrorCode, 'KEY_ALREADY_REGISTERED' | 'INVALID_STATE_TRANSITION' | 'SIGNATURE_OUT_OF_ORDER' | 'ALREADY_SIGNED'>;
+
+/** The object's state conflicts with the action (409). */
+export function conflict(code: ConflictCode, detail: string): DomainError {
+  return new DomainError(code, detail);
+}
+
+/** The public key is already registered (to anyone). */
+export function keyAlreadyRegistered(): DomainError {
+  return new DomainError('KEY_ALREADY_REGISTERED', 'this public key is already registered');
+}
+
+/** A signature that does not verify, or that is not made with the key it must be made with. */
+export function invalidSignature(detail: string): DomainError {
+  return new DomainError('INVALID_SIGNATURE', detail);
+}

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { domainError, forbidden, invalidTransition, notFound } from '../errors.js';
+import { conflict, datasetWithdrawn, forbidden, invalidField, invalidSignature, invalidTransition, notFound, refused } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
@@ -65,26 +65,26 @@ export class ContractsService {
       const offer = isUuid(input.offerId) ? await tx.getRepository(OfferEntity).findOneBy({ id: input.offerId }) : null;
       if (!offer) throw notFound('offer', input.offerId);
       const dataset = await this.datasets.lockForUpdate(tx, offer.datasetId, 'pessimistic_read');
-      if (dataset.status === 'withdrawn') throw domainError('DATASET_WITHDRAWN', 'the dataset is withdrawn');
+      if (dataset.status === 'withdrawn') throw datasetWithdrawn();
       if (offer.providerId === actor.participantId) throw forbidden('a participant cannot contract with itself');
       const now = await dbNow(tx);
-      if (offer.status !== 'active' || now >= offer.validUntil) throw domainError('OFFER_NOT_ACTIVE', 'the offer is withdrawn or past its validity window');
+      if (offer.status !== 'active' || now >= offer.validUntil) throw refused('OFFER_NOT_ACTIVE', 'the offer is withdrawn or past its validity window');
       const vocab = defaultVocabulary();
       // An unknown code is narrower than nothing: it is refused like any purpose the offer does not allow.
-      const refused = input.purposes.filter((p) => !isPurposeAllowed(vocab, p, offer.purposes));
-      if (refused.length > 0) throw domainError('PURPOSE_NOT_ALLOWED', `purpose(s) ${refused.join(', ')} not allowed by the offer (${offer.purposes.join(', ')})`);
-      if (input.maxInvocations > offer.maxInvocations) throw domainError('TERMS_EXCEED_OFFER', `maxInvocations ${input.maxInvocations} exceeds the offer's ${offer.maxInvocations}`);
+      const notAllowed = input.purposes.filter((p) => !isPurposeAllowed(vocab, p, offer.purposes));
+      if (notAllowed.length > 0) throw refused('PURPOSE_NOT_ALLOWED', `purpose(s) ${notAllowed.join(', ')} not allowed by the offer (${offer.purposes.join(', ')})`);
+      if (input.maxInvocations > offer.maxInvocations) throw refused('TERMS_EXCEED_OFFER', `maxInvocations ${input.maxInvocations} exceeds the offer's ${offer.maxInvocations}`);
       const validFrom = input.validFrom ? new Date(input.validFrom) : new Date(Math.max(now.getTime(), offer.validFrom.getTime()));
       const validUntil = input.validUntil ? new Date(input.validUntil) : offer.validUntil;
-      if (!(validUntil > validFrom)) throw domainError('VALIDATION_FAILED', 'validUntil must be after validFrom', { errors: [{ pointer: '/validUntil', message: 'must be after validFrom' }] });
+      if (!(validUntil > validFrom)) throw invalidField('/validUntil', 'must be after validFrom');
       if (validFrom < offer.validFrom || validUntil > offer.validUntil) {
-        throw domainError('TERMS_EXCEED_OFFER', `the window must lie inside the offer's ${offer.validFrom.toISOString()} .. ${offer.validUntil.toISOString()}`);
+        throw refused('TERMS_EXCEED_OFFER', `the window must lie inside the offer's ${offer.validFrom.toISOString()} .. ${offer.validUntil.toISOString()}`);
       }
       const provider = (await tx.query(
         `SELECT p.status, k.kid FROM participants p LEFT JOIN participant_keys k ON k.participant_id = p.id AND k.revoked_at IS NULL WHERE p.id = $1`,
         [offer.providerId],
       )) as Array<{ status: string; kid: string | null }>;
-      if (provider[0]?.status !== 'active' || !provider[0].kid) throw domainError('PARTICIPANT_SUSPENDED', 'the provider is not active');
+      if (provider[0]?.status !== 'active' || !provider[0].kid) throw refused('PARTICIPANT_SUSPENDED', 'the provider is not active');
       const rules = await this.reciprocity.rulesFor(tx, dataset, offer.reciprocityRuleIds);
       ReciprocityService.enforce(await this.reciprocity.evaluate(tx, actor.participantId, rules));
 
@@ -131,17 +131,17 @@ export class ContractsService {
       const party = c.consumerId === actor.participantId ? 'consumer' : c.providerId === actor.participantId ? 'provider' : null;
       if (!party) throw forbidden('only the parties of a contract sign it');
       const state = effectiveState(c, await dbNow(tx));
-      if (state === 'revoked') throw domainError('CONTRACT_REVOKED', 'the contract is revoked');
-      if (state === 'expired') throw domainError('CONTRACT_EXPIRED', 'the contract is past its validity window');
+      if (state === 'revoked') throw refused('CONTRACT_REVOKED', 'the contract is revoked');
+      if (state === 'expired') throw refused('CONTRACT_EXPIRED', 'the contract is past its validity window');
       const signedAlready = party === 'consumer' ? state !== 'proposed' : state === 'active' || state === 'exhausted';
-      if (signedAlready) throw domainError('ALREADY_SIGNED', `the ${party} has already signed this contract`);
-      if (party === 'provider' && state === 'proposed') throw domainError('SIGNATURE_OUT_OF_ORDER', 'the consumer signs first, then the provider');
+      if (signedAlready) throw conflict('ALREADY_SIGNED', `the ${party} has already signed this contract`);
+      if (party === 'provider' && state === 'proposed') throw conflict('SIGNATURE_OUT_OF_ORDER', 'the consumer signs first, then the provider');
       const doc = await this.documentOf(tx, id);
       const named = doc.document[party];
-      if (body.kid !== named.kid) throw domainError('INVALID_SIGNATURE', `the ${party} must sign with the key named in the document (${named.kid})`);
+      if (body.kid !== named.kid) throw invalidSignature(`the ${party} must sign with the key named in the document (${named.kid})`);
       const key = (await tx.query('SELECT public_jwk FROM participant_keys WHERE kid = $1 AND participant_id = $2', [named.kid, actor.participantId])) as Array<{ public_jwk: { kty: 'OKP'; crv: 'Ed25519'; x: string } }>;
       if (!key[0] || !verifyContractSignature(doc.canonical, body.signature, key[0].public_jwk)) {
-        throw domainError('INVALID_SIGNATURE', 'the signature does not verify over the canonical bytes with the named key');
+        throw invalidSignature('the signature does not verify over the canonical bytes with the named key');
       }
       await tx.getRepository(ContractSignatureEntity).insert({ contractId: id, party, participantId: actor.participantId, kid: body.kid, signature: body.signature });
       const next: ContractState = party === 'consumer' ? 'consumer_signed' : 'active';

@@ -4,7 +4,7 @@
  * price). Consumers propose contracts from them.
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import { domainError, notFound } from '../errors.js';
+import { datasetWithdrawn, invalidField, notFound, notOwner, validationFailed } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
@@ -74,7 +74,7 @@ export function storedPrice(o: { pricePerInvocation: string | null; currency: st
 }
 
 function priceRefused(pointer: string, message: string): never {
-  throw domainError('VALIDATION_FAILED', `price: ${message}`, { errors: [{ pointer, message }] });
+  throw invalidField(pointer, message, `price: ${message}`);
 }
 
 /**
@@ -114,9 +114,9 @@ export const DEFAULT_OFFER_DAYS = 365;
 export function checkPurposesKnown(purposes: readonly string[]): void {
   const unknown = unknownPurposes(defaultVocabulary(), purposes);
   if (unknown.length > 0) {
-    throw domainError('VALIDATION_FAILED', `unknown purpose code(s): ${unknown.join(', ')} (see contracts/purposes.json)`, {
-      errors: unknown.map((u) => ({ pointer: `/purposes/${purposes.indexOf(u)}`, message: `${u} is not in the purpose vocabulary` })),
-    });
+    throw validationFailed(`unknown purpose code(s): ${unknown.join(', ')} (see contracts/purposes.json)`,
+      unknown.map((u) => ({ pointer: `/purposes/${purposes.indexOf(u)}`, message: `${u} is not in the purpose vocabulary` })),
+    );
   }
 }
 
@@ -135,13 +135,13 @@ export class OffersService {
     return inTransaction(this.ds, async (tx) => {
       // Lock the dataset (shared) so a concurrent withdrawal cannot slip in between check and insert.
       const d = await this.datasets.lockForUpdate(tx, datasetId, 'pessimistic_read');
-      if (d.providerId !== actor.participantId) throw domainError('NOT_OWNER', 'only the providing participant can make offers on this dataset');
-      if (d.status === 'withdrawn') throw domainError('DATASET_WITHDRAWN', 'the dataset is withdrawn');
+      if (d.providerId !== actor.participantId) throw notOwner( 'only the providing participant can make offers on this dataset');
+      if (d.status === 'withdrawn') throw datasetWithdrawn();
       const now = ((await tx.query('SELECT now() AS now')) as Array<{ now: Date }>)[0]!.now;
       const validFrom = input.validFrom ? new Date(input.validFrom) : now;
       const validUntil = input.validUntil ? new Date(input.validUntil) : new Date(validFrom.getTime() + DEFAULT_OFFER_DAYS * 86_400_000);
-      if (!(validUntil > validFrom)) throw domainError('VALIDATION_FAILED', 'validUntil must be after validFrom', { errors: [{ pointer: '/validUntil', message: 'must be after validFrom' }] });
-      if (validUntil <= now) throw domainError('VALIDATION_FAILED', 'validUntil is in the past', { errors: [{ pointer: '/validUntil', message: 'is in the past' }] });
+      if (!(validUntil > validFrom)) throw invalidField('/validUntil', 'must be after validFrom');
+      if (validUntil <= now) throw invalidField('/validUntil', 'is in the past');
       const ruleIds = input.reciprocityRuleIds ?? [];
       await this.reciprocity.checkReferencable(tx, actor, ruleIds);
       const repo = tx.getRepository(OfferEntity);

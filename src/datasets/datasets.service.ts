@@ -4,7 +4,7 @@
  * release at once because every release re-reads the dataset's status.
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import { domainError, invalidTransition, notFound } from '../errors.js';
+import { invalidField, invalidTransition, notFound, notOwner } from '../errors.js';
 import { lockReciprocityFacts } from '../reciprocity/reciprocity-lock.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
@@ -76,7 +76,7 @@ export class DatasetsService {
   /** Provider: publish a dataset (distribution URL checked against the URL rule). */
   async publish(actor: Principal, input: DatasetInput): Promise<DatasetView> {
     const problem = distributionUrlProblem(input.distribution.url, this.devMode);
-    if (problem) throw domainError('VALIDATION_FAILED', `distribution.url refused: ${problem}`, { errors: [{ pointer: '/distribution/url', message: problem }] });
+    if (problem) throw invalidField('/distribution/url', problem, `distribution.url refused: ${problem}`);
     return inTransaction(this.ds, async (tx) => {
       const repo = tx.getRepository(DatasetEntity);
       const saved = await repo.save(
@@ -108,7 +108,7 @@ export class DatasetsService {
   async withdraw(actor: Principal, id: string): Promise<DatasetView> {
     return inTransaction(this.ds, async (tx) => {
       const d = await this.lockForUpdate(tx, id);
-      if (d.providerId !== actor.participantId) throw domainError('NOT_OWNER', 'only the providing participant can withdraw this dataset');
+      if (d.providerId !== actor.participantId) throw notOwner( 'only the providing participant can withdraw this dataset');
       if (d.status === 'withdrawn') throw invalidTransition('dataset', 'withdrawn', 'withdraw');
       // The provider's own releases under reciprocity rules in this field hold the same lock: none is
       // decided on facts that still count this dataset once the withdrawal has committed.

@@ -3,7 +3,7 @@
  * Keyset rather than offset pagination, so rows inserted between two page
  * reads are neither repeated nor skipped.
  */
-import { domainError } from '../errors.js';
+import { invalidField } from '../errors.js';
 import { isUuid } from '../ids.js';
 
 /** Opaque keyset cursor (timestamp + id). */
@@ -21,5 +21,5 @@ export function decodeCursor(cursor: string): [string, string] {
   } catch {
     // fall through
   }
-  throw domainError('VALIDATION_FAILED', 'cursor is not a cursor this service issued');
+  throw invalidField('/cursor', 'is not a cursor this service issued');
 }

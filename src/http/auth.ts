@@ -5,7 +5,7 @@
  */
 import type { RequestHandler, Request } from 'express';
 import { decodeProtectedHeader, errors as joseErrors, importJWK, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
-import { DomainError, domainError } from '../errors.js';
+import { DomainError, tokenReplayed, unauthenticated, unknownKey } from '../errors.js';
 import type { KeyState, Principal, ResolvedKey } from '../principal.js';
 
 /** Dependencies of the authenticator, wired by app.ts. */
@@ -42,22 +42,22 @@ export function requestPath(req: Request): string {
 
 function bearerOf(req: Request): string {
   const h = req.headers.authorization;
-  if (!h) throw domainError('AUTH_REQUIRED', 'an Authorization: Bearer <JWT> header is required');
+  if (!h) throw unauthenticated('AUTH_REQUIRED', 'an Authorization: Bearer <JWT> header is required');
   const m = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\s*$/.exec(h);
-  if (!m) throw domainError('TOKEN_MALFORMED', 'the Authorization header must be "Bearer <compact JWS>"');
+  if (!m) throw unauthenticated('TOKEN_MALFORMED', 'the Authorization header must be "Bearer <compact JWS>"');
   return m[1]!;
 }
 
 function mapJoseError(err: unknown): DomainError {
   if (err instanceof DomainError) return err;
-  if (err instanceof joseErrors.JWTExpired) return domainError('TOKEN_EXPIRED', 'the token has expired');
+  if (err instanceof joseErrors.JWTExpired) return unauthenticated('TOKEN_EXPIRED', 'the token has expired');
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    if (err.claim === 'aud') return domainError('TOKEN_AUDIENCE_MISMATCH', 'the token is not for this service (aud)');
-    if (err.claim === 'iat' || err.claim === 'nbf') return domainError('TOKEN_NOT_YET_VALID', 'the token is not valid yet (iat/nbf in the future)');
-    return domainError('TOKEN_MALFORMED', `token claim ${err.claim} is invalid`);
+    if (err.claim === 'aud') return unauthenticated('TOKEN_AUDIENCE_MISMATCH', 'the token is not for this service (aud)');
+    if (err.claim === 'iat' || err.claim === 'nbf') return unauthenticated('TOKEN_NOT_YET_VALID', 'the token is not valid yet (iat/nbf in the future)');
+    return unauthenticated('TOKEN_MALFORMED', `token claim ${err.claim} is invalid`);
   }
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return domainError('TOKEN_SIGNATURE_INVALID', 'the token signature does not verify');
-  return domainError('TOKEN_MALFORMED', 'the token is not a valid EdDSA JWT');
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return unauthenticated('TOKEN_SIGNATURE_INVALID', 'the token signature does not verify');
+  return unauthenticated('TOKEN_MALFORMED', 'the token is not a valid EdDSA JWT');
 }
 
 /**
@@ -85,13 +85,13 @@ async function verifyTokenClaims(
   }
   const { iat, exp, jti, htm, htu, iss } = payload as JWTPayload & { htm?: unknown; htu?: unknown };
   if (typeof iat !== 'number' || typeof exp !== 'number' || typeof jti !== 'string' || jti.length === 0 || jti.length > 200) {
-    throw domainError('TOKEN_MALFORMED', 'iat, exp must be numbers and jti a string of 1-200 characters');
+    throw unauthenticated('TOKEN_MALFORMED', 'iat, exp must be numbers and jti a string of 1-200 characters');
   }
-  if (exp - iat > MAX_TOKEN_LIFETIME_S) throw domainError('TOKEN_LIFETIME_TOO_LONG', `exp may be at most ${MAX_TOKEN_LIFETIME_S} s after iat`);
-  if (iat > Date.now() / 1000 + CLOCK_SKEW_S) throw domainError('TOKEN_NOT_YET_VALID', 'iat is in the future');
-  if (iss !== expectedIssuer) throw domainError('TOKEN_ISSUER_MISMATCH', 'iss does not name the owner of the signing key');
-  if (htm !== req.method) throw domainError('TOKEN_BINDING_MISMATCH', `the token is for method ${String(htm)}, not ${req.method}`);
-  if (htu !== requestPath(req)) throw domainError('TOKEN_BINDING_MISMATCH', `the token is for path ${String(htu)}, not ${requestPath(req)}`);
+  if (exp - iat > MAX_TOKEN_LIFETIME_S) throw unauthenticated('TOKEN_LIFETIME_TOO_LONG', `exp may be at most ${MAX_TOKEN_LIFETIME_S} s after iat`);
+  if (iat > Date.now() / 1000 + CLOCK_SKEW_S) throw unauthenticated('TOKEN_NOT_YET_VALID', 'iat is in the future');
+  if (iss !== expectedIssuer) throw unauthenticated('TOKEN_ISSUER_MISMATCH', 'iss does not name the owner of the signing key');
+  if (htm !== req.method) throw unauthenticated('TOKEN_BINDING_MISMATCH', `the token is for method ${String(htm)}, not ${req.method}`);
+  if (htu !== requestPath(req)) throw unauthenticated('TOKEN_BINDING_MISMATCH', `the token is for path ${String(htu)}, not ${requestPath(req)}`);
   return { ...payload, jti, exp };
 }
 
@@ -115,11 +115,11 @@ export async function verifyRegistrationToken(
   try {
     key = await importPublic(publicJwk);
   } catch {
-    throw domainError('TOKEN_SIGNATURE_INVALID', 'the key in the body cannot verify the token');
+    throw unauthenticated('TOKEN_SIGNATURE_INVALID', 'the key in the body cannot verify the token');
   }
   const payload = await verifyTokenClaims(token, key, req, thumbprint, deps.audience);
   const fresh = await deps.recordTokenUse(thumbprint, payload.jti, rememberUntil(payload.exp));
-  if (!fresh) throw domainError('TOKEN_REPLAYED', 'this token (jti) was already used');
+  if (!fresh) throw tokenReplayed();
   return payload;
 }
 
@@ -129,10 +129,10 @@ export function tokenKid(token: string): string {
   try {
     header = decodeProtectedHeader(token);
   } catch {
-    throw domainError('TOKEN_MALFORMED', 'the token header cannot be decoded');
+    throw unauthenticated('TOKEN_MALFORMED', 'the token header cannot be decoded');
   }
-  if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519') throw domainError('TOKEN_MALFORMED', 'the token must be signed with alg EdDSA');
-  if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 100) throw domainError('TOKEN_MALFORMED', 'the token header needs a kid');
+  if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519') throw unauthenticated('TOKEN_MALFORMED', 'the token must be signed with alg EdDSA');
+  if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 100) throw unauthenticated('TOKEN_MALFORMED', 'the token header needs a kid');
   return header.kid;
 }
 
@@ -147,7 +147,7 @@ export function authenticate(deps: AuthDeps): RequestHandler {
     let known = keyCache.get(kid);
     if (!known) {
       const resolved = await deps.resolveKey(kid);
-      if (!resolved) throw domainError('UNKNOWN_KEY', 'no registered key has this kid');
+      if (!resolved) throw unknownKey();
       known = { participantId: resolved.participantId, key: await importPublic(resolved.publicJwk) };
       if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
       keyCache.set(kid, known);
@@ -156,9 +156,9 @@ export function authenticate(deps: AuthDeps): RequestHandler {
     // Revocation and status are read after the signature (so an outsider learns nothing
     // about who is pending) and fresh on every request (so a suspension is immediate).
     const state = await deps.recordUseAndReadState(kid, known.participantId, payload.jti, rememberUntil(payload.exp));
-    if (state.revokedAt) throw domainError('KEY_ROTATED', 'this key was rotated out and no longer authenticates requests');
-    if (!state.fresh) throw domainError('TOKEN_REPLAYED', 'this token (jti) was already used');
-    if (state.status !== 'active') throw domainError('PARTICIPANT_NOT_ACTIVE', `the participant is ${state.status}`);
+    if (state.revokedAt) throw unauthenticated('KEY_ROTATED', 'this key was rotated out and no longer authenticates requests');
+    if (!state.fresh) throw tokenReplayed();
+    if (state.status !== 'active') throw unauthenticated('PARTICIPANT_NOT_ACTIVE', `the participant is ${state.status}`);
     res.locals.principal = { participantId: known.participantId, roles: state.roles, kid } satisfies Principal;
     next();
   };
@@ -167,6 +167,6 @@ export function authenticate(deps: AuthDeps): RequestHandler {
 /** The authenticated caller of a request (set by authenticate). */
 export function principalOf(res: { locals: Record<string, unknown> }): Principal {
   const p = res.locals.principal as Principal | undefined;
-  if (!p) throw domainError('AUTH_REQUIRED', 'authentication is required');
+  if (!p) throw unauthenticated('AUTH_REQUIRED', 'authentication is required');
   return p;
 }

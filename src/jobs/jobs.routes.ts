@@ -4,7 +4,7 @@ import type { SchemaRegistry } from '../http/validation.js';
 import { principalOf } from '../http/auth.js';
 import { pathId } from '../http/params.js';
 import { requireRole } from '../principal.js';
-import { domainError } from '../errors.js';
+import { invalidField } from '../errors.js';
 import type { JobRequest, JobsService } from './jobs.service.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -18,7 +18,7 @@ export function jobRoutes(svc: JobsService, schemas: SchemaRegistry): Router {
     const body = schemas.check<JobRequest>('job-request.v1', req.body);
     const key = req.get('Idempotency-Key');
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw domainError('VALIDATION_FAILED', 'Idempotency-Key must be 1-200 visible ASCII characters', { errors: [{ pointer: '/headers/Idempotency-Key', message: 'invalid' }] });
+      throw invalidField('/headers/Idempotency-Key', 'invalid', 'Idempotency-Key must be 1-200 visible ASCII characters');
     }
     const { job, replayed } = await svc.authorize(p, body, key);
     if (replayed) res.set('Idempotent-Replayed', 'true');

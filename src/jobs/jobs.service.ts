@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import { DomainError, domainError, forbidden, notFound } from '../errors.js';
+import { DomainError, conflict, domainError, forbidden, notFound } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
@@ -235,7 +235,7 @@ export class JobsService {
       const j = await tx.getRepository(JobEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!j) throw notFound('job', id);
       if (j.consumerId !== actor.participantId) throw forbidden('only the job\'s consumer reports its completion');
-      if (j.state !== 'authorized') throw domainError('INVALID_STATE_TRANSITION', 'the job is already completed');
+      if (j.state !== 'authorized') throw conflict('INVALID_STATE_TRANSITION', 'the job is already completed');
       await tx.query(`UPDATE jobs SET state = 'completed', result_digest = $2, completed_at = clock_timestamp() WHERE id = $1`, [id, body.resultDigest]);
       await appendEvent(tx, {
         kind: 'job.completed',

@@ -4,10 +4,18 @@ import type { SchemaRegistry } from '../http/validation.js';
 import { bearerToken, principalOf, tokenKid, verifyRegistrationToken, type AuthDeps } from '../http/auth.js';
 import { requireRole } from '../principal.js';
 import { pathId } from '../http/params.js';
-import { domainError } from '../errors.js';
-import { thumbprintOf } from '../crypto/ed25519.js';
-import { publicKeyFromJwk } from '../crypto/ed25519.js';
+import { invalidField, unauthenticated } from '../errors.js';
+import { publicKeyFromJwk, thumbprintOf, type PublicJwk } from '../crypto/ed25519.js';
 import type { ParticipantsService, RegistrationInput } from './participants.service.js';
+
+// The schema checks the JWK's shape; only decoding tells whether x is a point on Ed25519.
+function checkPointOnCurve(jwk: PublicJwk): void {
+  try {
+    publicKeyFromJwk(jwk);
+  } catch {
+    throw invalidField('/publicKeyJwk/x', 'not a point on Ed25519', 'publicKeyJwk is not a valid Ed25519 public key');
+  }
+}
 
 /** Registration: the only /v1 call whose token is checked against the key in its own body. */
 export function registrationRoutes(svc: ParticipantsService, schemas: SchemaRegistry, auth: AuthDeps): Router {
@@ -16,13 +24,9 @@ export function registrationRoutes(svc: ParticipantsService, schemas: SchemaRegi
     const token = bearerToken(req);
     const kid = tokenKid(token);
     const body = schemas.check<RegistrationInput>('participant-registration.v1', req.body);
-    try {
-      publicKeyFromJwk(body.publicKeyJwk);
-    } catch {
-      throw domainError('VALIDATION_FAILED', 'publicKeyJwk is not a valid Ed25519 public key', { errors: [{ pointer: '/publicKeyJwk/x', message: 'not a point on Ed25519' }] });
-    }
+    checkPointOnCurve(body.publicKeyJwk);
     const thumbprint = await thumbprintOf(body.publicKeyJwk);
-    if (kid !== thumbprint) throw domainError('TOKEN_SIGNATURE_INVALID', 'the token kid must be the thumbprint of the key being registered');
+    if (kid !== thumbprint) throw unauthenticated('TOKEN_SIGNATURE_INVALID', 'the token kid must be the thumbprint of the key being registered');
     await verifyRegistrationToken(token, body.publicKeyJwk, req, thumbprint, auth);
     const p = await svc.register(body);
     res.status(201).location(`/v1/participants/${p.id}`).json(p);
@@ -54,11 +58,7 @@ export function participantRoutes(svc: ParticipantsService, schemas: SchemaRegis
   });
   r.post('/participants/:id/keys', async (req, res) => {
     const body = schemas.check<{ publicKeyJwk: RegistrationInput['publicKeyJwk'] }>('key-rotation.v1', req.body);
-    try {
-      publicKeyFromJwk(body.publicKeyJwk);
-    } catch {
-      throw domainError('VALIDATION_FAILED', 'publicKeyJwk is not a valid Ed25519 public key', { errors: [{ pointer: '/publicKeyJwk/x', message: 'not a point on Ed25519' }] });
-    }
+    checkPointOnCurve(body.publicKeyJwk);
     // No pathId: only the caller's own id passes rotateKey's owner check, so a malformed one is FORBIDDEN like any other.
     res.json(await svc.rotateKey(principalOf(res), req.params.id, body.publicKeyJwk));
   });

@@ -4,7 +4,7 @@
  * key lookup that request authentication runs on.
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import { domainError, forbidden, invalidTransition, notFound } from '../errors.js';
+import { forbidden, invalidTransition, keyAlreadyRegistered, notFound, unauthenticated, unknownKey } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import { thumbprintOf, type PublicJwk } from '../crypto/ed25519.js';
@@ -49,7 +49,7 @@ export class ParticipantsService {
     const kid = await thumbprintOf(jwk);
     return inTransaction(this.ds, async (tx) => {
       const taken = await tx.getRepository(ParticipantKeyEntity).existsBy({ kid });
-      if (taken) throw domainError('KEY_ALREADY_REGISTERED', 'this public key is already registered');
+      if (taken) throw keyAlreadyRegistered();
       const p = await tx.getRepository(ParticipantEntity).save(
         tx.getRepository(ParticipantEntity).create({
           name: input.name,
@@ -122,11 +122,11 @@ export class ParticipantsService {
     const kid = await thumbprintOf(pub);
     return inTransaction(this.ds, async (tx) => {
       const keys = tx.getRepository(ParticipantKeyEntity);
-      if (await keys.existsBy({ kid })) throw domainError('KEY_ALREADY_REGISTERED', 'this public key is already registered');
+      if (await keys.existsBy({ kid })) throw keyAlreadyRegistered();
       // Lock the participant row so two concurrent rotations cannot both succeed.
       await tx.query('SELECT id FROM participants WHERE id = $1 FOR UPDATE', [id]);
       const revoked = await tx.query('UPDATE participant_keys SET revoked_at = clock_timestamp() WHERE participant_id = $1 AND revoked_at IS NULL AND kid = $2', [id, actor.kid]);
-      if ((revoked as [unknown, number])[1] !== 1) throw domainError('KEY_ROTATED', 'the signing key is no longer current');
+      if ((revoked as [unknown, number])[1] !== 1) throw unauthenticated('KEY_ROTATED', 'the signing key is no longer current');
       await this.insertKey(tx, id, kid, pub);
       await appendEvent(tx, { kind: 'participant.key_rotated', actor: id, subjects: { participant: id }, data: { oldKid: actor.kid, kid, publicKeyJwk: pub } });
       return this.view(tx, id, true);
@@ -179,7 +179,7 @@ export class ParticipantsService {
       [kid, issuer, jti, expiresAt],
     );
     const r = rows[0];
-    if (!r) throw domainError('UNKNOWN_KEY', 'no registered key has this kid');
+    if (!r) throw unknownKey();
     return { fresh: r.fresh, revokedAt: r.revoked_at, status: r.status, roles: r.roles };
   }
 

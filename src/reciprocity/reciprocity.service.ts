@@ -5,7 +5,7 @@
  * Evaluation itself is the pure evaluate-rules module; this only reads facts.
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import { domainError } from '../errors.js';
+import { domainError, refused } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
@@ -156,7 +156,7 @@ export class ReciprocityService {
   /** Throw RECIPROCITY_UNMET (naming each failing rule and what is missing) unless the decision allows. */
   static enforce(decision: ReciprocityDecision): void {
     if (!decision.allowed) {
-      throw domainError('RECIPROCITY_UNMET', describeRefusal(decision), { rules: decision.outcomes });
+      throw refused('RECIPROCITY_UNMET', describeRefusal(decision), { rules: decision.outcomes });
     }
   }
 
