@@ -3,5 +3,6 @@ import { CreateParticipants1764000000000 } from './1764000000000-CreateParticipa
 import { CreateAgreements1764000001000 } from './1764000001000-CreateAgreements.js';
 import { CreateLedger1764000002000 } from './1764000002000-CreateLedger.js';
 import { CreateLedgerPartyIndex1765030000000 } from './1765030000000-CreateLedgerPartyIndex.js';
+import { CreateStatements1765040000000 } from './1765040000000-CreateStatements.js';
 
-export const migrations = [CreateParticipants1764000000000, CreateAgreements1764000001000, CreateLedger1764000002000, CreateLedgerPartyIndex1765030000000];
+export const migrations = [CreateParticipants1764000000000, CreateAgreements1764000001000, CreateLedger1764000002000, CreateLedgerPartyIndex1765030000000, CreateStatements1765040000000];

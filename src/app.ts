@@ -22,6 +22,7 @@ import { agreementRoutes } from './agreements/agreements.routes.js';
 import { reciprocityRoutes } from './reciprocity/reciprocity.routes.js';
 import { jobRoutes } from './jobs/jobs.routes.js';
 import { ledgerRoutes } from './ledger/ledger.routes.js';
+import { statementRoutes } from './statements/statements.routes.js';
 
 /** Everything the app needs, built by main.ts or the tests. */
 export interface AppDeps {
@@ -89,6 +90,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use('/v1', reciprocityRoutes(services.reciprocity, schemas));
   app.use('/v1', jobRoutes(services.jobs, schemas));
   app.use('/v1', ledgerRoutes(services.ledger, schemas));
+  app.use('/v1', statementRoutes(services.statements, services.settlements, schemas));
 
   app.use((req) => {
     throw domainError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.path}`);

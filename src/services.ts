@@ -19,6 +19,7 @@ import { ContractDocumentEntity, ContractEntity, ContractSignatureEntity, OfferE
 import { JobsService } from './jobs/jobs.service.js';
 import { JobEntity } from './jobs/job.entity.js';
 import { LedgerService } from './ledger/ledger.service.js';
+import { SettlementsService, StatementsService } from './statements/statements.service.js';
 
 /** Every TypeORM entity, for the data source. */
 export const entities = [ParticipantEntity, ParticipantKeyEntity, DatasetEntity, OfferEntity, ContractEntity, ContractDocumentEntity, ContractSignatureEntity, JobEntity];
@@ -32,6 +33,8 @@ export interface Services {
   contracts: ContractsService;
   jobs: JobsService;
   ledger: LedgerService;
+  statements: StatementsService;
+  settlements: SettlementsService;
 }
 
 /** Build the services. */
@@ -43,5 +46,9 @@ export function createServices(ds: DataSource, config: Config, keys: ServiceKeys
   const contracts = new ContractsService(ds, datasets, reciprocity, config.audience);
   const jobs = new JobsService(ds, reciprocity, keys.release, config.audience, logger);
   const ledger = new LedgerService(ds, { origin: config.ledgerOrigin, key: keys.ledger });
-  return { participants, datasets, reciprocity, offers, contracts, jobs, ledger };
+  return {
+    participants, datasets, reciprocity, offers, contracts, jobs, ledger,
+    statements: new StatementsService(ds, ledger, keys.ledger),
+    settlements: new SettlementsService(ds, ledger),
+  };
 }

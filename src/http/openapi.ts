@@ -54,6 +54,9 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/v1/ledger/mine', summary: "Any active participant: the entries naming the caller (actor or subject), each with its inclusion proof for the returned checkpoint", auth: 'bearer', query: 'ledger-mine-query.v1', ok: 200 },
   { method: 'get', path: '/v1/ledger/proofs/inclusion', summary: 'Any active participant: RFC 9162 inclusion proof', auth: 'bearer', query: 'inclusion-proof-query.v1', ok: 200 },
   { method: 'get', path: '/v1/ledger/proofs/consistency', summary: 'Any active participant: RFC 9162 consistency proof', auth: 'bearer', query: 'consistency-proof-query.v1', ok: 200 },
+  { method: 'post', path: '/v1/statements', summary: 'The party itself or the operator: issue a signed statement (tds.statement.v1) of a period from the ledger', auth: 'bearer', body: 'statement-request.v1', ok: 201 },
+  { method: 'get', path: '/v1/statements/{id}', summary: 'The party or the operator: an issued statement and its ledger-key signature', auth: 'bearer', ok: 200 },
+  { method: 'get', path: '/v1/settlements', summary: 'Operator: per currency, what each consumer owes and each provider is owed for a period, and whether the sides balance', auth: 'bearer', query: 'settlement-query.v1', ok: 200 },
 ];
 
 /** Build the OpenAPI 3.1 document. */

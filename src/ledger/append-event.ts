@@ -23,7 +23,8 @@ export type LedgerEventKind =
   | 'reciprocity_rule.created'
   | 'job.authorized'
   | 'job.denied'
-  | 'job.completed';
+  | 'job.completed'
+  | 'statement.issued';
 
 /** An event before sequencing: who did what to which objects. Ids and digests only, never dataset contents. */
 export interface LedgerEvent {

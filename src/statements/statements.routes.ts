@@ -1,0 +1,25 @@
+/** HTTP routes of statements and the operator's settlement view. */
+import { Router } from 'express';
+import type { SchemaRegistry } from '../http/validation.js';
+import { principalOf } from '../http/auth.js';
+import type { SettlementsService, StatementRequest, StatementsService } from './statements.service.js';
+
+/** Mount under /v1 (authenticated). */
+export function statementRoutes(statements: StatementsService, settlements: SettlementsService, schemas: SchemaRegistry): Router {
+  const r = Router();
+  r.post('/statements', async (req, res) => {
+    const p = principalOf(res);
+    const body = schemas.check<StatementRequest>('statement-request.v1', req.body);
+    const s = await statements.issue(p, body);
+    res.status(201).location(`/v1/statements/${s.statement.id}`).json(s);
+  });
+  r.get('/statements/:id', async (req, res) => {
+    res.json(await statements.get(principalOf(res), req.params.id));
+  });
+  r.get('/settlements', async (req, res) => {
+    const p = principalOf(res);
+    const q = schemas.checkQuery<{ from: string; to: string }>('settlement-query.v1', req.query);
+    res.set('Cache-Control', 'no-store').json(await settlements.settle(p, q));
+  });
+  return r;
+}
