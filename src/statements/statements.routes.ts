@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
 import { principalOf } from '../http/auth.js';
+import { pathId } from '../http/params.js';
 import type { SettlementsService, StatementRequest, StatementsService } from './statements.service.js';
 
 /** Mount under /v1 (authenticated). */
@@ -14,7 +15,7 @@ export function statementRoutes(statements: StatementsService, settlements: Sett
     res.status(201).location(`/v1/statements/${s.statement.id}`).json(s);
   });
   r.get('/statements/:id', async (req, res) => {
-    res.json(await statements.get(principalOf(res), req.params.id));
+    res.json(await statements.get(principalOf(res), pathId(req, 'statement')));
   });
   r.get('/settlements', async (req, res) => {
     const p = principalOf(res);

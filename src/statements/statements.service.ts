@@ -10,8 +10,7 @@ import { domainError, forbidden, notFound, roleRequired, validationFailed } from
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { LedgerService } from '../ledger/ledger.service.js';
-import type { Principal } from '../http/auth.js';
-import { isUuid } from '../http/ids.js';
+import type { Principal } from '../principal.js';
 import { toBase64 } from '../crypto/sha256.js';
 import type { ServiceKey } from '../service-keys.js';
 import { amountFromNumber } from '../money/money.js';
@@ -109,7 +108,7 @@ export class StatementsService {
 
   /** The party and the operator: an issued statement, exactly as signed. */
   async get(actor: Principal, id: string): Promise<SignedStatement> {
-    const row = isUuid(id) ? await readStatement(this.ds, id) : null;
+    const row = await readStatement(this.ds, id);
     if (!row) throw notFound('statement', id);
     if (row.party_id !== actor.participantId && !actor.roles.includes('operator')) throw forbidden('only the statement\'s party and the operator may read it');
     return { statement: JSON.parse(row.canonical) as Statement, signature: row.signature };

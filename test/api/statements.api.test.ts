@@ -138,7 +138,7 @@ describe('bad input', () => {
     [{ party: 'SELF', from: FROM, to: TO, role: 'auditor' }, 400, 'VALIDATION_FAILED', '/role'],
     [{ party: 'SELF', from: FROM, to: TO, role: 'consumer' }, 400, 'VALIDATION_FAILED', '/role'],
     [{ party: 'SELF', from: FROM, to: TO, extra: 1 }, 400, 'VALIDATION_FAILED', '/extra'],
-  ])('refuses %j with %i %s at %s, nothing written', async (body, status, code, pointer) => {
+  ] as Array<[Record<string, unknown>, number, string, string]>)('refuses %j with %i %s at %s, nothing written', async (body, status, code, pointer) => {
     const before = await snapshotCounts(ctx.ds);
     const res = await issue(hospital, { ...body, ...(body.party === 'SELF' ? { party: hospital.id } : {}) });
     expect({ status: res.status, code: res.body.code }).toEqual({ status, code });
