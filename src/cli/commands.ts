@@ -9,6 +9,7 @@ import { approve, keygen, register, standing, suspend } from './participant-comm
 import { contractPropose, datasetPublish, offerCreate } from './catalog-commands.js';
 import { contractSign, contractVerify } from './contract-commands.js';
 import { jobRun } from './job-runner.js';
+import { analysisSubmit, jobResult, nodeCommand, reviewApprove, reviewList, reviewReject } from './compute-commands.js';
 import { gatewayCommand } from './gateway-command.js';
 import { ledgerExport, ledgerKey, verify } from './verify-command.js';
 import { witnessCommand, witnessVkeyCommand } from './witness-command.js';
@@ -38,6 +39,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   contractVerify,
   standing,
   jobRun,
+  analysisSubmit,
+  jobResult,
+  reviewList,
+  reviewApprove,
+  reviewReject,
+  nodeCommand,
   gatewayCommand,
   verify,
   ledgerExport,

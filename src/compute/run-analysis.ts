@@ -155,6 +155,11 @@ function parseAnswer(stdout: string): WorkerAnswer | null {
   }
 }
 
+/** A `fail` result document for a job that must not run (e.g. its claim is not bound to what it says). */
+export function failedResultDocument(job: AnalysisJob, code: ResultErrorCode, now = new Date()): ResultDocument {
+  return documentOf(job, failure(job, code), now);
+}
+
 /** Run one job to its (unsigned) result document. */
 export async function runAnalysisJob(job: AnalysisJob, ctx: RunContext): Promise<ResultDocument> {
   let body: ResultBody;
@@ -164,6 +169,10 @@ export async function runAnalysisJob(job: AnalysisJob, ctx: RunContext): Promise
     ctx.log('warn', 'analysis failed unexpectedly', { jobId: job.jobId, err: e instanceof Error ? e.message : String(e) });
     body = failure(job, 'QUERY_FAILED');
   }
+  return documentOf(job, body, ctx.now?.() ?? new Date());
+}
+
+function documentOf(job: AnalysisJob, body: ResultBody, now: Date): ResultDocument {
   const doc: ResultDocument = {
     type: RESULT_TYPE,
     jobId: job.jobId,
@@ -174,7 +183,7 @@ export async function runAnalysisJob(job: AnalysisJob, ctx: RunContext): Promise
     columns: body.columns,
     rows: body.rows,
     disclosure: body.disclosure,
-    producedAt: (ctx.now?.() ?? new Date()).toISOString(),
+    producedAt: now.toISOString(),
   };
   if (body.n !== undefined) doc.n = body.n;
   if (body.residualDf !== undefined) doc.residualDf = body.residualDf;
