@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import { domainError } from './errors.js';
 import { authenticate, type AuthDeps } from './http/auth.js';
 import { problemHandler } from './http/problem.js';
+import { inputGuard } from './http/input-guard.js';
 import { createMetrics } from './http/metrics.js';
 import type { SchemaRegistry } from './http/validation.js';
 import { buildOpenApi } from './http/openapi.js';
@@ -47,6 +48,7 @@ export function buildApp(deps: AppDeps): Express {
   const metrics = createMetrics();
   app.use(metrics.middleware);
   app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  app.use(inputGuard());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -179,6 +179,8 @@ export class OffersService {
 
   /** Offers of a dataset, newest first. */
   async forDataset(datasetId: string): Promise<OfferView[]> {
+    // An unknown dataset has no offer list at all: 404, not an empty page (the catalog's own answer for it).
+    await this.datasets.get(datasetId);
     const rows = await this.ds.getRepository(OfferEntity).find({ where: { datasetId }, order: { createdAt: 'DESC' } });
     return rows.map(offerView);
   }

@@ -5,6 +5,7 @@
  */
 import type { RequestHandler, Request } from 'express';
 import { decodeProtectedHeader, errors as joseErrors, importJWK, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
+import { badText } from '../input-text.js';
 import { DomainError, tokenReplayed, unauthenticated, unknownKey } from '../errors.js';
 import type { KeyState, Principal, ResolvedKey } from '../principal.js';
 
@@ -84,8 +85,8 @@ async function verifyTokenClaims(
     throw mapJoseError(err);
   }
   const { iat, exp, jti, htm, htu, iss } = payload as JWTPayload & { htm?: unknown; htu?: unknown };
-  if (typeof iat !== 'number' || typeof exp !== 'number' || typeof jti !== 'string' || jti.length === 0 || jti.length > 200) {
-    throw unauthenticated('TOKEN_MALFORMED', 'iat, exp must be numbers and jti a string of 1-200 characters');
+  if (typeof iat !== 'number' || typeof exp !== 'number' || typeof jti !== 'string' || jti.length === 0 || jti.length > 200 || badText(jti) !== null) {
+    throw unauthenticated('TOKEN_MALFORMED', 'iat, exp must be numbers and jti a string of 1-200 characters (no NUL, valid Unicode)');
   }
   if (exp - iat > MAX_TOKEN_LIFETIME_S) throw unauthenticated('TOKEN_LIFETIME_TOO_LONG', `exp may be at most ${MAX_TOKEN_LIFETIME_S} s after iat`);
   if (iat > Date.now() / 1000 + CLOCK_SKEW_S) throw unauthenticated('TOKEN_NOT_YET_VALID', 'iat is in the future');
@@ -132,7 +133,7 @@ export function tokenKid(token: string): string {
     throw unauthenticated('TOKEN_MALFORMED', 'the token header cannot be decoded');
   }
   if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519') throw unauthenticated('TOKEN_MALFORMED', 'the token must be signed with alg EdDSA');
-  if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 100) throw unauthenticated('TOKEN_MALFORMED', 'the token header needs a kid');
+  if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 100 || badText(header.kid) !== null) throw unauthenticated('TOKEN_MALFORMED', 'the token header needs a kid');
   return header.kid;
 }
 

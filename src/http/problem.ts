@@ -75,19 +75,38 @@ export function sendProblem(res: Response, err: DomainError): void {
     });
 }
 
-// Connection-level failures of PostgreSQL or the pool: the database is away,
-// which the client should see as a retryable 503, not a 500.
-function isDatabaseUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; message?: string; driverError?: unknown };
+// SQLSTATEs that mean "the database is away or refusing work", by class: 08 connection exception,
+// 53 insufficient resources (too many connections, out of memory or disk), 57P0x operator intervention
+// (admin/crash shutdown, cannot connect now, database dropped, idle session timeout), and 55000 (what a
+// database set to ALLOW_CONNECTIONS false answers on connect).
+function isUnavailableSqlState(code: string): boolean {
+  return /^(08|53)[0-9A-Z]{3}$/.test(code) || /^57P0[0-9]$/.test(code) || code === '55000';
+}
+
+// Driver-level connection failures (node's socket errors), whatever the SQL layer wraps them in.
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+
+/** True when err (or the driver error it wraps) says the database cannot be reached or is refusing work: a retryable 503. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; driverError?: unknown; cause?: unknown };
   if (e?.driverError && e.driverError !== err && isDatabaseUnavailable(e.driverError)) return true;
+  if (e?.cause && e.cause !== err && typeof e.cause === 'object' && isDatabaseUnavailable(e.cause)) return true;
   // TypeORM releases a transaction's connection when the server drops it mid-request.
   const name = (err as { constructor?: { name?: string }; name?: string })?.constructor?.name ?? '';
   if (['QueryRunnerProviderAlreadyReleasedError', 'ConnectionIsNotSetError', 'CannotConnectAlreadyConnectedError'].includes(name)) return true;
   const code = typeof e?.code === 'string' ? e.code : '';
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300'].includes(code)) return true;
-  if (code.startsWith('08')) return true;
+  if (CONNECTION_ERRNOS.has(code) || isUnavailableSqlState(code)) return true;
   const msg = typeof e?.message === 'string' ? e.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)|connect ECONNREFUSED|Connection is not established/i.test(msg);
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)|connect ECONNREFUSED|Connection is not established|is not currently accepting connections/i.test(msg);
+}
+
+// SQLSTATE class 22 (data exception: invalid text, numeric out of range, bad datetime) means a value from
+// the request reached the database unchecked: still the caller's bad input, so a 400, never a 500 (the edge
+// guard and the schemas should have caught it; this is the net under them, and it is logged).
+function isDataException(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } };
+  const code = e?.driverError?.code ?? e?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }
 
 /** Turn anything thrown into a DomainError the client may see. */
@@ -100,6 +119,7 @@ export function toDomainError(err: unknown): DomainError | undefined {
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new DomainError('UNSUPPORTED_MEDIA_TYPE', 'unsupported body encoding');
   if (e?.status && e.status >= 400 && e.status < 500 && e.expose) return new DomainError('VALIDATION_FAILED', 'the request could not be read');
   if (isDatabaseUnavailable(err)) return new DomainError('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later');
+  if (isDataException(err)) return new DomainError('VALIDATION_FAILED', 'a value in the request is not valid for its field', { errors: [] });
   return undefined;
 }
 
@@ -109,6 +129,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     if (res.headersSent) return next(err);
     const domain = toDomainError(err);
     if (domain) {
+      if (domain.code === 'VALIDATION_FAILED' && isDataException(err)) logger.warn({ err, path: req.path }, 'bad input reached the database');
       if (domain.code === 'DATABASE_UNAVAILABLE') {
         logger.warn({ err, path: req.path }, 'database unavailable');
         res.setHeader('Retry-After', '2');

@@ -39,6 +39,20 @@ function onlyPublic(jwk: PublicJwk): PublicJwk {
   return { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
 }
 
+/**
+ * A concurrent request registered the same key between our check and our insert: the key's primary key
+ * refused the second insert (23505) and the whole transaction rolled back; that is a 409, not a 500.
+ */
+async function keyTaken<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    const err = e as { code?: string; driverError?: { code?: string } };
+    if ((err.driverError?.code ?? err.code) === '23505') throw domainError('KEY_ALREADY_REGISTERED', 'this public key is already registered');
+    throw e;
+  }
+}
+
 /** Participant registry operations; each state change runs in one transaction with its ledger event. */
 export class ParticipantsService {
   constructor(private readonly ds: DataSource) {}
@@ -47,7 +61,7 @@ export class ParticipantsService {
   async register(input: RegistrationInput): Promise<ParticipantView> {
     const jwk = onlyPublic(input.publicKeyJwk);
     const kid = await thumbprintOf(jwk);
-    return inTransaction(this.ds, async (tx) => {
+    return keyTaken(inTransaction(this.ds, async (tx) => {
       const taken = await tx.getRepository(ParticipantKeyEntity).existsBy({ kid });
       if (taken) throw keyAlreadyRegistered();
       const p = await tx.getRepository(ParticipantEntity).save(
@@ -67,7 +81,7 @@ export class ParticipantsService {
         data: { name: p.name, roles: p.roles, kid, publicKeyJwk: jwk },
       });
       return this.view(tx, p.id, true);
-    });
+    }));
   }
 
   /** Create an already active participant (the operator at first start). */
@@ -120,7 +134,7 @@ export class ParticipantsService {
     if (actor.participantId !== id) throw forbidden('a participant rotates only its own key');
     const pub = onlyPublic(jwk);
     const kid = await thumbprintOf(pub);
-    return inTransaction(this.ds, async (tx) => {
+    return keyTaken(inTransaction(this.ds, async (tx) => {
       const keys = tx.getRepository(ParticipantKeyEntity);
       if (await keys.existsBy({ kid })) throw keyAlreadyRegistered();
       // Lock the participant row so two concurrent rotations cannot both succeed.
@@ -130,7 +144,7 @@ export class ParticipantsService {
       await this.insertKey(tx, id, kid, pub);
       await appendEvent(tx, { kind: 'participant.key_rotated', actor: id, subjects: { participant: id }, data: { oldKid: actor.kid, kid, publicKeyJwk: pub } });
       return this.view(tx, id, true);
-    });
+    }));
   }
 
   /** Directory entry; contact details only for the participant itself and the operator. */
