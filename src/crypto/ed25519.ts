@@ -31,11 +31,15 @@ export function sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
   return ed.sign(message, secretKey);
 }
 
-/** True when signature is a valid Ed25519 signature of message by publicKey; false on any malformed input. */
+/**
+ * True when signature is a valid Ed25519 signature of message by publicKey; false on any malformed input.
+ * Strict RFC 8032 verification (noble's `zip215: false`): canonical R and A, s < L, cofactorless
+ * equation, small-order A refused, so no signature exists that needs no secret.
+ */
 export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== 64 || publicKey.length !== 32) return false;
   try {
-    return ed.verify(signature, message, publicKey);
+    return ed.verify(signature, message, publicKey, { zip215: false });
   } catch {
     return false;
   }
@@ -47,10 +51,28 @@ export function publicKeyFromJwk(jwk: { kty?: unknown; crv?: unknown; x?: unknow
     throw new Error('not an Ed25519 public JWK');
   }
   const x = fromBase64Url(jwk.x);
-  if (x.length !== 32) throw new Error('Ed25519 public key must be 32 bytes');
-  // Reject encodings that are not points on the curve.
-  ed.Point.fromBytes(x);
+  const problem = weakKeyProblem(x);
+  if (problem) throw new Error(`Ed25519 public key refused: ${problem}`);
   return x;
+}
+
+/**
+ * Why 32 bytes are not an acceptable Ed25519 public key, or null: not a point, a non-canonical
+ * encoding (y >= p, or x = 0 with the sign bit set), a small-order point (the identity and its
+ * torsion relatives, for which signatures exist without a secret) or a point outside the
+ * prime-order subgroup. A key made by key generation never fails these checks.
+ */
+export function weakKeyProblem(bytes: Uint8Array): string | null {
+  if (bytes.length !== 32) return 'must be 32 bytes';
+  let p: ed.Point;
+  try {
+    p = ed.Point.fromBytes(bytes, false);
+  } catch {
+    return 'not a canonical encoding of a curve point';
+  }
+  if (p.isSmallOrder()) return 'a small-order point';
+  if (!p.isTorsionFree()) return 'not in the prime-order subgroup';
+  return null;
 }
 
 /** JWK of a raw public key. */

@@ -6,6 +6,7 @@
 import type { RequestHandler, Request } from 'express';
 import { decodeProtectedHeader, errors as joseErrors, importJWK, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
 import { badText } from '../input-text.js';
+import { publicKeyFromJwk } from '../crypto/ed25519.js';
 import { DomainError, tokenReplayed, unauthenticated, unknownKey } from '../errors.js';
 import type { KeyState, Principal, ResolvedKey } from '../principal.js';
 
@@ -25,7 +26,15 @@ export interface AuthDeps {
 const keyCache = new Map<string, { participantId: string; key: CryptoKey | Uint8Array }>();
 const KEY_CACHE_MAX = 10_000;
 
+// jose verifies with node's OpenSSL, which accepts small-order and non-canonical public keys (with
+// them a "signature" needs no secret); so the key itself is checked strictly before it is imported,
+// for keys on record from before this check too. A refused key authenticates nothing.
 async function importPublic(publicJwk: ResolvedKey['publicJwk']): Promise<CryptoKey | Uint8Array> {
+  try {
+    publicKeyFromJwk(publicJwk);
+  } catch {
+    throw unauthenticated('TOKEN_SIGNATURE_INVALID', 'the signing key is not an acceptable Ed25519 public key');
+  }
   return importJWK({ kty: publicJwk.kty, crv: publicJwk.crv, x: publicJwk.x, alg: 'EdDSA' }, 'EdDSA');
 }
 

@@ -8,12 +8,13 @@ import { invalidField, unauthenticated } from '../errors.js';
 import { publicKeyFromJwk, thumbprintOf, type PublicJwk } from '../crypto/ed25519.js';
 import type { ParticipantsService, RegistrationInput } from './participants.service.js';
 
-// The schema checks the JWK's shape; only decoding tells whether x is a point on Ed25519.
+// The schema checks the JWK's shape; only decoding tells whether x is an acceptable key: a canonical
+// encoding of a prime-order point (small-order and non-canonical keys let signatures exist without a secret).
 function checkPointOnCurve(jwk: PublicJwk): void {
   try {
     publicKeyFromJwk(jwk);
   } catch {
-    throw invalidField('/publicKeyJwk/x', 'not a point on Ed25519', 'publicKeyJwk is not a valid Ed25519 public key');
+    throw invalidField('/publicKeyJwk/x', 'not a canonical prime-order point on Ed25519 (small-order and non-canonical keys are refused)', 'publicKeyJwk is not an acceptable Ed25519 public key');
   }
 }
 

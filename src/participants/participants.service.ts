@@ -48,7 +48,7 @@ async function keyTaken<T>(p: Promise<T>): Promise<T> {
     return await p;
   } catch (e) {
     const err = e as { code?: string; driverError?: { code?: string } };
-    if ((err.driverError?.code ?? err.code) === '23505') throw domainError('KEY_ALREADY_REGISTERED', 'this public key is already registered');
+    if ((err.driverError?.code ?? err.code) === '23505') throw keyAlreadyRegistered();
     throw e;
   }
 }
