@@ -8,12 +8,16 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { conflict, datasetWithdrawn, forbidden, invalidField, invalidSignature, invalidTransition, notFound, refused } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
+import { databaseNow } from '../db/now.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
 import { isUuid } from '../ids.js';
 import type { DatasetsService } from '../datasets/datasets.service.js';
 import { ReciprocityService } from '../reciprocity/reciprocity.service.js';
-import { ContractDocumentEntity, ContractEntity, ContractSignatureEntity, OfferEntity, type ContractState } from './offer.entity.js';
+import { OfferEntity } from './offer.entity.js';
+import { ContractEntity, type ContractState } from './contract.entity.js';
+import { ContractDocumentEntity } from './contract-document.entity.js';
+import { ContractSignatureEntity } from './contract-signature.entity.js';
 import { defaultVocabulary, isPurposeAllowed } from './purpose-match.js';
 import { storedPrice } from './offers.service.js';
 import { CONTRACT_DOCUMENT_TYPE, canonicalizeContract, verifyContractSignature, type ContractDocument } from './contract-document.js';
@@ -45,10 +49,6 @@ function effectiveState(c: ContractEntity, now: Date): ContractState {
   return c.state === 'active' && now >= c.validUntil ? 'expired' : c.state;
 }
 
-async function dbNow(tx: EntityManager): Promise<Date> {
-  return ((await tx.query('SELECT now() AS now')) as Array<{ now: Date }>)[0]!.now;
-}
-
 /** Contract operations. */
 export class ContractsService {
   constructor(
@@ -64,10 +64,10 @@ export class ContractsService {
       // Body ids pass the schema's uuid format, which also admits a urn:uuid: prefix PostgreSQL refuses.
       const offer = isUuid(input.offerId) ? await tx.getRepository(OfferEntity).findOneBy({ id: input.offerId }) : null;
       if (!offer) throw notFound('offer', input.offerId);
-      const dataset = await this.datasets.lockForUpdate(tx, offer.datasetId, 'pessimistic_read');
+      const dataset = await this.datasets.lockForShare(tx, offer.datasetId);
       if (dataset.status === 'withdrawn') throw datasetWithdrawn();
       if (offer.providerId === actor.participantId) throw forbidden('a participant cannot contract with itself');
-      const now = await dbNow(tx);
+      const now = await databaseNow(tx);
       if (offer.status !== 'active' || now >= offer.validUntil) throw refused('OFFER_NOT_ACTIVE', 'the offer is withdrawn or past its validity window');
       const vocab = defaultVocabulary();
       // An unknown code is narrower than nothing: it is refused like any purpose the offer does not allow.
@@ -130,7 +130,7 @@ export class ContractsService {
       const c = await this.lock(tx, id);
       const party = c.consumerId === actor.participantId ? 'consumer' : c.providerId === actor.participantId ? 'provider' : null;
       if (!party) throw forbidden('only the parties of a contract sign it');
-      const state = effectiveState(c, await dbNow(tx));
+      const state = effectiveState(c, await databaseNow(tx));
       if (state === 'revoked') throw refused('CONTRACT_REVOKED', 'the contract is revoked');
       if (state === 'expired') throw refused('CONTRACT_EXPIRED', 'the contract is past its validity window');
       const signedAlready = party === 'consumer' ? state !== 'proposed' : state === 'active' || state === 'exhausted';
@@ -208,7 +208,7 @@ export class ContractsService {
     const sigs = await tx.getRepository(ContractSignatureEntity).find({ where: { contractId: id }, order: { signedAt: 'ASC' } });
     return {
       id: c.id,
-      state: effectiveState(c, await dbNow(tx)),
+      state: effectiveState(c, await databaseNow(tx)),
       document: doc.document,
       canonical: doc.canonical,
       digest: doc.digest,

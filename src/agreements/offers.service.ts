@@ -6,6 +6,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { datasetWithdrawn, invalidField, notFound, notOwner, validationFailed } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
+import { databaseNow } from '../db/now.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
 import type { DatasetsService } from '../datasets/datasets.service.js';
@@ -134,10 +135,10 @@ export class OffersService {
     const price = priceOf(input);
     return inTransaction(this.ds, async (tx) => {
       // Lock the dataset (shared) so a concurrent withdrawal cannot slip in between check and insert.
-      const d = await this.datasets.lockForUpdate(tx, datasetId, 'pessimistic_read');
-      if (d.providerId !== actor.participantId) throw notOwner( 'only the providing participant can make offers on this dataset');
+      const d = await this.datasets.lockForShare(tx, datasetId);
+      if (d.providerId !== actor.participantId) throw notOwner('only the providing participant can make offers on this dataset');
       if (d.status === 'withdrawn') throw datasetWithdrawn();
-      const now = ((await tx.query('SELECT now() AS now')) as Array<{ now: Date }>)[0]!.now;
+      const now = await databaseNow(tx);
       const validFrom = input.validFrom ? new Date(input.validFrom) : now;
       const validUntil = input.validUntil ? new Date(input.validUntil) : new Date(validFrom.getTime() + DEFAULT_OFFER_DAYS * 86_400_000);
       if (!(validUntil > validFrom)) throw invalidField('/validUntil', 'must be after validFrom');

@@ -108,7 +108,7 @@ export class DatasetsService {
   async withdraw(actor: Principal, id: string): Promise<DatasetView> {
     return inTransaction(this.ds, async (tx) => {
       const d = await this.lockForUpdate(tx, id);
-      if (d.providerId !== actor.participantId) throw notOwner( 'only the providing participant can withdraw this dataset');
+      if (d.providerId !== actor.participantId) throw notOwner('only the providing participant can withdraw this dataset');
       if (d.status === 'withdrawn') throw invalidTransition('dataset', 'withdrawn', 'withdraw');
       // The provider's own releases under reciprocity rules in this field hold the same lock: none is
       // decided on facts that still count this dataset once the withdrawal has committed.
@@ -126,8 +126,21 @@ export class DatasetsService {
     return datasetView(d);
   }
 
-  /** The dataset row locked FOR SHARE/UPDATE inside a caller's transaction (withdrawal cannot interleave). */
-  async lockForUpdate(tx: EntityManager, id: string, mode: 'pessimistic_write' | 'pessimistic_read' = 'pessimistic_write'): Promise<DatasetEntity> {
+  /** The dataset row locked FOR UPDATE inside a caller's transaction: the caller is about to change it. */
+  async lockForUpdate(tx: EntityManager, id: string): Promise<DatasetEntity> {
+    return this.lockedRow(tx, id, 'pessimistic_write');
+  }
+
+  /**
+   * The dataset row locked FOR SHARE inside a caller's transaction: concurrent
+   * readers (offers, proposals) proceed together, a withdrawal waits for them
+   * and they for it, so none acts on a dataset withdrawn under it.
+   */
+  async lockForShare(tx: EntityManager, id: string): Promise<DatasetEntity> {
+    return this.lockedRow(tx, id, 'pessimistic_read');
+  }
+
+  private async lockedRow(tx: EntityManager, id: string, mode: 'pessimistic_write' | 'pessimistic_read'): Promise<DatasetEntity> {
     const d = await tx.getRepository(DatasetEntity).findOne({ where: { id }, lock: { mode } });
     if (!d) throw notFound('dataset', id);
     return d;

@@ -1,15 +1,33 @@
 /**
  * Named prepared statements on the hot paths (authentication, release):
  * PostgreSQL parses and plans each once per connection instead of once per
- * request, and the call skips TypeORM's per-query bookkeeping. Everything
+ * request. TypeORM's query() cannot name a statement, so this takes the pg
+ * connection through the public QueryRunner API (connect() returns the driver's
+ * connection) and runs the statement there with pg's QueryConfig. Everything
  * else goes through TypeORM as usual.
  */
-import type { DataSource } from 'typeorm';
-import type { Pool } from 'pg';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { PoolClient, QueryResult } from 'pg';
 
-/** Run a named prepared statement on the data source's own pool; resolves to its rows. */
-export async function preparedQuery<T>(ds: DataSource, name: string, text: string, values: unknown[]): Promise<T[]> {
-  const pool = (ds.driver as unknown as { master: Pool }).master;
-  const result = await pool.query({ name, text, values });
+async function runOn<T>(runner: QueryRunner, name: string, text: string, values: unknown[]): Promise<T[]> {
+  const client = (await runner.connect()) as PoolClient;
+  const result: QueryResult = await client.query({ name, text, values });
   return result.rows as T[];
+}
+
+/**
+ * Run a named prepared statement and resolve to its rows: on the data source
+ * (a pooled connection of its own, released afterwards) or inside the
+ * transaction of an EntityManager (on that transaction's connection). Errors
+ * are pg's own (`code`, `constraint`), not TypeORM's QueryFailedError.
+ */
+export async function preparedQuery<T>(on: DataSource | EntityManager, name: string, text: string, values: unknown[]): Promise<T[]> {
+  const manager = 'manager' in on ? on.manager : on;
+  if (manager.queryRunner) return runOn<T>(manager.queryRunner, name, text, values);
+  const runner = manager.dataSource.createQueryRunner();
+  try {
+    return await runOn<T>(runner, name, text, values);
+  } finally {
+    await runner.release();
+  }
 }

@@ -17,7 +17,7 @@
  *      serialised per requester and research field)  RECIPROCITY_UNMET
  */
 import type { ErrorCode } from '../errors.js';
-import type { ContractState } from '../agreements/offer.entity.js';
+import type { ContractState } from '../agreements/contract.entity.js';
 import { defaultVocabulary, isPurposeAllowed } from '../agreements/purpose-match.js';
 import { describeRefusal, type ReciprocityDecision } from '../reciprocity/evaluate-rules.js';
 

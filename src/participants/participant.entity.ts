@@ -1,5 +1,5 @@
-/** A registered participant and its keys, as stored. */
-import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+/** A registered participant, as stored (its keys have their own rows). */
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /** Roles a participant may hold (several at once). */
 export type Role = 'operator' | 'provider' | 'consumer' | 'auditor';
@@ -17,14 +17,4 @@ export class ParticipantEntity {
   @Column({ type: 'text', nullable: true }) contact!: string | null;
   @Column({ type: 'timestamptz', name: 'created_at', insert: false, update: false }) createdAt!: Date;
   @Column({ type: 'timestamptz', name: 'updated_at', insert: false }) updatedAt!: Date;
-}
-
-/** Row of `participant_keys`: kid is the RFC 7638 thumbprint; revoked keys stay on record. */
-@Entity({ name: 'participant_keys' })
-export class ParticipantKeyEntity {
-  @PrimaryColumn({ type: 'text' }) kid!: string;
-  @Column({ type: 'uuid', name: 'participant_id' }) participantId!: string;
-  @Column({ type: 'jsonb', name: 'public_jwk' }) publicJwk!: { kty: 'OKP'; crv: 'Ed25519'; x: string };
-  @Column({ type: 'timestamptz', name: 'created_at', insert: false, update: false }) createdAt!: Date;
-  @Column({ type: 'timestamptz', name: 'revoked_at', nullable: true }) revokedAt!: Date | null;
 }

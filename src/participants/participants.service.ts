@@ -9,7 +9,8 @@ import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import { thumbprintOf, type PublicJwk } from '../crypto/ed25519.js';
 import type { KeyState, Principal, ResolvedKey } from '../principal.js';
-import { ParticipantEntity, ParticipantKeyEntity, type Role } from './participant.entity.js';
+import { ParticipantEntity, type Role } from './participant.entity.js';
+import { ParticipantKeyEntity } from './participant-key.entity.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
 import { preparedQuery } from '../db/prepared.js';
 
