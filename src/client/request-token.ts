@@ -1,8 +1,8 @@
 /**
  * The signed-request token every /v1 call carries: an EdDSA JWT by the
- * participant's own key, bound to one method and path, used once.
+ * participant's own key, bound to one method and path, used once. Browser
+ * safe (no node: imports): the CLI and the web console sign with this module.
  */
-import { randomUUID } from 'node:crypto';
 import { SignJWT, importJWK } from 'jose';
 import type { PrivateJwk } from '../crypto/ed25519.js';
 
@@ -36,6 +36,6 @@ export async function signRequestToken(signer: Signer, method: string, path: str
     .setAudience(opts.audience ?? 'tds')
     .setIssuedAt(iat)
     .setExpirationTime(opts.exp ?? iat + 60)
-    .setJti(opts.jti ?? randomUUID())
+    .setJti(opts.jti ?? globalThis.crypto.randomUUID())
     .sign(key);
 }

@@ -36,7 +36,12 @@ export interface VerifyLogInput {
   previous?: VerifiedCheckpoint;
   /** The service's consistency proof from previous.size to the checkpoint's size, standard base64. */
   consistencyProof?: string[];
+  /** Told how many entries are checked so far, every PROGRESS_STEP entries (the console's progress bar). */
+  onProgress?: (checked: number, total: number) => void;
 }
+
+/** How often verifyLog reports progress. */
+export const PROGRESS_STEP = 1000;
 
 /**
  * Either every check held (with the verified checkpoint), or the first
@@ -127,6 +132,7 @@ export function verifyLog(input: VerifyLogInput): VerifyLogResult {
     if (row.chainHash !== undefined && row.chainHash !== toBase64(next)) return bad('LEDGER_CHAIN_MISMATCH', i, `entry ${i}: chain hash mismatch`);
     [chainBefore, chain] = [chain, next];
     if (i < cp.size) tree.append(leaf);
+    if (input.onProgress && (i + 1) % PROGRESS_STEP === 0) input.onProgress(i + 1, entries.length);
     if (previous && previousRoot && i + 1 === previous.size && !sameBytes(tree.root(), previousRoot)) {
       return bad('LEDGER_HISTORY_REWRITTEN', null, `entries 0..${i} do not match the checkpoint of size ${previous.size} verified before: history was rewritten`);
     }

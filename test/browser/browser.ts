@@ -1,0 +1,78 @@
+/**
+ * Chromium for the console tests: Debian's /usr/bin/chromium driven by
+ * playwright-core, one fresh browser context (no shared storage) per actor,
+ * and every request the pages make recorded so a test can prove what left
+ * the browser.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/** One request as it left the browser. */
+export interface Sent {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The executable: CHROMIUM_PATH, else Debian's package. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Launch headless Chromium with the flags CI needs. */
+export async function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
+
+/** A fresh context and page whose requests are appended to `sent`; console errors are collected too. */
+export async function actorPage(browser: Browser, sent: Sent[], errors: string[]): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  context.on('request', (req) => {
+    sent.push({ url: req.url(), method: req.method(), headers: req.headers(), body: req.postData() ?? '' });
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  return { context, page };
+}
+
+/** Where the tests write screenshots (gitignored). */
+export const SHOTS = path.resolve('test-results/console');
+
+/** A full-page screenshot under SHOTS. */
+export async function shot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Write a key file as the CLI does ({id, kid, privateJwk}) and return its path. */
+export function writeKeyFile(dir: string, name: string, actor: { iss: string; kid: string; privateJwk: unknown }): string {
+  const file = path.join(dir, `${name}.json`);
+  fs.writeFileSync(file, JSON.stringify({ id: actor.iss, kid: actor.kid, privateJwk: actor.privateJwk }), { mode: 0o600 });
+  return file;
+}
+
+/** A temp folder for key and data files. */
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'tds-console-'));
+}
+
+/** Open the console, load a key file and wait until the page says whose it is. */
+export async function signIn(page: Page, base: string, keyFile: string): Promise<void> {
+  await page.goto(`${base}/console/`);
+  await page.locator('input[name=keyfile]').setInputFiles(keyFile);
+  await page.locator('#key-status').waitFor();
+}
+
+/** Go to a console route (hash), without reloading the page. */
+export async function go(page: Page, route: string): Promise<void> {
+  await page.evaluate((r) => {
+    location.hash = r;
+  }, route);
+}

@@ -1,0 +1,274 @@
+/**
+ * The console end to end in Chromium against the real service (buildApp on
+ * loopback, real PostgreSQL, background sequencer making checkpoints): a
+ * hospital publishes and offers, an institute proposes and signs, the
+ * hospital countersigns, the institute runs a job, the operator approves a
+ * newcomer, the auditor verifies the whole ledger in the page; then a
+ * tampered ledger and a foreign checkpoint key. Every step asserts on what
+ * the page shows, and no request ever carries a private key.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Browser, Page } from 'playwright-core';
+import { createTestContext, type TestContext } from '../helpers/context.js';
+import { makeParticipant, register, type Actor } from '../helpers/actors.js';
+import { generateKeyPair } from '../../src/crypto/ed25519.js';
+import { sha256, toHex } from '../../src/crypto/sha256.js';
+import { verifierKey } from '../../src/ledger/checkpoint.js';
+import { actorPage, go, launch, shot, signIn, tempDir, writeKeyFile, type Sent } from './browser.js';
+
+let ctx: TestContext;
+let server: Server;
+let base: string;
+let browser: Browser;
+let dir: string;
+const sent: Sent[] = [];
+const errors: string[] = [];
+const actors: Record<string, Actor> = {};
+const keyFiles: Record<string, string> = {};
+const pages: Record<string, Page> = {};
+
+const title = 'Cardiology outcomes 2025';
+const csv = 'age,los_days\n61,3\n72,5\n';
+
+beforeAll(async () => {
+  ctx = await createTestContext({}, { background: true });
+  server = ctx.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  dir = tempDir();
+  actors.hospital = await makeParticipant(ctx, ['provider'], 'St. Mary Hospital');
+  actors.institute = await makeParticipant(ctx, ['consumer'], 'Heart Research Institute');
+  actors.auditor = await makeParticipant(ctx, ['auditor'], 'Ethics Board');
+  for (const [name, a] of Object.entries(actors)) keyFiles[name] = writeKeyFile(dir, name, a);
+  keyFiles.operator = writeKeyFile(dir, 'operator', ctx.operator);
+  browser = await launch();
+  for (const name of ['hospital', 'institute', 'auditor', 'operator']) pages[name] = (await actorPage(browser, sent, errors)).page;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => server?.close(resolve));
+  await ctx?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const text = async (page: Page, selector: string): Promise<string> => (await page.locator(selector).first().textContent()) ?? '';
+
+describe('the console in Chromium', () => {
+  let contractId: string;
+
+  it('serves the console with a strict Content-Security-Policy and no inline script', async () => {
+    const res = await fetch(`${base}/console/`);
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).toContain("default-src 'none'");
+    const html = await res.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/\son[a-z]+=/);
+  });
+
+  it('a hospital publishes a dataset from a file (size and SHA-256 computed in the page) and makes an offer', async () => {
+    const page = pages.hospital!;
+    await signIn(page, base, keyFiles.hospital!);
+    expect(await text(page, '#key-status')).toContain('St. Mary Hospital');
+    await go(page, '#/datasets');
+    const dataFile = path.join(dir, 'outcomes.csv');
+    fs.writeFileSync(dataFile, csv);
+    await page.getByLabel('Title').fill(title);
+    await page.getByLabel('Description').fill('Length of stay after cardiac surgery');
+    await page.getByLabel('Research field').fill('cardiology');
+    await page.getByLabel('Kind').selectOption('insight');
+    await page.getByLabel('Data file').setInputFiles(dataFile);
+    const digest = toHex(sha256(Buffer.from(csv)));
+    await page.locator('#file-digest', { hasText: digest }).waitFor();
+    expect(await text(page, '#file-digest')).toContain(`${Buffer.byteLength(csv)} bytes`);
+    await page.getByLabel('Distribution URL').fill(`${base}/gateway/outcomes.csv`);
+    await shot(page, 'provider-publish');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.locator('#published').waitFor();
+    expect(await text(page, '#published')).toContain(title);
+    await page.getByRole('button', { name: `Offers on ${title}` }).click();
+    await page.getByLabel('Purposes allowed').selectOption(['DUO:0000042']);
+    await page.getByLabel('Invocations per contract').fill('3');
+    await page.getByRole('button', { name: 'Make the offer' }).click();
+    await page.locator('#offer-made').waitFor();
+    await page.locator('#dataset-offers td', { hasText: 'general research use' }).first().waitFor();
+    await shot(page, 'provider-datasets');
+  });
+
+  it('an institute finds it in the catalog, proposes a contract and signs it', async () => {
+    const page = pages.institute!;
+    await signIn(page, base, keyFiles.institute!);
+    await go(page, '#/catalog');
+    await page.getByLabel('Search words').fill('cardiac');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('button', { name: `Offers of ${title}` }).click();
+    await page.locator('.offer', { hasText: 'general research use' }).waitFor();
+    await shot(page, 'consumer-catalog');
+    await page.getByLabel('Invocations').fill('2');
+    await page.getByRole('button', { name: 'Propose a contract' }).click();
+    await page.locator('#contract-terms').waitFor();
+    contractId = new URL(page.url()).hash.split('id=')[1]!;
+    const terms = await text(page, '#contract-terms');
+    expect(terms).toContain('St. Mary Hospital');
+    expect(terms).toContain('Heart Research Institute');
+    expect(terms).toContain(title);
+    expect(terms).toContain('general research use');
+    expect(terms).toContain('at most 2');
+    expect(terms).toContain('state proposed');
+    await page.getByRole('button', { name: 'Sign these terms' }).click();
+    await page.locator('#signed').waitFor();
+    expect(await text(page, '#signed')).toContain('consumer_signed');
+  });
+
+  it('the hospital sees the terms in words and countersigns', async () => {
+    const page = pages.hospital!;
+    await go(page, `#/contracts?id=${contractId}`);
+    await page.locator('#contract-terms', { hasText: 'consumer_signed' }).waitFor();
+    const terms = await text(page, '#contract-terms');
+    expect(terms).toContain('Heart Research Institute');
+    expect(terms).toContain('general research use');
+    expect(terms).toContain('free');
+    await shot(page, 'provider-countersign');
+    await page.getByRole('button', { name: 'Countersign these terms' }).click();
+    await page.locator('#signed').waitFor();
+    expect(await text(page, '#signed')).toContain('active');
+  });
+
+  it('the institute runs a job under the active contract', async () => {
+    const page = pages.institute!;
+    await go(page, '#/catalog');
+    await go(page, `#/contracts?id=${contractId}`);
+    await page.locator('#contract-terms', { hasText: 'state active' }).waitFor();
+    await page.getByRole('button', { name: /Run a job|Submit the analysis/ }).click();
+    await page.locator('#job-created').waitFor();
+    expect(await text(page, '#job-created')).toMatch(/Job \S+: (authorized|queued|released)\./);
+    await shot(page, 'consumer-job');
+  });
+
+  it('the operator approves a newcomer in the page', async () => {
+    const { res } = await register(ctx.app, { name: 'Newcomer Lab', roles: ['consumer'] });
+    expect(res.status).toBe(201);
+    const page = pages.operator!;
+    await signIn(page, base, keyFiles.operator!);
+    await go(page, '#/operator');
+    await page.getByRole('button', { name: 'Approve Newcomer Lab' }).waitFor();
+    await shot(page, 'operator');
+    await page.getByRole('button', { name: 'Approve Newcomer Lab' }).click();
+    await page.locator('#participants').getByRole('cell', { name: 'Newcomer Lab', exact: true }).waitFor();
+    expect(await text(page, '#pending')).toContain('Nobody is waiting');
+  });
+
+  it('the auditor pins the log key, and the page verifies the checkpoint, the shown entries and the whole ledger', async () => {
+    await ctx.services.ledger.flush();
+    const page = pages.auditor!;
+    await signIn(page, base, keyFiles.auditor!);
+    await go(page, '#/ledger');
+    await page.getByRole('button', { name: 'Show the key the service announces' }).click();
+    await page.locator('#announced-key').waitFor();
+    expect(await text(page, '#announced-key')).toBe(ctx.services.ledger.verifierKey());
+    await page.getByRole('button', { name: 'Pin these keys' }).click();
+    await page.locator('#checkpoint-ok').waitFor();
+    expect(await text(page, '#consistency')).toContain('First visit');
+    await page.locator('.proof-ok').first().waitFor();
+    expect(await page.locator('.proof-bad').count()).toBe(0);
+    await page.getByRole('button', { name: 'Verify the whole ledger' }).click();
+    await page.locator('#verify-ok').waitFor();
+    const size = await ctx.services.ledger.treeSize();
+    expect(await text(page, '#verify-ok')).toMatch(/The whole ledger verifies: \d+ entries/);
+    expect(Number(await page.locator('#verify-progress').getAttribute('value'))).toBeGreaterThan(0);
+    expect(size).toBeGreaterThan(10);
+    await shot(page, 'auditor-ledger');
+    // A second visit proves consistency with the checkpoint kept in IndexedDB.
+    await go(page, '#/catalog');
+    await go(page, '#/ledger');
+    await page.locator('#consistency', { hasText: 'Consistent with the checkpoint' }).waitFor();
+  });
+
+  it('filters the ledger by contract and shows only its entries, each with a verified proof', async () => {
+    const page = pages.auditor!;
+    await go(page, `#/ledger?contract=${contractId}`);
+    await page.locator('#entries td', { hasText: 'contract.activated' }).waitFor();
+    const kinds = await page.locator('#entries tbody tr td:nth-child(2)').allTextContents();
+    expect(kinds.length).toBeGreaterThanOrEqual(4);
+    for (const k of kinds) expect(k).toMatch(/^(contract\.|job\.)/);
+    await page.locator('.proof-ok').first().waitFor();
+  });
+
+  it('names the first bad index of a ledger an insider rewrote', async () => {
+    const page = pages.auditor!;
+    const victim = 5;
+    await ctx.ds.transaction(async (tx) => {
+      await tx.query('ALTER TABLE ledger_entries DISABLE TRIGGER USER');
+      await tx.query('CREATE TABLE ledger_entries_backup AS SELECT * FROM ledger_entries');
+      const [row] = (await tx.query('SELECT entry FROM ledger_entries WHERE idx = $1', [victim])) as Array<{ entry: string }>;
+      await tx.query('UPDATE ledger_entries SET entry = $1 WHERE idx = $2', [row!.entry.replace(/"actor":"([^"]*)"/, '"actor":"$1x"'), victim]);
+      await tx.query('ALTER TABLE ledger_entries ENABLE TRIGGER USER');
+    });
+    try {
+      await go(page, '#/catalog');
+      await go(page, '#/ledger');
+      await page.getByRole('button', { name: 'Verify the whole ledger' }).click();
+      await page.locator('#verify-bad').waitFor();
+      expect(await text(page, '#first-bad')).toContain(`first bad index ${victim}`);
+      expect(await text(page, '#verify-bad')).toContain(`entry ${victim}: leaf hash mismatch`);
+      await shot(page, 'auditor-tampered');
+    } finally {
+      await ctx.ds.transaction(async (tx) => {
+        await tx.query('ALTER TABLE ledger_entries DISABLE TRIGGER USER');
+        await tx.query('DELETE FROM ledger_entries');
+        await tx.query('INSERT INTO ledger_entries SELECT * FROM ledger_entries_backup');
+        await tx.query('DROP TABLE ledger_entries_backup');
+        await tx.query('ALTER TABLE ledger_entries ENABLE TRIGGER USER');
+      });
+    }
+  });
+
+  it('refuses a checkpoint signed by another key than the pinned one, with a clear message', async () => {
+    const page = pages.auditor!;
+    const origin = ctx.services.ledger.verifierKey().split('+')[0]!;
+    const foreign = verifierKey(origin, generateKeyPair().publicKey);
+    await page.locator('summary').click();
+    await page.getByLabel('Pinned log key').fill(foreign);
+    await page.getByRole('button', { name: 'Pin these keys' }).click();
+    await page.locator('#checkpoint-refused').waitFor();
+    expect(await text(page, '#checkpoint-refused')).toContain('not signed by the log key you pinned');
+    expect(await text(page, '#checkpoint-refused')).toContain(`note is not signed by key ${origin}+`);
+    expect(await page.locator('#verify-all').count()).toBe(0);
+  });
+
+  it('verifies an exported contract file offline on the drop page', async () => {
+    const page = pages.institute!;
+    await go(page, `#/contracts?id=${contractId}`);
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export for offline verification' }).click();
+    const file = path.join(dir, 'contract.json');
+    await (await download).saveAs(file);
+    await go(page, '#/verify-file');
+    await page.locator('#verify-file-input').setInputFiles(file);
+    await page.locator('#file-verdict').waitFor();
+    expect(await text(page, '#file-verdict')).toContain(`Contract ${contractId}: valid`);
+    const exported = JSON.parse(fs.readFileSync(file, 'utf8')) as { document: { maxInvocations: number } };
+    exported.document.maxInvocations = 3;
+    fs.writeFileSync(file, JSON.stringify(exported));
+    await page.locator('#verify-file-input').setInputFiles(file);
+    await page.locator('#file-verdict', { hasText: 'INVALID' }).waitFor();
+    await shot(page, 'verify-file');
+  });
+
+  it('never sent a private key, in any request body or header, and the pages raised no errors', () => {
+    expect(sent.length).toBeGreaterThan(30);
+    const secrets = [...Object.values(actors).map((a) => a.privateJwk.d), ctx.operator.privateJwk.d];
+    for (const r of sent) {
+      const everything = `${r.url}\n${JSON.stringify(r.headers)}\n${r.body}`;
+      for (const d of secrets) expect(everything).not.toContain(d);
+    }
+    for (const r of sent) expect(new URL(r.url).origin).toBe(base);
+    expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+  });
+});
