@@ -24,7 +24,7 @@ import { reciprocityRoutes } from './reciprocity/reciprocity.routes.js';
 import { jobRoutes } from './jobs/jobs.routes.js';
 import { ledgerRoutes } from './ledger/ledger.routes.js';
 import { statementRoutes } from './statements/statements.routes.js';
-import { consoleRoutes } from './console/console.routes.js';
+import { mountConsole } from './console/console.routes.js';
 
 /** Everything the app needs, built by main.ts or the tests. */
 export interface AppDeps {
@@ -65,7 +65,7 @@ export function buildApp(deps: AppDeps): Express {
     // Both service keys (SPEC): release tokens, and ledger checkpoints (also served as a signed-note verifier key).
     res.set('Cache-Control', 'public, max-age=300').json({ keys: [keys.release.publicJwk, keys.ledger.publicJwk] });
   });
-  app.use(consoleRoutes(config.audience));
+  mountConsole(app, config.audience);
   const openapi = buildOpenApi(schemas);
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);

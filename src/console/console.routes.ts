@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import express, { Router } from 'express';
+import express, { type Express } from 'express';
 import { domainError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 
@@ -34,12 +34,13 @@ export function consoleDir(): string {
 }
 
 /**
- * The console's routes; answers a 404 problem saying how to build it when the
- * files are missing. `audience` is what the page's tokens must name (public).
+ * Mount the console on the app: headers, `GET /console/config.json`
+ * (`audience` is what the page's tokens must name: public), the static files,
+ * and a 404 problem saying how to build the console when its files are missing.
+ * Mounted on the app itself (not a Router) so the OpenAPI route check sees the paths.
  */
-export function consoleRoutes(audience: string, dir: string = consoleDir()): Router {
-  const r = Router();
-  r.use('/console', (_req, res, next) => {
+export function mountConsole(app: Express, audience: string, dir: string = consoleDir()): void {
+  app.use('/console', (_req, res, next) => {
     res.set({
       'Content-Security-Policy': CONSOLE_CSP,
       'X-Content-Type-Options': 'nosniff',
@@ -48,19 +49,18 @@ export function consoleRoutes(audience: string, dir: string = consoleDir()): Rou
     });
     next();
   });
-  r.get('/console/config.json', (_req, res) => {
+  app.get('/console/config.json', (_req, res) => {
     res.set('Cache-Control', 'no-cache').json({ audience });
   });
   // Hashed asset names never change content, so they may be cached for long; index.html must not be.
-  r.use('/console', express.static(dir, {
+  app.use('/console', express.static(dir, {
     index: 'index.html',
     setHeaders: (res, file) => {
       res.set('Cache-Control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   }));
-  r.get('/console', (_req, _res) => {
+  app.get('/console', () => {
     if (!fs.existsSync(path.join(dir, 'index.html'))) throw domainError('ROUTE_NOT_FOUND', 'the console is not built: run `npm run build`');
     throw domainError('ROUTE_NOT_FOUND', 'no such console file');
   });
-  return r;
 }

@@ -25,6 +25,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics', auth: 'none', ok: 200, produces: 'text/plain' },
   { method: 'get', path: '/.well-known/jwks.json', summary: "The service's public keys (release tokens)", auth: 'none', ok: 200 },
   { method: 'get', path: '/openapi.json', summary: 'This document', auth: 'none', ok: 200 },
+  { method: 'get', path: '/console', summary: 'The web console (static files under /console/; its API calls are signed in the page)', auth: 'none', ok: 200, produces: 'text/html' },
+  { method: 'get', path: '/console/config.json', summary: "The console's settings (the token audience)", auth: 'none', ok: 200 },
   { method: 'post', path: '/v1/participants', summary: 'Register (token signed by the key being registered, iss = its thumbprint)', auth: 'self-signed', body: 'participant-registration.v1', ok: 201 },
   { method: 'get', path: '/v1/participants', summary: 'Directory', auth: 'bearer', query: 'participant-query.v1', ok: 200 },
   { method: 'get', path: '/v1/participants/{id}', summary: 'Directory entry', auth: 'bearer', ok: 200 },

@@ -72,7 +72,6 @@ export async function signIn(page: Page, base: string, keyFile: string): Promise
 
 /** Go to a console route (hash), without reloading the page. */
 export async function go(page: Page, route: string): Promise<void> {
-  await page.evaluate((r) => {
-    location.hash = r;
-  }, route);
+  // A string runs in the page (whose globals the node-typed test code does not know).
+  await page.evaluate(`location.hash = ${JSON.stringify(route)}`);
 }
