@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import type { TdsClient } from '../client/tds-client.js';
-import { choiceOption, countOption, listOption, requireList, requireOption, stringOption, type CliIo, type CommandSpec, type ParsedCommand } from './cli-args.js';
+import { UsageError, choiceOption, countOption, listOption, requireList, requireOption, stringOption, type CliIo, type CommandSpec, type ParsedCommand } from './cli-args.js';
 import { describeContract } from './contract-commands.js';
 
 /** SHA-256 (hex) and size of a file, streamed so large datasets do not fill memory. */
@@ -75,7 +75,7 @@ export async function publishCommand(client: TdsClient, input: PublishInput, io:
 export async function offerCommand(
   client: TdsClient,
   datasetId: string,
-  input: { purposes: string[]; maxInvocations: number; validFrom?: string; validUntil?: string; reciprocityRuleIds?: string[] },
+  input: { purposes: string[]; maxInvocations: number; validFrom?: string; validUntil?: string; reciprocityRuleIds?: string[]; price?: { perInvocation: string; currency: string } },
   io: CliIo,
 ): Promise<number> {
   const o = await client.createOffer(datasetId, input);
@@ -120,16 +120,26 @@ export const datasetPublish: CommandSpec = {
 /** `tds offer create`. */
 export const offerCreate: CommandSpec = {
   name: 'offer create',
-  synopsis: '<datasetId> --purposes CODE,.. --max-invocations N [--valid-from T] [--valid-until T] [--rules ID,..]',
-  summary: 'offer a dataset for these purposes',
-  options: { purposes: { type: 'string' }, 'max-invocations': { type: 'string' }, 'valid-from': { type: 'string' }, 'valid-until': { type: 'string' }, rules: { type: 'string' } },
+  synopsis: '<datasetId> --purposes CODE,.. --max-invocations N [--valid-from T] [--valid-until T] [--rules ID,..] [--price "12.50 EUR"]',
+  summary: 'offer a dataset for these purposes (--price: exact amount and ISO 4217 code per invocation)',
+  options: { purposes: { type: 'string' }, 'max-invocations': { type: 'string' }, 'valid-from': { type: 'string' }, 'valid-until': { type: 'string' }, rules: { type: 'string' }, price: { type: 'string' } },
   positionals: [1, 1],
   run: async ({ p, io, client }) => {
     const rules = listOption(p, 'rules');
-    const input = { purposes: requireList(p, 'purposes'), maxInvocations: countOption(p, 'max-invocations'), ...windowOf(p), ...(rules ? { reciprocityRuleIds: rules } : {}) };
+    const price = priceOption(p);
+    const input = { purposes: requireList(p, 'purposes'), maxInvocations: countOption(p, 'max-invocations'), ...windowOf(p), ...(rules ? { reciprocityRuleIds: rules } : {}), ...(price ? { price } : {}) };
     return offerCommand(await client(), p.positionals[0]!, input, io);
   },
 };
+
+/** `--price "12.50 EUR"`: the amount string and currency code as typed (the service checks the digits). */
+function priceOption(p: ParsedCommand): { perInvocation: string; currency: string } | undefined {
+  const v = stringOption(p, 'price');
+  if (v === undefined) return undefined;
+  const m = /^\s*(\S+)\s+([A-Za-z]{3})\s*$/.exec(v);
+  if (!m) throw new UsageError(`${p.command}: --price must be an amount and an ISO 4217 code, e.g. --price "12.50 EUR"`);
+  return { perInvocation: m[1]!, currency: m[2]!.toUpperCase() };
+}
 
 /** `tds contract propose`. */
 export const contractPropose: CommandSpec = {

@@ -12,6 +12,7 @@ import { jobRun } from './job-runner.js';
 import { analysisSubmit, jobResult, nodeCommand, reviewApprove, reviewList, reviewReject } from './compute-commands.js';
 import { gatewayCommand } from './gateway-command.js';
 import { ledgerExport, ledgerKey, verify } from './verify-command.js';
+import { settlementCommand, statementCreate, statementShow, statementVerify } from './statement-commands.js';
 import { witnessCommand, witnessVkeyCommand } from './witness-command.js';
 
 /** `tds help [command]`: the generated usage (it needs the table, so it is declared here). */
@@ -49,6 +50,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   verify,
   ledgerExport,
   ledgerKey,
+  statementCreate,
+  statementShow,
+  statementVerify,
+  settlementCommand,
   witnessCommand,
   witnessVkeyCommand,
   help,

@@ -181,6 +181,10 @@ function compareLines(table: CurrencyTable, lines: readonly StatementLine[], exp
       const r = byIndex.get(idx);
       if (!r || r.contractId !== l.contractId) fail(`line for contract ${l.contractId}: ledger index ${idx} is not a job.authorized of this contract in the period`);
     }
+  }
+  // Indexes claimed by a wrong line are named before the gaps they leave in the right one.
+  for (const l of lines) {
+    const w = want.get(l.contractId);
     const missing = w!.entries.find((idx) => !l.entries.includes(idx));
     if (missing !== undefined) {
       const r = byIndex.get(missing)!;
