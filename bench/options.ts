@@ -19,6 +19,8 @@ export interface BenchOptions {
   fillBlock: number;
   proofSamples: number;
   checkpointSamples: number;
+  /** job.authorized entries of the statement phase (issue and verify one statement over them). */
+  statementReleases: number;
   providers: number;
   consumers: number;
   contracts: number;
@@ -53,6 +55,6 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (out !== undefined && !/^[\w.-]+$/.test(out)) throw new Error(`--out must be a plain file name\n${USAGE}`);
   const common = { quick, workers, profile, providers: 2, consumers: 8, contracts: 32, headlineConnections: 32, out: out ?? (quick ? 'quick' : 'latest') };
   return quick
-    ? { ...common, connections: [32], durationS: 3, warmupS: 1, ledgerSize: 100_000, appendSample: 20_000, fillBlock: 40_000, proofSamples: 1000, checkpointSamples: 20 }
-    : { ...common, connections: [16, 32, 64], durationS: 10, warmupS: 3, ledgerSize: 1_000_000, appendSample: 100_000, fillBlock: 150_000, proofSamples: 3000, checkpointSamples: 50 };
+    ? { ...common, connections: [32], durationS: 3, warmupS: 1, ledgerSize: 100_000, appendSample: 20_000, fillBlock: 40_000, proofSamples: 1000, checkpointSamples: 20, statementReleases: 20_000 }
+    : { ...common, connections: [16, 32, 64], durationS: 10, warmupS: 3, ledgerSize: 1_000_000, appendSample: 100_000, fillBlock: 150_000, proofSamples: 3000, checkpointSamples: 50, statementReleases: 100_000 };
 }

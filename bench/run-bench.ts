@@ -30,6 +30,7 @@ import { hotPathScript, jobPathScript } from './pgbench-scripts.js';
 import { profilesIn, summariseProfiles } from './profile.js';
 import { machineInfo } from './report.js';
 import { seed } from './seed.js';
+import { measureStatements } from './statements-phase.js';
 import { startService, type RunningService } from './service.js';
 import { nowMs, round } from './stats.js';
 import { ratios, renderSummary, targets, type BenchResults, type VerifyFigures } from './summary.js';
@@ -118,6 +119,8 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
     })
     : null;
 
+  const statements = await phase('statements', () => measureStatements(db.url, keys, opts.statementReleases, log));
+
   const svc: RunningService | null = await phase('service start', () =>
     startService({ databaseUrl: db.url, dataDir, workers: opts.workers, ledgerOrigin: ORIGIN, nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, 'service')}`] : [] }),
   );
@@ -157,6 +160,7 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
     ratios: jobs ? ratios(jobs.phases, pgbench) : [],
     timeToCheckpoint: ttc,
     verify,
+    statements,
     proofs: { treeSize, http, direct },
     append: grown && { targetSize: grown.targetSize, appendAtZero: grown.appendAtZero, appendAtTarget: grown.appendAtTarget, fillBlocks: grown.fillBlocks, queueFillMs: grown.queueFillMs, finalSize: grown.finalSize },
     profiles,

@@ -3,6 +3,7 @@
  * the targets with PASS/MISS. Kept apart from the orchestration so the shape
  * of bench/results/*.json is defined in one place.
  */
+import type { StatementFigures } from './statements-phase.js';
 import type { BenchOptions } from './options.js';
 import type { JobPhase, MemoryFigures } from './jobs-phase.js';
 import type { PgbenchResult } from './pgbench.js';
@@ -45,6 +46,8 @@ export interface BenchResults {
   ratios: Array<{ connections: number; jobsPerSecond: number; pgbenchTps: number | null; ratio: number | null }>;
   timeToCheckpoint: CheckpointLatency | null;
   verify: VerifyFigures | null;
+  /** Issue and verify one statement over many releases. */
+  statements: StatementFigures | null;
   proofs: { treeSize: number; http: LoadResult | null; direct: Percentiles | null } | null;
   append: Omit<LedgerScaleResult, 'checkpointAtTarget'> | null;
   targets: TargetCheck[];
@@ -107,6 +110,8 @@ export function renderSummary(r: BenchResults): string {
   rows.push(['time to checkpoint p50 / p99', t ? `${fmt(t.ms.p50, 0)} / ${fmt(t.ms.p99, 0)} ms` : null, t ? `${t.samples} samples, background ~${t.backgroundJobsPerSecond} jobs/s` : '']);
   const v = r.verify;
   rows.push([`offline verify (${v?.entries ?? '?'} entries)`, v ? `${fmt(v.verifyMs / 1000, 2)} s vs bare ${fmt(v.bareMs / 1000, 2)} s` : null, v ? `ratio ${v.ratio}, ok=${v.ok}, bare root matches=${v.bareRootMatches}` : '']);
+  const st = r.statements;
+  rows.push([`statement issue / verify (${st?.releases ?? '?'} releases)`, st ? `${fmt(st.issueMs / 1000, 2)} / ${fmt((st.evidenceMs + st.verifyMs) / 1000, 2)} s` : null, st ? `verify = ${fmt(st.evidenceMs / 1000, 2)} s proven entries + ${fmt(st.verifyMs / 1000, 2)} s check, ok=${st.ok}` : '']);
   const pr = r.proofs;
   rows.push([`inclusion proof HTTP p50 / p99 (${pr?.treeSize ?? '?'})`, pr?.http ? `${fmt(pr.http.latencyMs.p50, 2)} / ${fmt(pr.http.latencyMs.p99, 2)} ms` : null, pr?.http ? `${pr.http.ok} × 200, ${pr.http.notOk} other` : '']);
   rows.push([`inclusion proof direct p50 / p99 (${pr?.treeSize ?? '?'})`, pr?.direct ? `${fmt(pr.direct.p50, 2)} / ${fmt(pr.direct.p99, 2)} ms` : null, 'LedgerService.inclusionProof']);
