@@ -11,7 +11,7 @@ import { domainError } from './errors.js';
 import { authenticate, type AuthDeps } from './http/auth.js';
 import { problemHandler } from './http/problem.js';
 import { inputGuard } from './http/input-guard.js';
-import { createMetrics } from './http/metrics.js';
+import { createMetrics, registerCounterSource } from './http/metrics.js';
 import type { SchemaRegistry } from './http/validation.js';
 import { buildOpenApi } from './http/openapi.js';
 import { isDatabaseReachable } from './db/data-source.js';
@@ -48,6 +48,9 @@ export function buildApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   const metrics = createMetrics();
   app.use(metrics.middleware);
+  registerCounterSource(metrics.registry, 'tds_witness_submissions_total', 'Checkpoint submissions to witnesses by witness and outcome (cosigned, conflict, refused, bad_response, unreachable)', ['witness', 'outcome'], () =>
+    services.witnessing.counts().map((c) => ({ labels: { witness: c.witness, outcome: c.outcome }, value: c.value })),
+  );
   app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
   app.use(inputGuard());
 

@@ -1,6 +1,6 @@
 /**
  * Background work of a process: the ledger sequencer and checkpointer (its
- * own loop), the contract expiry sweep and the clean-up of expired token ids.
+ * own loop), the witness cosigning loops, the contract expiry sweep and the clean-up of expired token ids.
  * Errors are logged and retried on the next tick (e.g. during a database outage).
  */
 import type { Logger } from 'pino';
@@ -12,6 +12,7 @@ export const SWEEP_INTERVAL_MS = 5_000;
 /** Start every background loop; stop() waits for them to finish. */
 export function startBackgroundWork(services: Services, logger: Logger): { stop(): Promise<void> } {
   const ledgerLoop = services.ledger.start(logger);
+  const witnessLoop = services.witnessing.start(logger);
   let running: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
     running = (async () => {
@@ -29,6 +30,7 @@ export function startBackgroundWork(services: Services, logger: Logger): { stop(
     stop: async () => {
       clearInterval(timer);
       await running;
+      await witnessLoop.stop();
       await ledgerLoop.stop();
     },
   };

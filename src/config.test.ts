@@ -21,4 +21,18 @@ describe('loadConfig', () => {
     const c = loadConfig({ PORT: '0', DATABASE_URL: 'postgres://u@h/db', TDS_DEV_MODE: 'true', TDS_AUDIENCE: 'space-a' });
     expect(c).toMatchObject({ port: 0, databaseUrl: 'postgres://u@h/db', devMode: true, audience: 'space-a' });
   });
+  it('reads TDS_WITNESSES and names the variable when it is wrong', async () => {
+    const { generateKeyPair, publicKeyOf } = await import('./crypto/ed25519.js');
+    const { cosignerVerifierKey } = await import('./ledger/cosignature.js');
+    const vkey = cosignerVerifierKey('w1.example', publicKeyOf(generateKeyPair().secretKey));
+    const vkey2 = cosignerVerifierKey('w2.example', publicKeyOf(generateKeyPair().secretKey));
+    expect(loadConfig({}).witnesses).toEqual([]);
+    expect(loadConfig({ TDS_WITNESSES: JSON.stringify([{ url: 'http://127.0.0.1:9/', vkey }, { url: 'https://w2.example/wit', vkey: vkey2 }]) }).witnesses).toEqual([
+      { url: 'http://127.0.0.1:9', vkey },
+      { url: 'https://w2.example/wit', vkey: vkey2 },
+    ]);
+    for (const bad of ['nope', '{}', '[1]', JSON.stringify([{ url: 'ftp://x', vkey }]), JSON.stringify([{ url: 'http://x', vkey: vkey.replace(/\+[0-9a-f]{8}\+/, '+00000000+') }]), JSON.stringify([{ url: 'http://x', vkey, extra: 1 }]), JSON.stringify([{ url: 'http://x', vkey }, { url: 'http://y', vkey }])]) {
+      expect(() => loadConfig({ TDS_WITNESSES: bad })).toThrow(/TDS_WITNESSES/);
+    }
+  });
 });

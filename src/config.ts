@@ -4,6 +4,7 @@
  * all in one go.
  */
 import path from 'node:path';
+import { fromBase64, sha256, toHex, utf8 } from './crypto/sha256.js';
 
 /** The checked, frozen configuration of one service process. */
 export interface Config {
@@ -18,6 +19,14 @@ export interface Config {
   readonly logLevel: string;
   /** Pool size of the PostgreSQL connection pool. */
   readonly dbPoolSize: number;
+  /** Witnesses every new checkpoint is submitted to (TDS_WITNESSES): submission prefix and cosigner vkey. */
+  readonly witnesses: ReadonlyArray<WitnessEndpoint>;
+}
+
+/** One witness: `url` is its submission prefix (the service POSTs to `<url>/add-checkpoint`), `vkey` its cosignature/v1 verifier key. */
+export interface WitnessEndpoint {
+  readonly url: string;
+  readonly vkey: string;
 }
 
 /** Raised when the environment cannot be turned into a Config; `problems` names each variable. */
@@ -38,6 +47,50 @@ function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
     return fallback;
   }
   return Number(raw);
+}
+
+/** True for a self-consistent cosignature/v1 vkey: name+<hex id>+base64(0x04 || 32-byte key), id = SHA-256(name \n 0x04 key)[:4]. */
+function isCosignerKey(vkey: string): boolean {
+  const m = /^([^\s+]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(vkey);
+  if (!m) return false;
+  try {
+    const key = fromBase64(m[3]);
+    return key.length === 33 && key[0] === 0x04 && toHex(sha256(utf8(m[1]), new Uint8Array([0x0a]), key).slice(0, 4)) === m[2];
+  } catch {
+    return false;
+  }
+}
+
+/** TDS_WITNESSES: a JSON array of {url, vkey} with http(s) URLs and distinct cosigner keys; problems are pushed, never thrown. */
+function witnessesVar(raw: string | undefined, problems: string[]): WitnessEndpoint[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const bad = (why: string): WitnessEndpoint[] => {
+    problems.push(`TDS_WITNESSES must be a JSON array of {"url": "https://...", "vkey": "<name>+<key id>+<key>"}: ${why}`);
+    return [];
+  };
+  let list: unknown;
+  try {
+    list = JSON.parse(raw);
+  } catch {
+    return bad('not JSON');
+  }
+  if (!Array.isArray(list)) return bad('not an array');
+  const out: WitnessEndpoint[] = [];
+  for (const [i, w] of list.entries()) {
+    if (typeof w !== 'object' || w === null || Array.isArray(w) || Object.keys(w).some((k) => k !== 'url' && k !== 'vkey')) return bad(`item ${i} must be an object with url and vkey only`);
+    const { url, vkey } = w as { url?: unknown; vkey?: unknown };
+    let u: URL;
+    try {
+      u = new URL(String(url));
+    } catch {
+      return bad(`item ${i} url is not a URL`);
+    }
+    if (typeof url !== 'string' || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.search || u.hash) return bad(`item ${i} url must be an http(s) URL without query`);
+    if (typeof vkey !== 'string' || !isCosignerKey(vkey)) return bad(`item ${i} vkey is not a witness verifier key (type 0x04, as \`tds witness vkey\` prints)`);
+    if (out.some((o) => o.vkey.split('+')[0] === vkey.split('+')[0])) return bad(`item ${i} repeats the witness name ${vkey.split('+')[0]}`);
+    out.push(Object.freeze({ url: url.replace(/\/+$/, ''), vkey }));
+  }
+  return out;
 }
 
 /** Read and check the configuration; throws ConfigError naming every bad variable. */
@@ -71,6 +124,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
+  const witnesses = Object.freeze(witnessesVar(env.TDS_WITNESSES, problems));
+
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ port, databaseUrl, dataDir, audience, devMode: devRaw === 'true', ledgerOrigin, logLevel, dbPoolSize });
+  return Object.freeze({ port, databaseUrl, dataDir, audience, devMode: devRaw === 'true', ledgerOrigin, logLevel, dbPoolSize, witnesses });
 }

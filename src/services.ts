@@ -24,6 +24,7 @@ import { JobsService } from './jobs/jobs.service.js';
 import { JobEntity } from './jobs/job.entity.js';
 import { LedgerService } from './ledger/ledger.service.js';
 import { SettlementsService, StatementsService } from './statements/statements.service.js';
+import { WitnessingService } from './ledger/witnessing.service.js';
 
 /** Every TypeORM entity, for the data source. */
 export const entities = [ParticipantEntity, ParticipantKeyEntity, DatasetEntity, OfferEntity, ContractEntity, ContractDocumentEntity, ContractSignatureEntity, JobEntity];
@@ -39,6 +40,8 @@ export interface Services {
   ledger: LedgerService;
   statements: StatementsService;
   settlements: SettlementsService;
+  /** Submits new checkpoints to the witnesses of TDS_WITNESSES and stores their cosignatures. */
+  witnessing: WitnessingService;
 }
 
 /** Build the services. */
@@ -49,9 +52,10 @@ export function createServices(ds: DataSource, config: Config, keys: ServiceKeys
   const offers = new OffersService(ds, datasets, reciprocity);
   const contracts = new ContractsService(ds, datasets, reciprocity, config.audience);
   const jobs = new JobsService(ds, reciprocity, keys.release, config.audience, logger);
-  const ledger = new LedgerService(ds, { origin: config.ledgerOrigin, key: keys.ledger });
+  const ledger = new LedgerService(ds, { origin: config.ledgerOrigin, key: keys.ledger, witnessCount: config.witnesses.length });
+  const witnessing = new WitnessingService(ds, ledger, config.witnesses);
   return {
-    participants, datasets, reciprocity, offers, contracts, jobs, ledger,
+    participants, datasets, reciprocity, offers, contracts, jobs, ledger, witnessing,
     statements: new StatementsService(ds, ledger, keys.ledger),
     settlements: new SettlementsService(ds, ledger),
   };

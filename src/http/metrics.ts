@@ -36,3 +36,21 @@ export function createMetrics(withDefaults = true): HttpMetrics {
   };
   return { registry, middleware };
 }
+
+/**
+ * A counter whose values another module keeps (e.g. witness submission
+ * outcomes counted by the ledger's background loop): read at each scrape, so
+ * that module needs no metrics library and http/ imports no capability.
+ */
+export function registerCounterSource(registry: Registry, name: string, help: string, labelNames: string[], read: () => Array<{ labels: Record<string, string>; value: number }>): void {
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { labels, value } of read()) this.inc(labels, value);
+    },
+  });
+}

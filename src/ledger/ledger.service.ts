@@ -13,6 +13,8 @@ import { validationFailed } from '../errors.js';
 import { toBase64 } from '../crypto/sha256.js';
 import { formatCheckpointBody, signNote, verifierKey } from './checkpoint.js';
 import { CompactRange, consistencyProofRanges, inclusionProofRanges, perfectNodesOfRange, proofFromNodes } from './merkle.js';
+import { addSignatures } from './note.js';
+import { readNewestCheckpoint, readServedCheckpoint } from './cosignature-store.js';
 import { appendRows, fetchNodes, readEntries, readEntriesBySubject, readEntriesOfParty, readHead, sizeOf, takeQueued, type EntryView, type Head, type Queryable } from './ledger-store.js';
 
 export type { EntryView } from './ledger-store.js';
@@ -42,6 +44,8 @@ export const DEFAULT_BATCH = 2000;
 const SEQUENCER_LOCK = 7_346_120;
 const LOOP_PERIOD_MS = 100;
 const MAX_BACKOFF_MS = 5000;
+/** How long a checkpoint waits for all witness cosignatures before it is served with those it has. */
+export const COSIGN_GRACE_MS = 1000;
 
 /** The latest signed checkpoint. */
 export interface CheckpointView {
@@ -76,7 +80,7 @@ export class LedgerService {
 
   constructor(
     private readonly ds: DataSource,
-    private readonly opts: { origin: string; key: ServiceKey },
+    private readonly opts: { origin: string; key: ServiceKey; witnessCount?: number; graceMs?: number },
   ) {}
 
   /**
@@ -163,17 +167,27 @@ export class LedgerService {
     };
   }
 
-  /** The latest signed checkpoint; signs the first one if none exists yet. */
+  /**
+   * The checkpoint the API serves, with every witness cosignature gathered
+   * for it appended to the note: the newest one all configured witnesses
+   * cosigned, or the newest outright once it is older than the grace period
+   * (about a second), so a dead witness never holds the log back. Signs the
+   * first checkpoint if none exists yet.
+   */
   async latestCheckpoint(): Promise<CheckpointView> {
-    const read = async () =>
-      (await this.ds.query('SELECT tree_size::text AS size, root_hash, note FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1')) as Array<{ size: string; root_hash: Uint8Array; note: string }>;
-    let rows = await read();
-    if (rows.length === 0) {
+    const read = () => readServedCheckpoint(this.ds, this.opts.witnessCount ?? 0, this.opts.graceMs ?? COSIGN_GRACE_MS);
+    let row = await read();
+    if (row === null) {
       await this.checkpoint();
-      rows = await read();
+      row = await read();
     }
-    const [row] = rows;
-    return { size: Number(row.size), rootHash: new Uint8Array(row.root_hash), note: row.note };
+    if (row === null) throw new Error('no checkpoint could be signed');
+    return { size: row.size, rootHash: row.rootHash, note: row.cosignatures.length > 0 ? addSignatures(row.note, row.cosignatures) : row.note };
+  }
+
+  /** The newest signed checkpoint, log signature only (what witnesses are asked to cosign); null before the first. */
+  async newestCheckpoint(): Promise<{ size: number; note: string } | null> {
+    return readNewestCheckpoint(this.ds);
   }
 
   /** The verifier key auditors pin: `<origin>+<hex key id>+<base64(0x01 || public key)>`. */
