@@ -5,14 +5,15 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * witness), the verified tlog-cosignature/v1 signature line as the witness
  * returned it, and the witness's timestamp. GET /v1/ledger/checkpoint appends
  * the lines of its size to the signed note. Append-only like the checkpoints
- * they cosign.
+ * they cosign. No foreign key to ledger_checkpoints: it would make TRUNCATE of
+ * the checkpoints fail on the key rather than on the append-only trigger.
  */
 export class CreateLedgerCosignatures1765030000001 implements MigrationInterface {
   name = 'CreateLedgerCosignatures1765030000001';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`CREATE TABLE ledger_cosignatures (
-      tree_size bigint NOT NULL REFERENCES ledger_checkpoints(tree_size),
+      tree_size bigint NOT NULL,
       witness text NOT NULL,
       signature text NOT NULL CHECK (signature LIKE '— %' AND position(E'\\n' IN signature) = 0),
       cosigned_at timestamptz NOT NULL,
