@@ -96,7 +96,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use('/v1', agreementRoutes(services.offers, services.contracts, schemas));
   app.use('/v1', reciprocityRoutes(services.reciprocity, schemas));
   app.use('/v1', jobRoutes(services.jobs, schemas));
-  app.use('/v1', ledgerRoutes(services.ledger, schemas));
+  app.use('/v1', ledgerRoutes(services.ledger, schemas, services.receipts));
   app.use('/v1', statementRoutes(services.statements, services.settlements, schemas));
 
   app.use((req) => {

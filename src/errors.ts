@@ -49,6 +49,7 @@ export type ErrorCode =
   | 'SIGNATURE_OUT_OF_ORDER'
   | 'ALREADY_SIGNED'
   | 'IDEMPOTENCY_KEY_REUSED'
+  | 'RECEIPT_PENDING'
   | 'UNKNOWN_RULE'
   // limits and availability
   | 'RATE_LIMITED'
@@ -147,7 +148,7 @@ export function datasetWithdrawn(): DomainError {
 }
 
 /** The 409 codes: the object's current state does not allow the action. */
-export type ConflictCode = Extract<ErrorCode, 'KEY_ALREADY_REGISTERED' | 'INVALID_STATE_TRANSITION' | 'SIGNATURE_OUT_OF_ORDER' | 'ALREADY_SIGNED'>;
+export type ConflictCode = Extract<ErrorCode, 'KEY_ALREADY_REGISTERED' | 'INVALID_STATE_TRANSITION' | 'SIGNATURE_OUT_OF_ORDER' | 'ALREADY_SIGNED' | 'RECEIPT_PENDING'>;
 
 /** The object's state conflicts with the action (409). */
 export function conflict(code: ConflictCode, detail: string): DomainError {

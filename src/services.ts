@@ -25,6 +25,7 @@ import { JobEntity } from './jobs/job.entity.js';
 import { LedgerService } from './ledger/ledger.service.js';
 import { SettlementsService, StatementsService } from './statements/statements.service.js';
 import { WitnessingService } from './ledger/witnessing.service.js';
+import { ReceiptService } from './ledger/receipt.service.js';
 
 /** Every TypeORM entity, for the data source. */
 export const entities = [ParticipantEntity, ParticipantKeyEntity, DatasetEntity, OfferEntity, ContractEntity, ContractDocumentEntity, ContractSignatureEntity, JobEntity];
@@ -42,6 +43,8 @@ export interface Services {
   settlements: SettlementsService;
   /** Submits new checkpoints to the witnesses of TDS_WITNESSES and stores their cosignatures. */
   witnessing: WitnessingService;
+  /** Receipts (tlog-proofs) of job releases. */
+  receipts: ReceiptService;
 }
 
 /** Build the services. */
@@ -56,6 +59,7 @@ export function createServices(ds: DataSource, config: Config, keys: ServiceKeys
   const witnessing = new WitnessingService(ds, ledger, config.witnesses);
   return {
     participants, datasets, reciprocity, offers, contracts, jobs, ledger, witnessing,
+    receipts: new ReceiptService(ds, ledger),
     statements: new StatementsService(ds, ledger, keys.ledger),
     settlements: new SettlementsService(ds, ledger),
   };

@@ -9,6 +9,9 @@ import path from 'node:path';
 import type { TdsClient } from '../client/tds-client.js';
 import { UsageError, requireOption, stringOption, type CliIo, type CommandContext, type CommandSpec } from './cli-args.js';
 import { verifyLog, type ServedEntry, type VerifiedCheckpoint, type VerifyLogResult } from '../ledger/verify-log.js';
+import { parseVerifierKey } from '../ledger/checkpoint.js';
+import { verifyCosignedCheckpoint, type CosignerKey } from '../ledger/cosignature.js';
+import { TRUST_OPTIONS, witnessOptions } from './trust-options.js';
 
 /** Where these commands write: the output half of the CLI's io, plus progress when on a terminal. */
 export type VerifyIo = Pick<CliIo, 'out' | 'err' | 'progress'>;
@@ -104,6 +107,17 @@ function report(result: VerifyLogResult, previous: VerifiedCheckpoint | undefine
   return EXIT_FAILED;
 }
 
+/** The witness quorum on the verified checkpoint: the line saying who cosigned, or null after printing FAILED naming who is missing. */
+function checkQuorum(note: string, logKey: string, witnesses: CosignerKey[], quorum: number, io: VerifyIo): string | null {
+  try {
+    const { cosigned } = verifyCosignedCheckpoint(note, parseVerifierKey(logKey), witnesses, quorum);
+    return `  checked: ${cosigned.length} of ${witnesses.length} witness cosignature(s) (quorum ${quorum}): ${cosigned.map((c) => c.name).join(', ') || 'none'}`;
+  } catch (e) {
+    io.out(`FAILED: witness quorum: ${(e as Error).message}`);
+    return null;
+  }
+}
+
 function readBundle(dir: string): { entries: ServedEntry[]; checkpointNote: string } {
   const lines = fs.readFileSync(path.join(dir, 'entries.ndjson'), 'utf8').split('\n').filter((l) => l.trim() !== '');
   const entries = lines.map((l, i) => {
@@ -125,12 +139,13 @@ function readBundle(dir: string): { entries: ServedEntry[]; checkpointNote: stri
  */
 export const verify: CommandSpec = {
   name: 'verify',
-  synopsis: '--log-key KEY|@FILE [--state FILE] | --bundle DIR --log-key KEY|@FILE [--state FILE]',
-  summary: 'auditor: verify the ledger online (chain, tree, signed checkpoint, consistency), or an export offline',
-  options: { 'log-key': { type: 'string' }, state: { type: 'string' }, bundle: { type: 'string' } },
+  synopsis: '--log-key KEY|@FILE [--witness VKEY|@FILE ...] [--quorum N] [--state FILE] | --bundle DIR --log-key KEY|@FILE [--witness ...] [--quorum N] [--state FILE]',
+  summary: 'auditor: verify the ledger online (chain, tree, signed checkpoint, witness quorum, consistency), or an export offline',
+  options: { ...TRUST_OPTIONS, state: { type: 'string' }, bundle: { type: 'string' } },
   run: async (ctx) => {
     const { p, io } = ctx;
     const logKey = readLogKey(requireOption(p, 'log-key'));
+    const { witnesses, quorum } = witnessOptions(p);
     const bundle = stringOption(p, 'bundle');
     if (bundle !== undefined && p.values.service !== undefined) throw new UsageError('verify: --bundle verifies offline: do not combine it with --service');
     const client = bundle === undefined ? await auditorClient(ctx) : undefined;
@@ -152,8 +167,12 @@ export const verify: CommandSpec = {
         input = { entries, checkpointNote, verifierKey: logKey, previous, consistencyProof };
       }
       const result = verifyLog(input);
+      const cosigned = result.ok && witnesses.length > 0 ? checkQuorum(input.checkpointNote, logKey, witnesses, quorum, io) : '';
+      if (cosigned === null) return EXIT_FAILED;
       if (result.ok && stateFile !== undefined) writeState(stateFile, result);
-      return report(result, previous, io);
+      const code = report(result, previous, io);
+      if (cosigned) io.out(cosigned);
+      return code;
     } catch (e) {
       io.out(`FAILED: could not verify: ${(e as Error).message}`);
       return EXIT_FAILED;

@@ -4,22 +4,12 @@
  * witness key is a `tds keygen` file; it needs no participant identity and
  * never talks to the service: the service submits to it.
  */
-import fs from 'node:fs';
 import { publicKeyOf, secretKeyFromJwk } from '../crypto/ed25519.js';
 import { cosignerVerifierKey } from '../ledger/cosignature.js';
 import { startWitness } from '../witness/witness.server.js';
 import { loadCredentials } from './participant-commands.js';
 import { UsageError, portOption, requireOption, stringOption, type CommandSpec, type ParsedCommand } from './cli-args.js';
-
-/** A key given inline or as @file (verifier keys are pasted or kept in files). */
-export function keyArgument(flag: string, arg: string): string {
-  if (!arg.startsWith('@')) return arg.trim();
-  try {
-    return fs.readFileSync(arg.slice(1), 'utf8').trim();
-  } catch (e) {
-    throw new UsageError(`${flag}: cannot read ${arg.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
+import { keyArgument } from './trust-options.js';
 
 async function witnessKey(p: ParsedCommand): Promise<{ name: string; secretKey: Uint8Array; vkey: string }> {
   const name = requireOption(p, 'name');

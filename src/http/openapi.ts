@@ -53,6 +53,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/v1/ledger/checkpoint', summary: 'Any active participant: latest signed checkpoint (C2SP signed note, with witness cosignatures)', auth: 'bearer', ok: 200, produces: 'text/plain' },
   { method: 'get', path: '/v1/ledger/key', summary: 'Any active participant: checkpoint verifier key', auth: 'bearer', ok: 200, produces: 'text/plain' },
   { method: 'get', path: '/v1/ledger/entries', summary: 'Auditor, operator: entries with leaf and chain hashes', auth: 'bearer', query: 'ledger-entries-query.v1', ok: 200 },
+  { method: 'get', path: '/v1/jobs/{id}/receipt', summary: "The job's parties, operator, auditors: c2sp.org/tlog-proof@v1 of the job's release (entry bytes in extra, cosigned checkpoint)", auth: 'bearer', ok: 200, produces: 'text/plain' },
   { method: 'get', path: '/v1/ledger/mine', summary: "Any active participant: the entries naming the caller (actor or subject), each with its inclusion proof for the returned checkpoint", auth: 'bearer', query: 'ledger-mine-query.v1', ok: 200 },
   { method: 'get', path: '/v1/ledger/proofs/inclusion', summary: 'Any active participant: RFC 9162 inclusion proof', auth: 'bearer', query: 'inclusion-proof-query.v1', ok: 200 },
   { method: 'get', path: '/v1/ledger/proofs/consistency', summary: 'Any active participant: RFC 9162 consistency proof', auth: 'bearer', query: 'consistency-proof-query.v1', ok: 200 },

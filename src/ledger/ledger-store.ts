@@ -234,3 +234,12 @@ export async function readEntriesOfParty(q: Queryable, participantId: string, st
     [participantId, start, end, limit],
   )) as EntryRow[]).map(viewOf);
 }
+
+/** The `job.authorized` entry of a job (its exact stored text) or, if it is still queued, its subjects; null when neither exists. */
+export async function readAuthorization(q: Queryable, jobId: string): Promise<{ index: number; text: string; subjects: Record<string, string> } | { queued: Record<string, string> } | null> {
+  const subject = JSON.stringify({ job: jobId });
+  const rows = (await q.query(`SELECT idx::text AS pos, entry, subjects FROM ledger_entries WHERE subjects @> $1::jsonb AND kind = 'job.authorized' ORDER BY idx LIMIT 1`, [subject])) as Array<{ pos: string; entry: string; subjects: Record<string, string> }>;
+  if (rows.length > 0) return { index: Number(rows[0].pos), text: rows[0].entry, subjects: rows[0].subjects };
+  const queued = (await q.query(`SELECT subjects FROM ledger_queue WHERE subjects @> $1::jsonb AND kind = 'job.authorized' LIMIT 1`, [subject])) as Array<{ subjects: Record<string, string> }>;
+  return queued.length > 0 ? { queued: queued[0].subjects } : null;
+}

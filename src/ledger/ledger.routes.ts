@@ -4,6 +4,8 @@ import type { SchemaRegistry } from '../http/validation.js';
 import { principalOf } from '../http/auth.js';
 import { requireRole } from '../principal.js';
 import type { LedgerService } from './ledger.service.js';
+import type { ReceiptService } from './receipt.service.js';
+import { pathId } from '../http/params.js';
 
 // Reading the ledger reveals every event of the space: only those who audit it.
 function requireAuditor(res: Response): void {
@@ -18,7 +20,7 @@ function requireAuditor(res: Response): void {
  * does not have (VALIDATION_FAILED). Text answers are exactly what standard
  * tooling parses: the signed note and the verifier key.
  */
-export function ledgerRoutes(svc: LedgerService, schemas: SchemaRegistry): Router {
+export function ledgerRoutes(svc: LedgerService, schemas: SchemaRegistry, receipts: ReceiptService): Router {
   const r = Router();
   r.get('/ledger/checkpoint', async (_req, res) => {
     const cp = await svc.latestCheckpoint();
@@ -37,6 +39,11 @@ export function ledgerRoutes(svc: LedgerService, schemas: SchemaRegistry): Route
   r.get('/ledger/mine', async (req, res) => {
     const q = schemas.checkQuery<{ start: number; limit: number }>('ledger-mine-query.v1', req.query);
     res.set('Cache-Control', 'no-store').json(await svc.entriesOfParty(principalOf(res).participantId, q.start, q.limit));
+  });
+  r.get('/jobs/:id/receipt', async (req, res) => {
+    const text = await receipts.receipt(principalOf(res), pathId(req, 'job'));
+    // A .tlog-proof file (c2sp.org/tlog-proof@v1): plain text, kept by the parties as evidence.
+    res.set('Cache-Control', 'no-store').type('text/plain; charset=utf-8').send(text);
   });
   r.get('/ledger/proofs/inclusion', async (req, res) => {
     const q = schemas.checkQuery<{ index: number; treeSize?: number }>('inclusion-proof-query.v1', req.query);
