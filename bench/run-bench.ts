@@ -22,6 +22,7 @@ import { TokenSigner, operatorOf } from './client.js';
 import { trackChild } from './children.js';
 import { openBenchDatabase } from './database.js';
 import { measureJobs } from './jobs-phase.js';
+import { measureCompute } from './compute-phase.js';
 import { directProofLatency, growLedger } from './ledger-scale.js';
 import { proofLatencyHttp, timeToCheckpoint } from './ledger-http.js';
 import { parseOptions, type BenchOptions } from './options.js';
@@ -140,6 +141,7 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
   const hot = hotPathScript(opts.contracts);
   const runs = [...opts.connections.map((clients) => ({ script: hot, clients })), { script: jobPathScript(), clients: opts.headlineConnections }];
   const pgbench = await phase('pgbench', () => runPgbench(db.url, { runs, durationS: opts.durationS, workDir: tmp }, log));
+  const compute = await phase('compute at the node', () => measureCompute(tmp, { rows: opts.quick ? 100_000 : 1_000_000, samples: opts.quick ? 3 : 5 }, log));
 
   const profiles: BenchResults['profiles'] = {};
   if (profileDir) {
@@ -159,6 +161,7 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
     pgbench,
     ratios: jobs ? ratios(jobs.phases, pgbench) : [],
     timeToCheckpoint: ttc,
+    compute,
     verify,
     statements,
     proofs: { treeSize, http, direct },

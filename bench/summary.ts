@@ -13,6 +13,7 @@ import type { AppendRate, LedgerScaleResult } from './ledger-scale.js';
 import type { HotFunction } from './profile.js';
 import { table, target, type MachineInfo, type TargetCheck } from './report.js';
 import { round, type Percentiles } from './stats.js';
+import { computeRows, type ComputeFigures } from './compute-phase.js';
 
 /** What verify-worker prints. */
 export interface VerifyFigures {
@@ -45,6 +46,8 @@ export interface BenchResults {
   /** authorizations/s ÷ pgbench tps at the same connection count. */
   ratios: Array<{ connections: number; jobsPerSecond: number; pgbenchTps: number | null; ratio: number | null }>;
   timeToCheckpoint: CheckpointLatency | null;
+  /** Grouped aggregate at the data node vs bare DuckDB (CSV and Parquet). */
+  compute?: ComputeFigures | null;
   verify: VerifyFigures | null;
   /** Issue and verify one statement over many releases. */
   statements: StatementFigures | null;
@@ -119,6 +122,7 @@ export function renderSummary(r: BenchResults): string {
   const appendDetail = (x: AppendRate): string => `${x.entries} entries; CPU sequencer ${x.cpu.benchCores} / postgres ${fmt(x.cpu.postgresCores, 2)} cores`;
   rows.push(['append rate at 0', a ? `${a.appendAtZero.entriesPerSecond} entries/s` : null, a ? appendDetail(a.appendAtZero) : '']);
   rows.push([`append rate at ${a?.appendAtTarget.existingEntries ?? '?'}`, a ? `${a.appendAtTarget.entriesPerSecond} entries/s` : null, a ? appendDetail(a.appendAtTarget) : '']);
+  rows.push(...computeRows(r.compute));
   const m = r.memory;
   rows.push(['peak RSS per process / total', m ? `${fmt(m.peakRssMbPerProcess)} / ${fmt(m.peakRssMbTotal)} MB` : null, m ? `${m.processes} serving process(es), VmHWM` : '']);
   const out = [
