@@ -106,6 +106,31 @@ describe('issuing a statement', () => {
   });
 });
 
+describe('under concurrency', () => {
+  it('issues one stored, signed, recorded statement per request, all with the same lines, over many rounds', async () => {
+    const body = { party: hospital.id, from: FROM, to: TO };
+    const [before] = (await ctx.ds.query(`SELECT (SELECT count(*) FROM statements)::int AS s, (SELECT count(*) FROM ledger_queue WHERE kind = 'statement.issued')::int AS q`)) as Array<{ s: number; q: number }>;
+    const ids = new Set<string>();
+    for (let round = 0; round < 5; round++) {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => issue(hospital, body)));
+      expect(answers.map((a) => a.status)).toEqual(Array(20).fill(201));
+      const first = (answers[0]!.body as SignedStatement).statement;
+      for (const a of answers) {
+        const s = a.body as SignedStatement;
+        ids.add(s.statement.id);
+        expect(verifyStatementSignature(s, ctx.keys.ledger.publicKey)).toBe(true);
+        expect({ lines: s.statement.lines, totals: s.statement.totals }).toEqual({ lines: first.lines, totals: first.totals });
+      }
+    }
+    expect(ids.size).toBe(100);
+    const [after] = (await ctx.ds.query(`SELECT (SELECT count(*) FROM statements)::int AS s, (SELECT count(*) FROM ledger_queue WHERE kind = 'statement.issued')::int AS q`)) as Array<{ s: number; q: number }>;
+    expect({ s: after!.s - before!.s, q: after!.q - before!.q }).toEqual({ s: 100, q: 100 });
+    // Issued statements are as append-only as the ledger.
+    await expect(ctx.ds.query('UPDATE statements SET digest = digest')).rejects.toThrow();
+    await expect(ctx.ds.query('DELETE FROM statements')).rejects.toThrow();
+  });
+});
+
 describe('who may issue and read', () => {
   it('refuses a statement about another party (403) with nothing written; the operator may issue for anyone', async () => {
     const before = await snapshotCounts(ctx.ds);
