@@ -43,7 +43,7 @@ async function newContract(base: string, provider: TokenSigner, consumer: TokenS
     title: `Benchmark cohort ${n}`, description: 'synthetic', researchField: 'oncology', kind: 'raw',
     distribution: { url: `https://data.hospital.example/bench-${n}.csv`, sha256: 'a'.repeat(64), byteSize: 10, mediaType: 'text/csv' },
   });
-  const o = await expectCall(base, provider, 'POST', `/v1/datasets/${d.id as string}/offers`, 201, { purposes: [BENCH_PURPOSE], maxInvocations });
+  const o = await expectCall(base, provider, 'POST', `/v1/datasets/${d.id as string}/offers`, 201, { purposes: [BENCH_PURPOSE], maxInvocations, access: 'download' });
   const c = await expectCall(base, consumer, 'POST', '/v1/contracts', 201, { offerId: o.id, purposes: [BENCH_PURPOSE], maxInvocations });
   for (const s of [consumer, provider]) {
     const signer: Signer = s.signer;

@@ -6,6 +6,7 @@
 import { canonicalize } from '../crypto/canonical-json.js';
 import { sha256, toHex, utf8, fromBase64Url } from '../crypto/sha256.js';
 import { publicKeyFromJwk, verify, type PublicJwk } from '../crypto/ed25519.js';
+import type { Access, OutputPolicy } from './output-policy.js';
 
 /** The document's schema identifier: part of the signed bytes, so the format cannot change silently. */
 export const CONTRACT_DOCUMENT_TYPE = 'tds.contract.v1';
@@ -26,6 +27,12 @@ export interface ContractDocument {
   reciprocityRuleIds: string[];
   /** Exact decimal string in the currency's minor units ("12.50" EUR); null = free. */
   price: { perInvocation: string; currency: string } | null;
+  /** How the dataset is used: compute (analyses at the provider) or download (release token). */
+  access: Access;
+  /** Compute contracts: the offer's policy, every default filled in. */
+  outputPolicy?: OutputPolicy;
+  /** Compute contracts with noise: maxInvocations × epsilon. */
+  privacyLossBound?: number;
   createdAt: string;
 }
 

@@ -20,6 +20,7 @@ import { ContractDocumentEntity } from './contract-document.entity.js';
 import { ContractSignatureEntity } from './contract-signature.entity.js';
 import { defaultVocabulary, isPurposeAllowed } from './purpose-match.js';
 import { storedPrice } from './offers.service.js';
+import { completeOutputPolicy, privacyLossBound } from './output-policy.js';
 import { CONTRACT_DOCUMENT_TYPE, canonicalizeContract, verifyContractSignature, type ContractDocument } from './contract-document.js';
 
 /** Body of a proposal (already schema-checked). */
@@ -42,6 +43,15 @@ export interface ContractView {
   invocationsUsed: number;
   invocationsRemaining: number;
   revokeReason: string | null;
+}
+
+/** The compute terms of a document: access, and for compute the offer's full policy (copied, never loosened) and privacy-loss bound. */
+function computeTerms(offer: OfferEntity, maxInvocations: number): Pick<ContractDocument, 'access' | 'outputPolicy' | 'privacyLossBound'> {
+  if (offer.access !== 'compute') return { access: 'download' };
+  // Stored complete; completing again only guards a row written by hand (fail closed: the strictest defaults).
+  const outputPolicy = completeOutputPolicy(offer.outputPolicy ?? {});
+  const bound = privacyLossBound(outputPolicy, maxInvocations);
+  return { access: 'compute', outputPolicy, ...(bound === null ? {} : { privacyLossBound: bound }) };
 }
 
 /** The state a reader should see: an active contract past its window is expired even before the sweeper marks it. */
@@ -103,6 +113,7 @@ export class ContractsService {
         validUntil: validUntil.toISOString(),
         reciprocityRuleIds: offer.reciprocityRuleIds,
         price: storedPrice(offer),
+        ...computeTerms(offer, input.maxInvocations),
         createdAt: now.toISOString(),
       };
       const { canonical, digest } = canonicalizeContract(document);

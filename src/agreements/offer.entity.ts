@@ -1,5 +1,6 @@
 /** An offer, as stored. */
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { Access, OutputPolicy } from './output-policy.js';
 
 /** Row of `offers`: a provider's standing terms on one dataset. */
 @Entity({ name: 'offers' })
@@ -15,5 +16,8 @@ export class OfferEntity {
   @Column({ type: 'numeric', name: 'price_per_invocation', nullable: true }) pricePerInvocation!: string | null;
   @Column({ type: 'text', nullable: true }) currency!: string | null;
   @Column({ type: 'text' }) status!: 'active' | 'withdrawn';
+  @Column({ type: 'text' }) access!: Access;
+  /** Compute offers only: the policy with every default filled in. */
+  @Column({ type: 'jsonb', name: 'output_policy', nullable: true }) outputPolicy!: OutputPolicy | null;
   @Column({ type: 'timestamptz', name: 'created_at', insert: false, update: false }) createdAt!: Date;
 }

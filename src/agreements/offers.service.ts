@@ -13,6 +13,8 @@ import type { DatasetsService } from '../datasets/datasets.service.js';
 import type { ReciprocityService } from '../reciprocity/reciprocity.service.js';
 import { OfferEntity } from './offer.entity.js';
 import { defaultVocabulary, unknownPurposes } from './purpose-match.js';
+import { completeOutputPolicy, defaultAccess, type Access, type OutputPolicy, type OutputPolicyInput } from './output-policy.js';
+import { checkComputeTerms } from './compute-terms.js';
 import { amountFromNumber, amountProblem, normalizePrice } from '../money/money.js';
 import { priceCurrencies } from '../money/currencies.js';
 
@@ -34,6 +36,8 @@ export interface OfferInput {
   pricePerInvocation?: number;
   /** Legacy currency of pricePerInvocation (default EUR). */
   currency?: string;
+  access?: Access;
+  outputPolicy?: OutputPolicyInput;
 }
 
 /** An offer as the API shows it. */
@@ -49,6 +53,9 @@ export interface OfferView {
   /** null: free (statements show "0" in XXX, ISO 4217's "no currency"). */
   price: Price | null;
   status: 'active' | 'withdrawn';
+  access: Access;
+  /** Compute offers: the policy with every default filled in; null for download offers. */
+  outputPolicy: OutputPolicy | null;
   createdAt: string;
 }
 
@@ -65,6 +72,8 @@ export function offerView(o: OfferEntity): OfferView {
     reciprocityRuleIds: o.reciprocityRuleIds,
     price: storedPrice(o),
     status: o.status,
+    access: o.access,
+    outputPolicy: o.outputPolicy,
     createdAt: o.createdAt.toISOString(),
   };
 }
@@ -145,6 +154,12 @@ export class OffersService {
       if (validUntil <= now) throw invalidField('/validUntil', 'is in the past');
       const ruleIds = input.reciprocityRuleIds ?? [];
       await this.reciprocity.checkReferencable(tx, actor, ruleIds);
+      const access = input.access ?? defaultAccess(d.kind);
+      if (access === 'download' && input.outputPolicy !== undefined) {
+        throw invalidField('/outputPolicy', 'only with access "compute"', 'outputPolicy applies to compute offers only');
+      }
+      const outputPolicy = access === 'compute' ? completeOutputPolicy(input.outputPolicy) : null;
+      if (outputPolicy) await checkComputeTerms(tx, d, outputPolicy, input.access === undefined);
       const repo = tx.getRepository(OfferEntity);
       const saved = await repo.save(
         repo.create({
@@ -158,6 +173,8 @@ export class OffersService {
           pricePerInvocation: price?.perInvocation ?? null,
           currency: price?.currency ?? null,
           status: 'active',
+          access,
+          outputPolicy,
         }),
       );
       const o = await repo.findOneByOrFail({ id: saved.id });
@@ -165,7 +182,10 @@ export class OffersService {
         kind: 'offer.published',
         actor: actor.participantId,
         subjects: { offer: o.id, dataset: datasetId },
-        data: { purposes: o.purposes, maxInvocations: o.maxInvocations, validFrom: o.validFrom.toISOString(), validUntil: o.validUntil.toISOString(), reciprocityRuleIds: ruleIds, price },
+        data: {
+          purposes: o.purposes, maxInvocations: o.maxInvocations, validFrom: o.validFrom.toISOString(), validUntil: o.validUntil.toISOString(), reciprocityRuleIds: ruleIds, price,
+          access, ...(outputPolicy ? { outputPolicy } : {}),
+        },
       });
       return offerView(o);
     });

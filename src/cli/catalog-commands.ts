@@ -75,7 +75,7 @@ export async function publishCommand(client: TdsClient, input: PublishInput, io:
 export async function offerCommand(
   client: TdsClient,
   datasetId: string,
-  input: { purposes: string[]; maxInvocations: number; validFrom?: string; validUntil?: string; reciprocityRuleIds?: string[]; price?: { perInvocation: string; currency: string } },
+  input: { purposes: string[]; maxInvocations: number; validFrom?: string; validUntil?: string; reciprocityRuleIds?: string[]; price?: { perInvocation: string; currency: string }; access?: 'compute' | 'download' },
   io: CliIo,
 ): Promise<number> {
   const o = await client.createOffer(datasetId, input);
@@ -120,14 +120,15 @@ export const datasetPublish: CommandSpec = {
 /** `tds offer create`. */
 export const offerCreate: CommandSpec = {
   name: 'offer create',
-  synopsis: '<datasetId> --purposes CODE,.. --max-invocations N [--valid-from T] [--valid-until T] [--rules ID,..] [--price "12.50 EUR"]',
-  summary: 'offer a dataset for these purposes (--price: exact amount and ISO 4217 code per invocation)',
-  options: { purposes: { type: 'string' }, 'max-invocations': { type: 'string' }, 'valid-from': { type: 'string' }, 'valid-until': { type: 'string' }, rules: { type: 'string' }, price: { type: 'string' } },
+  synopsis: '<datasetId> --purposes CODE,.. --max-invocations N [--valid-from T] [--valid-until T] [--rules ID,..] [--price "12.50 EUR"] [--access compute|download]',
+  summary: 'offer a dataset for these purposes (--price: exact amount and ISO 4217 code per invocation; --access: default compute for raw, download for insight datasets)',
+  options: { purposes: { type: 'string' }, 'max-invocations': { type: 'string' }, 'valid-from': { type: 'string' }, 'valid-until': { type: 'string' }, rules: { type: 'string' }, price: { type: 'string' }, access: { type: 'string' } },
   positionals: [1, 1],
   run: async ({ p, io, client }) => {
     const rules = listOption(p, 'rules');
     const price = priceOption(p);
-    const input = { purposes: requireList(p, 'purposes'), maxInvocations: countOption(p, 'max-invocations'), ...windowOf(p), ...(rules ? { reciprocityRuleIds: rules } : {}), ...(price ? { price } : {}) };
+    const access = choiceOption(p, 'access', ['compute', 'download'] as const);
+    const input = { purposes: requireList(p, 'purposes'), maxInvocations: countOption(p, 'max-invocations'), ...windowOf(p), ...(rules ? { reciprocityRuleIds: rules } : {}), ...(price ? { price } : {}), ...(access ? { access } : {}) };
     return offerCommand(await client(), p.positionals[0]!, input, io);
   },
 };

@@ -193,7 +193,7 @@ export class TdsClient {
   }
 
   /** Provider: make an offer on one of its datasets. */
-  async createOffer(datasetId: string, input: { purposes: string[]; maxInvocations: number; validFrom?: string; validUntil?: string; reciprocityRuleIds?: string[]; price?: { perInvocation: string; currency: string } }): Promise<{ id: string }> {
+  async createOffer(datasetId: string, input: { purposes: string[]; maxInvocations: number; validFrom?: string; validUntil?: string; reciprocityRuleIds?: string[]; price?: { perInvocation: string; currency: string }; access?: 'compute' | 'download'; outputPolicy?: Record<string, unknown> }): Promise<{ id: string }> {
     return this.request('POST', `/v1/datasets/${encodeURIComponent(datasetId)}/offers`, input);
   }
 

@@ -77,6 +77,9 @@ export class DatasetsService {
   async publish(actor: Principal, input: DatasetInput): Promise<DatasetView> {
     const problem = distributionUrlProblem(input.distribution.url, this.devMode);
     if (problem) throw invalidField('/distribution/url', problem, `distribution.url refused: ${problem}`);
+    const names = ((input.schema as { columns?: Array<{ name: string }> } | undefined)?.columns ?? []).map((c) => c.name);
+    const dup = names.findIndex((n, i) => names.indexOf(n) !== i);
+    if (dup >= 0) throw invalidField(`/schema/columns/${dup}/name`, 'duplicate column name', `column ${names[dup]} is declared twice`);
     return inTransaction(this.ds, async (tx) => {
       const repo = tx.getRepository(DatasetEntity);
       const saved = await repo.save(

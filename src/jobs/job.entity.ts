@@ -1,5 +1,6 @@
 /** A compute job and its release, as stored. */
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { Analysis } from './analysis-check.js';
 
 /** What the job received: the token (shown only to the consumer) and where the bytes are. */
 export interface Release {
@@ -12,6 +13,9 @@ export interface Release {
   jti: string;
 }
 
+/** Download jobs: authorized -> completed. Compute jobs: queued -> running -> completed | held | rejected | failed; held -> completed | rejected. */
+export type JobState = 'authorized' | 'completed' | 'queued' | 'running' | 'held' | 'rejected' | 'failed';
+
 /** Row of `jobs`. */
 @Entity({ name: 'jobs' })
 export class JobEntity {
@@ -22,10 +26,20 @@ export class JobEntity {
   @Column({ type: 'uuid', name: 'dataset_id' }) datasetId!: string;
   @Column({ type: 'text', name: 'research_field' }) researchField!: string;
   @Column({ type: 'text' }) purpose!: string;
-  @Column({ type: 'text' }) state!: 'authorized' | 'completed';
+  @Column({ type: 'text' }) state!: JobState;
   @Column({ type: 'text', name: 'idempotency_key', nullable: true }) idempotencyKey!: string | null;
   @Column({ type: 'text', name: 'request_digest', nullable: true }) requestDigest!: string | null;
-  @Column({ type: 'jsonb' }) release!: Release;
+  /** Download jobs: the release; null for compute jobs. */
+  @Column({ type: 'jsonb', nullable: true }) release!: Release | null;
+  @Column({ type: 'text' }) access!: 'compute' | 'download';
+  @Column({ type: 'jsonb', nullable: true }) analysis!: Analysis | null;
+  @Column({ type: 'text', name: 'analysis_digest', nullable: true }) analysisDigest!: string | null;
+  /** Compute jobs while running: until when the claiming node holds the job. */
+  @Column({ type: 'timestamptz', name: 'lease_until', nullable: true }) leaseUntil!: Date | null;
+  /** How often the job was claimed (a re-claim after an expired lease counts). */
+  @Column({ type: 'integer' }) claims!: number;
+  /** Rejected or failed compute jobs: the code saying why. */
+  @Column({ type: 'text', nullable: true }) reason!: string | null;
   @Column({ type: 'text', name: 'result_digest', nullable: true }) resultDigest!: string | null;
   @Column({ type: 'timestamptz', name: 'created_at', insert: false, update: false }) createdAt!: Date;
   @Column({ type: 'timestamptz', name: 'completed_at', nullable: true }) completedAt!: Date | null;

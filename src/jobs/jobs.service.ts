@@ -28,18 +28,27 @@ import { IDEMPOTENCY_INDEX, READ_RELEASE_FACTS, RELEASE, type ReleaseFacts } fro
 import { JobEntity } from './job.entity.js';
 import { signReleaseToken } from './release-token.js';
 import { DenialLimiter } from './denial-limiter.js';
+import { computeSubmissionOf, type ComputeSubmission } from './compute-submission.js';
+import type { Analysis } from './analysis-check.js';
+import { computeJobView, type ComputeJobView } from './compute-job-view.js';
 
 /** Body of a job request (already schema-checked). */
 export interface JobRequest {
   contractId: string;
   purpose: string;
   description?: string;
+  /** Compute contracts only: the analysis to run at the provider. */
+  analysis?: Analysis;
 }
 
-/** A job as the API shows it; the release token only to its consumer. */
-export interface JobView {
+/** A job as the API shows it: a download job with its release (token only to its consumer), or a compute job. */
+export type JobView = DownloadJobView | ComputeJobView;
+
+/** A download job: the release token only to its consumer. */
+export interface DownloadJobView {
   id: string;
   state: 'authorized' | 'completed';
+  access: 'download';
   contractId: string;
   datasetId: string;
   consumerId: string;
@@ -69,10 +78,12 @@ function checkFacts(f: ReleaseFacts): ReleaseCheckFacts {
 }
 
 function view(j: JobEntity, forConsumer: boolean, counts?: { used: number; remaining: number }): JobView {
+  if (j.access === 'compute' || !j.release) return computeJobView(j, counts);
   const { token, url, sha256: digest, byteSize, mediaType, expiresAt } = j.release;
   return {
     id: j.id,
-    state: j.state,
+    state: j.state as DownloadJobView['state'],
+    access: 'download',
     contractId: j.contractId,
     datasetId: j.datasetId,
     consumerId: j.consumerId,
@@ -100,7 +111,8 @@ export class JobsService {
 
   /** Consumer: authorize a job and release the dataset to it. `replayed` is true for an idempotent retry. */
   async authorize(actor: Principal, req: JobRequest, idempotencyKey?: string): Promise<{ job: JobView; replayed: boolean }> {
-    const requestDigest = toHex(sha256(utf8(canonicalize({ contractId: req.contractId, purpose: req.purpose }))));
+    // A retry must repeat the same analysis too; download requests keep their digest unchanged.
+    const requestDigest = toHex(sha256(utf8(canonicalize({ contractId: req.contractId, purpose: req.purpose, ...(req.analysis ? { analysis: req.analysis } : {}) }))));
     if (idempotencyKey) {
       const prior = await this.byIdempotencyKey(actor.participantId, idempotencyKey, requestDigest);
       if (prior) return { job: prior, replayed: true };
@@ -125,21 +137,23 @@ export class JobsService {
     const f = await this.readFacts(req.contractId);
     const denied = checkRelease(checkFacts(f), actor.participantId, req.purpose);
     if (denied) throw refusal(denied);
+    const compute = computeSubmissionOf(f, req.analysis);
     const rules = f.rules.map(ruleViewFromRow);
     const rows = rules.length === 0
-      ? await this.runRelease(f, actor, req, idempotencyKey, requestDigest, { allowed: true, outcomes: [] }, (text, values) => preparedQuery(this.ds, 'tds_release', text, values))
+      ? await this.runRelease(f, actor, req, idempotencyKey, requestDigest, compute, { allowed: true, outcomes: [] }, (text, values) => preparedQuery(this.ds, 'tds_release', text, values))
       : await inTransaction(this.ds, async (tx) => {
           const decision = await this.reciprocity.evaluateLocked(tx, actor.participantId, rules);
           const unmet = reciprocityDenial(decision);
           if (unmet) throw refusal(unmet, { rules: decision.outcomes });
-          return this.runRelease(f, actor, req, idempotencyKey, requestDigest, decision, (text, values) => tx.query(text, values));
+          return this.runRelease(f, actor, req, idempotencyKey, requestDigest, compute, decision, (text, values) => tx.query(text, values));
         });
     const counted = rows[0]!;
     // Built from what was just written: no re-read.
     const job = Object.assign(new JobEntity(), {
       id: counted.id, contractId: f.id, consumerId: actor.participantId, providerId: f.provider_id, datasetId: f.dataset_id, researchField: f.research_field,
-      purpose: req.purpose, state: 'authorized' as const, idempotencyKey: idempotencyKey ?? null, requestDigest, resultDigest: null, completedAt: null,
-      createdAt: counted.created_at, release: counted.release,
+      purpose: req.purpose, state: compute ? 'queued' as const : 'authorized' as const, idempotencyKey: idempotencyKey ?? null, requestDigest, resultDigest: null, completedAt: null,
+      createdAt: counted.created_at, release: counted.release, access: compute ? 'compute' as const : 'download' as const, analysis: compute?.analysis ?? null,
+      analysisDigest: compute?.analysisDigest ?? null, leaseUntil: null, claims: 0, reason: null,
     });
     return view(job, true, { used: counted.invocations_used, remaining: counted.max_invocations - counted.invocations_used });
   }
@@ -147,26 +161,28 @@ export class JobsService {
   // Sign the release token and run the atomic release statement through `run`; no row back means the
   // statement's own re-check refused (lost the race for the last invocation, or the state changed): say why.
   private async runRelease(
-    f: ReleaseFacts, actor: Principal, req: JobRequest, idempotencyKey: string | undefined, requestDigest: string, decision: ReciprocityDecision,
+    f: ReleaseFacts, actor: Principal, req: JobRequest, idempotencyKey: string | undefined, requestDigest: string, compute: ComputeSubmission | null, decision: ReciprocityDecision,
     run: (text: string, values: unknown[]) => Promise<Array<{ invocations_used: number; max_invocations: number; created_at: Date }>>,
   ): Promise<Array<{ id: string; release: JobEntity['release']; invocations_used: number; max_invocations: number; created_at: Date }>> {
     const id = randomUUID();
     const { url, sha256: digest, byteSize, mediaType } = f.distribution;
-    const signed = await signReleaseToken(this.releaseKey, this.issuer, { job: id, contract: f.id, dataset: f.dataset_id, sha256: digest, provider: f.provider_id, url });
-    const release = { token: signed.token, url, sha256: digest, byteSize, mediaType, expiresAt: signed.expiresAt.toISOString(), jti: signed.jti };
+    // A compute job gets no release token: only the checked result will ever leave the provider.
+    const signed = compute ? null : await signReleaseToken(this.releaseKey, this.issuer, { job: id, contract: f.id, dataset: f.dataset_id, sha256: digest, provider: f.provider_id, url });
+    const release = signed ? { token: signed.token, url, sha256: digest, byteSize, mediaType, expiresAt: signed.expiresAt.toISOString(), jti: signed.jti } : null;
     const subjects = { job: id, contract: f.id, dataset: f.dataset_id, provider: f.provider_id, consumer: actor.participantId };
     const data = {
       purpose: req.purpose,
       sha256: digest,
-      releaseJti: signed.jti,
-      releaseExpiresAt: release.expiresAt,
+      access: compute ? 'compute' : 'download',
+      ...(compute ? { analysisDigest: compute.analysisDigest } : { releaseJti: signed!.jti, releaseExpiresAt: release!.expiresAt }),
       reciprocity: decision.outcomes.map((o) => ({ ruleId: o.ruleId, kind: o.kind, holds: o.holds, evidence: o.evidence })),
     };
     let rows: Array<{ invocations_used: number; max_invocations: number; created_at: Date }>;
     try {
       rows = await run(RELEASE, [
         f.id, actor.participantId, id, f.research_field, req.purpose, idempotencyKey ?? null, requestDigest,
-        JSON.stringify(release), JSON.stringify(subjects), JSON.stringify(data),
+        release ? JSON.stringify(release) : null, JSON.stringify(subjects), JSON.stringify(data),
+        compute ? 'queued' : 'authorized', compute ? 'compute' : 'download', compute ? JSON.stringify(compute.analysis) : null, compute?.analysisDigest ?? null,
       ]);
     } catch (e) {
       const pgErr = e as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
@@ -235,6 +251,7 @@ export class JobsService {
       const j = await tx.getRepository(JobEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!j) throw notFound('job', id);
       if (j.consumerId !== actor.participantId) throw forbidden('only the job\'s consumer reports its completion');
+      if (j.access === 'compute') throw conflict('INVALID_STATE_TRANSITION', 'a compute job completes with its provider\'s signed result (POST /v1/jobs/:id/result)');
       if (j.state !== 'authorized') throw conflict('INVALID_STATE_TRANSITION', 'the job is already completed');
       await tx.query(`UPDATE jobs SET state = 'completed', result_digest = $2, completed_at = clock_timestamp() WHERE id = $1`, [id, body.resultDigest]);
       await appendEvent(tx, {

@@ -19,6 +19,7 @@ SELECT c.id, c.consumer_id, c.provider_id, c.dataset_id, c.state, c.purposes, c.
        c.valid_from, c.valid_until,
        d.status AS dataset_status, d.research_field, d.kind AS dataset_kind, d.distribution,
        (SELECT count(*) FROM participants p WHERE p.id IN (c.consumer_id, c.provider_id) AND p.status = 'active')::int AS active_parties,
+       coalesce(cd.document->>'access', 'download') AS access, cd.document->'outputPolicy' AS output_policy, d.schema AS dataset_schema,
        now() AS now,
        (SELECT coalesce(json_agg(json_build_object('id', r.id, 'scope', r.scope, 'body', r.body, 'created_by', r.created_by, 'created_at', r.created_at) ORDER BY r.created_at, r.id), '[]'::json)
           FROM reciprocity_rules r
@@ -46,6 +47,10 @@ export interface ReleaseFacts {
   active_parties: number;
   now: Date;
   rules: Array<{ id: string; scope: 'space' | 'offer'; body: Record<string, unknown>; created_by: string; created_at: string }>;
+  /** From the signed document: how the dataset is used, and for compute its output policy. */
+  access: 'compute' | 'download';
+  output_policy: Record<string, unknown> | null;
+  dataset_schema: unknown;
 }
 
 /**
@@ -54,7 +59,8 @@ export interface ReleaseFacts {
  * in the same statement insert the job and queue job.authorized (and
  * contract.exhausted for the last invocation). No row back = not released.
  * $1 contract, $2 consumer, $3 job id, $4 research field, $5 purpose,
- * $6 idempotency key, $7 request digest, $8 release (jsonb), $9 subjects, $10 event data.
+ * $6 idempotency key, $7 request digest, $8 release (jsonb; null for compute), $9 subjects, $10 event data,
+ * $11 initial state ('authorized' for download, 'queued' for compute), $12 access, $13 analysis (jsonb), $14 analysis digest.
  * A concurrent retry with the same Idempotency-Key fails the whole statement
  * on the unique index (23505), so nothing is counted twice.
  */
@@ -70,8 +76,9 @@ WITH upd AS (
      AND (SELECT count(*) FROM participants p WHERE p.id IN (contracts.consumer_id, contracts.provider_id) AND p.status = 'active') = 2
   RETURNING id, dataset_id, provider_id, consumer_id, invocations_used, max_invocations
 ), job AS (
-  INSERT INTO jobs (id, contract_id, consumer_id, provider_id, dataset_id, research_field, purpose, state, idempotency_key, request_digest, release)
-  SELECT $3, upd.id, upd.consumer_id, upd.provider_id, upd.dataset_id, $4, $5, 'authorized', $6, $7, $8::jsonb FROM upd
+  INSERT INTO jobs (id, contract_id, consumer_id, provider_id, dataset_id, research_field, purpose, state, idempotency_key, request_digest, release,
+                    access, analysis, analysis_digest)
+  SELECT $3, upd.id, upd.consumer_id, upd.provider_id, upd.dataset_id, $4, $5, $11, $6, $7, $8::jsonb, $12, $13::jsonb, $14 FROM upd
   RETURNING created_at
 ), authorized AS (
   INSERT INTO ledger_queue (kind, actor, subjects, data)

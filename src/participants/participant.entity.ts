@@ -2,7 +2,7 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /** Roles a participant may hold (several at once). */
-export type Role = 'operator' | 'provider' | 'consumer' | 'auditor';
+export type Role = 'operator' | 'provider' | 'consumer' | 'auditor' | 'reviewer';
 /** Lifecycle: pending until the operator approves; suspended participants can do nothing. */
 export type ParticipantStatus = 'pending' | 'active' | 'suspended';
 

@@ -80,7 +80,7 @@ describe('tds, from keygen to a completed job', () => {
     fs.writeFileSync(path.join(served, 'lab.csv'), 'sample,value\na,1\n');
     const pub = await tds(lab, 'dataset', 'publish', '--title', 'Lab values', '--field', 'cardiology', '--file', path.join(served, 'lab.csv'), '--url', `${gateway.url}/lab.csv`);
     expect(pub.code).toBe(0);
-    const offer = await tds(lab, 'offer', 'create', valueOf(pub.out, 'dataset'), '--purposes', PURPOSE, '--max-invocations', '5');
+    const offer = await tds(lab, 'offer', 'create', valueOf(pub.out, 'dataset'), '--purposes', PURPOSE, '--max-invocations', '5', '--access', 'download');
     const proposal = await tds(institute, 'contract', 'propose', '--offer', valueOf(offer.out, 'offer'), '--purposes', PURPOSE, '--max-invocations', '2');
     expect(proposal.out.at(-1)).toMatch(/^next: tds contract sign /);
     const contractId = proposal.out.at(-1)!.split(' ').at(-1)!;

@@ -83,7 +83,7 @@ async function publishAndContract(file: string, content: string, maxInvocations 
     title: `Cohort ${file}`, description: 'test cohort', researchField: 'cardiology', kind: 'raw',
     distribution: { url: `${gateway.url}/${file}`, sha256: sha256Hex(content), byteSize: Buffer.byteLength(content), mediaType: 'text/csv' },
   });
-  const offer = await hospitalClient.createOffer(dataset.id, { purposes: [PURPOSE], maxInvocations: 10 });
+  const offer = await hospitalClient.createOffer(dataset.id, { purposes: [PURPOSE], maxInvocations: 10, access: 'download' });
   const proposed = await instituteClient.proposeContract({ offerId: offer.id, purposes: [PURPOSE], maxInvocations });
   expect(await signContractCommand({ client: instituteClient, contractId: proposed.id, yes: true, io: testIo() })).toBe(0);
   const io = testIo();
@@ -268,7 +268,7 @@ describe('contract sign and verify', () => {
 
   it('asks on a terminal, refuses without one, and refuses a canonical form that does not match the document', async () => {
     const dataset = await hospitalClient.publishDataset({ title: 'Q', description: '', researchField: 'cardiology', kind: 'raw', distribution: { url: `${gateway.url}/q.csv`, sha256: 'a'.repeat(64), byteSize: 1, mediaType: 'text/csv' } });
-    const offer = await hospitalClient.createOffer(dataset.id, { purposes: [PURPOSE], maxInvocations: 5 });
+    const offer = await hospitalClient.createOffer(dataset.id, { purposes: [PURPOSE], maxInvocations: 5, access: 'download' });
     const { id } = await instituteClient.proposeContract({ offerId: offer.id, purposes: [PURPOSE], maxInvocations: 1 });
     await expect(signContractCommand({ client: instituteClient, contractId: id, yes: false, io: testIo() })).rejects.toThrow(/--yes/);
     const no = testIo({ isTTY: true, answer: 'n' });

@@ -206,7 +206,7 @@ describe('datasets and catalog', () => {
     await refusedWithoutWrites(() => signed(ctx.app, hospital, 'post', `/v1/datasets/${d}/offers`, { purposes: ['DUO:0000006'], maxInvocations: 1, reciprocityRuleIds: ['00000000-0000-4000-8000-000000000000'] }), 422, 'UNKNOWN_RULE');
     const other = await makeParticipant(ctx, ['provider']);
     await refusedWithoutWrites(() => signed(ctx.app, other, 'post', `/v1/datasets/${d}/offers`, { purposes: ['DUO:0000006'], maxInvocations: 1 }), 403, 'NOT_OWNER');
-    const ok = await signed(ctx.app, hospital, 'post', `/v1/datasets/${d}/offers`, { purposes: ['DUO:0000006'], maxInvocations: 1, price: { perInvocation: '12.50', currency: 'EUR' } });
+    const ok = await signed(ctx.app, hospital, 'post', `/v1/datasets/${d}/offers`, { purposes: ['DUO:0000006'], maxInvocations: 1, access: 'download', price: { perInvocation: '12.50', currency: 'EUR' } });
     expect(ok.body).toMatchObject({ datasetId: d, price: { perInvocation: '12.50', currency: 'EUR' }, status: 'active' });
     expect((await signed(ctx.app, institute, 'get', `/v1/offers/${ok.body.id}`)).body.id).toBe(ok.body.id);
   });

@@ -40,7 +40,7 @@ function isValid(schema: string, body: unknown): boolean {
 /** Valid bodies per endpoint, to mutate one field at a time. */
 const endpoints = () => [
   { schema: 'dataset.v1', actor: provider, path: '/v1/datasets', valid: datasetBody() },
-  { schema: 'offer.v1', actor: provider, path: `/v1/datasets/${datasetId}/offers`, valid: { purposes: ['DUO:0000006'], maxInvocations: 3 } },
+  { schema: 'offer.v1', actor: provider, path: `/v1/datasets/${datasetId}/offers`, valid: { purposes: ['DUO:0000006'], maxInvocations: 3, access: 'download' } },
   { schema: 'contract-proposal.v1', actor: consumer, path: '/v1/contracts', valid: { offerId: '00000000-0000-4000-8000-000000000000', purposes: ['DUO:0000006'], maxInvocations: 1 } },
   { schema: 'signature.v1', actor: consumer, path: `/v1/contracts/${contractId}/signatures`, valid: { kid: consumer.kid, signature: 'A'.repeat(86) } },
   { schema: 'revocation.v1', actor: provider, path: `/v1/contracts/${contractId}/revoke`, valid: { reason: 'r' } },

@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => ctx.close());
 
-const offer = (extra: Record<string, unknown>) => signed(ctx.app, hospital, 'post', `/v1/datasets/${datasetId}/offers`, { purposes: ['DUO:0000006'], maxInvocations: 5, ...extra });
+const offer = (extra: Record<string, unknown>) => signed(ctx.app, hospital, 'post', `/v1/datasets/${datasetId}/offers`, { purposes: ['DUO:0000006'], maxInvocations: 5, access: 'download', ...extra });
 
 describe('offer prices', () => {
   it.each([

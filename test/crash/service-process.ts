@@ -96,7 +96,7 @@ export async function newContract(base: string, provider: Signer, consumer: Sign
     title: 'Crash-test cohort', description: '', researchField: 'oncology', kind: 'raw',
     distribution: { url: 'https://data.hospital.example/c.csv', sha256: 'a'.repeat(64), byteSize: 10, mediaType: 'text/csv' },
   });
-  const o = await call(base, provider, 'POST', `/v1/datasets/${d.body.id as string}/offers`, { purposes: ['DUO:0000006'], maxInvocations });
+  const o = await call(base, provider, 'POST', `/v1/datasets/${d.body.id as string}/offers`, { purposes: ['DUO:0000006'], maxInvocations, access: 'download' });
   const c = await call(base, consumer, 'POST', '/v1/contracts', { offerId: o.body.id, purposes: ['DUO:0000006'], maxInvocations });
   if (c.status !== 201) throw new Error(`propose: ${JSON.stringify(c)}`);
   for (const s of [consumer, provider]) {

@@ -111,7 +111,7 @@ export async function countRows(ds: DataSource, table: string): Promise<number> 
 
 /** Row counts of every table that requests can write. */
 export async function snapshotCounts(ds: DataSource): Promise<Record<string, number>> {
-  const tables = ['participants', 'participant_keys', 'datasets', 'offers', 'contracts', 'contract_documents', 'contract_signatures', 'reciprocity_rules', 'jobs', 'ledger_queue', 'ledger_entries', 'statements'];
+  const tables = ['participants', 'participant_keys', 'datasets', 'offers', 'contracts', 'contract_documents', 'contract_signatures', 'reciprocity_rules', 'jobs', 'job_results', 'job_reviews', 'ledger_queue', 'ledger_entries', 'statements'];
   const out: Record<string, number> = {};
   for (const t of tables) out[t] = await countRows(ds, t);
   return out;

@@ -28,9 +28,9 @@ export async function publishDataset(ctx: TestContext, provider: Actor, override
   return res.body.id as string;
 }
 
-/** Publish an offer; returns its id. */
+/** Publish an offer (access download unless overridden: raw datasets default to compute); returns its id. */
 export async function makeOffer(ctx: TestContext, provider: Actor, datasetId: string, overrides: Record<string, unknown> = {}): Promise<string> {
-  const res = await signed(ctx.app, provider, 'post', `/v1/datasets/${datasetId}/offers`, { purposes: ['DUO:0000006'], maxInvocations: 100, ...overrides });
+  const res = await signed(ctx.app, provider, 'post', `/v1/datasets/${datasetId}/offers`, { purposes: ['DUO:0000006'], maxInvocations: 100, access: 'download', ...overrides });
   if (res.status !== 201) throw new Error(`offer failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id as string;
 }
