@@ -243,3 +243,14 @@ export async function readAuthorization(q: Queryable, jobId: string): Promise<{ 
   const queued = (await q.query(`SELECT subjects FROM ledger_queue WHERE subjects @> $1::jsonb AND kind = 'job.authorized' LIMIT 1`, [subject])) as Array<{ subjects: Record<string, string> }>;
   return queued.length > 0 ? { queued: queued[0].subjects } : null;
 }
+
+/** Size of the latest stored checkpoint, or null when none is stored yet. */
+export async function latestCheckpointSize(q: Queryable): Promise<number | null> {
+  const [last] = (await q.query('SELECT max(tree_size)::text AS size FROM ledger_checkpoints')) as Array<{ size: string | null }>;
+  return last?.size == null ? null : Number(last.size);
+}
+
+/** Store a signed checkpoint; a concurrent checkpointer's copy of the same size wins silently (both are true heads). */
+export async function insertCheckpoint(q: Queryable, size: number, rootHash: Uint8Array, note: string): Promise<void> {
+  await q.query('INSERT INTO ledger_checkpoints (tree_size, root_hash, note) VALUES ($1, $2, $3) ON CONFLICT (tree_size) DO NOTHING', [size, rootHash, note]);
+}

@@ -2,8 +2,9 @@
  * The ledger's storage side: a single sequencer that moves queued events into
  * indexed, chained, Merkle-hashed entries in batches, a checkpointer that
  * signs the tree head, and the reads auditors use (entries, proofs). Hashing
- * lives in the pure modules and SQL in ledger-store.ts; this file holds the
- * policy (one sequencer, head cache, checkpoint cadence, range checks). See
+ * lives in the pure modules and SQL in ledger-store.ts (checkpoints included); this
+ * file holds the policy (one sequencer under its advisory lock, head cache,
+ * checkpoint cadence, range checks). See
  * docs/ledger.md for why the work is split this way.
  */
 import type { DataSource } from 'typeorm';
@@ -15,7 +16,7 @@ import { formatCheckpointBody, signNote, verifierKey } from './checkpoint.js';
 import { CompactRange, consistencyProofRanges, inclusionProofRanges, perfectNodesOfRange, proofFromNodes } from './merkle.js';
 import { addSignatures } from './note.js';
 import { readNewestCheckpoint, readServedCheckpoint } from './cosignature-store.js';
-import { appendRows, fetchNodes, readEntries, readEntriesBySubject, readEntriesOfParty, readHead, sizeOf, takeQueued, type EntryView, type Head, type Queryable } from './ledger-store.js';
+import { appendRows, fetchNodes, insertCheckpoint, latestCheckpointSize, readEntries, readEntriesBySubject, readEntriesOfParty, readHead, sizeOf, takeQueued, type EntryView, type Head, type Queryable } from './ledger-store.js';
 
 export type { EntryView } from './ledger-store.js';
 
@@ -112,12 +113,12 @@ export class LedgerService {
    */
   async checkpoint(): Promise<{ size: number; note: string } | null> {
     const head = await this.#loadHead(this.ds);
-    const [last] = (await this.ds.query('SELECT max(tree_size)::text AS size FROM ledger_checkpoints')) as Array<{ size: string | null }>;
-    if (last.size !== null && Number(last.size) >= head.size) return null;
+    const last = await latestCheckpointSize(this.ds);
+    if (last !== null && last >= head.size) return null;
     const { origin, key } = this.opts;
     const rootHash = new CompactRange(head.size, head.frontier).root();
     const note = signNote(formatCheckpointBody({ origin, size: head.size, rootHash }), origin, key.secretKey);
-    await this.ds.query('INSERT INTO ledger_checkpoints (tree_size, root_hash, note) VALUES ($1, $2, $3) ON CONFLICT (tree_size) DO NOTHING', [head.size, rootHash, note]);
+    await insertCheckpoint(this.ds, head.size, rootHash, note);
     return { size: head.size, note };
   }
 
