@@ -53,7 +53,7 @@ export function createServices(ds: DataSource, config: Config, keys: ServiceKeys
   const datasets = new DatasetsService(ds, config.devMode);
   const reciprocity = new ReciprocityService(ds);
   const offers = new OffersService(ds, datasets, reciprocity);
-  const contracts = new ContractsService(ds, datasets, reciprocity, config.audience);
+  const contracts = new ContractsService(ds, participants, datasets, reciprocity, config.audience);
   const jobs = new JobsService(ds, reciprocity, keys.release, config.audience, logger);
   const ledger = new LedgerService(ds, { origin: config.ledgerOrigin, key: keys.ledger, witnessCount: config.witnesses.length });
   const witnessing = new WitnessingService(ds, ledger, config.witnesses);

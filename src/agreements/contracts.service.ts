@@ -13,11 +13,13 @@ import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
 import { isUuid } from '../ids.js';
 import type { DatasetsService } from '../datasets/datasets.service.js';
+import type { ParticipantsService } from '../participants/participants.service.js';
 import { ReciprocityService } from '../reciprocity/reciprocity.service.js';
 import { OfferEntity } from './offer.entity.js';
 import { ContractEntity, type ContractState } from './contract.entity.js';
 import { ContractDocumentEntity } from './contract-document.entity.js';
 import { ContractSignatureEntity } from './contract-signature.entity.js';
+import { expireDueContracts, insertProposedContract, revokeContract, updateContractState } from './contracts.store.js';
 import { defaultVocabulary, isPurposeAllowed } from './purpose-match.js';
 import { storedPrice } from './offers.service.js';
 import { completeOutputPolicy, privacyLossBound } from './output-policy.js';
@@ -63,6 +65,7 @@ function effectiveState(c: ContractEntity, now: Date): ContractState {
 export class ContractsService {
   constructor(
     private readonly ds: DataSource,
+    private readonly participants: ParticipantsService,
     private readonly datasets: DatasetsService,
     private readonly reciprocity: ReciprocityService,
     private readonly space: string,
@@ -90,11 +93,8 @@ export class ContractsService {
       if (validFrom < offer.validFrom || validUntil > offer.validUntil) {
         throw refused('TERMS_EXCEED_OFFER', `the window must lie inside the offer's ${offer.validFrom.toISOString()} .. ${offer.validUntil.toISOString()}`);
       }
-      const provider = (await tx.query(
-        `SELECT p.status, k.kid FROM participants p LEFT JOIN participant_keys k ON k.participant_id = p.id AND k.revoked_at IS NULL WHERE p.id = $1`,
-        [offer.providerId],
-      )) as Array<{ status: string; kid: string | null }>;
-      if (provider[0]?.status !== 'active' || !provider[0].kid) throw refused('PARTICIPANT_SUSPENDED', 'the provider is not active');
+      const provider = await this.participants.statusAndCurrentKid(tx, offer.providerId);
+      if (provider?.status !== 'active' || !provider.kid) throw refused('PARTICIPANT_SUSPENDED', 'the provider is not active');
       const rules = await this.reciprocity.rulesFor(tx, dataset, offer.reciprocityRuleIds);
       ReciprocityService.enforce(await this.reciprocity.evaluate(tx, actor.participantId, rules));
 
@@ -105,7 +105,7 @@ export class ContractsService {
         space: this.space,
         offerId: offer.id,
         dataset: { id: dataset.id, sha256: dataset.distribution.sha256, researchField: dataset.researchField, kind: dataset.kind },
-        provider: { id: offer.providerId, kid: provider[0].kid },
+        provider: { id: offer.providerId, kid: provider.kid },
         consumer: { id: actor.participantId, kid: actor.kid },
         purposes: input.purposes,
         maxInvocations: input.maxInvocations,
@@ -117,14 +117,10 @@ export class ContractsService {
         createdAt: now.toISOString(),
       };
       const { canonical, digest } = canonicalizeContract(document);
-      // jsonb through raw SQL: TypeORM's deep-partial typing does not fit a free-form document.
-      await tx.query(
-        `WITH c AS (
-           INSERT INTO contracts (id, offer_id, dataset_id, provider_id, consumer_id, state, purposes, max_invocations, valid_from, valid_until)
-           VALUES ($1, $2, $3, $4, $5, 'proposed', $6, $7, $8, $9) RETURNING id)
-         INSERT INTO contract_documents (contract_id, document, canonical, digest) SELECT id, $10, $11, $12 FROM c`,
-        [id, offer.id, dataset.id, offer.providerId, actor.participantId, input.purposes, input.maxInvocations, validFrom, validUntil, JSON.stringify(document), canonical, digest],
-      );
+      await insertProposedContract(tx, {
+        id, offerId: offer.id, datasetId: dataset.id, providerId: offer.providerId, consumerId: actor.participantId,
+        purposes: input.purposes, maxInvocations: input.maxInvocations, validFrom, validUntil, document, canonical, digest,
+      });
       await appendEvent(tx, {
         kind: 'contract.proposed',
         actor: actor.participantId,
@@ -150,13 +146,13 @@ export class ContractsService {
       const doc = await this.documentOf(tx, id);
       const named = doc.document[party];
       if (body.kid !== named.kid) throw invalidSignature(`the ${party} must sign with the key named in the document (${named.kid})`);
-      const key = (await tx.query('SELECT public_jwk FROM participant_keys WHERE kid = $1 AND participant_id = $2', [named.kid, actor.participantId])) as Array<{ public_jwk: { kty: 'OKP'; crv: 'Ed25519'; x: string } }>;
-      if (!key[0] || !verifyContractSignature(doc.canonical, body.signature, key[0].public_jwk)) {
+      const key = await this.participants.publicKeyOf(tx, actor.participantId, named.kid);
+      if (!key || !verifyContractSignature(doc.canonical, body.signature, key)) {
         throw invalidSignature('the signature does not verify over the canonical bytes with the named key');
       }
       await tx.getRepository(ContractSignatureEntity).insert({ contractId: id, party, participantId: actor.participantId, kid: body.kid, signature: body.signature });
       const next: ContractState = party === 'consumer' ? 'consumer_signed' : 'active';
-      await tx.query('UPDATE contracts SET state = $2, updated_at = clock_timestamp() WHERE id = $1', [id, next]);
+      await updateContractState(tx, id, next);
       const subjects = { contract: id, dataset: c.datasetId, provider: c.providerId, consumer: c.consumerId };
       await appendEvent(tx, { kind: 'contract.signed', actor: actor.participantId, subjects, data: { party, kid: body.kid, signature: body.signature, digest: doc.digest } });
       // The price rides along so a statement line can be recomputed from the party's own ledger entries alone.
@@ -171,7 +167,7 @@ export class ContractsService {
       const c = await this.lock(tx, id);
       if (c.providerId !== actor.participantId && !actor.roles.includes('operator')) throw forbidden('only the contract\'s provider or the operator can revoke it');
       if (!['proposed', 'consumer_signed', 'active'].includes(c.state)) throw invalidTransition('contract', c.state, 'revoke');
-      await tx.query(`UPDATE contracts SET state = 'revoked', revoke_reason = $2, updated_at = clock_timestamp() WHERE id = $1`, [id, reason]);
+      await revokeContract(tx, id, reason);
       await appendEvent(tx, { kind: 'contract.revoked', actor: actor.participantId, subjects: { contract: id, dataset: c.datasetId, provider: c.providerId, consumer: c.consumerId }, data: { reason, from: c.state } });
       return this.view(tx, id);
     });
@@ -196,15 +192,11 @@ export class ContractsService {
   /** Mark contracts past their window as expired, each with its ledger event; returns how many. */
   async expireDue(): Promise<number> {
     return inTransaction(this.ds, async (tx) => {
-      const rows = (await tx.query(
-        `UPDATE contracts SET state = 'expired', updated_at = clock_timestamp()
-          WHERE state IN ('proposed', 'consumer_signed', 'active') AND valid_until <= now()
-          RETURNING id, state, dataset_id, provider_id, consumer_id`,
-      )) as [Array<{ id: string; dataset_id: string; provider_id: string; consumer_id: string }>, number];
-      for (const r of rows[0]) {
+      const expired = await expireDueContracts(tx);
+      for (const r of expired) {
         await appendEvent(tx, { kind: 'contract.expired', actor: 'system', subjects: { contract: r.id, dataset: r.dataset_id, provider: r.provider_id, consumer: r.consumer_id }, data: {} });
       }
-      return rows[0].length;
+      return expired.length;
     });
   }
 

@@ -12,7 +12,7 @@ import type { KeyState, Principal, ResolvedKey } from '../principal.js';
 import { ParticipantEntity, type Role } from './participant.entity.js';
 import { ParticipantKeyEntity } from './participant-key.entity.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
-import { preparedQuery } from '../db/prepared.js';
+import { deleteExpiredTokens, findKey, insertTokenUse, lockParticipantForUpdate, publicKeyOfParticipant, recordUseAndReadState, revokeCurrentKey, statusAndCurrentKid } from './participants.store.js';
 
 /** Body of a registration (already schema-checked). */
 export interface RegistrationInput {
@@ -139,9 +139,8 @@ export class ParticipantsService {
       const keys = tx.getRepository(ParticipantKeyEntity);
       if (await keys.existsBy({ kid })) throw keyAlreadyRegistered();
       // Lock the participant row so two concurrent rotations cannot both succeed.
-      await tx.query('SELECT id FROM participants WHERE id = $1 FOR UPDATE', [id]);
-      const revoked = await tx.query('UPDATE participant_keys SET revoked_at = clock_timestamp() WHERE participant_id = $1 AND revoked_at IS NULL AND kid = $2', [id, actor.kid]);
-      if ((revoked as [unknown, number])[1] !== 1) throw unauthenticated('KEY_ROTATED', 'the signing key is no longer current');
+      await lockParticipantForUpdate(tx, id);
+      if (!(await revokeCurrentKey(tx, id, actor.kid))) throw unauthenticated('KEY_ROTATED', 'the signing key is no longer current');
       await this.insertKey(tx, id, kid, pub);
       await appendEvent(tx, { kind: 'participant.key_rotated', actor: id, subjects: { participant: id }, data: { oldKid: actor.kid, kid, publicKeyJwk: pub } });
       return this.view(tx, id, true);
@@ -169,15 +168,19 @@ export class ParticipantsService {
     return { items, nextCursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.id) : null };
   }
 
+  /** A participant's status and current key id in tx (a contract names the provider's current key); null when unknown. */
+  async statusAndCurrentKid(tx: EntityManager, participantId: string): Promise<{ status: string; kid: string | null } | null> {
+    return statusAndCurrentKid(tx, participantId);
+  }
+
+  /** The public key kid of this participant in tx (to verify what it signed); null when kid is not one of its keys. */
+  async publicKeyOf(tx: EntityManager, participantId: string, kid: string): Promise<PublicJwk | null> {
+    return publicKeyOfParticipant(tx, participantId, kid);
+  }
+
   /** Key lookup for authentication: the key and its owner, both immutable (revocation and status are read per request). */
   async resolveKey(kid: string): Promise<ResolvedKey | null> {
-    const rows = (await this.ds.query('SELECT kid, public_jwk, participant_id FROM participant_keys WHERE kid = $1', [kid])) as Array<{
-      kid: string;
-      public_jwk: PublicJwk;
-      participant_id: string;
-    }>;
-    const r = rows[0];
-    return r ? { kid: r.kid, publicJwk: r.public_jwk, participantId: r.participant_id } : null;
+    return findKey(this.ds, kid);
   }
 
   /**
@@ -185,32 +188,19 @@ export class ParticipantsService {
    * in one statement: the per-request cost of authentication is one round trip.
    */
   async recordUseAndReadState(kid: string, issuer: string, jti: string, expiresAt: Date): Promise<KeyState> {
-    const rows = await preparedQuery<{ revoked_at: Date | null; status: KeyState['status']; roles: string[]; fresh: boolean }>(
-      this.ds,
-      'tds_token_use',
-      `WITH used AS (INSERT INTO used_tokens (issuer, jti, expires_at) VALUES ($2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1)
-       SELECT k.revoked_at, p.status, p.roles, EXISTS (SELECT 1 FROM used) AS fresh
-         FROM participant_keys k JOIN participants p ON p.id = k.participant_id WHERE k.kid = $1`,
-      [kid, issuer, jti, expiresAt],
-    );
-    const r = rows[0];
-    if (!r) throw unknownKey();
-    return { fresh: r.fresh, revokedAt: r.revoked_at, status: r.status, roles: r.roles };
+    const state = await recordUseAndReadState(this.ds, kid, issuer, jti, expiresAt);
+    if (!state) throw unknownKey();
+    return state;
   }
 
   /** Record a token id until it expires; false when (issuer, jti) was seen before. */
   async recordTokenUse(issuer: string, jti: string, expiresAt: Date): Promise<boolean> {
-    const rows = (await this.ds.query(
-      'INSERT INTO used_tokens (issuer, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1',
-      [issuer, jti, expiresAt],
-    )) as unknown[];
-    return rows.length === 1;
+    return insertTokenUse(this.ds, issuer, jti, expiresAt);
   }
 
   /** Forget token ids whose tokens have expired (they can no longer be replayed). */
   async purgeExpiredTokens(): Promise<number> {
-    const r = (await this.ds.query('DELETE FROM used_tokens WHERE expires_at < now()')) as [unknown, number];
-    return r[1];
+    return deleteExpiredTokens(this.ds);
   }
 
 

@@ -2,7 +2,8 @@
  * Reciprocity rules as data: created by the operator (space-wide) or by a
  * provider (applying only to offers that reference them), gathered for a
  * dataset and evaluated against facts read in the caller's transaction.
- * Evaluation itself is the pure evaluate-rules module; this only reads facts.
+ * Evaluation itself is the pure evaluate-rules module and the SQL is in
+ * reciprocity.store.ts; this gathers facts and turns decisions into refusals.
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { domainError, refused } from '../errors.js';
@@ -10,6 +11,7 @@ import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
 import { lockReciprocityFacts } from './reciprocity-lock.js';
+import { insertRule, listRules, readFacts, ruleOwners, rulesOfDataset, type RuleRow } from './reciprocity.store.js';
 import { describeRefusal, evaluateRules, releaseKey, type ReciprocityDecision, type ReciprocityFacts, type ReciprocityRule } from './evaluate-rules.js';
 
 /** Body of a rule (already schema-checked). */
@@ -32,15 +34,13 @@ export interface RuleView extends RuleInput {
   createdAt: string;
 }
 
-interface RuleRow { id: string; scope: 'space' | 'offer'; body: RuleInput; created_by: string; created_at: Date | string }
-
-function toView(r: RuleRow): RuleView {
+function toView(r: RuleRow<RuleInput>): RuleView {
   return { id: r.id, scope: r.scope, ...r.body, createdBy: r.created_by, createdAt: new Date(r.created_at).toISOString() };
 }
 
 /** A rule view from a stored row (as read by another capability's query, e.g. the release path's json_agg). */
 export function ruleViewFromRow(r: { id: string; scope: 'space' | 'offer'; body: Record<string, unknown>; created_by: string; created_at: Date | string }): RuleView {
-  return toView(r as unknown as RuleRow);
+  return toView(r as unknown as RuleRow<RuleInput>);
 }
 
 // Release counts of a field summed over the given dataset kinds.
@@ -67,11 +67,7 @@ export class ReciprocityService {
   async create(actor: Principal, input: RuleInput): Promise<RuleView> {
     const scope = actor.roles.includes('operator') ? 'space' : 'offer';
     return inTransaction(this.ds, async (tx) => {
-      const rows = (await tx.query(
-        `INSERT INTO reciprocity_rules (scope, kind, research_field, dataset_kind, body, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, scope, body, created_by, created_at`,
-        [scope, input.kind, input.researchField, input.datasetKind, JSON.stringify(input), actor.participantId],
-      )) as RuleRow[];
-      const view = toView(rows[0]!);
+      const view = toView(await insertRule(tx, scope, input, actor.participantId));
       await appendEvent(tx, { kind: 'reciprocity_rule.created', actor: actor.participantId, subjects: { rule: view.id }, data: { scope, rule: input } });
       return view;
     });
@@ -79,18 +75,13 @@ export class ReciprocityService {
 
   /** Every rule, optionally filtered. */
   async list(q: { researchField?: string; scope?: string }): Promise<RuleView[]> {
-    const rows = (await this.ds.query(
-      `SELECT id, scope, body, created_by, created_at FROM reciprocity_rules
-        WHERE ($1::text IS NULL OR research_field = $1) AND ($2::text IS NULL OR scope = $2) ORDER BY created_at, id`,
-      [q.researchField ?? null, q.scope ?? null],
-    )) as RuleRow[];
-    return rows.map(toView);
+    return (await listRules<RuleInput>(this.ds, q)).map(toView);
   }
 
   /** Check that rule ids exist and that the provider may reference them (space rules, or its own). */
   async checkReferencable(tx: EntityManager, actor: Principal, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    const rows = (await tx.query(`SELECT id, scope, created_by FROM reciprocity_rules WHERE id = ANY($1::uuid[])`, [ids])) as Array<{ id: string; scope: string; created_by: string }>;
+    const rows = await ruleOwners(tx, ids);
     const found = new Map(rows.map((r) => [r.id, r]));
     const bad = ids.filter((id) => {
       const r = found.get(id);
@@ -101,35 +92,12 @@ export class ReciprocityService {
 
   /** The rules that govern access to a dataset: space rules of its field and kind, plus the offer's own. */
   async rulesFor(tx: EntityManager, dataset: { researchField: string; kind: string }, offerRuleIds: readonly string[]): Promise<RuleView[]> {
-    const rows = (await tx.query(
-      `SELECT id, scope, body, created_by, created_at FROM reciprocity_rules
-        WHERE (scope = 'space' AND research_field = $1 AND dataset_kind = $2) OR id = ANY($3::uuid[]) ORDER BY created_at, id`,
-      [dataset.researchField, dataset.kind, offerRuleIds],
-    )) as RuleRow[];
-    return rows.map(toView);
+    return (await rulesOfDataset<RuleInput>(tx, dataset, offerRuleIds)).map(toView);
   }
 
   /** Facts about a requester in the given fields, read in tx (so a job sees what its transaction sees). */
   async factsFor(tx: EntityManager, requesterId: string, fields: string[], pendingReleases: number): Promise<ReciprocityFacts> {
-    // One round trip: the requester's datasets in these fields, its release counts, and the database time.
-    const rows = (await tx.query(
-      `SELECT now() AS now,
-              (SELECT coalesce(json_agg(json_build_object('id', d.id, 'research_field', d.research_field, 'kind', d.kind, 'published_at', d.published_at, 'status', d.status,
-                        'has_offer', EXISTS (SELECT 1 FROM offers o WHERE o.dataset_id = d.id AND o.status = 'active' AND now() >= o.valid_from AND now() < o.valid_until))), '[]'::json)
-                 FROM datasets d WHERE d.provider_id = $1 AND d.research_field = ANY($2::text[])) AS own,
-              (SELECT coalesce(json_agg(x), '[]'::json) FROM (
-                 SELECT j.research_field, d.kind,
-                        count(*) FILTER (WHERE j.consumer_id = $1 AND j.provider_id <> $1)::int AS received,
-                        count(*) FILTER (WHERE j.provider_id = $1 AND j.consumer_id <> $1)::int AS given
-                   FROM jobs j JOIN datasets d ON d.id = j.dataset_id
-                  WHERE (j.consumer_id = $1 OR j.provider_id = $1) AND j.research_field = ANY($2::text[]) GROUP BY j.research_field, d.kind) x) AS counts`,
-      [requesterId, fields],
-    )) as Array<{
-      now: Date;
-      own: Array<{ id: string; research_field: string; kind: 'raw' | 'insight'; published_at: string; status: string; has_offer: boolean }>;
-      counts: Array<{ research_field: string; kind: 'raw' | 'insight'; received: number; given: number }>;
-    }>;
-    const { now, own, counts } = rows[0]!;
+    const { now, own, counts } = await readFacts(tx, requesterId, fields);
     return {
       requesterId,
       now,

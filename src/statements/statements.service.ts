@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { domainError, forbidden, notFound, roleRequired, validationFailed } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
+import { databaseNow } from '../db/now.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { LedgerService } from '../ledger/ledger.service.js';
 import type { Principal } from '../principal.js';
@@ -88,7 +89,7 @@ export class StatementsService {
     const table = statementCurrencies();
     const lines = buildLines(table, countedReleases(releases, { party: req.party, role, from, to }), terms, role);
     return inTransaction(this.ds, async (tx) => {
-      const issuedAt = ((await tx.query('SELECT now() AS now')) as Array<{ now: Date }>)[0]!.now.toISOString();
+      const issuedAt = (await databaseNow(tx)).toISOString();
       const statement: Statement = {
         type: STATEMENT_TYPE, id: randomUUID(), party: req.party, role, from, to,
         treeSize: cp.size, rootHash: toBase64(cp.rootHash), lines, totals: totalsOf(table, lines), issuedAt,
