@@ -2,10 +2,10 @@
  * The ledger's storage side: a single sequencer that moves queued events into
  * indexed, chained, Merkle-hashed entries in batches, a checkpointer that
  * signs the tree head, and the reads auditors use (entries, proofs). Hashing
- * lives in the pure modules and SQL in ledger-store.ts (checkpoints included); this
- * file holds the policy (one sequencer under its advisory lock, head cache,
- * checkpoint cadence, range checks). See
- * docs/ledger.md for why the work is split this way.
+ * lives in the pure modules, SQL in ledger-store.ts and cosignature-store.ts;
+ * this file holds the policy (one sequencer under its advisory lock, head
+ * cache, checkpoint cadence, range checks). See docs/ledger.md for why the
+ * work is split this way.
  */
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
