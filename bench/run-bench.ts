@@ -23,6 +23,7 @@ import { trackChild } from './children.js';
 import { openBenchDatabase } from './database.js';
 import { measureJobs } from './jobs-phase.js';
 import { measureCompute } from './compute-phase.js';
+import { measureBrowserVerify } from './browser-verify.js';
 import { directProofLatency, growLedger } from './ledger-scale.js';
 import { proofLatencyHttp, timeToCheckpoint } from './ledger-http.js';
 import { parseOptions, type BenchOptions } from './options.js';
@@ -39,6 +40,8 @@ import { ratios, renderSummary, targets, type BenchResults, type VerifyFigures }
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
 const ORIGIN = 'bench.tds.local/ledger';
+/** The console's in-browser full verification is measured over this many entries (next to the CLI's, same entries). */
+const BROWSER_VERIFY_ENTRIES = 100_000;
 const log = (m: string): void => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
 
 /** Runs verify-worker.js in its own process (large heap, optional profile) and returns what it printed. */
@@ -135,6 +138,7 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
     log(`HTTP proofs: p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-200 ${r.notOk}`);
     return r;
   });
+  const browserVerify = await phase('browser verify', () => measureBrowserVerify(svc.base, db.url, seeded.operator.signer, ledger.verifierKey(), BROWSER_VERIFY_ENTRIES, log));
   const jobs = await phase('job load', () => measureJobs(svc, seeded.contracts, opts, log));
   const ttc = await phase('time to checkpoint', () => timeToCheckpoint(svc.base, db.url, new TokenSigner(seeded.operator.signer), seeded.contracts, opts.checkpointSamples, log));
   await phase('service stop', () => svc.stop());
@@ -164,6 +168,7 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
     compute,
     verify,
     statements,
+    browserVerify,
     proofs: { treeSize, http, direct },
     append: grown && { targetSize: grown.targetSize, appendAtZero: grown.appendAtZero, appendAtTarget: grown.appendAtTarget, fillBlocks: grown.fillBlocks, queueFillMs: grown.queueFillMs, finalSize: grown.finalSize },
     profiles,

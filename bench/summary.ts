@@ -11,6 +11,7 @@ import type { CheckpointLatency } from './ledger-http.js';
 import type { LoadResult } from './load.js';
 import type { AppendRate, LedgerScaleResult } from './ledger-scale.js';
 import type { HotFunction } from './profile.js';
+import type { BrowserVerifyFigures } from './browser-verify.js';
 import { table, target, type MachineInfo, type TargetCheck } from './report.js';
 import { round, type Percentiles } from './stats.js';
 import { computeRows, type ComputeFigures } from './compute-phase.js';
@@ -51,6 +52,8 @@ export interface BenchResults {
   verify: VerifyFigures | null;
   /** Issue and verify one statement over many releases. */
   statements: StatementFigures | null;
+  /** The console's full verification in Chromium next to the CLI's verifyLog, same entries. */
+  browserVerify?: BrowserVerifyFigures | null;
   proofs: { treeSize: number; http: LoadResult | null; direct: Percentiles | null } | null;
   append: Omit<LedgerScaleResult, 'checkpointAtTarget'> | null;
   targets: TargetCheck[];
@@ -115,6 +118,9 @@ export function renderSummary(r: BenchResults): string {
   rows.push([`offline verify (${v?.entries ?? '?'} entries)`, v ? `${fmt(v.verifyMs / 1000, 2)} s vs bare ${fmt(v.bareMs / 1000, 2)} s` : null, v ? `ratio ${v.ratio}, ok=${v.ok}, bare root matches=${v.bareRootMatches}` : '']);
   const st = r.statements;
   rows.push([`statement issue / verify (${st?.releases ?? '?'} releases)`, st ? `${fmt(st.issueMs / 1000, 2)} / ${fmt((st.evidenceMs + st.verifyMs) / 1000, 2)} s` : null, st ? `verify = ${fmt(st.evidenceMs / 1000, 2)} s proven entries + ${fmt(st.verifyMs / 1000, 2)} s check, ok=${st.ok}` : '']);
+  const bv = r.browserVerify;
+  rows.push([`console verify in Chromium (${bv?.entries ?? '?'} entries)`, bv ? `${bv.browserEntriesPerSecond} entries/s` : null, bv ? `worker ${fmt(bv.browserVerifyMs / 1000, 2)} s (${fmt(bv.browserTotalMs / 1000, 2)} s with fetching), ok=${bv.ok}, Chromium ${bv.chromium}` : '']);
+  rows.push([`CLI verifyLog, same entries`, bv ? `${bv.cliEntriesPerSecond} entries/s` : null, bv ? `${fmt(bv.cliVerifyMs / 1000, 2)} s; browser ÷ CLI rate ${round(bv.browserEntriesPerSecond / bv.cliEntriesPerSecond, 2)}` : '']);
   const pr = r.proofs;
   rows.push([`inclusion proof HTTP p50 / p99 (${pr?.treeSize ?? '?'})`, pr?.http ? `${fmt(pr.http.latencyMs.p50, 2)} / ${fmt(pr.http.latencyMs.p99, 2)} ms` : null, pr?.http ? `${pr.http.ok} × 200, ${pr.http.notOk} other` : '']);
   rows.push([`inclusion proof direct p50 / p99 (${pr?.treeSize ?? '?'})`, pr?.direct ? `${fmt(pr.direct.p50, 2)} / ${fmt(pr.direct.p99, 2)} ms` : null, 'LedgerService.inclusionProof']);

@@ -51,6 +51,15 @@ export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
+/** A small screenshot of the visible part at 900×700 CSS pixels (what the README shows), under SHOTS as readme-NAME.png. */
+export async function smallShot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const before = page.viewportSize();
+  await page.setViewportSize({ width: 900, height: 700 });
+  await page.screenshot({ path: path.join(SHOTS, `readme-${name}.png`), scale: 'css' });
+  if (before) await page.setViewportSize(before);
+}
+
 /** Write a key file as the CLI does ({id, kid, privateJwk}) and return its path. */
 export function writeKeyFile(dir: string, name: string, actor: { iss: string; kid: string; privateJwk: unknown }): string {
   const file = path.join(dir, `${name}.json`);

@@ -17,7 +17,10 @@ import { makeParticipant, register, type Actor } from '../helpers/actors.js';
 import { generateKeyPair } from '../../src/crypto/ed25519.js';
 import { sha256, toHex } from '../../src/crypto/sha256.js';
 import { verifierKey } from '../../src/ledger/checkpoint.js';
-import { actorPage, go, launch, shot, signIn, tempDir, writeKeyFile, type Sent } from './browser.js';
+import { cosign, cosignerVerifierKey } from '../../src/ledger/cosignature.js';
+import { addSignatures, splitNote } from '../../src/ledger/note.js';
+import { formatTlogProof } from '../../src/ledger/tlog-proof.js';
+import { actorPage, go, launch, shot, signIn, smallShot, tempDir, writeKeyFile, type Sent } from './browser.js';
 
 let ctx: TestContext;
 let server: Server;
@@ -135,6 +138,8 @@ describe('the console in Chromium', () => {
     expect(terms).toContain('general research use');
     expect(terms).toContain('free');
     await shot(page, 'provider-countersign');
+    await page.locator('#contract-detail').scrollIntoViewIfNeeded();
+    await smallShot(page, 'countersign');
     await page.getByRole('button', { name: 'Countersign these terms' }).click();
     await page.locator('#signed').waitFor();
     expect(await text(page, '#signed')).toContain('active');
@@ -218,6 +223,8 @@ describe('the console in Chromium', () => {
       expect(await text(page, '#first-bad')).toContain(`first bad index ${victim}`);
       expect(await text(page, '#verify-bad')).toContain(`entry ${victim}: leaf hash mismatch`);
       await shot(page, 'auditor-tampered');
+      await page.locator('#checkpoint').scrollIntoViewIfNeeded();
+      await smallShot(page, 'ledger-tampered');
     } finally {
       await ctx.ds.transaction(async (tx) => {
         await tx.query('ALTER TABLE ledger_entries DISABLE TRIGGER USER');
@@ -240,6 +247,65 @@ describe('the console in Chromium', () => {
     expect(await text(page, '#checkpoint-refused')).toContain('not signed by the log key you pinned');
     expect(await text(page, '#checkpoint-refused')).toContain(`note is not signed by key ${origin}+`);
     expect(await page.locator('#verify-all').count()).toBe(0);
+  });
+
+  it('checks witness cosignatures against the pinned witness keys and quorum', async () => {
+    const page = pages.auditor!;
+    const witness = generateKeyPair();
+    const other = generateKeyPair();
+    const vkey = cosignerVerifierKey('witness.example', witness.publicKey);
+    const otherVkey = cosignerVerifierKey('witness2.example', other.publicKey);
+    // The real checkpoint, with a cosignature line added as a witness would (the service gathers none here).
+    await page.context().route('**/v1/ledger/checkpoint', async (route) => {
+      const res = await route.fetch();
+      const note = await res.text();
+      const line = cosign(splitNote(note).body, 'witness.example', witness.secretKey, Math.floor(Date.now() / 1000));
+      await route.fulfill({ response: res, body: addSignatures(note, [line]) });
+    });
+    try {
+      await page.locator('summary').click();
+      await page.getByLabel('Pinned log key').fill(ctx.services.ledger.verifierKey());
+      await page.getByLabel('Witness keys (one per line, optional)').fill(vkey);
+      await page.getByLabel('Witness cosignatures required').fill('1');
+      await page.getByRole('button', { name: 'Pin these keys' }).click();
+      await page.locator('#witness-status').waitFor();
+      expect(await text(page, '#witness-status')).toContain('Cosigned by 1 of 1 pinned witness(es) (quorum 1): witness.example');
+      await page.locator('summary').click();
+      await page.getByLabel('Witness keys (one per line, optional)').fill(`${vkey}\n${otherVkey}`);
+      await page.getByLabel('Witness cosignatures required').fill('2');
+      await page.getByRole('button', { name: 'Pin these keys' }).click();
+      await page.locator('#checkpoint-refused').waitFor();
+      expect(await text(page, '#checkpoint-refused')).toContain('the witness quorum you pinned is not met');
+      expect(await text(page, '#checkpoint-refused')).toContain('missing: witness2.example');
+    } finally {
+      await page.context().unroute('**/v1/ledger/checkpoint');
+      await page.locator('summary').click();
+      await page.getByLabel('Witness keys (one per line, optional)').fill('');
+      await page.getByLabel('Witness cosignatures required').fill('0');
+      await page.getByRole('button', { name: 'Pin these keys' }).click();
+      await page.locator('#checkpoint-ok').waitFor();
+    }
+  });
+
+  it('verifies a job receipt (tlog-proof) offline on the drop page, and refuses an altered one', async () => {
+    const page = pages.auditor!;
+    await ctx.services.ledger.flush();
+    // A receipt as GET /jobs/:id/receipt shapes it (c2sp.org/tlog-proof@v1 with the entry bytes in extra), built from the service's own proof.
+    const cp = await ctx.services.ledger.latestCheckpoint();
+    const [row] = (await ctx.ds.query(`SELECT idx::int AS idx, entry FROM ledger_entries WHERE kind = 'job.authorized' ORDER BY idx LIMIT 1`)) as Array<{ idx: number; entry: string }>;
+    expect(row!.idx).toBeLessThan(cp.size);
+    const proof = await ctx.services.ledger.inclusionProof(row!.idx, cp.size);
+    const receipt = formatTlogProof({ extra: new Uint8Array(Buffer.from(row!.entry)), index: row!.idx, proof: proof.proof.map((p) => new Uint8Array(Buffer.from(p, 'base64'))), checkpoint: cp.note });
+    const file = path.join(dir, 'receipt.txt');
+    fs.writeFileSync(file, receipt);
+    await go(page, '#/verify-file');
+    await page.locator('#verify-file-input').setInputFiles(file);
+    await page.locator('#file-verdict').waitFor();
+    expect(await text(page, '#file-verdict')).toContain(`Receipt valid: ledger entry ${row!.idx} (job.authorized)`);
+    fs.writeFileSync(file, receipt.replace(/extra (\S+)/, (_m, b64: string) => `extra ${Buffer.from(Buffer.from(b64, 'base64').toString().replace('"actor":"', '"actor":"x')).toString('base64')}`));
+    await page.locator('#verify-file-input').setInputFiles(file);
+    await page.locator('#file-verdict', { hasText: 'Receipt INVALID' }).waitFor();
+    expect(await text(page, '#file-verdict')).toContain('not proven included');
   });
 
   it('verifies an exported contract file offline on the drop page', async () => {

@@ -10,6 +10,7 @@
 import { canonicalize } from '../../../crypto/canonical-json.js';
 import { fromBase64, toBase64 } from '../../../crypto/sha256.js';
 import { openNote, parseVerifierKey, type ParsedCheckpoint } from '../../../ledger/checkpoint.js';
+import { parseCosignerKey, verifyCosignedCheckpoint } from '../../../ledger/cosignature.js';
 import { leafHashOfText } from '../../../ledger/ledger-entry.js';
 import { verifyConsistency, verifyInclusion } from '../../../ledger/merkle.js';
 import type { ServedEntry } from '../../../ledger/verify-log.js';
@@ -55,7 +56,7 @@ function pinForm(pins: store.Pins, saved: () => void): HTMLElement {
   const quorum = input('quorum', { type: 'number', min: 0, value: pins.quorum, id: 'quorum' });
   const form = h('form', { id: 'pin-form' },
     field('Pinned log key', key, 'The verifier key <origin>+<key id>+<key> of this ledger.'),
-    field('Witness keys (one per line, optional)', witnesses),
+    field('Witness keys (one per line, optional)', witnesses, 'Verifier keys <name>+<key id>+<key> as `tds witness vkey` prints them.'),
     field('Witness cosignatures required', quorum),
     h('div', { class: 'row' }, h('button', { type: 'submit' }, 'Pin these keys'),
       h('button', { type: 'button', class: 'secondary', id: 'show-announced', onclick: async () => {
@@ -73,7 +74,8 @@ function pinForm(pins: store.Pins, saved: () => void): HTMLElement {
     try {
       parseVerifierKey(key.value.trim());
       const ws = witnesses.value.split('\n').map((l) => l.trim()).filter(Boolean);
-      for (const w of ws) parseVerifierKey(w);
+      for (const w of ws) parseCosignerKey(w);
+      if ((Number(quorum.value) || 0) > ws.length) throw new Error(`a quorum of ${quorum.value} needs at least as many witness keys`);
       await store.save(store.PINS, { logKey: key.value.trim(), witnessKeys: ws, quorum: Number(quorum.value) || 0 } satisfies store.Pins);
       saved();
     } catch (err) {
@@ -96,12 +98,21 @@ async function checkCheckpoint(pins: store.Pins, into: HTMLElement): Promise<Ver
     return undefined;
   }
   const verifier = parseVerifierKey(pins.logKey);
-  let opened: { checkpoint: ParsedCheckpoint };
+  let opened: { checkpoint: ParsedCheckpoint; cosigned: Array<{ name: string; timestamp: number }> };
   try {
-    opened = openNote(note, verifier, verifier.name);
+    // The log's signature with the pinned key, then the pinned witnesses' cosignatures and the quorum.
+    opened = verifyCosignedCheckpoint(note, verifier, pins.witnessKeys.map((w) => parseCosignerKey(w)), pins.quorum);
   } catch (e) {
+    const byLog = (() => {
+      try {
+        openNote(note, verifier, verifier.name);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
     into.append(h('div', { class: 'status bad', role: 'alert', id: 'checkpoint-refused' },
-      h('p', {}, h('strong', {}, 'Checkpoint refused: it is not signed by the log key you pinned.')),
+      h('p', {}, h('strong', {}, byLog ? 'Checkpoint refused: the witness quorum you pinned is not met.' : 'Checkpoint refused: it is not signed by the log key you pinned.')),
       h('p', { class: 'detail' }, message(e)),
       h('p', {}, 'Nothing below is shown, because nothing could be checked against a root you trust.')),
       h('pre', { class: 'mono' }, note));
@@ -110,19 +121,14 @@ async function checkCheckpoint(pins: store.Pins, into: HTMLElement): Promise<Ver
   }
   const cp = opened.checkpoint;
   const facts: Array<Node | string> = [h('p', { class: 'status ok', id: 'checkpoint-ok' }, `Checkpoint signature verified with the pinned key ${verifier.name}: ${cp.size} entries, root ${toBase64(cp.rootHash)}.`)];
-  const cosig = await witnessCheck(note, pins);
-  if (cosig) facts.push(cosig);
+  if (pins.witnessKeys.length > 0) {
+    facts.push(h('p', { class: 'status ok', id: 'witness-status' }, `Cosigned by ${opened.cosigned.length} of ${pins.witnessKeys.length} pinned witness(es) (quorum ${pins.quorum}): `,
+      opened.cosigned.map((c) => `${c.name} at ${new Date(c.timestamp * 1000).toISOString()}`).join(', ') || 'none', '.'));
+  }
   facts.push(await consistencyCheck(verifier.name, note, cp, verifier));
   status.clear();
   into.append(...facts);
   return { note, checkpoint: cp, origin: verifier.name };
-}
-
-/** Witness cosignatures: the witness verification module is not part of this service yet, so pinned witnesses are reported as unchecked. */
-async function witnessCheck(note: string, pins: store.Pins): Promise<HTMLElement | null> {
-  if (pins.witnessKeys.length === 0) return null;
-  const lines = note.split('\n').filter((l) => l.startsWith('\u2014 ')).length - 1;
-  return h('p', { class: 'status bad', id: 'witness-status' }, `${pins.witnessKeys.length} witness key(s) pinned and ${Math.max(0, lines)} extra signature line(s) present, but this console cannot check witness cosignatures yet: do not rely on a quorum of ${pins.quorum}.`);
 }
 
 async function consistencyCheck(origin: string, note: string, cp: ParsedCheckpoint, verifier: ReturnType<typeof parseVerifierKey>): Promise<HTMLElement> {
@@ -190,7 +196,8 @@ function fullVerification(pins: store.Pins, v: Verified, into: HTMLElement): voi
     try {
       const total = v.checkpoint.size;
       progress.max = Math.max(1, total * 2);
-      const fetched = await fetchRange(0, undefined, (p) => {
+      // The signed tree is what can be verified; newer entries wait for the next checkpoint.
+      const fetched = await fetchRange(0, total, (p) => {
         post({ type: 'entries', entries: p.entries });
         progress.value = Math.min(total, p.entries[p.entries.length - 1]!.index + 1);
         label.textContent = `Fetching entries: ${p.entries[p.entries.length - 1]!.index + 1} of ${Math.max(total, p.treeSize)}…`;
