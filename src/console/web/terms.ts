@@ -77,7 +77,7 @@ export function termsView(c: ContractView, names: Names): HTMLElement {
     ['Price', price ? `${price.perInvocation} ${price.currency} per invocation` : 'free'],
   ];
   if (typeof d.access === 'string') rows.push(['Access', d.access === 'compute' ? 'compute at the provider: only disclosure-checked aggregates leave' : 'download of the dataset']);
-  if (d.outputPolicy) rows.push(['Output policy', policyText(d.outputPolicy as Record<string, unknown>)]);
+  if (d.outputPolicy) rows.push(['Output policy', policyText(d.outputPolicy as unknown as Record<string, unknown>)]);
   if (d.privacyLossBound !== undefined) rows.push(['Privacy loss bound', `ε ≤ ${String(d.privacyLossBound)}`]);
   if (d.reciprocityRuleIds.length > 0) rows.push(['Reciprocity rules', d.reciprocityRuleIds.join(', ')]);
   rows.push(['Digest (SHA-256)', h('code', {}, canonicalizeContract(d).digest)]);
