@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'INVALID_STATE_TRANSITION'
   | 'SIGNATURE_OUT_OF_ORDER'
   | 'ALREADY_SIGNED'
+  | 'SIGNING_KEY_ROTATED'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'RECEIPT_PENDING'
   | 'UNKNOWN_RULE'
@@ -148,7 +149,7 @@ export function datasetWithdrawn(): DomainError {
 }
 
 /** The 409 codes: the object's current state does not allow the action. */
-export type ConflictCode = Extract<ErrorCode, 'KEY_ALREADY_REGISTERED' | 'INVALID_STATE_TRANSITION' | 'SIGNATURE_OUT_OF_ORDER' | 'ALREADY_SIGNED' | 'RECEIPT_PENDING'>;
+export type ConflictCode = Extract<ErrorCode, 'KEY_ALREADY_REGISTERED' | 'INVALID_STATE_TRANSITION' | 'SIGNATURE_OUT_OF_ORDER' | 'ALREADY_SIGNED' | 'RECEIPT_PENDING' | 'SIGNING_KEY_ROTATED'>;
 
 /** The object's state conflicts with the action (409). */
 export function conflict(code: ConflictCode, detail: string): DomainError {

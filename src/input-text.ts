@@ -3,7 +3,7 @@
  * it), no lone UTF-16 surrogates (they cannot be encoded as UTF-8; replacing
  * them would silently make two different strings equal), and JSON no deeper
  * than MAX_DEPTH (recursive code further in — schema validation, canonical
- * JSON — must never overflow its stack). One walk, iterative, used by the
+ * JSON — must never overflow its stack), and numbers are finite. One walk, iterative, used by the
  * HTTP edge for every body, query and path and by the token checks.
  */
 
@@ -40,6 +40,9 @@ export function findBadInput(value: unknown, maxDepth = MAX_DEPTH): { pointer: s
     if (typeof v === 'string') {
       const why = badText(v);
       if (why) return { pointer: pointer || '/', message: why };
+    } else if (typeof v === 'number') {
+      // JSON.parse reads 1e400 as Infinity, and coerced query strings can be too: no code expects them.
+      if (!Number.isFinite(v)) return { pointer: pointer || '/', message: 'is not a finite number' };
     } else if (v !== null && typeof v === 'object') {
       if (depth >= maxDepth) return { pointer: pointer || '/', message: `is nested deeper than ${maxDepth} levels` };
       const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v as Record<string, unknown>);

@@ -56,9 +56,13 @@ function computeTerms(offer: OfferEntity, maxInvocations: number): Pick<Contract
   return { access: 'compute', outputPolicy, ...(bound === null ? {} : { privacyLossBound: bound }) };
 }
 
-/** The state a reader should see: an active contract past its window is expired even before the sweeper marks it. */
+/**
+ * The state a reader should see: a contract that is still open (proposed, consumer-signed or active) past
+ * its window is expired even before the sweeper marks it, so it can be neither signed nor used.
+ */
 function effectiveState(c: ContractEntity, now: Date): ContractState {
-  return c.state === 'active' && now >= c.validUntil ? 'expired' : c.state;
+  const open = c.state === 'active' || c.state === 'proposed' || c.state === 'consumer_signed';
+  return open && now >= c.validUntil ? 'expired' : c.state;
 }
 
 /** Contract operations. */
@@ -143,11 +147,18 @@ export class ContractsService {
       const signedAlready = party === 'consumer' ? state !== 'proposed' : state === 'active' || state === 'exhausted';
       if (signedAlready) throw conflict('ALREADY_SIGNED', `the ${party} has already signed this contract`);
       if (party === 'provider' && state === 'proposed') throw conflict('SIGNATURE_OUT_OF_ORDER', 'the consumer signs first, then the provider');
+      // The dataset at signing time, locked FOR SHARE so a withdrawal cannot interleave: no activation on a withdrawn dataset.
+      const dataset = (await tx.query('SELECT status FROM datasets WHERE id = $1 FOR SHARE', [c.datasetId])) as Array<{ status: string }>;
+      if (dataset[0]?.status !== 'published') throw datasetWithdrawn();
       const doc = await this.documentOf(tx, id);
       const named = doc.document[party];
       if (body.kid !== named.kid) throw invalidSignature(`the ${party} must sign with the key named in the document (${named.kid})`);
-      const key = await this.participants.publicKeyOf(tx, actor.participantId, named.kid);
-      if (!key || !verifyContractSignature(doc.canonical, body.signature, key)) {
+      // The named key must still be current when it signs (FOR SHARE: a concurrent rotation waits for this signature).
+      const key = await this.participants.signingKeyOf(tx, actor.participantId, named.kid);
+      if (key?.revokedAt) {
+        throw conflict('SIGNING_KEY_ROTATED', `the key named in the document (${named.kid}) was rotated out; the consumer proposes again from the offer to get a document naming the current keys`);
+      }
+      if (!key || !verifyContractSignature(doc.canonical, body.signature, key.publicJwk)) {
         throw invalidSignature('the signature does not verify over the canonical bytes with the named key');
       }
       await tx.getRepository(ContractSignatureEntity).insert({ contractId: id, party, participantId: actor.participantId, kid: body.kid, signature: body.signature });

@@ -8,6 +8,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsImport from 'ajv-formats';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { validationFailed } from '../errors.js';
+import { findBadInput } from '../input-text.js';
 import { packageRoot } from '../package-root.js';
 
 // ajv-formats is CommonJS with only a default export; under ESM it sits on `.default`.
@@ -73,6 +74,12 @@ export function loadSchemas(dir = path.join(packageRoot(), 'contracts')): Schema
   return {
     schemas,
     check: (name, data) => run(compiled, name, data, 'request body'),
-    checkQuery: (name, query) => run(compiledQuery, name, { ...(query as object) }, 'query'),
+    checkQuery: (name, query) => {
+      const q = run<Record<string, unknown>>(compiledQuery, name, { ...(query as object) }, 'query');
+      // Coercion turns '1e400' into Infinity, which no range keyword refuses when the schema caps instead.
+      const bad = findBadInput(q);
+      if (bad) throw validationFailed(`the query ${bad.pointer} ${bad.message}`, [bad]);
+      return q as never;
+    },
   };
 }

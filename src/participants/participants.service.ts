@@ -12,7 +12,7 @@ import type { KeyState, Principal, ResolvedKey } from '../principal.js';
 import { ParticipantEntity, type Role } from './participant.entity.js';
 import { ParticipantKeyEntity } from './participant-key.entity.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
-import { deleteExpiredTokens, findKey, insertTokenUse, lockParticipantForUpdate, publicKeyOfParticipant, recordUseAndReadState, revokeCurrentKey, statusAndCurrentKid } from './participants.store.js';
+import { deleteExpiredTokens, findKey, insertTokenUse, lockParticipantForUpdate, publicKeyOfParticipant, recordUseAndReadState, signingKeyOfParticipant, revokeCurrentKey, statusAndCurrentKid } from './participants.store.js';
 
 /** Body of a registration (already schema-checked). */
 export interface RegistrationInput {
@@ -176,6 +176,11 @@ export class ParticipantsService {
   /** The public key kid of this participant in tx (to verify what it signed); null when kid is not one of its keys. */
   async publicKeyOf(tx: EntityManager, participantId: string, kid: string): Promise<PublicJwk | null> {
     return publicKeyOfParticipant(tx, participantId, kid);
+  }
+
+  /** A participant's key kid with its revocation time, locked in tx against a concurrent rotation (contract signing). */
+  async signingKeyOf(tx: EntityManager, participantId: string, kid: string): Promise<{ publicJwk: PublicJwk; revokedAt: Date | null } | null> {
+    return signingKeyOfParticipant(tx, participantId, kid);
   }
 
   /** Key lookup for authentication: the key and its owner, both immutable (revocation and status are read per request). */

@@ -70,3 +70,9 @@ export async function publicKeyOfParticipant(q: Queryable, participantId: string
   const rows = (await q.query('SELECT public_jwk FROM participant_keys WHERE kid = $1 AND participant_id = $2', [kid, participantId])) as Array<{ public_jwk: PublicJwk }>;
   return rows[0]?.public_jwk ?? null;
 }
+
+/** The key kid of this participant with its revocation time, locked FOR SHARE (a rotation waits until the caller's transaction ends). */
+export async function signingKeyOfParticipant(q: Queryable, participantId: string, kid: string): Promise<{ publicJwk: PublicJwk; revokedAt: Date | null } | null> {
+  const rows = (await q.query('SELECT public_jwk, revoked_at FROM participant_keys WHERE kid = $1 AND participant_id = $2 FOR SHARE', [kid, participantId])) as Array<{ public_jwk: PublicJwk; revoked_at: Date | null }>;
+  return rows[0] ? { publicJwk: rows[0].public_jwk, revokedAt: rows[0].revoked_at } : null;
+}
