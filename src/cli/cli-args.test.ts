@@ -1,6 +1,6 @@
 import { UsageError, countOption, globalSettings, listOption, parseCommandLine as parseWith, portOption, requireOption, usageText } from './cli-args.js';
 import { COMMANDS } from './commands.js';
-import { fileNameOf } from './gateway.js';
+import { fileNameOf } from '../gateway/gateway.js';
 import { keysByKid } from './contract-commands.js';
 
 const parseCommandLine = (argv: string[]) => parseWith(argv, COMMANDS);

@@ -1,9 +1,12 @@
 /**
  * `tds gateway`: run the provider's download gateway in the foreground until
  * SIGINT/SIGTERM. Here --key is the TLS private key (like openssl and nginx);
- * the gateway needs no participant credentials.
+ * --credentials is the provider's participant key file, with which the
+ * gateway asks the service whether each release still stands. It refuses to
+ * start without --provider (whose files it serves) matching those credentials.
  */
-import { startGateway } from './gateway.js';
+import { startGateway } from '../gateway/gateway.js';
+import { loadCredentials } from './participant-commands.js';
 import { portOption, requireOption, stringOption, type CommandSpec } from './cli-args.js';
 
 function waitForSignal(): Promise<void> {
@@ -16,10 +19,12 @@ function waitForSignal(): Promise<void> {
 /** `tds gateway`. */
 export const gatewayCommand: CommandSpec = {
   name: 'gateway',
-  synopsis: '--dir DIR --cert PEM --key PEM [--port 8443] [--host 0.0.0.0] [--provider ID] [--ca PEM]',
+  synopsis: '--dir DIR --cert PEM --key PEM --provider ID --credentials FILE [--state DIR] [--port 8443] [--host 0.0.0.0] [--ca PEM]',
   summary: 'serve DIR to holders of valid release tokens',
-  options: { dir: { type: 'string' }, cert: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, provider: { type: 'string' }, ca: { type: 'string' } },
+  options: { dir: { type: 'string' }, cert: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, provider: { type: 'string' }, credentials: { type: 'string' }, state: { type: 'string' }, ca: { type: 'string' } },
   run: async ({ p, io, settings }) => {
+    const providerId = requireOption(p, 'provider');
+    const credentials = await loadCredentials(requireOption(p, 'credentials'), io);
     const gw = await startGateway({
       dir: requireOption(p, 'dir'),
       cert: requireOption(p, 'cert'),
@@ -27,7 +32,9 @@ export const gatewayCommand: CommandSpec = {
       serviceUrl: settings.serviceUrl,
       port: portOption(p, 'port', 8443),
       host: stringOption(p, 'host') ?? '0.0.0.0',
-      providerId: stringOption(p, 'provider'),
+      providerId,
+      credentials,
+      stateDir: stringOption(p, 'state'),
       issuer: settings.audience,
       ca: stringOption(p, 'ca'),
     });

@@ -49,6 +49,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/v1/reciprocity/standing', summary: 'What the caller shares in a field and which rules hold', auth: 'bearer', query: 'standing-query.v1', ok: 200 },
   { method: 'post', path: '/v1/jobs', summary: 'Consumer: authorize a job and release the dataset (Idempotency-Key honoured)', auth: 'bearer', body: 'job-request.v1', ok: 201 },
   { method: 'get', path: '/v1/jobs/{id}', summary: 'Job status', auth: 'bearer', ok: 200 },
+  { method: 'get', path: '/v1/jobs/{id}/release-status', summary: "Job's provider (its gateway) or operator: may the release still be downloaded (revoked, withdrawn, suspended stop it)", auth: 'bearer', ok: 200 },
   { method: 'post', path: '/v1/jobs/{id}/complete', summary: 'Consumer: report completion with the result digest', auth: 'bearer', body: 'job-completion.v1', ok: 200 },
   { method: 'get', path: '/v1/ledger/checkpoint', summary: 'Any active participant: latest signed checkpoint (C2SP signed note, with witness cosignatures)', auth: 'bearer', ok: 200, produces: 'text/plain' },
   { method: 'get', path: '/v1/ledger/key', summary: 'Any active participant: checkpoint verifier key', auth: 'bearer', ok: 200, produces: 'text/plain' },

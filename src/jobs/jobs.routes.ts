@@ -27,6 +27,9 @@ export function jobRoutes(svc: JobsService, schemas: SchemaRegistry): Router {
   r.get('/jobs/:id', async (req, res) => {
     res.json(await svc.get(principalOf(res), pathId(req, 'job')));
   });
+  r.get('/jobs/:id/release-status', async (req, res) => {
+    res.set('Cache-Control', 'no-store').json(await svc.releaseStatus(principalOf(res), pathId(req, 'job')));
+  });
   r.post('/jobs/:id/complete', async (req, res) => {
     const p = principalOf(res);
     const body = schemas.check<{ resultDigest: string; exitCode?: number }>('job-completion.v1', req.body);

@@ -22,7 +22,7 @@ import { sha256, toHex, utf8 } from '../crypto/sha256.js';
 import type { ServiceKey } from '../service-keys.js';
 import { ReciprocityService, ruleViewFromRow } from '../reciprocity/reciprocity.service.js';
 import type { ReciprocityDecision } from '../reciprocity/evaluate-rules.js';
-import { checkRelease, denialRecording, reciprocityDenial, stateDenial, type ReleaseCheckFacts, type ReleaseDenial } from './release-decision.js';
+import { checkRelease, denialRecording, reciprocityDenial, releaseStillValid, stateDenial, type ReleaseCheckFacts, type ReleaseDenial } from './release-decision.js';
 import { preparedQuery } from '../db/prepared.js';
 import { IDEMPOTENCY_INDEX, READ_RELEASE_FACTS, RELEASE, type ReleaseFacts } from './release-statements.js';
 import { JobEntity } from './job.entity.js';
@@ -115,14 +115,14 @@ export class JobsService {
     const requestDigest = toHex(sha256(utf8(canonicalize({ contractId: req.contractId, purpose: req.purpose, ...(req.analysis ? { analysis: req.analysis } : {}) }))));
     if (idempotencyKey) {
       const prior = await this.byIdempotencyKey(actor.participantId, idempotencyKey, requestDigest);
-      if (prior) return { job: prior, replayed: true };
+      if (prior) return { job: await this.stillReleasable(prior), replayed: true };
     }
     try {
       return { job: await this.release(actor, req, idempotencyKey, requestDigest), replayed: false };
     } catch (e) {
       if (e instanceof IdempotentReplay && idempotencyKey) {
         const prior = await this.byIdempotencyKey(actor.participantId, idempotencyKey, requestDigest);
-        if (prior) return { job: prior, replayed: true };
+        if (prior) return { job: await this.stillReleasable(prior), replayed: true };
       }
       if (e instanceof DomainError && denialRecording(e.code) !== 'none') await this.recordDenial(actor, req, e);
       throw e;
@@ -196,6 +196,26 @@ export class JobsService {
       throw why ? refusal(why) : domainError('CONTRACT_EXHAUSTED', 'the contract cannot release: contract exhausted');
     }
     return rows.map((r) => ({ ...r, id, release }));
+  }
+
+  // An idempotent retry re-checks the state: after a revocation, withdrawal or suspension it gets the refusal, not the old token.
+  private async stillReleasable(job: JobView): Promise<JobView> {
+    const why = releaseStillValid(checkFacts(await this.readFacts(job.contractId)));
+    if (why) throw refusal(why);
+    return job;
+  }
+
+  /**
+   * The job's provider (its gateway, before serving) and the operator: may this release still be
+   * downloaded? `releasable` false with the reason once the contract is revoked, the dataset withdrawn or
+   * a party suspended; the token's jti lets the gateway match the token it holds.
+   */
+  async releaseStatus(actor: Principal, id: string): Promise<{ jobId: string; jti: string | null; releasable: boolean; reason: string | null; expiresAt: string }> {
+    const j = await this.ds.getRepository(JobEntity).findOneBy({ id });
+    if (!j) throw notFound('job', id);
+    if (j.providerId !== actor.participantId && !actor.roles.includes('operator')) throw forbidden('only the job\'s provider and the operator read its release status');
+    const why = releaseStillValid(checkFacts(await this.readFacts(j.contractId)));
+    return { jobId: j.id, jti: (j.release as { jti?: string }).jti ?? null, releasable: why === null, reason: why?.code ?? null, expiresAt: j.release.expiresAt };
   }
 
   private async readFacts(contractId: string): Promise<ReleaseFacts> {

@@ -1,4 +1,4 @@
-import { checkRelease, contractDenial, denialRecording, reciprocityDenial, stateDenial, type ReleaseCheckFacts } from './release-decision.js';
+import { checkRelease, contractDenial, denialRecording, reciprocityDenial, releaseStillValid, stateDenial, type ReleaseCheckFacts } from './release-decision.js';
 import type { ErrorCode } from '../errors.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
@@ -50,5 +50,18 @@ describe('release decision', () => {
     ['FORBIDDEN', 'requester'], ['NOT_FOUND', 'none'], ['VALIDATION_FAILED', 'none'], ['INTERNAL', 'none'],
   ])('records %s as %s', (code, recording) => {
     expect(denialRecording(code)).toBe(recording);
+  });
+});
+
+describe('an authorized release stays downloadable', () => {
+  it.each<[string, Partial<ReleaseCheckFacts>, ErrorCode | null]>([
+    ['while nothing changed', {}, null],
+    ['after the contract is exhausted by it', { state: 'exhausted' }, null],
+    ['after the window ended', { state: 'expired' }, null],
+    ['not after a revocation', { state: 'revoked' }, 'CONTRACT_REVOKED'],
+    ['not after a withdrawal', { datasetStatus: 'withdrawn' }, 'DATASET_WITHDRAWN'],
+    ['not after a suspension', { activeParties: 1 }, 'PARTICIPANT_SUSPENDED'],
+  ])('%s', (_name, over, code) => {
+    expect(releaseStillValid({ ...base, ...over })?.code ?? null).toBe(code);
   });
 });

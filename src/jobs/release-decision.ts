@@ -99,3 +99,15 @@ export function checkRelease(f: ReleaseCheckFacts, requesterId: string, purpose:
 export function reciprocityDenial(decision: ReciprocityDecision): ReleaseDenial | null {
   return decision.allowed ? null : denial('RECIPROCITY_UNMET', describeRefusal(decision));
 }
+
+/**
+ * May a release that was already authorized still be downloaded (and an idempotent retry hand back its
+ * token)? Revocation, withdrawal and suspension stop it at once; expiry and exhaustion do not, because
+ * the invocation was counted inside the window. Null when it may.
+ */
+export function releaseStillValid(f: Pick<ReleaseCheckFacts, 'activeParties' | 'state' | 'datasetStatus'>): ReleaseDenial | null {
+  if (f.state === 'revoked') return denial('CONTRACT_REVOKED', 'the contract was revoked after this release');
+  if (f.datasetStatus === 'withdrawn') return denial('DATASET_WITHDRAWN', 'the dataset was withdrawn after this release');
+  if (f.activeParties !== 2) return denial('PARTICIPANT_SUSPENDED', 'a party of the contract is no longer active');
+  return null;
+}

@@ -4,7 +4,7 @@
  * gateway checks them against /.well-known/jwks.json and serves once per jti.
  */
 import { randomUUID } from 'node:crypto';
-import { SignJWT, importJWK, jwtVerify, type JWTPayload, type CryptoKey, createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import { SignJWT, importJWK, jwtVerify, type JWTPayload, type CryptoKey, createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { ServiceKey } from '../service-keys.js';
 
 /** How long a release token lives. */
@@ -41,14 +41,14 @@ export async function signReleaseToken(key: ServiceKey, issuer: string, claims: 
   return { token, expiresAt: new Date((now + RELEASE_TTL_S) * 1000), jti };
 }
 
-/** Verify a release token against a JWKS; returns its claims or throws (jose errors). */
-export async function verifyReleaseToken(token: string, jwks: JSONWebKeySet, opts: { issuer?: string; provider?: string } = {}): Promise<JWTPayload & ReleaseClaims> {
-  const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), {
+/** Verify a release token against a JWKS (a set, or jose's key resolver such as createRemoteJWKSet); returns its claims or throws (jose errors). */
+export async function verifyReleaseToken(token: string, jwks: JSONWebKeySet | JWTVerifyGetKey, opts: { issuer?: string; provider?: string } = {}): Promise<JWTPayload & ReleaseClaims> {
+  const { payload } = await jwtVerify(token, typeof jwks === 'function' ? jwks : createLocalJWKSet(jwks), {
     algorithms: ['EdDSA', 'Ed25519'],
     typ: RELEASE_TOKEN_TYPE,
     issuer: opts.issuer,
     audience: opts.provider,
-    requiredClaims: ['jti', 'exp', 'job', 'dataset', 'sha256'],
+    requiredClaims: ['jti', 'exp', 'job', 'dataset', 'sha256', 'provider'],
     clockTolerance: 5,
   });
   return payload as JWTPayload & ReleaseClaims;

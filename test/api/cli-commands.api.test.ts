@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { createTestContext, type TestContext } from '../helpers/context.js';
-import { startGateway, type Gateway } from '../../src/cli/gateway.js';
+import { startGateway, type Gateway } from '../../src/gateway/gateway.js';
+import type { Credentials } from '../../src/client/tds-client.js';
 import { runTds } from '../../src/cli/tds.js';
 
 const PURPOSE = 'DUO:0000042';
@@ -29,8 +30,7 @@ beforeAll(async () => {
   served = path.join(tmp, 'served');
   fs.mkdirSync(served);
   selfSignedCertificate(tmp);
-  // No --provider: the lab registers inside the test, after the gateway starts.
-  gateway = await startGateway({ dir: served, cert: path.join(tmp, 'cert.pem'), key: path.join(tmp, 'key.pem'), serviceUrl, port: 0, host: '127.0.0.1', issuer: ctx.config.audience, logger: pino({ level: 'silent' }) });
+  // The gateway starts inside the test, once the lab is registered: it serves for one provider only.
 });
 
 afterAll(async () => {
@@ -77,6 +77,8 @@ describe('tds, from keygen to a completed job', () => {
     expect((await tds(operator, 'approve', instituteId)).out).toEqual([`${instituteId}: active`]);
     expect((await tds(lab, 'approve', instituteId)).err[0]).toMatch(/^tds: ROLE_REQUIRED: /);
 
+    gateway = await startGateway({ dir: served, cert: path.join(tmp, 'cert.pem'), key: path.join(tmp, 'key.pem'), serviceUrl, port: 0, host: '127.0.0.1', issuer: ctx.config.audience, logger: pino({ level: 'silent' }),
+      providerId: labId, credentials: JSON.parse(fs.readFileSync(lab, 'utf8')) as Credentials, stateDir: path.join(tmp, 'gateway-state') });
     fs.writeFileSync(path.join(served, 'lab.csv'), 'sample,value\na,1\n');
     const pub = await tds(lab, 'dataset', 'publish', '--title', 'Lab values', '--field', 'cardiology', '--file', path.join(served, 'lab.csv'), '--url', `${gateway.url}/lab.csv`);
     expect(pub.code).toBe(0);

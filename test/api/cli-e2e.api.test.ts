@@ -17,7 +17,7 @@ import { createTestContext, type TestContext } from '../helpers/context.js';
 import { makeParticipant, newKey, type Actor } from '../helpers/actors.js';
 import { TdsClient } from '../../src/client/tds-client.js';
 import { RELEASE_TOKEN_TYPE, signReleaseToken } from '../../src/jobs/release-token.js';
-import { startGateway, type Gateway } from '../../src/cli/gateway.js';
+import { startGateway, type Gateway } from '../../src/gateway/gateway.js';
 import { runJob, EXIT_INTEGRITY } from '../../src/cli/job-runner.js';
 import { signContractCommand, verifyContractCommand } from '../../src/cli/contract-commands.js';
 import { standingCommand } from '../../src/cli/participant-commands.js';
@@ -32,6 +32,7 @@ let tmp: string;
 let served: string;
 let cert: string;
 let gateway: Gateway;
+let cohortContract: string;
 let hospital: Actor;
 let institute: Actor;
 let hospitalClient: TdsClient;
@@ -44,6 +45,7 @@ function testIo(opts: { isTTY?: boolean; answer?: string } = {}): CliIo & { out_
   return { out_, err_, out: (l) => void out_.push(l), err: (l) => void err_.push(l), isTTY: opts.isTTY ?? false, prompt: async () => opts.answer ?? '', env: {} };
 }
 
+const credsOf = (a: Actor) => ({ id: a.id, kid: a.kid, privateJwk: a.privateJwk });
 const clientOf = (a: Actor) => new TdsClient({ baseUrl: serviceUrl, credentials: { id: a.id, kid: a.kid, privateJwk: a.privateJwk }, audience: ctx.config.audience });
 const sha256Hex = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -76,6 +78,12 @@ function releaseToken(file: string, over: Partial<{ provider: string; url: strin
   });
 }
 
+/** A real release (a job the service authorized) on a contract: the gateway confirms it with the service before serving. */
+async function realRelease(contractId: string): Promise<{ token: string }> {
+  const job = await instituteClient.createJob({ contractId, purpose: PURPOSE });
+  return { token: job.release.token! };
+}
+
 /** The hospital publishes `file` from the gateway folder; both parties sign a contract on it through the CLI logic. */
 async function publishAndContract(file: string, content: string, maxInvocations = 3): Promise<{ contractId: string; datasetId: string }> {
   fs.writeFileSync(path.join(served, file), content);
@@ -105,7 +113,7 @@ beforeAll(async () => {
   institute = await makeParticipant(ctx, ['consumer'], 'Example Research Institute');
   hospitalClient = clientOf(hospital);
   instituteClient = clientOf(institute);
-  gateway = await startGateway({ dir: served, cert: certFile, key: keyFile, serviceUrl, port: 0, host: '127.0.0.1', providerId: hospital.id, issuer: ctx.config.audience, logger: silent });
+  gateway = await startGateway({ dir: served, cert: certFile, key: keyFile, serviceUrl, port: 0, host: '127.0.0.1', providerId: hospital.id, credentials: credsOf(hospital), stateDir: path.join(tmp, 'gw-state'), issuer: ctx.config.audience, logger: silent });
 });
 
 afterAll(async () => {
@@ -121,7 +129,8 @@ describe('a job from contract to ledger', () => {
   let contractId: string;
 
   beforeAll(async () => {
-    ({ contractId } = await publishAndContract('cohort.csv', content));
+    ({ contractId } = await publishAndContract('cohort.csv', content, 10));
+    cohortContract = contractId;
   });
 
   it('downloads, checks, runs the command, completes, and the gateway refuses the token again', async () => {
@@ -150,7 +159,7 @@ describe('a job from contract to ledger', () => {
   });
 
   it('serves one token once even under concurrent requests', async () => {
-    const { token } = await releaseToken('cohort.csv');
+    const { token } = await realRelease(contractId);
     const results = await Promise.all([1, 2, 3, 4].map(() => gatewayGet('/cohort.csv', token)));
     expect(results.map((r) => r.status).sort()).toEqual([200, 401, 401, 401]);
     expect(results.find((r) => r.status === 200)!.body).toBe(content);
@@ -180,7 +189,9 @@ describe('a job from contract to ledger', () => {
       const res = await gatewayGet('/cohort.csv', token);
       expect({ status: res.status, code: res.code }).toEqual({ status, code });
     }
-    const missing = await gatewayGet('/absent.csv', (await releaseToken('absent.csv')).token);
+    const absent = await publishAndContract('absent.csv', 'gone before the download\n');
+    fs.rmSync(path.join(served, 'absent.csv'));
+    const missing = await gatewayGet('/absent.csv', (await realRelease(absent.contractId)).token);
     expect({ status: missing.status, code: missing.code }).toEqual({ status: 404, code: 'FILE_NOT_FOUND' });
   });
 
@@ -196,11 +207,12 @@ describe('a job from contract to ledger', () => {
   it('refreshes the JWKS once on an unknown kid, and fails closed when it cannot fetch it', async () => {
     const real = (await instituteClient.getJwks()) as JSONWebKeySet;
     let calls = 0;
+    const own = { providerId: hospital.id, credentials: credsOf(hospital), issuer: ctx.config.audience };
     const gw = await startGateway({ dir: served, cert: path.join(tmp, 'cert.pem'), key: path.join(tmp, 'key.pem'), serviceUrl, port: 0, host: '127.0.0.1', logger: silent, jwksMinRefreshMs: 0,
-      fetchJwks: async () => (++calls === 1 ? { keys: [] } : real) });
-    const down = await startGateway({ dir: served, cert, key: path.join(tmp, 'key.pem'), serviceUrl, port: 0, host: '127.0.0.1', logger: silent, fetchJwks: () => Promise.reject(new Error('down')) });
+      fetchJwks: async () => (++calls === 1 ? { keys: [] } : real), ...own, stateDir: path.join(tmp, 'gw-state-2') });
+    const down = await startGateway({ dir: served, cert, key: path.join(tmp, 'key.pem'), serviceUrl, port: 0, host: '127.0.0.1', logger: silent, fetchJwks: () => Promise.reject(new Error('down')), ...own, stateDir: path.join(tmp, 'gw-state-3') });
     try {
-      const ok = await gatewayGet('/cohort.csv', (await signReleaseToken(ctx.keys.release, 'tds', { job: 'j', contract: 'c', dataset: 'd', sha256: 's', provider: 'p', url: `${gw.url}/cohort.csv` })).token, gw);
+      const ok = await gatewayGet('/cohort.csv', (await realRelease(cohortContract)).token, gw);
       expect({ status: ok.status, calls }).toEqual({ status: 200, calls: 2 });
       const unavailable = await gatewayGet('/cohort.csv', (await releaseToken('cohort.csv')).token, down);
       expect({ status: unavailable.status, code: unavailable.code }).toEqual({ status: 503, code: 'JWKS_UNAVAILABLE' });

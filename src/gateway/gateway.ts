@@ -1,10 +1,19 @@
 /**
  * The provider's download gateway (`tds gateway`): an HTTPS server that hands
- * the files of one folder only to holders of a valid release token. The
- * token is checked against the service's published JWKS (cached, refreshed
- * on an unknown kid), must name this request's path and this provider, and
- * is honoured once per jti. Every serve and every refusal is logged, so the
- * hospital has its own record next to the service's ledger.
+ * the files of one folder only to holders of a valid release token. It fails
+ * closed: it does not start without knowing whose files it serves (the
+ * provider id, from its credentials), and a token is honoured only when
+ * - it verifies against the service's published JWKS (jose's remote JWKS
+ *   set: cached, refetched on an unknown kid after a cooldown, fetched
+ *   through node:https so a private CA can be trusted),
+ * - it is for this provider and names this request's file,
+ * - the service, asked as the provider just before serving, says the release
+ *   still stands (not revoked, dataset not withdrawn, no party suspended;
+ *   unreachable service: 503, nothing served),
+ * - its jti was never served, by this process or an earlier one (the used
+ *   jtis are flushed to the state directory before the first byte).
+ * Every serve and every refusal is logged, so the hospital has its own
+ * record next to the service's ledger.
  */
 import fs from 'node:fs';
 import https from 'node:https';
@@ -14,9 +23,11 @@ import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import type { JSONWebKeySet } from 'jose';
+import { createRemoteJWKSet, customFetch, type JSONWebKeySet } from 'jose';
 import { verifyReleaseToken } from '../jobs/release-token.js';
-import { httpGet, pemOrFile, readBody } from '../client/tds-client.js';
+import { httpGet, pemOrFile, readBody, type Credentials } from '../client/tds-client.js';
+import { signRequestToken } from '../client/request-token.js';
+import { UsedTokens } from './used-tokens.js';
 
 /** The logger calls the gateway makes (pino fits). */
 export type GatewayLogger = Pick<Logger, 'info' | 'warn'>;
@@ -29,9 +40,13 @@ export interface GatewayOptions {
   serviceUrl: string;
   port?: number;
   host?: string;
-  /** Only tokens whose provider (audience) is this participant are honoured. */
-  providerId?: string;
-  /** Expected token issuer: the service's audience (default: not checked). */
+  /** Only tokens whose provider (audience) is this participant are honoured (required: the gateway fails closed). */
+  providerId: string;
+  /** The provider's participant credentials: the release-status check is signed with them; id must be providerId. */
+  credentials: Credentials;
+  /** Where the used release-token ids are kept across restarts (default DIR/.tds-gateway, never served: dot-files are refused). */
+  stateDir?: string;
+  /** Expected token issuer and the audience of the gateway's own requests: the service's audience (default tds). */
   issuer?: string;
   /** CA certificate(s) to trust for the service's HTTPS (JWKS fetch). */
   ca?: string;
@@ -68,42 +83,6 @@ export function fileNameOf(rawUrl: string | undefined): string | null {
   return name;
 }
 
-/** The service JWKS, cached for a TTL and refetched at most once per minimum interval on an unknown kid. */
-class JwksCache {
-  private current?: { jwks: JSONWebKeySet; at: number };
-  private inflight?: Promise<JSONWebKeySet>;
-
-  constructor(
-    private readonly fetchJwks: () => Promise<JSONWebKeySet>,
-    private readonly ttlMs: number,
-    private readonly minRefreshMs: number,
-  ) {}
-
-  async get(): Promise<JSONWebKeySet> {
-    if (this.current && Date.now() - this.current.at < this.ttlMs) return this.current.jwks;
-    return this.refresh();
-  }
-
-  /** Refetch after an unknown kid, unless the cache is younger than the minimum interval (then null). */
-  async refreshForUnknownKid(): Promise<JSONWebKeySet | null> {
-    if (this.current && Date.now() - this.current.at < this.minRefreshMs) return null;
-    return this.refresh();
-  }
-
-  private refresh(): Promise<JSONWebKeySet> {
-    // Concurrent misses share one fetch.
-    this.inflight ??= this.fetchJwks()
-      .then((jwks) => {
-        this.current = { jwks, at: Date.now() };
-        return jwks;
-      })
-      .finally(() => {
-        this.inflight = undefined;
-      });
-    return this.inflight;
-  }
-}
-
 /** Fetch `${serviceUrl}/.well-known/jwks.json`, trusting `ca` when given. */
 export async function fetchServiceJwks(serviceUrl: string, ca?: string): Promise<JSONWebKeySet> {
   const res = await httpGet(`${serviceUrl.replace(/\/+$/, '')}/.well-known/jwks.json`, { ca, timeoutMs: 10_000 });
@@ -129,6 +108,10 @@ function refuseToken(e: unknown): Refusal {
   if (code === 'ERR_JWT_EXPIRED') return new Refusal(401, 'RELEASE_TOKEN_EXPIRED', 'the release token has expired');
   if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && (e as { claim?: string }).claim === 'aud') return new Refusal(401, 'RELEASE_TOKEN_INVALID', 'the release token is for another provider');
   if (code === 'ERR_JWKS_NO_MATCHING_KEY') return new Refusal(401, 'RELEASE_TOKEN_INVALID', 'the release token is signed by a key the service does not publish');
+  // Not a verdict on the token: the keys could not be fetched (network error, timeout, bad JWKS).
+  if (!code?.startsWith('ERR_JW') || code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID') {
+    return new Refusal(503, 'JWKS_UNAVAILABLE', `cannot fetch the service's keys: ${(e as Error).message}`);
+  }
   return new Refusal(401, 'RELEASE_TOKEN_INVALID', `the release token is not valid${code ? ` (${code})` : ''}`);
 }
 
@@ -142,30 +125,48 @@ function sendProblem(res: ServerResponse, r: Refusal): void {
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const dir = fs.realpathSync(opts.dir);
   if (!fs.statSync(dir).isDirectory()) throw new Error(`${opts.dir} is not a directory`);
+  if (!opts.providerId) throw new Error('the gateway needs the provider it serves for (--provider or the id in --credentials): it will not serve tokens of any provider');
+  if (opts.credentials?.id !== opts.providerId) throw new Error(`the credentials are not the provider's (${opts.credentials?.id ?? 'no id'} vs ${opts.providerId}): the gateway asks the service as the provider`);
   const logger = opts.logger ?? pino({ name: 'tds-gateway' });
   const ca = opts.ca ? pemOrFile(opts.ca) : undefined;
-  const jwks = new JwksCache(opts.fetchJwks ?? (() => fetchServiceJwks(opts.serviceUrl, ca)), opts.jwksTtlMs ?? 5 * 60_000, opts.jwksMinRefreshMs ?? 10_000);
-  // jti -> exp (seconds): a token is refused after its first serve, and forgotten once it could no longer verify anyway.
-  const used = new Map<string, number>();
-  let lastSweep = Date.now();
+  const serviceUrl = opts.serviceUrl.replace(/\/+$/, '');
+  const audience = opts.issuer ?? 'tds';
+  const fetchJwks = opts.fetchJwks ?? (() => fetchServiceJwks(serviceUrl, ca));
+  const jwks = createRemoteJWKSet(new URL(`${serviceUrl}/.well-known/jwks.json`), {
+    cacheMaxAge: opts.jwksTtlMs ?? 5 * 60_000,
+    cooldownDuration: opts.jwksMinRefreshMs ?? 10_000,
+    timeoutDuration: 10_000,
+    // jose's own fetch cannot trust a private CA; ours goes through node:https with it.
+    [customFetch]: async () => new Response(JSON.stringify(await fetchJwks()), { status: 200, headers: { 'content-type': 'application/json' } }),
+  });
+  const used = new UsedTokens(opts.stateDir ?? path.join(dir, '.tds-gateway'));
 
   const verify = async (token: string) => {
-    const check = async (set: JSONWebKeySet) => verifyReleaseToken(token, set, { issuer: opts.issuer, provider: opts.providerId });
-    let set: JSONWebKeySet;
     try {
-      set = await jwks.get();
+      const claims = await verifyReleaseToken(token, jwks, { issuer: opts.issuer, provider: opts.providerId });
+      if (claims.provider !== opts.providerId) throw new Refusal(401, 'RELEASE_TOKEN_INVALID', 'the release token is for another provider');
+      return claims;
     } catch (e) {
-      throw new Refusal(503, 'JWKS_UNAVAILABLE', `cannot fetch the service's keys: ${(e as Error).message}`);
+      throw e instanceof Refusal ? e : refuseToken(e);
     }
+  };
+
+  // Asked just before serving: revocation, withdrawal and suspension reach tokens already issued.
+  const stillReleasable = async (job: string, jti: string): Promise<void> => {
+    const path = `/v1/jobs/${encodeURIComponent(job)}/release-status`;
+    let status: number;
+    let body: { releasable?: unknown; reason?: unknown; jti?: unknown };
     try {
-      return await check(set);
+      const token = await signRequestToken({ iss: opts.providerId, kid: opts.credentials.kid, privateJwk: opts.credentials.privateJwk }, 'GET', path, { audience });
+      const res = await httpGet(`${serviceUrl}${path}`, { ca, timeoutMs: 10_000, headers: { authorization: `Bearer ${token}` } });
+      status = res.statusCode ?? 0;
+      body = JSON.parse(await readBody(res)) as typeof body;
     } catch (e) {
-      if ((e as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY') throw refuseToken(e);
-      // The service may have rotated its release key since we cached the set.
-      const fresh = await jwks.refreshForUnknownKid().catch(() => null);
-      if (!fresh) throw refuseToken(e);
-      return check(fresh).catch((e2: unknown) => Promise.reject(refuseToken(e2)));
+      throw new Refusal(503, 'SERVICE_UNAVAILABLE', `cannot ask the service whether the release still stands: ${(e as Error).message}`);
     }
+    if (status !== 200) throw new Refusal(status >= 500 ? 503 : 403, 'RELEASE_NOT_CONFIRMED', `the service did not confirm the release (${status})`);
+    if (body.jti !== jti) throw new Refusal(401, 'RELEASE_TOKEN_INVALID', 'the release token is not the one the service issued for this job');
+    if (body.releasable !== true) throw new Refusal(403, String(body.reason ?? 'RELEASE_REVOKED'), 'the release no longer stands (contract revoked, dataset withdrawn or a party suspended)');
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -189,11 +190,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         claimed = null;
       }
       if (claimed !== name) throw new Refusal(403, 'RELEASE_TOKEN_WRONG_URL', 'the release token is for another file');
-      if (now() - lastSweep > 60_000) sweep();
       if (used.has(claims.jti!)) throw new Refusal(401, 'RELEASE_TOKEN_REPLAYED', 'the release token was already used');
-      // Claimed synchronously after verification: two concurrent requests with one token cannot both pass.
+      await stillReleasable(claims.job, claims.jti!);
       jti = claims.jti!;
-      used.set(jti, claims.exp!);
       Object.assign(log, { job: claims.job, dataset: claims.dataset, contract: claims.contract, jti });
       let fh: fs.promises.FileHandle;
       let size: number;
@@ -206,8 +205,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         }
         size = st.size;
       } catch {
-        used.delete(jti);
         throw new Refusal(404, 'FILE_NOT_FOUND', 'no such file on this gateway');
+      }
+      // Claimed after every check and durable before the first byte: single use, across restarts too.
+      if (!(await used.claim(jti, claims.exp!))) {
+        await fh.close();
+        throw new Refusal(401, 'RELEASE_TOKEN_REPLAYED', 'the release token was already used');
       }
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size, 'cache-control': 'no-store', 'x-tds-job': claims.job });
       const hash = createHash('sha256');
@@ -232,13 +235,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }
   };
 
-  const now = () => Date.now();
-  const sweep = () => {
-    lastSweep = now();
-    const cutoff = Math.floor(lastSweep / 1000) - 10;
-    for (const [jti, exp] of used) if (exp < cutoff) used.delete(jti);
-  };
-
   const server = https.createServer({ cert: pemOrFile(opts.cert), key: pemOrFile(opts.key), minVersion: 'TLSv1.2' }, (req, res) => {
     void handle(req, res);
   });
@@ -251,13 +247,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     });
   });
   const port = (server.address() as AddressInfo).port;
-  logger.info({ dir, port, host, providerId: opts.providerId ?? null, service: opts.serviceUrl }, 'gateway listening');
+  logger.info({ dir, port, host, providerId: opts.providerId, service: serviceUrl }, 'gateway listening');
   return {
     url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        server.close(() => {
+          used.close();
+          resolve();
+        });
         server.closeAllConnections();
       }),
   };
