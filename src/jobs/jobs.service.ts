@@ -214,6 +214,8 @@ export class JobsService {
     const j = await this.ds.getRepository(JobEntity).findOneBy({ id });
     if (!j) throw notFound('job', id);
     if (j.providerId !== actor.participantId && !actor.roles.includes('operator')) throw forbidden('only the job\'s provider and the operator read its release status');
+    // A compute job releases no file: there is nothing a gateway may serve for it.
+    if (!j.release) throw notFound('download release of job', id);
     const why = releaseStillValid(checkFacts(await this.readFacts(j.contractId)));
     return { jobId: j.id, jti: (j.release as { jti?: string }).jti ?? null, releasable: why === null, reason: why?.code ?? null, expiresAt: j.release.expiresAt };
   }
