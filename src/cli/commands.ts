@@ -14,6 +14,7 @@ import { gatewayCommand } from './gateway-command.js';
 import { ledgerExport, ledgerKey, verify } from './verify-command.js';
 import { settlementCommand, statementCreate, statementShow, statementVerify } from './statement-commands.js';
 import { witnessCommand, witnessVkeyCommand } from './witness-command.js';
+import { receiptVerify } from './receipt-command.js';
 
 /** `tds help [command]`: the generated usage (it needs the table, so it is declared here). */
 const help: CommandSpec = {
@@ -56,6 +57,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   settlementCommand,
   witnessCommand,
   witnessVkeyCommand,
+  receiptVerify,
   help,
 ];
 

@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { saveReceiptBeside } from './receipt-command.js';
 import path from 'node:path';
 import { pino } from 'pino';
 import type { TdsClient } from '../client/tds-client.js';
@@ -171,6 +172,7 @@ export const analysisSubmit: CommandSpec = {
     const job = await submitAnalysis(c, { contractId: requireOption(p, 'contract'), purpose: requireOption(p, 'purpose'), analysis }, stringOption(p, 'idempotency-key'));
     if (job.analysisDigest && job.analysisDigest !== digestOf(analysis)) io.err(`warning: the service's analysisDigest ${job.analysisDigest} is not the digest of ${file}`);
     io.out(`job ${job.id} ${job.state} (analysisDigest ${job.analysisDigest})`);
+    await saveReceiptBeside(c, job.id, process.cwd(), io);
     if (p.values.wait !== true) return 0;
     const deadline = Date.now() + numberOption(p, 'wait-timeout', 600) * 1000;
     let current: ComputeJob = job;

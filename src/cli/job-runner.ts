@@ -6,6 +6,7 @@
  * report the SHA-256 of its output so the ledger binds result to release.
  */
 import fs from 'node:fs';
+import { saveReceiptBeside } from './receipt-command.js';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -146,6 +147,7 @@ export async function runJob(opts: RunJobOptions): Promise<number> {
   await client.completeJob(job.id, { resultDigest: run.resultDigest, exitCode: run.exitCode });
   io.out(`job ${job.id} completed: exit ${run.exitCode}, resultDigest ${run.resultDigest}`);
   io.out(`result: ${resultFile} (${run.bytes} bytes)`);
+  await saveReceiptBeside(client, job.id, workDir, io);
   return run.exitCode >= 0 ? run.exitCode : 1;
 }
 

@@ -22,6 +22,8 @@ import { runJob, EXIT_INTEGRITY } from '../../src/cli/job-runner.js';
 import { signContractCommand, verifyContractCommand } from '../../src/cli/contract-commands.js';
 import { standingCommand } from '../../src/cli/participant-commands.js';
 import type { CliIo } from '../../src/cli/cli-args.js';
+import { verifyReceipt } from '../../src/ledger/tlog-proof.js';
+import { parseVerifierKey } from '../../src/ledger/checkpoint.js';
 
 const PURPOSE = 'DUO:0000042';
 const silent = pino({ level: 'silent' });
@@ -141,10 +143,13 @@ describe('a job from contract to ledger', () => {
     expect({ code, err: io.err_ }).toEqual({ code: 0, err: [] });
     const resultDigest = sha256Hex('patient_id,age\n');
     expect(io.out_.join('\n')).toContain(`resultDigest ${resultDigest}`);
-    // Only the result stays behind; the released data is deleted after the run.
-    const files = fs.readdirSync(workDir);
-    expect(files).toHaveLength(1);
+    // Only the result and the release receipt stay behind; the released data is deleted after the run.
+    const files = fs.readdirSync(workDir).sort();
+    expect(files.map((f) => f.replace(/^[0-9a-f-]{36}/, 'ID'))).toEqual(['ID.result', 'ID.tlog-proof']);
     expect(fs.readFileSync(path.join(workDir, files[0]!), 'utf8')).toBe('patient_id,age\n');
+    const receipt = verifyReceipt(fs.readFileSync(path.join(workDir, files[1]!), 'utf8'), parseVerifierKey(ctx.services.ledger.verifierKey()), [], 0);
+    expect(receipt.entry).toMatchObject({ kind: 'job.authorized', subjects: { job: files[0]!.slice(0, 36), consumer: institute.id } });
+    expect(io.out_.join('\n')).toContain(`receipt: ${path.join(workDir, files[1]!)}`);
 
     // The same Idempotency-Key returns the same (now completed) job, and consumes nothing.
     const job = await instituteClient.createJob({ contractId, purpose: PURPOSE }, 'run-1');
