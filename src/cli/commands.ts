@@ -15,6 +15,7 @@ import { ledgerExport, ledgerKey, verify } from './verify-command.js';
 import { settlementCommand, statementCreate, statementShow, statementVerify } from './statement-commands.js';
 import { witnessCommand, witnessVkeyCommand } from './witness-command.js';
 import { receiptVerify } from './receipt-command.js';
+import { monitorCommand } from './monitor-command.js';
 
 /** `tds help [command]`: the generated usage (it needs the table, so it is declared here). */
 const help: CommandSpec = {
@@ -58,6 +59,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   witnessCommand,
   witnessVkeyCommand,
   receiptVerify,
+  monitorCommand,
   help,
 ];
 
