@@ -12,6 +12,7 @@ import { Writable } from 'node:stream';
 import type { TdsClient } from '../client/tds-client.js';
 import { UsageError, choiceOption, countOption, listOption, requireList, requireOption, stringOption, type CliIo, type CommandSpec, type ParsedCommand } from './cli-args.js';
 import { describeContract } from './contract-commands.js';
+import { OUTPUT_POLICY_OPTIONS, outputPolicyFromOptions } from './output-policy-options.js';
 
 /** SHA-256 (hex) and size of a file, streamed so large datasets do not fill memory. */
 export async function digestFile(file: string): Promise<{ sha256: string; byteSize: number }> {
@@ -75,7 +76,7 @@ export async function publishCommand(client: TdsClient, input: PublishInput, io:
 export async function offerCommand(
   client: TdsClient,
   datasetId: string,
-  input: { purposes: string[]; maxInvocations: number; validFrom?: string; validUntil?: string; reciprocityRuleIds?: string[]; price?: { perInvocation: string; currency: string }; access?: 'compute' | 'download' },
+  input: { purposes: string[]; maxInvocations: number; validFrom?: string; validUntil?: string; reciprocityRuleIds?: string[]; price?: { perInvocation: string; currency: string }; access?: 'compute' | 'download'; outputPolicy?: Record<string, unknown> },
   io: CliIo,
 ): Promise<number> {
   const o = await client.createOffer(datasetId, input);
@@ -120,15 +121,16 @@ export const datasetPublish: CommandSpec = {
 /** `tds offer create`. */
 export const offerCreate: CommandSpec = {
   name: 'offer create',
-  synopsis: '<datasetId> --purposes CODE,.. --max-invocations N [--valid-from T] [--valid-until T] [--rules ID,..] [--price "12.50 EUR"] [--access compute|download]',
+  synopsis: '<datasetId> --purposes CODE,.. --max-invocations N [--valid-from T] [--valid-until T] [--rules ID,..] [--price "12.50 EUR"] [--access compute|download] [--output-policy JSON|FILE] [--min-cell-count N] [--round-to N] [--dominance n:k] [--p-ratio X] [--min-residual-df N] [--allow-extremes] [--max-rows N] [--noise-epsilon E] [--approvals N] [--reviewers ID,..]',
   summary: 'offer a dataset for these purposes (--price: exact amount and ISO 4217 code per invocation; --access: default compute for raw, download for insight datasets)',
-  options: { purposes: { type: 'string' }, 'max-invocations': { type: 'string' }, 'valid-from': { type: 'string' }, 'valid-until': { type: 'string' }, rules: { type: 'string' }, price: { type: 'string' }, access: { type: 'string' } },
+  options: { purposes: { type: 'string' }, 'max-invocations': { type: 'string' }, 'valid-from': { type: 'string' }, 'valid-until': { type: 'string' }, rules: { type: 'string' }, price: { type: 'string' }, access: { type: 'string' }, ...OUTPUT_POLICY_OPTIONS },
   positionals: [1, 1],
   run: async ({ p, io, client }) => {
     const rules = listOption(p, 'rules');
     const price = priceOption(p);
     const access = choiceOption(p, 'access', ['compute', 'download'] as const);
-    const input = { purposes: requireList(p, 'purposes'), maxInvocations: countOption(p, 'max-invocations'), ...windowOf(p), ...(rules ? { reciprocityRuleIds: rules } : {}), ...(price ? { price } : {}), ...(access ? { access } : {}) };
+    const outputPolicy = outputPolicyFromOptions(p);
+    const input = { purposes: requireList(p, 'purposes'), maxInvocations: countOption(p, 'max-invocations'), ...windowOf(p), ...(rules ? { reciprocityRuleIds: rules } : {}), ...(price ? { price } : {}), ...(access ? { access } : {}), ...(outputPolicy ? { outputPolicy } : {}) };
     return offerCommand(await client(), p.positionals[0]!, input, io);
   },
 };

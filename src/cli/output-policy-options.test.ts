@@ -1,4 +1,4 @@
-import { outputPolicyFromOptions } from './compute-commands.js';
+import { outputPolicyFromOptions } from './output-policy-options.js';
 import { UsageError, type ParsedCommand } from './cli-args.js';
 
 const parsed = (values: ParsedCommand['values']): ParsedCommand => ({ command: 'offer create', values, positionals: ['d'], rest: [] });
