@@ -176,7 +176,7 @@ describe('tds statement', () => {
 
   it('prices offers exactly from the command line', async () => {
     const datasetId = await publishDataset(ctx, hospital);
-    const offer = (price: string) => tds(hospital, 'offer', 'create', datasetId, '--purposes', 'DUO:0000006', '--max-invocations', '3', '--price', price);
+    const offer = (price: string) => tds(hospital, 'offer', 'create', datasetId, '--purposes', 'DUO:0000006', '--max-invocations', '3', '--price', price, '--access', 'download');
     const ok = await offer('12.50 EUR');
     expect(ok.code).toBe(0);
     const id = ok.out.find((l) => l.startsWith('offer: '))!.slice(7);
