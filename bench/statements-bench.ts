@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const db = await openBenchDatabase(path.join(tmp, 'pg'), process.env, log);
   try {
     const figures = await measureStatements(db.url, await loadServiceKeys(path.join(tmp, 'data')), releases, log);
-    const out = { figures, database: db.serverVersion, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString() };
+    const out = { figures, database: db.serverVersion, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverage: os.loadavg(), node: process.version, date: new Date().toISOString() };
     const dir = path.resolve(here, '..', '..', 'bench', 'results');
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'statements.json'), `${JSON.stringify(out, null, 2)}\n`);

@@ -186,11 +186,13 @@ export async function readHead(q: Queryable, size: number): Promise<Head> {
 /** Fetches the given nodes in one query and returns a lookup that throws on a node that is not stored. */
 export async function fetchNodes(q: Queryable, ids: NodeId[]): Promise<(id: NodeId) => Uint8Array> {
   const found = new Map<string, Uint8Array>();
-  if (ids.length > 0) {
+  // A page of proofs repeats most nodes: asking each once keeps the join to index lookups.
+  const unique = [...new Map(ids.map((i) => [nodeKey(i.level, i.index), i])).values()];
+  if (unique.length > 0) {
     const rows = (await q.query(
       `SELECT n.level, n.idx::text AS idx, n.hash FROM ledger_nodes n
        JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx`,
-      [ids.map((i) => i.level), ids.map((i) => i.index)],
+      [unique.map((i) => i.level), unique.map((i) => i.index)],
     )) as Array<{ level: number; idx: string; hash: Uint8Array }>;
     for (const r of rows) found.set(nodeKey(r.level, Number(r.idx)), new Uint8Array(r.hash));
   }
