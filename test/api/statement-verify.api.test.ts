@@ -178,6 +178,7 @@ describe('tds statement', () => {
     const datasetId = await publishDataset(ctx, hospital);
     const offer = (price: string) => tds(hospital, 'offer', 'create', datasetId, '--purposes', 'DUO:0000006', '--max-invocations', '3', '--price', price, '--access', 'download');
     const ok = await offer('12.50 EUR');
+    expect(ok.err).toEqual([]);
     expect(ok.code).toBe(0);
     const id = ok.out.find((l) => l.startsWith('offer: '))!.slice(7);
     expect((await signed(ctx.app, institute, 'get', `/v1/offers/${id}`)).body.price).toEqual({ perInvocation: '12.50', currency: 'EUR' });
