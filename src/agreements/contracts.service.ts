@@ -24,15 +24,10 @@ import { defaultVocabulary, isPurposeAllowed } from './purpose-match.js';
 import { storedPrice } from './offers.service.js';
 import { completeOutputPolicy, privacyLossBound } from './output-policy.js';
 import { CONTRACT_DOCUMENT_TYPE, canonicalizeContract, verifyContractSignature, type ContractDocument } from './contract-document.js';
+import type { ContractProposalV1 } from '../generated/contracts.js';
 
-/** Body of a proposal (already schema-checked). */
-export interface ProposalInput {
-  offerId: string;
-  purposes: string[];
-  maxInvocations: number;
-  validFrom?: string;
-  validUntil?: string;
-}
+/** Body of a proposal (already schema-checked): the type generated from contract-proposal.v1. */
+export type ProposalInput = ContractProposalV1;
 
 /** A contract as the API shows it. */
 export interface ContractView {

@@ -13,10 +13,11 @@ import type { DatasetsService } from '../datasets/datasets.service.js';
 import type { ReciprocityService } from '../reciprocity/reciprocity.service.js';
 import { OfferEntity } from './offer.entity.js';
 import { defaultVocabulary, unknownPurposes } from './purpose-match.js';
-import { completeOutputPolicy, defaultAccess, type Access, type OutputPolicy, type OutputPolicyInput } from './output-policy.js';
+import { completeOutputPolicy, defaultAccess, type Access, type OutputPolicy } from './output-policy.js';
 import { checkComputeTerms } from './compute-terms.js';
 import { amountFromNumber, amountProblem, normalizePrice } from '../money/money.js';
 import { priceCurrencies } from '../money/currencies.js';
+import type { OfferV1 } from '../generated/contracts.js';
 
 /** A price per invocation: an exact decimal amount string in an ISO 4217 currency. */
 export interface Price {
@@ -24,21 +25,8 @@ export interface Price {
   currency: string;
 }
 
-/** Body of an offer (already schema-checked). */
-export interface OfferInput {
-  purposes: string[];
-  maxInvocations: number;
-  validFrom?: string;
-  validUntil?: string;
-  reciprocityRuleIds?: string[];
-  price?: Price;
-  /** Legacy JSON number: accepted only when exact in the currency's minor units (see priceOf). */
-  pricePerInvocation?: number;
-  /** Legacy currency of pricePerInvocation (default EUR). */
-  currency?: string;
-  access?: Access;
-  outputPolicy?: OutputPolicyInput;
-}
+/** Body of an offer (already schema-checked): the type generated from offer.v1. */
+export type OfferInput = OfferV1;
 
 /** An offer as the API shows it. */
 export interface OfferView {

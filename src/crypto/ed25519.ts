@@ -93,7 +93,12 @@ export function secretKeyFromJwk(jwk: PrivateJwk): Uint8Array {
   return d;
 }
 
+/** The public half of a JWK (kty, crv, x): what may be stored, published or hashed, never d or extra members. */
+export function publicHalf(jwk: PublicJwk): PublicJwk {
+  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
+}
+
 /** RFC 7638 thumbprint (SHA-256, base64url) of an Ed25519 public key: the key id used everywhere. */
 export async function thumbprintOf(jwk: PublicJwk): Promise<string> {
-  return calculateJwkThumbprint({ kty: jwk.kty, crv: jwk.crv, x: jwk.x }, 'sha256');
+  return calculateJwkThumbprint(publicHalf(jwk), 'sha256');
 }

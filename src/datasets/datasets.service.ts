@@ -12,28 +12,13 @@ import type { Principal } from '../principal.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
 import { DatasetEntity, type DatasetKind, type Distribution } from './dataset.entity.js';
 import { distributionUrlProblem } from './distribution-url.js';
+import type { DatasetQueryV1, DatasetV1 } from '../generated/contracts.js';
 
-/** Body of a publication (already schema-checked). */
-export interface DatasetInput {
-  title: string;
-  description: string;
-  researchField: string;
-  kind: DatasetKind;
-  distribution: Distribution;
-  license?: string;
-  schema?: object;
-}
+/** Body of a publication (already schema-checked): the type generated from dataset.v1. */
+export type DatasetInput = DatasetV1;
 
-/** Catalog filters. */
-export interface DatasetQuery {
-  researchField?: string;
-  kind?: DatasetKind;
-  provider?: string;
-  q?: string;
-  status?: 'published' | 'withdrawn';
-  limit: number;
-  cursor?: string;
-}
+/** Catalog filters (dataset-query.v1 after validation, which fills in the default limit). */
+export type DatasetQuery = DatasetQueryV1 & { limit: number };
 
 /** A dataset as the API shows it. */
 export interface DatasetView {

@@ -1,14 +1,11 @@
 /** A compute job and its release, as stored. */
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { Analysis } from './analysis-check.js';
+import type { Distribution } from '../datasets/dataset.entity.js';
 
-/** What the job received: the token (shown only to the consumer) and where the bytes are. */
-export interface Release {
+/** What the job received: the dataset's distribution, plus the token (shown only to the consumer) and its expiry and id. */
+export interface Release extends Distribution {
   token: string;
-  url: string;
-  sha256: string;
-  byteSize: number;
-  mediaType: string;
   expiresAt: string;
   jti: string;
 }

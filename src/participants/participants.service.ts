@@ -7,21 +7,16 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { forbidden, invalidTransition, keyAlreadyRegistered, notFound, unauthenticated, unknownKey } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
-import { thumbprintOf, type PublicJwk } from '../crypto/ed25519.js';
+import { publicHalf, thumbprintOf, type PublicJwk } from '../crypto/ed25519.js';
 import type { KeyState, Principal, ResolvedKey } from '../principal.js';
 import { ParticipantEntity, type Role } from './participant.entity.js';
 import { ParticipantKeyEntity } from './participant-key.entity.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
 import { deleteExpiredTokens, findKey, insertTokenUse, lockParticipantForUpdate, publicKeyOfParticipant, recordUseAndReadState, signingKeyOfParticipant, revokeCurrentKey, statusAndCurrentKid } from './participants.store.js';
+import type { ParticipantRegistrationV1 } from '../generated/contracts.js';
 
-/** Body of a registration (already schema-checked). */
-export interface RegistrationInput {
-  name: string;
-  roles: Role[];
-  publicKeyJwk: PublicJwk;
-  organization?: string;
-  contact?: string;
-}
+/** Body of a registration (already schema-checked): the type generated from participant-registration.v1. */
+export type RegistrationInput = ParticipantRegistrationV1;
 
 /** A participant as the API shows it; contact only to itself and the operator. */
 export interface ParticipantView {
@@ -34,10 +29,6 @@ export interface ParticipantView {
   kid: string | null;
   keys: Array<{ kid: string; publicKeyJwk: PublicJwk; createdAt: string; revokedAt: string | null }>;
   createdAt: string;
-}
-
-function onlyPublic(jwk: PublicJwk): PublicJwk {
-  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
 }
 
 /**
@@ -60,7 +51,7 @@ export class ParticipantsService {
 
   /** Register a pending participant whose key proved possession (kid = thumbprint of publicKeyJwk). */
   async register(input: RegistrationInput): Promise<ParticipantView> {
-    const jwk = onlyPublic(input.publicKeyJwk);
+    const jwk = publicHalf(input.publicKeyJwk);
     const kid = await thumbprintOf(jwk);
     return keyTaken(inTransaction(this.ds, async (tx) => {
       const taken = await tx.getRepository(ParticipantKeyEntity).existsBy({ kid });
@@ -92,8 +83,8 @@ export class ParticipantsService {
       const p = await tx.getRepository(ParticipantEntity).save(
         tx.getRepository(ParticipantEntity).create({ ...(id ? { id } : {}), name, roles, status: 'active', organization: null, contact: null }),
       );
-      await this.insertKey(tx, p.id, kid, onlyPublic(jwk));
-      await appendEvent(tx, { kind: 'participant.registered', actor: 'system', subjects: { participant: p.id }, data: { name, roles, kid, publicKeyJwk: onlyPublic(jwk) } });
+      await this.insertKey(tx, p.id, kid, publicHalf(jwk));
+      await appendEvent(tx, { kind: 'participant.registered', actor: 'system', subjects: { participant: p.id }, data: { name, roles, kid, publicKeyJwk: publicHalf(jwk) } });
       await appendEvent(tx, { kind: 'participant.approved', actor: 'system', subjects: { participant: p.id }, data: { status: 'active' } });
       return { id: p.id, kid };
     });
@@ -133,7 +124,7 @@ export class ParticipantsService {
   /** Self: replace the current key; the old one stays on record but no longer authenticates. */
   async rotateKey(actor: Principal, id: string, jwk: PublicJwk): Promise<ParticipantView> {
     if (actor.participantId !== id) throw forbidden('a participant rotates only its own key');
-    const pub = onlyPublic(jwk);
+    const pub = publicHalf(jwk);
     const kid = await thumbprintOf(pub);
     return keyTaken(inTransaction(this.ds, async (tx) => {
       const keys = tx.getRepository(ParticipantKeyEntity);

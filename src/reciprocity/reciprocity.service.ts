@@ -13,26 +13,18 @@ import type { Principal } from '../principal.js';
 import { lockReciprocityFacts } from './reciprocity-lock.js';
 import { insertRule, listRules, readFacts, ruleOwners, rulesOfDataset, type RuleRow } from './reciprocity.store.js';
 import { describeRefusal, evaluateRules, releaseKey, type ReciprocityDecision, type ReciprocityFacts, type ReciprocityRule } from './evaluate-rules.js';
+import type { ReciprocityRuleV1 } from '../generated/contracts.js';
 
-/** Body of a rule (already schema-checked). */
-export interface RuleInput {
-  kind: string;
-  researchField: string;
-  datasetKind: 'raw' | 'insight';
-  minCount?: number;
-  minAgeDays?: number;
-  ratio?: number;
-  allowance?: number;
-  description?: string;
-}
+/** Body of a rule (already schema-checked): the type generated from reciprocity-rule.v1. */
+export type RuleInput = ReciprocityRuleV1;
 
 /** A stored rule as the API shows it. */
-export interface RuleView extends RuleInput {
+export type RuleView = RuleInput & {
   id: string;
   scope: 'space' | 'offer';
   createdBy: string;
   createdAt: string;
-}
+};
 
 function toView(r: RuleRow<RuleInput>): RuleView {
   return { id: r.id, scope: r.scope, ...r.body, createdBy: r.created_by, createdAt: new Date(r.created_at).toISOString() };

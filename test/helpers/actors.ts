@@ -4,7 +4,7 @@
  */
 import request from 'supertest';
 import type { Express } from 'express';
-import { generateKeyPair, privateJwkOf, publicJwkOf, publicKeyOf, thumbprintOf, type PrivateJwk } from '../../src/crypto/ed25519.js';
+import { generateKeyPair, privateJwkOf, publicHalf, publicJwkOf, publicKeyOf, thumbprintOf, type PrivateJwk } from '../../src/crypto/ed25519.js';
 import { signRequestToken, type Signer, type TokenOptions } from '../../src/client/request-token.js';
 import type { TestContext } from './context.js';
 
@@ -16,8 +16,7 @@ export async function newKey(): Promise<{ privateJwk: PrivateJwk; kid: string }>
 
 /** Public JWK of a private JWK. */
 export function publicOf(privateJwk: PrivateJwk): { kty: 'OKP'; crv: 'Ed25519'; x: string } {
-  const { kty, crv, x } = privateJwk;
-  return { kty, crv, x };
+  return publicHalf(privateJwk);
 }
 
 type Method = 'get' | 'post';
