@@ -233,7 +233,7 @@ export class TdsClient {
     return this.request('GET', `/v1/reciprocity/standing?${q.toString()}`);
   }
 
-  /** The service's public keys (release tokens), unauthenticated. */
+  /** The service's public keys (release-token key and ledger checkpoint key), unauthenticated. */
   async getJwks(): Promise<JSONWebKeySet> {
     return this.requestAnonymous('GET', '/.well-known/jwks.json');
   }

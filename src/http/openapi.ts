@@ -23,7 +23,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/healthz', summary: 'Process is up', auth: 'none', ok: 200 },
   { method: 'get', path: '/readyz', summary: 'Database is reachable', auth: 'none', ok: 200 },
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics', auth: 'none', ok: 200, produces: 'text/plain' },
-  { method: 'get', path: '/.well-known/jwks.json', summary: "The service's public keys (release tokens)", auth: 'none', ok: 200 },
+  { method: 'get', path: '/.well-known/jwks.json', summary: "The service's public keys: release tokens and ledger checkpoints", auth: 'none', ok: 200 },
   { method: 'get', path: '/openapi.json', summary: 'This document', auth: 'none', ok: 200 },
   { method: 'get', path: '/console', summary: 'The web console (static files under /console/; its API calls are signed in the page)', auth: 'none', ok: 200, produces: 'text/html' },
   { method: 'get', path: '/console/config.json', summary: "The console's settings (the token audience)", auth: 'none', ok: 200 },
