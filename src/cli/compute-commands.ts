@@ -233,7 +233,9 @@ function reviewCommand(decision: 'approve' | 'reject'): CommandSpec {
       const c = await client();
       const jobId = p.positionals[0]!;
       // Sign the digest of the result as fetched and checked, not a digest taken on trust.
-      const job = await c.request<ComputeJob>('GET', `/v1/jobs/${encodeURIComponent(jobId)}`);
+      // A reviewer sees the job through its review queue (GET /v1/jobs/:id is for the parties).
+      const job = (await listJobs(c, { role: 'reviewer', state: 'held', limit: 200 })).items.find((j) => j.id === jobId);
+      if (!job) throw new Error(`job ${jobId} is not among the held results you may review (tds review list)`);
       const signed = await getResult(c, jobId);
       const check = await checkSignedResult(c, job, signed);
       if (!check.ok) throw new Error(`the result does not verify, not voting: ${check.problems.join('; ')}`);
