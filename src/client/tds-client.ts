@@ -7,6 +7,8 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import dns from 'node:dns';
+import type net from 'node:net';
 import type { JSONWebKeySet } from 'jose';
 import type { PrivateJwk, PublicJwk } from '../crypto/ed25519.js';
 import type { ContractDocument } from '../agreements/contract-document.js';
@@ -262,12 +264,41 @@ export interface Standing {
  * cannot take a custom CA without undici, and gateways commonly run with a
  * certificate from the hospital's own CA, so downloads and JWKS use this.
  */
-export function httpGet(url: string, opts: { ca?: string | Buffer; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<http.IncomingMessage> {
+export function httpGet(
+  url: string,
+  opts: { ca?: string | Buffer; headers?: Record<string, string>; timeoutMs?: number; addressProblem?: (address: string) => string | null } = {},
+): Promise<http.IncomingMessage> {
   const u = new URL(url);
   if (u.protocol !== 'https:' && u.protocol !== 'http:') return Promise.reject(new Error(`unsupported URL scheme ${u.protocol}`));
   return new Promise((resolve, reject) => {
     const mod = u.protocol === 'https:' ? https : http;
-    const req = mod.get(u, { headers: opts.headers, ...(u.protocol === 'https:' && opts.ca ? { ca: opts.ca } : {}) }, resolve);
+    const check = opts.addressProblem;
+    // With an address policy: resolve the name ourselves, refuse when ANY address it has is refused, and
+    // check again the address the socket actually connected to (IP literals skip lookup; rebinding cannot slip by).
+    const lookup: net.LookupFunction | undefined = check
+      ? (hostname, options, callback) => {
+          dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+            if (err) return callback(err, '', 0);
+            const list = addresses as dns.LookupAddress[];
+            const bad = list.map((a) => check(a.address)).find((p) => p !== null);
+            if (bad || list.length === 0) return callback(new Error(`refusing to connect to ${hostname}: ${bad ?? 'no address'}`), '', 0);
+            if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
+            callback(null, list[0]!.address, list[0]!.family);
+          });
+        }
+      : undefined;
+    // agent: false = a fresh socket, so 'connect' fires (and is checked) before the request, token included, is written.
+    const req = mod.get(u, { headers: opts.headers, ...(lookup ? { lookup, agent: false } : {}), ...(u.protocol === 'https:' && opts.ca ? { ca: opts.ca } : {}) }, resolve);
+    if (check) {
+      req.on('socket', (socket) => {
+        const verify = () => {
+          const problem = check(socket.remoteAddress ?? '');
+          if (problem) req.destroy(new Error(`refusing the connection to ${socket.remoteAddress}: ${problem}`));
+        };
+        if (socket.connecting) socket.once('connect', verify);
+        else verify();
+      });
+    }
     req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(new Error(`timed out fetching ${u.origin}${u.pathname}`)));
     req.on('error', reject);
   });

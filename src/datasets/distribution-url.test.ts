@@ -16,6 +16,15 @@ describe('distributionUrlProblem', () => {
       expect([u, distributionUrlProblem(u, false)]).toEqual([u, expect.any(String)]);
     }
   });
+  it('refuses trailing-dot names, site-local IPv6 and IPv6 forms embedding IPv4 loopback or private addresses', () => {
+    for (const u of [
+      'https://localhost./x', 'https://metadata.google.internal./x', 'https://printer.local./x', 'https://intranet./x', 'https://[fec0::1]/x', 'https://[feff::1]/x',
+      'https://[::7f00:1]/x', 'https://[::a00:1]/x', 'https://[2002:7f00:1::1]/x', 'https://[2002:c0a8:101::1]/x', 'https://[64:ff9b::7f00:1]/x',
+      'https://[64:ff9b::a9fe:a9fe]/x', 'https://[64:ff9b:1::a00:1]/x', 'https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x', 'https://[::ffff:7f00:1]/x',
+    ]) {
+      expect([u, distributionUrlProblem(u, false)]).toEqual([u, expect.any(String)]);
+    }
+  });
   it('allows http and loopback in development mode, but still no credentials or other schemes', () => {
     expect(distributionUrlProblem('http://127.0.0.1:9000/x', true)).toBeNull();
     expect(distributionUrlProblem('https://localhost:8443/x', true)).toBeNull();

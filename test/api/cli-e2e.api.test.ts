@@ -139,7 +139,7 @@ describe('a job from contract to ledger', () => {
     const workDir = path.join(tmp, 'work-ok');
     const io = testIo();
     const firstLine = "process.stdout.write(require('fs').readFileSync(process.argv[1], 'utf8').split('\\n')[0] + '\\n')";
-    const code = await runJob({ client: instituteClient, contractId, purpose: PURPOSE, command: [process.execPath, '-e', firstLine], idempotencyKey: 'run-1', ca: cert, workDir, io });
+    const code = await runJob({ client: instituteClient, contractId, purpose: PURPOSE, command: [process.execPath, '-e', firstLine], idempotencyKey: 'run-1', ca: cert, allowPrivateAddresses: true, workDir, io });
     expect({ code, err: io.err_ }).toEqual({ code: 0, err: [] });
     const resultDigest = sha256Hex('patient_id,age\n');
     expect(io.out_.join('\n')).toContain(`resultDigest ${resultDigest}`);
@@ -238,17 +238,27 @@ describe('the runner checks the bytes before running anything', () => {
     for (const changed of ['id,value\n1,3\n', `${original}9,9\n`]) {
       fs.writeFileSync(path.join(served, 'tampered.csv'), changed);
       const io = testIo();
-      expect(await runJob({ client: instituteClient, contractId, purpose: PURPOSE, command, ca: cert, workDir, io })).toBe(EXIT_INTEGRITY);
+      expect(await runJob({ client: instituteClient, contractId, purpose: PURPOSE, command, ca: cert, allowPrivateAddresses: true, workDir, io })).toBe(EXIT_INTEGRITY);
       expect(io.err_.join('\n')).toMatch(/integrity check failed.*\n.*command was not run/);
       expect(fs.existsSync(marker)).toBe(false);
       expect(fs.readdirSync(workDir)).toEqual([]);
     }
   });
 
+  it('refuses to connect to a loopback gateway outside development mode, leaving the token unused', async () => {
+    const { contractId } = await publishAndContract('private.csv', 'a\n');
+    const workDir = path.join(tmp, 'work-private');
+    await expect(runJob({ client: instituteClient, contractId, purpose: PURPOSE, command: ['true'], ca: cert, workDir, io: testIo(), idempotencyKey: 'private-1' }))
+      .rejects.toThrow(/refusing (to connect to|the connection to) 127\.0\.0\.1.*loopback/);
+    // Nothing was fetched: the same release still downloads in development mode.
+    const job = await instituteClient.createJob({ contractId, purpose: PURPOSE }, 'private-1');
+    expect((await gatewayGet('/private.csv', job.release.token)).status).toBe(200);
+  });
+
   it('reports a gateway refusal as an error', async () => {
     const { contractId } = await publishAndContract('gone.csv', 'a\n');
     fs.rmSync(path.join(served, 'gone.csv'));
-    await expect(runJob({ client: instituteClient, contractId, purpose: PURPOSE, command: ['true'], ca: cert, workDir: path.join(tmp, 'work-gone'), io: testIo() }))
+    await expect(runJob({ client: instituteClient, contractId, purpose: PURPOSE, command: ['true'], ca: cert, allowPrivateAddresses: true, workDir: path.join(tmp, 'work-gone'), io: testIo() }))
       .rejects.toThrow(/refused the download \(404\) FILE_NOT_FOUND/);
   });
 });
