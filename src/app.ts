@@ -3,11 +3,12 @@
  * This is the wiring layer: it hands auth a key resolver so http/ never
  * imports a capability, and mounts each capability's routes under /v1.
  */
+import { timingSafeEqual } from 'node:crypto';
 import express, { type Express } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { domainError } from './errors.js';
+import { domainError, unauthenticated } from './errors.js';
 import { authenticate, type AuthDeps } from './http/auth.js';
 import { problemHandler } from './http/problem.js';
 import { inputGuard } from './http/input-guard.js';
@@ -61,9 +62,17 @@ export function buildApp(deps: AppDeps): Express {
     const ok = await isDatabaseReachable(ds);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', database: ok ? 'up' : 'down' });
   });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  // /metrics is configurable (README): off, or only for the scraper's bearer token (compared in constant time).
+  if (config.metrics !== 'off') {
+    app.get('/metrics', async (req, res) => {
+      if (config.metricsToken !== undefined) {
+        const given = Buffer.from(req.get('authorization') ?? '');
+        const want = Buffer.from(`Bearer ${config.metricsToken}`);
+        if (given.length !== want.length || !timingSafeEqual(given, want)) throw unauthenticated('AUTH_REQUIRED', '/metrics needs Authorization: Bearer <TDS_METRICS_TOKEN>');
+      }
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
   app.get('/.well-known/jwks.json', (_req, res) => {
     // Both service keys (SPEC): release tokens, and ledger checkpoints (also served as a signed-note verifier key).
     res.set('Cache-Control', 'public, max-age=300').json({ keys: [keys.release.publicJwk, keys.ledger.publicJwk] });

@@ -4,11 +4,18 @@
  * all in one go.
  */
 import path from 'node:path';
+import net from 'node:net';
 import { fromBase64, sha256, toHex, utf8 } from './crypto/sha256.js';
 
 /** The checked, frozen configuration of one service process. */
 export interface Config {
   readonly port: number;
+  /** Interface the service listens on (HOST; default 0.0.0.0, every interface). */
+  readonly host: string;
+  /** /metrics: `public` (the SPEC default), `off` (not served). */
+  readonly metrics: 'public' | 'off';
+  /** When set, /metrics answers only `Authorization: Bearer <token>` (TDS_METRICS_TOKEN). */
+  readonly metricsToken: string | undefined;
   /** Unset: run an embedded PostgreSQL under dataDir. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
@@ -126,6 +133,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
 
   const witnesses = Object.freeze(witnessesVar(env.TDS_WITNESSES, problems));
 
+  const host = env.HOST || '0.0.0.0';
+  if (net.isIP(host) === 0 && !/^[A-Za-z0-9.-]{1,253}$/.test(host)) problems.push(`HOST must be an IP address or a host name, got "${host}"`);
+  const metrics = env.TDS_METRICS || 'public';
+  if (metrics !== 'public' && metrics !== 'off') problems.push(`TDS_METRICS must be "public" or "off", got "${metrics}"`);
+  const metricsToken = env.TDS_METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,200}$/.test(metricsToken)) problems.push('TDS_METRICS_TOKEN must be 16-200 printable characters without spaces');
+
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ port, databaseUrl, dataDir, audience, devMode: devRaw === 'true', ledgerOrigin, logLevel, dbPoolSize, witnesses });
+  return Object.freeze({ port, host, metrics: metrics as 'public' | 'off', metricsToken, databaseUrl, dataDir, audience, devMode: devRaw === 'true', ledgerOrigin, logLevel, dbPoolSize, witnesses });
 }

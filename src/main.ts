@@ -46,9 +46,9 @@ async function main(): Promise<void> {
   const background = startBackgroundWork(services, logger);
   const app = buildApp({ config, ds, logger, keys, schemas, services });
   const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(config.port, resolve));
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const port = (server.address() as { port: number }).port;
-  console.log(`tds listening on http://localhost:${port}`);
+  console.log(`tds listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`);
   if (op.file) console.log(`operator credentials: ${op.file}`);
   else console.log('operator credentials: the database already has an operator whose operator.json is in another data directory');
 
