@@ -23,6 +23,7 @@ import { datasetRoutes } from './datasets/datasets.routes.js';
 import { agreementRoutes } from './agreements/agreements.routes.js';
 import { reciprocityRoutes } from './reciprocity/reciprocity.routes.js';
 import { jobRoutes } from './jobs/jobs.routes.js';
+import { computeRoutes } from './jobs/compute.routes.js';
 import { ledgerRoutes } from './ledger/ledger.routes.js';
 import { statementRoutes } from './statements/statements.routes.js';
 import { mountConsole } from './console/console.routes.js';
@@ -40,6 +41,9 @@ export interface AppDeps {
 /** Largest accepted request body. */
 export const BODY_LIMIT = '256kb';
 
+/** Largest accepted compute result (POST /v1/jobs/:id/result): results are stored by the service, bounded. */
+export const RESULT_BODY_LIMIT = '1mb';
+
 /** Build the Express app. */
 export function buildApp(deps: AppDeps): Express {
   const { config, ds, logger, keys, schemas, services } = deps;
@@ -52,6 +56,8 @@ export function buildApp(deps: AppDeps): Express {
   registerCounterSource(metrics.registry, 'tds_witness_submissions_total', 'Checkpoint submissions to witnesses by witness and outcome (cosigned, conflict, refused, bad_response, unreachable)', ['witness', 'outcome'], () =>
     services.witnessing.counts().map((c) => ({ labels: { witness: c.witness, outcome: c.outcome }, value: c.value })),
   );
+  // Only a compute result may be larger; the parser that runs first marks the body read, so the general one skips it.
+  app.post('/v1/jobs/:id/result', express.json({ limit: RESULT_BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
   app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
   app.use(inputGuard());
 
@@ -104,6 +110,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use('/v1', datasetRoutes(services.datasets, schemas));
   app.use('/v1', agreementRoutes(services.offers, services.contracts, schemas));
   app.use('/v1', reciprocityRoutes(services.reciprocity, schemas));
+  app.use('/v1', computeRoutes(services.computeJobs, services.reviews, schemas));
   app.use('/v1', jobRoutes(services.jobs, schemas));
   app.use('/v1', ledgerRoutes(services.ledger, schemas, services.receipts));
   app.use('/v1', statementRoutes(services.statements, services.settlements, schemas));

@@ -26,6 +26,8 @@ export interface Config {
   readonly logLevel: string;
   /** Pool size of the PostgreSQL connection pool. */
   readonly dbPoolSize: number;
+  /** How long a data node holds a claimed compute job before another claim may take it over (TDS_JOB_LEASE_SECONDS). */
+  readonly jobLeaseSeconds: number;
   /** Witnesses every new checkpoint is submitted to (TDS_WITNESSES): submission prefix and cosigner vkey. */
   readonly witnesses: ReadonlyArray<WitnessEndpoint>;
 }
@@ -105,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const problems: string[] = [];
   const port = intVar(env, 'PORT', 8080, 0, 65535, problems);
   const dbPoolSize = intVar(env, 'TDS_DB_POOL_SIZE', 20, 1, 500, problems);
+  const jobLeaseSeconds = intVar(env, 'TDS_JOB_LEASE_SECONDS', 60, 1, 86_400, problems);
 
   let databaseUrl: string | undefined = env.DATABASE_URL || undefined;
   if (databaseUrl !== undefined) {
@@ -141,5 +144,5 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,200}$/.test(metricsToken)) problems.push('TDS_METRICS_TOKEN must be 16-200 printable characters without spaces');
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ port, host, metrics: metrics as 'public' | 'off', metricsToken, databaseUrl, dataDir, audience, devMode: devRaw === 'true', ledgerOrigin, logLevel, dbPoolSize, witnesses });
+  return Object.freeze({ port, host, metrics: metrics as 'public' | 'off', metricsToken, databaseUrl, dataDir, audience, devMode: devRaw === 'true', ledgerOrigin, logLevel, dbPoolSize, witnesses, jobLeaseSeconds });
 }

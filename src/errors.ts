@@ -52,6 +52,11 @@ export type ErrorCode =
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'RECEIPT_PENDING'
   | 'UNKNOWN_RULE'
+  | 'RESULT_NOT_AVAILABLE'
+  | 'ALREADY_REVIEWED'
+  // compute results (422)
+  | 'RESULT_MISMATCH'
+  | 'OUTPUT_POLICY_VIOLATION'
   // limits and availability
   | 'RATE_LIMITED'
   | 'DATABASE_UNAVAILABLE'

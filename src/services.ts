@@ -21,6 +21,8 @@ import { ContractEntity } from './agreements/contract.entity.js';
 import { ContractDocumentEntity } from './agreements/contract-document.entity.js';
 import { ContractSignatureEntity } from './agreements/contract-signature.entity.js';
 import { JobsService } from './jobs/jobs.service.js';
+import { ComputeJobsService } from './jobs/compute-jobs.service.js';
+import { ReviewsService } from './jobs/reviews.service.js';
 import { JobEntity } from './jobs/job.entity.js';
 import { LedgerService } from './ledger/ledger.service.js';
 import { SettlementsService, StatementsService } from './statements/statements.service.js';
@@ -38,6 +40,10 @@ export interface Services {
   offers: OffersService;
   contracts: ContractsService;
   jobs: JobsService;
+  /** Compute jobs after submission: list, claim with lease, signed results. */
+  computeJobs: ComputeJobsService;
+  /** Output review of held compute results. */
+  reviews: ReviewsService;
   ledger: LedgerService;
   statements: StatementsService;
   settlements: SettlementsService;
@@ -55,10 +61,12 @@ export function createServices(ds: DataSource, config: Config, keys: ServiceKeys
   const offers = new OffersService(ds, datasets, reciprocity);
   const contracts = new ContractsService(ds, participants, datasets, reciprocity, config.audience);
   const jobs = new JobsService(ds, reciprocity, keys.release, config.audience, logger);
+  const computeJobs = new ComputeJobsService(ds, config.jobLeaseSeconds);
+  const reviews = new ReviewsService(ds);
   const ledger = new LedgerService(ds, { origin: config.ledgerOrigin, key: keys.ledger, witnessCount: config.witnesses.length });
   const witnessing = new WitnessingService(ds, ledger, config.witnesses);
   return {
-    participants, datasets, reciprocity, offers, contracts, jobs, ledger, witnessing,
+    participants, datasets, reciprocity, offers, contracts, jobs, computeJobs, reviews, ledger, witnessing,
     receipts: new ReceiptService(ds, ledger),
     statements: new StatementsService(ds, ledger, keys.ledger),
     settlements: new SettlementsService(ds, ledger),

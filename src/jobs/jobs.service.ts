@@ -77,6 +77,11 @@ function checkFacts(f: ReleaseFacts): ReleaseCheckFacts {
   };
 }
 
+/** A job row as the API shows it (download or compute); the release token only when `forConsumer`. */
+export function jobView(j: JobEntity, forConsumer: boolean, counts?: { used: number; remaining: number }): JobView {
+  return view(j, forConsumer, counts);
+}
+
 function view(j: JobEntity, forConsumer: boolean, counts?: { used: number; remaining: number }): JobView {
   if (j.access === 'compute' || !j.release) return computeJobView(j, counts);
   const { token, url, sha256: digest, byteSize, mediaType, expiresAt } = j.release;

@@ -24,7 +24,13 @@ export type LedgerEventKind =
   | 'job.authorized'
   | 'job.denied'
   | 'job.completed'
-  | 'statement.issued';
+  | 'statement.issued'
+  | 'job.claimed'
+  | 'job.result'
+  | 'job.reviewed'
+  | 'job.released'
+  | 'job.rejected'
+  | 'job.failed';
 
 /** An event before sequencing: who did what to which objects. Ids and digests only, never dataset contents. */
 export interface LedgerEvent {

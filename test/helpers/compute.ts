@@ -54,3 +54,25 @@ export function digestOf(value: unknown): string {
 export function signValue(actor: Actor, value: unknown): string {
   return toBase64Url(sign(utf8(canonicalize(value)), secretKeyFromJwk(actor.privateJwk)));
 }
+
+/** A tds.result.v1 for a claimed job of GROUPED_MEAN that passes the default policy; overrides merged in. */
+export function passingResult(claim: { id: string; contractId: string; analysisDigest: string; document: { dataset: { sha256: string }; outputPolicy?: unknown } }, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: 'tds.result.v1',
+    jobId: claim.id,
+    contractId: claim.contractId,
+    datasetSha256: claim.document.dataset.sha256,
+    analysisDigest: claim.analysisDigest,
+    status: 'pass',
+    columns: [{ name: 'sex', type: 'string' }, { name: 'count', type: 'integer' }, { name: 'mean_los_days', type: 'number' }],
+    rows: [['F', 520, 4.25], ['M', 475, null]],
+    disclosure: { policy: claim.document.outputPolicy ?? {}, checks: [{ check: 'minCellCount', outcome: 'pass', cells: 2 }, { check: 'minCellCount', outcome: 'suppressed', cells: 1 }, { check: 'dominance', outcome: 'suppressed', cells: 1 }], suppressedRows: 1, rounded: true, noise: null },
+    producedAt: '2026-12-01T20:00:00.000Z',
+    ...over,
+  };
+}
+
+/** POST a result signed by `signer` (the provider, unless a test forges it). */
+export function postResult(ctx: TestContext, poster: Actor, jobId: string, result: unknown, signer: Actor = poster, signature?: string) {
+  return signed(ctx.app, poster, 'post', `/v1/jobs/${jobId}/result`, { result, signature: signature ?? signValue(signer, result) });
+}

@@ -1,0 +1,214 @@
+/**
+ * Compute at the data, service side, part 2: the data node's claim with a
+ * lease, provider-signed results (verified, bound, re-checked against the
+ * signed policy), who reads a result, and the job lists. Results are signed
+ * with the real provider key; forgeries with real other keys.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createTestContext, snapshotCounts, type TestContext } from '../helpers/context.js';
+import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
+import { computeContract, digestOf, passingResult, postResult, signValue, submitAnalysis } from '../helpers/compute.js';
+import { signRequestToken } from '../../src/client/request-token.js';
+import { canonicalize } from '../../src/crypto/canonical-json.js';
+import { publicKeyFromJwk, verify } from '../../src/crypto/ed25519.js';
+import { fromBase64Url, utf8 } from '../../src/crypto/sha256.js';
+import { publicOf } from '../helpers/actors.js';
+
+let ctx: TestContext;
+let hospital: Actor;
+let institute: Actor;
+let server: http.Server;
+let base: string;
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  hospital = await makeParticipant(ctx, ['provider']);
+  institute = await makeParticipant(ctx, ['consumer']);
+  server = http.createServer(ctx.app);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+  await ctx.close();
+});
+
+type Claim = { id: string; contractId: string; analysisDigest: string; document: { dataset: { sha256: string }; outputPolicy?: unknown }; leaseUntil: string; state: string };
+
+async function queuedJob(outputPolicy?: Record<string, unknown>): Promise<{ jobId: string; contractId: string }> {
+  const { contractId } = await computeContract(ctx, hospital, institute, { outputPolicy });
+  const res = await submitAnalysis(ctx, institute, contractId);
+  expect(res.status).toBe(201);
+  return { jobId: res.body.id as string, contractId };
+}
+
+async function claimed(outputPolicy?: Record<string, unknown>): Promise<Claim> {
+  const { jobId } = await queuedJob(outputPolicy);
+  const c = await signed(ctx.app, hospital, 'post', `/v1/jobs/${jobId}/claim`);
+  expect(c.status).toBe(200);
+  return c.body as Claim;
+}
+
+async function ledger(kind: string, jobId: string): Promise<Array<Record<string, unknown>>> {
+  await ctx.services.ledger.flush();
+  const rows = (await ctx.ds.query(`SELECT entry FROM ledger_entries WHERE kind = $1 AND subjects @> $2::jsonb ORDER BY idx`, [kind, JSON.stringify({ job: jobId })])) as Array<{ entry: string }>;
+  return rows.map((r) => (JSON.parse(r.entry) as { data: Record<string, unknown> }).data);
+}
+
+async function stateOf(jobId: string): Promise<string> {
+  return ((await ctx.ds.query('SELECT state FROM jobs WHERE id = $1', [jobId])) as Array<{ state: string }>)[0]!.state;
+}
+
+describe('claim', () => {
+  it('gives the provider the analysis, the signed contract document and the dataset, with a lease', async () => {
+    const { jobId, contractId } = await queuedJob();
+    expect((await signed(ctx.app, institute, 'post', `/v1/jobs/${jobId}/claim`)).body.code).toBe('FORBIDDEN');
+    const c = await signed(ctx.app, hospital, 'post', `/v1/jobs/${jobId}/claim`);
+    expect(c.status).toBe(200);
+    const doc = (await signed(ctx.app, hospital, 'get', `/v1/contracts/${contractId}`)).body.document;
+    expect(c.body).toMatchObject({ id: jobId, state: 'running', contractId, analysisDigest: expect.stringMatching(/^[0-9a-f]{64}$/), document: doc, contract: doc, leaseUntil: expect.any(String) });
+    expect(c.body.dataset).toMatchObject({ id: doc.dataset.id, distribution: { url: expect.any(String), sha256: doc.dataset.sha256, byteSize: expect.any(Number), mediaType: expect.any(String) }, schema: { columns: expect.any(Array) } });
+    expect(Date.parse(c.body.leaseUntil)).toBeGreaterThan(Date.now() + 30_000);
+    expect((await signed(ctx.app, hospital, 'post', `/v1/jobs/${jobId}/claim`)).body.code).toBe('INVALID_STATE_TRANSITION');
+    expect((await signed(ctx.app, hospital, 'get', `/v1/jobs/${jobId}`)).body).toMatchObject({ state: 'running', leaseUntil: c.body.leaseUntil });
+    expect(await ledger('job.claimed', jobId)).toEqual([expect.objectContaining({ analysisDigest: c.body.analysisDigest, claim: 1 })]);
+    // A crashed node's job: once the lease has run out (moved into the past here) it can be claimed again.
+    await ctx.ds.query(`UPDATE jobs SET lease_until = now() - interval '1 second' WHERE id = $1`, [jobId]);
+    const again = await signed(ctx.app, hospital, 'post', `/v1/jobs/${jobId}/claim`);
+    expect(again.body).toMatchObject({ state: 'running', claims: 2 });
+    expect(await ledger('job.claimed', jobId)).toHaveLength(2);
+  });
+
+  it('of many nodes claiming one job at once, exactly one wins (10 rounds)', async () => {
+    for (let round = 0; round < 10; round++) {
+      const { jobId } = await queuedJob();
+      const path = `/v1/jobs/${jobId}/claim`;
+      const tokens = await Promise.all(Array.from({ length: 20 }, () => signRequestToken(hospital, 'POST', path)));
+      const statuses = await Promise.all(tokens.map((t) => fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${t}` } }).then(async (r) => [r.status, ((await r.json()) as { code?: string }).code ?? ''] as const)));
+      expect({ round, won: statuses.filter(([s]) => s === 200).length, lost: statuses.filter(([s, c]) => s === 409 && c === 'INVALID_STATE_TRANSITION').length }).toEqual({ round, won: 1, lost: 19 });
+      expect(await ledger('job.claimed', jobId)).toHaveLength(1);
+    }
+  });
+
+  it('fails a queued job whose contract was revoked instead of running it', async () => {
+    const { jobId, contractId } = await queuedJob();
+    expect((await signed(ctx.app, hospital, 'post', `/v1/contracts/${contractId}/revoke`, { reason: 'consent withdrawn' })).status).toBe(200);
+    const c = await signed(ctx.app, hospital, 'post', `/v1/jobs/${jobId}/claim`);
+    expect([c.status, c.body.code, c.body.reason]).toEqual([409, 'INVALID_STATE_TRANSITION', 'CONTRACT_REVOKED']);
+    expect((await signed(ctx.app, institute, 'get', `/v1/jobs/${jobId}`)).body).toMatchObject({ state: 'failed', reason: 'CONTRACT_REVOKED' });
+    expect(await ledger('job.failed', jobId)).toEqual([{ reason: 'CONTRACT_REVOKED' }]);
+  });
+});
+
+describe('result', () => {
+  it('accepts a provider-signed passing result: completed, released, readable and verifiable by the consumer', async () => {
+    const claim = await claimed();
+    const result = passingResult(claim);
+    const res = await postResult(ctx, hospital, claim.id, result);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: claim.id, state: 'completed', resultDigest: digestOf(result) });
+    const [r] = await ledger('job.result', claim.id);
+    expect(r).toMatchObject({ resultDigest: digestOf(result), status: 'pass', suppressedRows: 1, checks: { minCellCount: { pass: 2, suppressed: 1 }, dominance: { suppressed: 1 } } });
+    expect(await ledger('job.released', claim.id)).toEqual([expect.objectContaining({ resultDigest: digestOf(result) })]);
+    const got = await signed(ctx.app, institute, 'get', `/v1/jobs/${claim.id}/result`);
+    expect(got.body).toMatchObject({ result, state: 'completed', resultDigest: digestOf(result) });
+    // Offline: the provider's signature over the RFC 8785 bytes verifies with its public key.
+    expect(verify(fromBase64Url(got.body.signature), utf8(canonicalize(got.body.result)), publicKeyFromJwk(publicOf(hospital.privateJwk)))).toBe(true);
+    expect((await signed(ctx.app, ctx.operator, 'get', `/v1/jobs/${claim.id}/result`)).body).toEqual({ resultDigest: digestOf(result), status: 'pass', state: 'completed' });
+    const stranger = await makeParticipant(ctx, ['consumer']);
+    expect((await signed(ctx.app, stranger, 'get', `/v1/jobs/${claim.id}/result`)).body.code).toBe('FORBIDDEN');
+    expect((await signed(ctx.app, institute, 'get', `/v1/jobs/${claim.id}`)).body).toMatchObject({ state: 'completed', resultDigest: digestOf(result) });
+    // A second result is a conflict.
+    expect((await postResult(ctx, hospital, claim.id, result)).body.code).toBe('INVALID_STATE_TRANSITION');
+  });
+
+  it('refuses forged, mis-bound and policy-breaking results with nothing written; the job stays running', async () => {
+    const claim = await claimed({ maxRows: 2 });
+    const other = await makeParticipant(ctx, ['provider']);
+    const good = passingResult(claim);
+    const cases: Array<[string, () => ReturnType<typeof postResult>, number, string]> = [
+      ['signed by another key', () => postResult(ctx, hospital, claim.id, good, other), 422, 'RESULT_MISMATCH'],
+      ['signed by the consumer', () => postResult(ctx, hospital, claim.id, good, institute), 422, 'RESULT_MISMATCH'],
+      ['a signature of other bytes', () => postResult(ctx, hospital, claim.id, good, hospital, signValue(hospital, { ...good, rows: [['F', 520, 4.25]] })), 422, 'RESULT_MISMATCH'],
+      ['another job', () => postResult(ctx, hospital, claim.id, { ...good, jobId: '00000000-0000-4000-8000-000000000000' }), 422, 'RESULT_MISMATCH'],
+      ['another contract', () => postResult(ctx, hospital, claim.id, { ...good, contractId: '00000000-0000-4000-8000-000000000000' }), 422, 'RESULT_MISMATCH'],
+      ['other bytes', () => postResult(ctx, hospital, claim.id, { ...good, datasetSha256: 'f'.repeat(64) }), 422, 'RESULT_MISMATCH'],
+      ['another analysis', () => postResult(ctx, hospital, claim.id, { ...good, analysisDigest: 'a'.repeat(64) }), 422, 'RESULT_MISMATCH'],
+      ['other columns', () => postResult(ctx, hospital, claim.id, { ...good, columns: [{ name: 'patient_id', type: 'string' }, { name: 'count', type: 'integer' }, { name: 'mean_los_days', type: 'number' }] }), 422, 'RESULT_MISMATCH'],
+      ['a small count', () => postResult(ctx, hospital, claim.id, { ...good, rows: [['F', 520, 4.25], ['M', 5, 3.1]] }), 422, 'OUTPUT_POLICY_VIOLATION'],
+      ['an unrounded count', () => postResult(ctx, hospital, claim.id, { ...good, rows: [['F', 523, 4.25]] }), 422, 'OUTPUT_POLICY_VIOLATION'],
+      ['too many rows', () => postResult(ctx, hospital, claim.id, { ...good, rows: [['F', 520, 4.25], ['M', 475, 4.1], ['X', 20, 3.3]] }), 422, 'OUTPUT_POLICY_VIOLATION'],
+      ['rows in a failed result', () => postResult(ctx, hospital, claim.id, { ...good, status: 'fail', error: { code: 'DIFFERENCING_RISK' } }), 422, 'OUTPUT_POLICY_VIOLATION'],
+      ['posted by the consumer', () => postResult(ctx, institute, claim.id, good, hospital), 403, 'FORBIDDEN'],
+      ['posted by another provider', () => postResult(ctx, other, claim.id, good, other), 403, 'FORBIDDEN'],
+      ['not a tds.result.v1', () => postResult(ctx, hospital, claim.id, { ...good, type: 'tds.result.v2' }), 400, 'VALIDATION_FAILED'],
+      ['a malformed signature', () => postResult(ctx, hospital, claim.id, good, hospital, 'abc'), 400, 'VALIDATION_FAILED'],
+    ];
+    for (const [what, send, status, code] of cases) {
+      const before = await snapshotCounts(ctx.ds);
+      const res = await send();
+      expect({ what, status: res.status, code: res.body.code }).toEqual({ what, status, code });
+      expect(await snapshotCounts(ctx.ds)).toEqual(before);
+      expect(await stateOf(claim.id)).toBe('running');
+    }
+    expect(await ledger('job.result', claim.id)).toHaveLength(0);
+    expect((await signed(ctx.app, institute, 'get', `/v1/jobs/${claim.id}/result`)).body.code).toBe('RESULT_NOT_AVAILABLE');
+    // The job stayed running: the right result is still taken.
+    expect((await postResult(ctx, hospital, claim.id, good)).body.state).toBe('completed');
+  });
+
+  it('a failed analysis rejects the job with the error code as reason; nothing reaches the consumer', async () => {
+    const claim = await claimed();
+    const failed = passingResult(claim, { status: 'fail', columns: [], rows: [], error: { code: 'DIFFERENCING_RISK', detail: 'the filters exclude 3 rows' } });
+    expect((await postResult(ctx, hospital, claim.id, failed)).body).toMatchObject({ state: 'rejected', reason: 'DIFFERENCING_RISK' });
+    expect(await ledger('job.rejected', claim.id)).toEqual([expect.objectContaining({ reason: 'DIFFERENCING_RISK' })]);
+    expect(await ledger('job.released', claim.id)).toHaveLength(0);
+    const c = await signed(ctx.app, institute, 'get', `/v1/jobs/${claim.id}/result`);
+    expect([c.status, c.body.code]).toEqual([409, 'RESULT_NOT_AVAILABLE']);
+    expect((await signed(ctx.app, institute, 'get', `/v1/jobs/${claim.id}`)).body).toMatchObject({ state: 'rejected', reason: 'DIFFERENCING_RISK' });
+    expect((await signed(ctx.app, hospital, 'get', `/v1/jobs/${claim.id}/result`)).body.result).toEqual(failed);
+  });
+
+  it('only a running job takes a result; a queued one has none to give', async () => {
+    const { jobId } = await queuedJob();
+    const r = await signed(ctx.app, institute, 'get', `/v1/jobs/${jobId}/result`);
+    expect([r.status, r.body.code]).toEqual([409, 'RESULT_NOT_AVAILABLE']);
+    const doc = (await signed(ctx.app, hospital, 'get', `/v1/jobs/${jobId}`)).body;
+    const contract = (await signed(ctx.app, hospital, 'get', `/v1/contracts/${doc.contractId}`)).body.document;
+    const res = await postResult(ctx, hospital, jobId, passingResult({ id: jobId, contractId: doc.contractId, analysisDigest: doc.analysisDigest, document: contract }));
+    expect([res.status, res.body.code]).toEqual([409, 'INVALID_STATE_TRANSITION']);
+  });
+});
+
+describe('GET /v1/jobs', () => {
+  it("lists the caller's own jobs by role, state and contract, page by page", async () => {
+    const lab = await makeParticipant(ctx, ['provider']);
+    const uni = await makeParticipant(ctx, ['consumer']);
+    const { contractId } = await computeContract(ctx, lab, uni, { maxInvocations: 10 });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await submitAnalysis(ctx, uni, contractId)).body.id as string);
+    await signed(ctx.app, lab, 'post', `/v1/jobs/${ids[0]}/claim`);
+    const queue = await signed(ctx.app, lab, 'get', '/v1/jobs?role=provider&state=queued');
+    expect(queue.body.items.map((j: { id: string }) => j.id)).toEqual(ids.slice(1));
+    const pages: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await signed(ctx.app, uni, 'get', `/v1/jobs?role=consumer&contractId=${contractId}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      pages.push(...page.body.items.map((j) => j.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(pages).toEqual(ids);
+    expect((await signed(ctx.app, uni, 'get', '/v1/jobs')).body.items).toHaveLength(5);
+    expect((await signed(ctx.app, uni, 'get', '/v1/jobs?state=running')).body.items.map((j: { id: string }) => j.id)).toEqual([ids[0]]);
+    // Nobody else sees them.
+    expect((await signed(ctx.app, institute, 'get', `/v1/jobs?contractId=${contractId}`)).body.items).toEqual([]);
+    expect((await signed(ctx.app, hospital, 'get', `/v1/jobs?role=provider&contractId=${contractId}`)).body.items).toEqual([]);
+    expect((await signed(ctx.app, uni, 'get', '/v1/jobs?role=provider')).body.items).toEqual([]);
+    for (const q of ['role=auditor', 'state=done', 'limit=0', 'limit=1e400', 'cursor=xyz', 'contractId=nope', 'x=1']) {
+      const r = await signed(ctx.app, uni, 'get', `/v1/jobs?${q}`);
+      expect({ q, status: r.status, code: r.body.code }).toEqual({ q, status: 400, code: 'VALIDATION_FAILED' });
+    }
+    expect((await signed(ctx.app, uni, 'get', '/v1/jobs?role=reviewer')).body.code).toBe('ROLE_REQUIRED');
+  });
+});
