@@ -177,7 +177,7 @@ export interface LedgerEntryV1 {
    */
   index: number;
   /**
-   * event kind, <object>.<event>: participant.registered|approved|suspended|key_rotated, dataset.published|withdrawn, offer.published, contract.proposed|signed|activated|revoked|exhausted|expired, reciprocity_rule.created, job.authorized|denied|completed
+   * event kind, <object>.<event>: participant.registered|approved|suspended|key_rotated, dataset.published|withdrawn, offer.published, contract.proposed|signed|activated|revoked|exhausted|expired, reciprocity_rule.created, job.authorized|denied|completed|claimed|result|reviewed|released|rejected|failed
    */
   kind: string;
   /**
