@@ -13,13 +13,12 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { createTestContext, type TestContext } from '../helpers/context.js';
-import { makeParticipant, register, type Actor } from '../helpers/actors.js';
-import { generateKeyPair } from '../../src/crypto/ed25519.js';
-import { sha256, toHex } from '../../src/crypto/sha256.js';
+import { makeParticipant, register, signed, type Actor } from '../helpers/actors.js';
+import { generateKeyPair, secretKeyFromJwk, sign } from '../../src/crypto/ed25519.js';
+import { sha256, toBase64Url, toHex, utf8 } from '../../src/crypto/sha256.js';
 import { verifierKey } from '../../src/ledger/checkpoint.js';
 import { cosign, cosignerVerifierKey } from '../../src/ledger/cosignature.js';
 import { addSignatures, splitNote } from '../../src/ledger/note.js';
-import { formatTlogProof } from '../../src/ledger/tlog-proof.js';
 import { actorPage, go, launch, shot, signIn, smallShot, tempDir, writeKeyFile, type Sent } from './browser.js';
 
 let ctx: TestContext;
@@ -153,7 +152,47 @@ describe('the console in Chromium', () => {
     await page.getByRole('button', { name: /Run a job|Submit the analysis/ }).click();
     await page.locator('#job-created').waitFor();
     expect(await text(page, '#job-created')).toMatch(/Job \S+: (authorized|queued|released)\./);
+    // The receipt proves the release under a signed checkpoint: wait until one covers it.
+    await ctx.services.ledger.flush();
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Save the receipt' }).click();
+    await (await download).saveAs(path.join(dir, 'receipt.tlog-proof'));
+    expect(fs.readFileSync(path.join(dir, 'receipt.tlog-proof'), 'utf8')).toMatch(/^c2sp\.org\/tlog-proof@v1\nextra /);
     await shot(page, 'consumer-job');
+  });
+
+  it('on a compute contract the institute sees the output policy in words and submits an analysis built from the columns', async () => {
+    const { hospital, institute } = actors as Required<typeof actors>;
+    const ds = await signed(ctx.app, hospital!, 'post', '/v1/datasets', {
+      title: 'ICU stays 2025', description: 'Raw stays, one row per patient', researchField: 'cardiology', kind: 'raw',
+      distribution: { url: `${base}/gateway/icu.csv`, sha256: 'a'.repeat(64), byteSize: 10, mediaType: 'text/csv' },
+      schema: { columns: [{ name: 'patient_id', type: 'string', identifier: true }, { name: 'ward', type: 'string' }, { name: 'los_days', type: 'number' }] },
+    });
+    expect(ds.status).toBe(201);
+    const offer = await signed(ctx.app, hospital!, 'post', `/v1/datasets/${ds.body.id}/offers`, { purposes: ['DUO:0000042'], maxInvocations: 5, outputPolicy: { minCellCount: 10, roundTo: 5 } });
+    expect(offer.status).toBe(201);
+    const proposed = await signed(ctx.app, institute!, 'post', '/v1/contracts', { offerId: offer.body.id, purposes: ['DUO:0000042'], maxInvocations: 5 });
+    expect(proposed.status).toBe(201);
+    for (const a of [institute!, hospital!]) {
+      const sig = toBase64Url(sign(utf8(proposed.body.canonical as string), secretKeyFromJwk(a.privateJwk)));
+      expect((await signed(ctx.app, a, 'post', `/v1/contracts/${proposed.body.id}/signatures`, { kid: a.kid, signature: sig })).status).toBe(200);
+    }
+    const page = pages.institute!;
+    await go(page, `#/contracts?id=${proposed.body.id}`);
+    await page.locator('#contract-terms', { hasText: 'state active' }).waitFor();
+    const terms = await text(page, '#contract-terms');
+    expect(terms).toContain('compute at the provider');
+    expect(terms).toContain('groups under 10 rows are not released');
+    expect(terms).toContain('counts rounded to multiples of 5');
+    const groupBy = page.getByLabel('Group by');
+    expect(await groupBy.locator('option').allTextContents()).toEqual(['ward (string)', 'los_days (number)']);
+    await groupBy.selectOption(['ward']);
+    await page.getByLabel('Measure', { exact: true }).selectOption('mean');
+    await page.getByLabel('of column').selectOption('los_days');
+    await shot(page, 'consumer-analysis');
+    await page.getByRole('button', { name: 'Submit the analysis' }).click();
+    await page.locator('#job-created').waitFor();
+    expect(await text(page, '#job-created')).toMatch(/Job \S+: queued\./);
   });
 
   it('the operator approves a newcomer in the page', async () => {
@@ -189,6 +228,11 @@ describe('the console in Chromium', () => {
     expect(Number(await page.locator('#verify-progress').getAttribute('value'))).toBeGreaterThan(0);
     expect(size).toBeGreaterThan(10);
     await shot(page, 'auditor-ledger');
+    // 200 % zoom: the same page in half the CSS width still shows its verdict without sideways scrolling of the page.
+    await page.setViewportSize({ width: 640, height: 900 });
+    await shot(page, 'auditor-ledger-zoom200');
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1')).toBe(true);
+    await page.setViewportSize({ width: 1280, height: 900 });
     // A second visit proves consistency with the checkpoint kept in IndexedDB.
     await go(page, '#/catalog');
     await go(page, '#/ledger');
@@ -287,21 +331,16 @@ describe('the console in Chromium', () => {
     }
   });
 
-  it('verifies a job receipt (tlog-proof) offline on the drop page, and refuses an altered one', async () => {
+  it('verifies the job receipt the institute saved (tlog-proof) offline on the drop page, and refuses an altered one', async () => {
     const page = pages.auditor!;
-    await ctx.services.ledger.flush();
-    // A receipt as GET /jobs/:id/receipt shapes it (c2sp.org/tlog-proof@v1 with the entry bytes in extra), built from the service's own proof.
-    const cp = await ctx.services.ledger.latestCheckpoint();
-    const [row] = (await ctx.ds.query(`SELECT idx::int AS idx, entry FROM ledger_entries WHERE kind = 'job.authorized' ORDER BY idx LIMIT 1`)) as Array<{ idx: number; entry: string }>;
-    expect(row!.idx).toBeLessThan(cp.size);
-    const proof = await ctx.services.ledger.inclusionProof(row!.idx, cp.size);
-    const receipt = formatTlogProof({ extra: new Uint8Array(Buffer.from(row!.entry)), index: row!.idx, proof: proof.proof.map((p) => new Uint8Array(Buffer.from(p, 'base64'))), checkpoint: cp.note });
-    const file = path.join(dir, 'receipt.txt');
+    const receipt = fs.readFileSync(path.join(dir, 'receipt.tlog-proof'), 'utf8');
+    const file = path.join(dir, 'receipt-copy.tlog-proof');
     fs.writeFileSync(file, receipt);
     await go(page, '#/verify-file');
+    expect(await page.getByLabel('Log key').inputValue()).toBe(ctx.services.ledger.verifierKey());
     await page.locator('#verify-file-input').setInputFiles(file);
     await page.locator('#file-verdict').waitFor();
-    expect(await text(page, '#file-verdict')).toContain(`Receipt valid: ledger entry ${row!.idx} (job.authorized)`);
+    expect(await text(page, '#file-verdict')).toMatch(/Receipt valid: ledger entry \d+ \(job\.authorized\)/);
     fs.writeFileSync(file, receipt.replace(/extra (\S+)/, (_m, b64: string) => `extra ${Buffer.from(Buffer.from(b64, 'base64').toString().replace('"actor":"', '"actor":"x')).toString('base64')}`));
     await page.locator('#verify-file-input').setInputFiles(file);
     await page.locator('#file-verdict', { hasText: 'Receipt INVALID' }).waitFor();

@@ -10,6 +10,7 @@ import { namesFor, participantName } from '../lookup.js';
 import * as session from '../session.js';
 import { purposeText, signContractDocument, termsView, type ContractView } from '../terms.js';
 import { analysisForm } from './analysis.js';
+import { receiptButton } from './jobs.js';
 
 interface ContractListItem {
   id: string;
@@ -170,7 +171,7 @@ async function jobForm(c: ContractView): Promise<HTMLElement> {
     result.replaceChildren(h('div', { class: 'status ok', id: 'job-created' },
       h('p', {}, `Job ${job.id}: ${job.state}.`),
       job.release ? h('p', {}, 'Release: ', h('code', {}, job.release.url), ` (SHA-256 ${job.release.sha256}), token valid until `, when(job.release.expiresAt), '.') : null,
-      h('p', {}, h('a', { href: `#/jobs?id=${encodeURIComponent(job.id)}` }, 'Follow this job'))));
+      h('p', {}, h('a', { href: `#/jobs?id=${encodeURIComponent(job.id)}` }, 'Follow this job'))), receiptButton(job.id));
   });
   return h('section', {}, h('h2', {}, 'Run a job under this contract'), form, status.el, result);
 }

@@ -88,7 +88,27 @@ async function showJob(id: string, into: HTMLElement): Promise<void> {
     j.purpose ? [h('dt', {}, 'Purpose'), h('dd', {}, j.purpose)] : null,
     j.reason ? [h('dt', {}, 'Reason'), h('dd', {}, j.reason)] : null,
     j.resultDigest ? [h('dt', {}, 'Result digest'), h('dd', {}, h('code', {}, j.resultDigest))] : null));
+  into.append(receiptButton(j.id));
   if (j.access === 'compute' && ['held', 'completed', 'rejected'].includes(j.state)) await showResult(j, into);
+}
+
+/**
+ * "Save the receipt": GET /jobs/:id/receipt, the c2sp.org/tlog-proof@v1
+ * proof of the job's release (entry bytes, inclusion proof, cosigned
+ * checkpoint), saved as a file to keep as evidence or verify on "Verify a file".
+ */
+export function receiptButton(jobId: string): HTMLElement {
+  const status = new Status();
+  const holder = h('span', {});
+  const btn = h('button', { type: 'button', class: 'secondary', id: 'save-receipt', onclick: async () => {
+    const text = await run(btn, status, 'Fetching the receipt (proof of the release under a signed checkpoint)…', () => call<string>('GET', `/v1/jobs/${encodeURIComponent(jobId)}/receipt`));
+    if (text === undefined) return;
+    status.ok('Receipt saved: it proves the release without the service, on "Verify a file" or with tds receipt verify.');
+    const a = h('a', { href: URL.createObjectURL(new Blob([text], { type: 'text/plain' })), download: `receipt-${jobId}.tlog-proof` }, `Save receipt-${jobId}.tlog-proof`);
+    holder.replaceChildren(a);
+    a.click();
+  } }, 'Save the receipt');
+  return h('div', { class: 'receipt' }, btn, holder, status.el);
 }
 
 async function showResult(j: JobView, into: HTMLElement): Promise<void> {

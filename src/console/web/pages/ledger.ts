@@ -296,7 +296,7 @@ async function entriesView(v: Verified, into: HTMLElement, params: URLSearchPara
   body.replaceChildren(
     table('Ledger entries', ['Index', 'Kind', 'When', 'Actor', 'Subjects', 'Inclusion proof'], rows.map((r, i) => [
       String(r.index), String(r.entry.kind), when(r.entry.at as string), h('code', {}, String(r.entry.actor)),
-      h('code', {}, Object.entries((r.entry.subjects ?? {}) as Record<string, string>).map(([k, val]) => `${k}: ${val}`).join(', ')),
+      h('ul', {}, ...Object.entries((r.entry.subjects ?? {}) as Record<string, string>).map(([k, val]) => h('li', {}, `${k} `, h('code', {}, val)))),
       proofs[i]!,
     ])),
     filtered ? '' : h('p', { class: 'row' },
