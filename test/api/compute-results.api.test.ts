@@ -212,3 +212,24 @@ describe('GET /v1/jobs', () => {
     expect((await signed(ctx.app, uni, 'get', '/v1/jobs?role=reviewer')).body.code).toBe('ROLE_REQUIRED');
   });
 });
+
+describe('result size', () => {
+  it('takes a result over 256 kB (up to 1 MiB) on the result route only; a larger one is 413 with nothing written', async () => {
+    const claim = await claimed();
+    const rows = (n: number, width: number) => Array.from({ length: n }, (_, i) => [`${String(i).padStart(5, '0')}${'x'.repeat(width)}`, 520, 4.25]);
+    const tooBig = passingResult(claim, { rows: rows(5000, 250) });
+    expect(JSON.stringify(tooBig).length).toBeGreaterThan(1024 * 1024);
+    const before = await snapshotCounts(ctx.ds);
+    const refused = await postResult(ctx, hospital, claim.id, tooBig);
+    expect([refused.status, refused.body.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    expect(await snapshotCounts(ctx.ds)).toEqual(before);
+    const big = passingResult(claim, { rows: rows(3000, 100) });
+    expect(JSON.stringify(big).length).toBeGreaterThan(256 * 1024);
+    const ok = await postResult(ctx, hospital, claim.id, big);
+    expect(ok.body).toMatchObject({ state: 'completed', resultDigest: digestOf(big) });
+    expect((await signed(ctx.app, institute, 'get', `/v1/jobs/${claim.id}/result`)).body.result.rows).toHaveLength(3000);
+    // Other routes keep the general limit.
+    const other = await signed(ctx.app, institute, 'post', '/v1/jobs', { contractId: claim.contractId, purpose: 'DUO:0000006', description: 'x'.repeat(300 * 1024) });
+    expect([other.status, other.body.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+  });
+});
