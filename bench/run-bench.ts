@@ -33,6 +33,7 @@ import { profilesIn, summariseProfiles } from './profile.js';
 import { machineInfo } from './report.js';
 import { seed } from './seed.js';
 import { measureStatements } from './statements-phase.js';
+import { measureWitnessing } from './witness-phase.js';
 import { startService, type RunningService } from './service.js';
 import { nowMs, round } from './stats.js';
 import { ratios, renderSummary, targets, type BenchResults, type VerifyFigures } from './summary.js';
@@ -123,6 +124,7 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
     })
     : null;
 
+  const witnessing = await phase('witnessing', () => measureWitnessing(ds, keys, ORIGIN, { samples: opts.quick ? 30 : 200, mineSamples: opts.quick ? 100 : 1000 }, log));
   const statements = await phase('statements', () => measureStatements(db.url, keys, opts.statementReleases, log));
 
   const svc: RunningService | null = await phase('service start', () =>
@@ -168,6 +170,7 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
     compute,
     verify,
     statements,
+    witnessing,
     browserVerify,
     proofs: { treeSize, http, direct },
     append: grown && { targetSize: grown.targetSize, appendAtZero: grown.appendAtZero, appendAtTarget: grown.appendAtTarget, fillBlocks: grown.fillBlocks, queueFillMs: grown.queueFillMs, finalSize: grown.finalSize },

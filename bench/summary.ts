@@ -4,6 +4,7 @@
  * of bench/results/*.json is defined in one place.
  */
 import type { StatementFigures } from './statements-phase.js';
+import type { WitnessFigures } from './witness-phase.js';
 import type { BenchOptions } from './options.js';
 import type { JobPhase, MemoryFigures } from './jobs-phase.js';
 import type { PgbenchResult } from './pgbench.js';
@@ -52,6 +53,8 @@ export interface BenchResults {
   verify: VerifyFigures | null;
   /** Issue and verify one statement over many releases. */
   statements: StatementFigures | null;
+  /** Entry -> checkpoint with 2 witness cosignatures, and /ledger/mine at the grown size. */
+  witnessing?: WitnessFigures | null;
   /** The console's full verification in Chromium next to the CLI's verifyLog, same entries. */
   browserVerify?: BrowserVerifyFigures | null;
   proofs: { treeSize: number; http: LoadResult | null; direct: Percentiles | null } | null;
@@ -86,6 +89,7 @@ export function targets(r: Omit<BenchResults, 'targets'>): TargetCheck[] {
     target(`job authorizations/s ÷ pgbench tps (c=${head?.connections ?? '?'})`, ratio, '', '≥ 0.5', (v) => v >= 0.5, ratio === null ? 'pgbench unavailable' : undefined),
     target(`job p99 latency (c=${head?.connections ?? '?'})`, head?.latencyMs.p99, 'ms', '≤ 25', (v) => v <= 25),
     target('time to checkpoint p99', r.timeToCheckpoint?.ms.p99, 'ms', '≤ 1000', (v) => v <= 1000),
+    target('entry -> checkpoint with 2 witness cosignatures p99', r.witnessing?.cosignedMs.p99, 'ms', '≤ 1000', (v) => v <= 1000),
     target(`verifyLog ÷ bare SHA-256 loop (${r.verify?.entries ?? '?'} entries)`, r.verify?.ratio, '×', '≤ 2', (v) => v <= 2),
     target(`inclusion proof p99 over HTTP (${size ?? '?'} entries)`, r.proofs?.http?.latencyMs.p99, 'ms', '≤ 5', (v) => v <= 5),
     target('peak RSS per service process', r.memory?.peakRssMbPerProcess, 'MB', '≤ 300', (v) => v <= 300),
@@ -118,6 +122,9 @@ export function renderSummary(r: BenchResults): string {
   rows.push([`offline verify (${v?.entries ?? '?'} entries)`, v ? `${fmt(v.verifyMs / 1000, 2)} s vs bare ${fmt(v.bareMs / 1000, 2)} s` : null, v ? `ratio ${v.ratio}, ok=${v.ok}, bare root matches=${v.bareRootMatches}` : '']);
   const st = r.statements;
   rows.push([`statement issue / verify (${st?.releases ?? '?'} releases)`, st ? `${fmt(st.issueMs / 1000, 2)} / ${fmt((st.evidenceMs + st.verifyMs) / 1000, 2)} s` : null, st ? `verify = ${fmt(st.evidenceMs / 1000, 2)} s proven entries + ${fmt(st.verifyMs / 1000, 2)} s check, ok=${st.ok}` : '']);
+  const w = r.witnessing;
+  rows.push(['entry -> checkpoint with 2 cosignatures p50 / p99', w ? `${fmt(w.cosignedMs.p50, 0)} / ${fmt(w.cosignedMs.p99, 0)} ms` : null, w ? `${w.cosignedMs.count} samples, two witnesses on loopback HTTP, real sequencer and cosigning loops` : '']);
+  rows.push([`/ledger/mine direct p50 / p99 (${w?.mine.treeSize ?? '?'})`, w ? `${fmt(w.mine.ms.p50, 2)} / ${fmt(w.mine.ms.p99, 2)} ms` : null, w ? `page of ${w.mine.pageSize} with proofs, party with ${w.mine.partyEntries} entries spread over the log; LedgerService.entriesOfParty` : '']);
   const bv = r.browserVerify;
   rows.push([`console verify in Chromium (${bv?.entries ?? '?'} entries)`, bv ? `${bv.browserEntriesPerSecond} entries/s` : null, bv ? `worker ${fmt(bv.browserVerifyMs / 1000, 2)} s (${fmt(bv.browserTotalMs / 1000, 2)} s with fetching), ok=${bv.ok}, Chromium ${bv.chromium}` : '']);
   rows.push([`CLI verifyLog, same entries`, bv ? `${bv.cliEntriesPerSecond} entries/s` : null, bv ? `${fmt(bv.cliVerifyMs / 1000, 2)} s; browser ÷ CLI rate ${round(bv.browserEntriesPerSecond / bv.cliEntriesPerSecond, 2)}` : '']);
