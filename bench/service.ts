@@ -80,6 +80,10 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       LOG_LEVEL: 'warn',
       TDS_LEDGER_ORIGIN: opts.ledgerOrigin,
       TDS_BENCH_WORKERS: String(opts.workers),
+      // The seeding registers every benchmark participant from this one address.
+      TDS_REGISTRATIONS_PER_MINUTE_PER_ADDRESS: '1000000',
+      TDS_REGISTRATIONS_PER_MINUTE: '1000000',
+      TDS_MAX_PENDING_PARTICIPANTS: '10000000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   }));

@@ -12,6 +12,7 @@ import { domainError, unauthenticated } from './errors.js';
 import { authenticate, type AuthDeps } from './http/auth.js';
 import { problemHandler } from './http/problem.js';
 import { inputGuard } from './http/input-guard.js';
+import { rateLimit } from './http/rate-limit.js';
 import { createMetrics, registerCounterSource } from './http/metrics.js';
 import type { SchemaRegistry } from './http/validation.js';
 import { buildOpenApi } from './http/openapi.js';
@@ -104,6 +105,8 @@ export function buildApp(deps: AppDeps): Express {
     recordUseAndReadState: (kid, iss, jti, exp) => services.participants.recordUseAndReadState(kid, iss, jti, exp),
     recordTokenUse: (iss, jti, exp) => services.participants.recordTokenUse(iss, jti, exp),
   };
+  // Registration is the one unauthenticated write: bounded per source address and globally before any work.
+  app.post('/v1/participants', rateLimit({ perAddressPerMinute: config.registrationsPerMinutePerAddress, globalPerMinute: config.registrationsPerMinute }));
   app.use('/v1', registrationRoutes(services.participants, schemas, auth));
   app.use('/v1', authenticate(auth));
   app.use('/v1', participantRoutes(services.participants, schemas));

@@ -16,6 +16,11 @@ export interface Config {
   readonly metrics: 'public' | 'off';
   /** When set, /metrics answers only `Authorization: Bearer <token>` (TDS_METRICS_TOKEN). */
   readonly metricsToken: string | undefined;
+  /** Registrations per minute from one source address, and in total (429 beyond). */
+  readonly registrationsPerMinutePerAddress: number;
+  readonly registrationsPerMinute: number;
+  /** Most participants that may wait for approval at once (429 beyond). */
+  readonly maxPendingParticipants: number;
   /** Unset: run an embedded PostgreSQL under dataDir. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
@@ -108,6 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const port = intVar(env, 'PORT', 8080, 0, 65535, problems);
   const dbPoolSize = intVar(env, 'TDS_DB_POOL_SIZE', 20, 1, 500, problems);
   const jobLeaseSeconds = intVar(env, 'TDS_JOB_LEASE_SECONDS', 60, 1, 86_400, problems);
+  const registrationsPerMinutePerAddress = intVar(env, 'TDS_REGISTRATIONS_PER_MINUTE_PER_ADDRESS', 10, 1, 1_000_000, problems);
+  const registrationsPerMinute = intVar(env, 'TDS_REGISTRATIONS_PER_MINUTE', 60, 1, 1_000_000, problems);
+  const maxPendingParticipants = intVar(env, 'TDS_MAX_PENDING_PARTICIPANTS', 1000, 1, 10_000_000, problems);
 
   let databaseUrl: string | undefined = env.DATABASE_URL || undefined;
   if (databaseUrl !== undefined) {
@@ -144,5 +152,5 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,200}$/.test(metricsToken)) problems.push('TDS_METRICS_TOKEN must be 16-200 printable characters without spaces');
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ port, host, metrics: metrics as 'public' | 'off', metricsToken, databaseUrl, dataDir, audience, devMode: devRaw === 'true', ledgerOrigin, logLevel, dbPoolSize, witnesses, jobLeaseSeconds });
+  return Object.freeze({ port, host, registrationsPerMinutePerAddress, registrationsPerMinute, maxPendingParticipants, metrics: metrics as 'public' | 'off', metricsToken, databaseUrl, dataDir, audience, devMode: devRaw === 'true', ledgerOrigin, logLevel, dbPoolSize, witnesses, jobLeaseSeconds });
 }

@@ -55,7 +55,7 @@ export interface Services {
 
 /** Build the services. */
 export function createServices(ds: DataSource, config: Config, keys: ServiceKeys, logger?: Logger): Services {
-  const participants = new ParticipantsService(ds);
+  const participants = new ParticipantsService(ds, config.maxPendingParticipants);
   const datasets = new DatasetsService(ds, config.devMode);
   const reciprocity = new ReciprocityService(ds);
   const offers = new OffersService(ds, datasets, reciprocity);

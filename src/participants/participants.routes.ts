@@ -7,6 +7,7 @@ import { pathId } from '../http/params.js';
 import { invalidField, unauthenticated } from '../errors.js';
 import { publicKeyFromJwk, thumbprintOf, type PublicJwk } from '../crypto/ed25519.js';
 import type { ParticipantsService, RegistrationInput } from './participants.service.js';
+import { badDisplayText } from '../input-text.js';
 
 // The schema checks the JWK's shape; only decoding tells whether x is an acceptable key: a canonical
 // encoding of a prime-order point (small-order and non-canonical keys let signatures exist without a secret).
@@ -18,6 +19,16 @@ function checkPointOnCurve(jwk: PublicJwk): void {
   }
 }
 
+// Names are shown to people in the directory and in contracts: no bidi overrides or invisible characters
+// that would make one participant's name read as another's.
+function checkDisplayNames(body: RegistrationInput): void {
+  for (const field of ['name', 'organization'] as const) {
+    const v = body[field];
+    const why = v === undefined ? null : badDisplayText(v);
+    if (why) throw invalidField(`/${field}`, why, `${field} ${why}`);
+  }
+}
+
 /** Registration: the only /v1 call whose token is checked against the key in its own body. */
 export function registrationRoutes(svc: ParticipantsService, schemas: SchemaRegistry, auth: AuthDeps): Router {
   const r = Router();
@@ -26,6 +37,7 @@ export function registrationRoutes(svc: ParticipantsService, schemas: SchemaRegi
     const kid = tokenKid(token);
     const body = schemas.check<RegistrationInput>('participant-registration.v1', req.body);
     checkPointOnCurve(body.publicKeyJwk);
+    checkDisplayNames(body);
     const thumbprint = await thumbprintOf(body.publicKeyJwk);
     if (kid !== thumbprint) throw unauthenticated('TOKEN_SIGNATURE_INVALID', 'the token kid must be the thumbprint of the key being registered');
     await verifyRegistrationToken(token, body.publicKeyJwk, req, thumbprint, auth);

@@ -4,7 +4,7 @@
  * key lookup that request authentication runs on.
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import { forbidden, invalidTransition, keyAlreadyRegistered, notFound, unauthenticated, unknownKey } from '../errors.js';
+import { DomainError, forbidden, invalidTransition, keyAlreadyRegistered, notFound, unauthenticated, unknownKey } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import { publicHalf, thumbprintOf, type PublicJwk } from '../crypto/ed25519.js';
@@ -47,7 +47,10 @@ async function keyTaken<T>(p: Promise<T>): Promise<T> {
 
 /** Participant registry operations; each state change runs in one transaction with its ledger event. */
 export class ParticipantsService {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly maxPending = 1000,
+  ) {}
 
   /** Register a pending participant whose key proved possession (kid = thumbprint of publicKeyJwk). */
   async register(input: RegistrationInput): Promise<ParticipantView> {
@@ -56,6 +59,10 @@ export class ParticipantsService {
     return keyTaken(inTransaction(this.ds, async (tx) => {
       const taken = await tx.getRepository(ParticipantKeyEntity).existsBy({ kid });
       if (taken) throw keyAlreadyRegistered();
+      // The cap on pending registrations, serialised so concurrent registrations cannot overshoot it.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', ['tds.participants/pending-cap']);
+      const pending = (await tx.query(`SELECT count(*)::int AS n FROM participants WHERE status = 'pending'`)) as Array<{ n: number }>;
+      if (pending[0]!.n >= this.maxPending) throw new DomainError('RATE_LIMITED', `${pending[0]!.n} registrations are waiting for approval; retry later`);
       const p = await tx.getRepository(ParticipantEntity).save(
         tx.getRepository(ParticipantEntity).create({
           name: input.name,
@@ -140,7 +147,11 @@ export class ParticipantsService {
 
   /** Directory entry; contact details only for the participant itself and the operator. */
   async get(actor: Principal, id: string): Promise<ParticipantView> {
-    return this.view(this.ds.manager, id, actor.participantId === id || actor.roles.includes('operator'));
+    const privileged = actor.participantId === id || actor.roles.includes('operator');
+    const v = await this.view(this.ds.manager, id, privileged);
+    // Pending registrations are not in the directory: only the operator (and the participant itself) sees them.
+    if (v.status === 'pending' && !privileged) throw notFound('participant', id);
+    return v;
   }
 
   /** Directory listing, ordered by registration, keyset-paginated. */
@@ -148,6 +159,8 @@ export class ParticipantsService {
     const qb = this.ds.getRepository(ParticipantEntity).createQueryBuilder('p').orderBy('p.created_at', 'ASC').addOrderBy('p.id', 'ASC').limit(q.limit + 1);
     if (q.role) qb.andWhere(':role = ANY(p.roles)', { role: q.role });
     if (q.status) qb.andWhere('p.status = :status', { status: q.status });
+    // Pending registrations are visible to the operator only (anyone can register; nobody should see the flood).
+    if (!actor.roles.includes('operator')) qb.andWhere(`(p.status <> 'pending' OR p.id = :self)`, { self: actor.participantId });
     if (q.cursor) {
       const [t, id] = decodeCursor(q.cursor);
       qb.andWhere('(p.created_at, p.id) > (:t, :id)', { t, id });

@@ -25,7 +25,7 @@ export async function startService(env: Record<string, string>, port?: number): 
   const p = port ?? (await freePort());
   let out = '';
   const child = spawn(process.execPath, [path.resolve('dist/src/main.js')], {
-    env: { ...process.env, PORT: String(p), TDS_DEV_MODE: 'true', LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, PORT: String(p), TDS_DEV_MODE: 'true', LOG_LEVEL: 'warn', TDS_REGISTRATIONS_PER_MINUTE_PER_ADDRESS: '1000000', TDS_REGISTRATIONS_PER_MINUTE: '1000000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => (out += String(d)));

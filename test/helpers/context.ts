@@ -76,7 +76,7 @@ export async function createTestDatabase(): Promise<string> {
 export async function createTestContext(env: Record<string, string> = {}, opts: { background?: boolean } = {}): Promise<TestContext> {
   const url = await createTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tds-test-data-'));
-  const config = loadConfig({ DATABASE_URL: url, TDS_DATA_DIR: dataDir, TDS_DEV_MODE: 'true', LOG_LEVEL: 'silent', TDS_DB_POOL_SIZE: '10', ...env });
+  const config = loadConfig({ DATABASE_URL: url, TDS_DATA_DIR: dataDir, TDS_DEV_MODE: 'true', LOG_LEVEL: 'silent', TDS_DB_POOL_SIZE: '10', TDS_REGISTRATIONS_PER_MINUTE_PER_ADDRESS: '1000000', TDS_REGISTRATIONS_PER_MINUTE: '1000000', ...env });
   const ds = createDataSource({ url, entities, migrations, poolSize: config.dbPoolSize });
   await openDatabase(ds);
   const keys = await loadServiceKeys(dataDir);
