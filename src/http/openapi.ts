@@ -1,102 +1,222 @@
 /**
- * The OpenAPI 3.1 document, built from the operation catalogue below and the
- * JSON Schemas in contracts/. A test compares the catalogue with the routes
- * the app really has, so the two cannot drift apart.
+ * The OpenAPI 3.1 document, built from the operation catalogue below, the
+ * request schemas in contracts/ and the answer schemas in
+ * openapi-responses.ts. It is self-contained: every schema sits under
+ * components/schemas and every $ref points there, so linters, client
+ * generators and gateways can use it as it is. Tests compare the catalogue
+ * with the routes the app really has, lint the served document with Redocly,
+ * and validate every answer the API tests receive against it.
+ *
+ * To document a new route: add one entry here (id = operationId, response =
+ * a component name from openapi-responses.ts or a contracts/ schema name).
  */
 import type { SchemaRegistry } from './validation.js';
-import { schemaIdOf } from './validation.js';
+import { SCHEMA_BASE } from './validation.js';
+import { RESPONSE_SCHEMAS } from './openapi-responses.js';
 
 /** One documented operation. */
 export interface Operation {
+  /** The operationId: unique, camelCase. */
+  id: string;
   method: 'get' | 'post';
   path: string; // OpenAPI form: /v1/participants/{id}
   summary: string;
   auth: 'none' | 'bearer' | 'self-signed';
-  body?: string; // schema short name
-  query?: string; // schema short name
+  body?: string; // request schema short name (contracts/)
+  query?: string; // query schema short name (contracts/)
   ok: number;
+  /** Schema of the success answer: a component of openapi-responses.ts or a contracts/ short name. */
+  response: string;
   produces?: string;
 }
 
 /** Every operation the service exposes. */
 export const OPERATIONS: Operation[] = [
-  { method: 'get', path: '/healthz', summary: 'Process is up', auth: 'none', ok: 200 },
-  { method: 'get', path: '/readyz', summary: 'Database is reachable', auth: 'none', ok: 200 },
-  { method: 'get', path: '/metrics', summary: 'Prometheus metrics', auth: 'none', ok: 200, produces: 'text/plain' },
-  { method: 'get', path: '/.well-known/jwks.json', summary: "The service's public keys: release tokens and ledger checkpoints", auth: 'none', ok: 200 },
-  { method: 'get', path: '/openapi.json', summary: 'This document', auth: 'none', ok: 200 },
-  { method: 'get', path: '/console', summary: 'The web console (static files under /console/; its API calls are signed in the page)', auth: 'none', ok: 200, produces: 'text/html' },
-  { method: 'get', path: '/console/config.json', summary: "The console's settings (the token audience)", auth: 'none', ok: 200 },
-  { method: 'post', path: '/v1/participants', summary: 'Register (token signed by the key being registered, iss = its thumbprint)', auth: 'self-signed', body: 'participant-registration.v1', ok: 201 },
-  { method: 'get', path: '/v1/participants', summary: 'Directory', auth: 'bearer', query: 'participant-query.v1', ok: 200 },
-  { method: 'get', path: '/v1/participants/{id}', summary: 'Directory entry', auth: 'bearer', ok: 200 },
-  { method: 'post', path: '/v1/participants/{id}/approve', summary: 'Operator: approve', auth: 'bearer', body: 'empty-body.v1', ok: 200 },
-  { method: 'post', path: '/v1/participants/{id}/suspend', summary: 'Operator: suspend', auth: 'bearer', body: 'empty-body.v1', ok: 200 },
-  { method: 'post', path: '/v1/participants/{id}/keys', summary: 'Rotate own key', auth: 'bearer', body: 'key-rotation.v1', ok: 200 },
-  { method: 'post', path: '/v1/datasets', summary: 'Provider: publish a dataset (consumers: insight datasets)', auth: 'bearer', body: 'dataset.v1', ok: 201 },
-  { method: 'get', path: '/v1/datasets', summary: 'Catalog (filters researchField, kind, provider, q, status; cursor pagination)', auth: 'bearer', query: 'dataset-query.v1', ok: 200 },
-  { method: 'get', path: '/v1/datasets/{id}', summary: 'One dataset', auth: 'bearer', ok: 200 },
-  { method: 'post', path: '/v1/datasets/{id}/withdraw', summary: 'Owning provider: withdraw', auth: 'bearer', body: 'empty-body.v1', ok: 200 },
-  { method: 'post', path: '/v1/datasets/{id}/offers', summary: 'Owning provider: publish an offer', auth: 'bearer', body: 'offer.v1', ok: 201 },
-  { method: 'get', path: '/v1/datasets/{id}/offers', summary: 'Offers of a dataset', auth: 'bearer', ok: 200 },
-  { method: 'get', path: '/v1/offers/{id}', summary: 'One offer', auth: 'bearer', ok: 200 },
-  { method: 'post', path: '/v1/contracts', summary: 'Consumer: propose; returns the canonical document and its digest', auth: 'bearer', body: 'contract-proposal.v1', ok: 201 },
-  { method: 'post', path: '/v1/contracts/{id}/signatures', summary: 'Consumer, then provider: sign the canonical bytes', auth: 'bearer', body: 'signature.v1', ok: 200 },
-  { method: 'get', path: '/v1/contracts/{id}', summary: 'Parties, operator, auditor: document, signatures, state, used, remaining', auth: 'bearer', ok: 200 },
-  { method: 'post', path: '/v1/contracts/{id}/revoke', summary: 'Provider or operator: revoke', auth: 'bearer', body: 'revocation.v1', ok: 200 },
-  { method: 'post', path: '/v1/reciprocity-rules', summary: 'Operator (space-wide) or provider (for its offers): create a rule', auth: 'bearer', body: 'reciprocity-rule.v1', ok: 201 },
-  { method: 'get', path: '/v1/reciprocity-rules', summary: 'Rules', auth: 'bearer', query: 'rule-query.v1', ok: 200 },
-  { method: 'get', path: '/v1/reciprocity/standing', summary: 'What the caller shares in a field and which rules hold', auth: 'bearer', query: 'standing-query.v1', ok: 200 },
-  { method: 'post', path: '/v1/jobs', summary: 'Consumer: authorize a job and release the dataset (Idempotency-Key honoured)', auth: 'bearer', body: 'job-request.v1', ok: 201 },
-  { method: 'get', path: '/v1/jobs/{id}', summary: 'Job status', auth: 'bearer', ok: 200 },
-  { method: 'get', path: '/v1/jobs/{id}/release-status', summary: "Job's provider (its gateway) or operator: may the release still be downloaded (revoked, withdrawn, suspended stop it)", auth: 'bearer', ok: 200 },
-  { method: 'get', path: '/v1/jobs', summary: "The caller's jobs: role=consumer (submitted), provider (on its data: the data node's queue, e.g. state=queued), reviewer (held results awaiting its review: state=held); state, contractId filters; oldest first, cursor pagination", auth: 'bearer', query: 'job-query.v1', ok: 200 },
-  { method: 'post', path: '/v1/jobs/{id}/claim', summary: "The job's provider (its data node): queued -> running with a lease (TDS_JOB_LEASE_SECONDS); a running job whose lease ran out may be claimed again; answers the analysis, the signed contract document and the dataset", auth: 'bearer', body: 'empty-body.v1', ok: 200 },
-  { method: 'post', path: '/v1/jobs/{id}/result', summary: "The job's provider: the signed tds.result.v1 (signature and bindings verified, released cells re-checked against the contract's outputPolicy; body up to 1 MiB)", auth: 'bearer', body: 'result-submission.v1', ok: 200 },
-  { method: 'get', path: '/v1/jobs/{id}/result', summary: 'The signed result: consumer once completed; provider and named reviewers once held or after; operator and auditors digest and status only', auth: 'bearer', ok: 200 },
-  { method: 'post', path: '/v1/jobs/{id}/reviews', summary: 'A reviewer named in the outputPolicy: signed vote (approve|reject) over {type: "tds.review.v1", jobId, resultDigest, decision}', auth: 'bearer', body: 'review.v1', ok: 201 },
-  { method: 'post', path: '/v1/jobs/{id}/complete', summary: 'Consumer: report completion with the result digest', auth: 'bearer', body: 'job-completion.v1', ok: 200 },
-  { method: 'get', path: '/v1/ledger/checkpoint', summary: 'Any active participant: latest signed checkpoint (C2SP signed note, with witness cosignatures)', auth: 'bearer', ok: 200, produces: 'text/plain' },
-  { method: 'get', path: '/v1/ledger/key', summary: 'Any active participant: checkpoint verifier key', auth: 'bearer', ok: 200, produces: 'text/plain' },
-  { method: 'get', path: '/v1/ledger/entries', summary: 'Auditor, operator: entries with leaf and chain hashes', auth: 'bearer', query: 'ledger-entries-query.v1', ok: 200 },
-  { method: 'get', path: '/v1/jobs/{id}/receipt', summary: "The job's parties, operator, auditors: c2sp.org/tlog-proof@v1 of the job's release (entry bytes in extra, cosigned checkpoint)", auth: 'bearer', ok: 200, produces: 'text/plain' },
-  { method: 'get', path: '/v1/ledger/mine', summary: "Any active participant: the entries naming the caller (actor or subject), each with its inclusion proof for the returned checkpoint", auth: 'bearer', query: 'ledger-mine-query.v1', ok: 200 },
-  { method: 'get', path: '/v1/ledger/proofs/inclusion', summary: 'Any active participant: RFC 9162 inclusion proof', auth: 'bearer', query: 'inclusion-proof-query.v1', ok: 200 },
-  { method: 'get', path: '/v1/ledger/proofs/consistency', summary: 'Any active participant: RFC 9162 consistency proof', auth: 'bearer', query: 'consistency-proof-query.v1', ok: 200 },
-  { method: 'post', path: '/v1/statements', summary: 'The party itself or the operator: issue a signed statement (tds.statement.v1) of a period from the ledger', auth: 'bearer', body: 'statement-request.v1', ok: 201 },
-  { method: 'get', path: '/v1/statements/{id}', summary: 'The party or the operator: an issued statement and its ledger-key signature', auth: 'bearer', ok: 200 },
-  { method: 'get', path: '/v1/settlements', summary: 'Operator: per currency, what each consumer owes and each provider is owed for a period, and whether the sides balance', auth: 'bearer', query: 'settlement-query.v1', ok: 200 },
+  { id: 'health', method: 'get', path: '/healthz', summary: 'Process is up', auth: 'none', response: 'Health', ok: 200 },
+  { id: 'ready', method: 'get', path: '/readyz', summary: 'Database is reachable', auth: 'none', response: 'Health', ok: 200 },
+  { id: 'metrics', method: 'get', path: '/metrics', summary: 'Prometheus metrics', auth: 'none', response: 'Text', ok: 200, produces: 'text/plain' },
+  { id: 'getJwks', method: 'get', path: '/.well-known/jwks.json', summary: "The service's public keys (release tokens)", auth: 'none', response: 'Jwks', ok: 200 },
+  { id: 'getConsole', method: 'get', path: '/console', summary: 'The web console (static files under /console/; its API calls are signed in the page)', auth: 'none', response: 'Text', ok: 200, produces: 'text/html' },
+  { id: 'getConsoleConfig', method: 'get', path: '/console/config.json', summary: "The console's settings (the token audience)", auth: 'none', response: 'ConsoleConfig', ok: 200 },
+  { id: 'getOpenApi', method: 'get', path: '/openapi.json', summary: 'This document', auth: 'none', response: 'OpenApiDocument', ok: 200 },
+  { id: 'registerParticipant', method: 'post', path: '/v1/participants', summary: 'Register (token signed by the key being registered, iss = its thumbprint)', auth: 'self-signed', body: 'participant-registration.v1', response: 'Participant', ok: 201 },
+  { id: 'listParticipants', method: 'get', path: '/v1/participants', summary: 'Directory', auth: 'bearer', query: 'participant-query.v1', response: 'ParticipantPage', ok: 200 },
+  { id: 'getParticipant', method: 'get', path: '/v1/participants/{id}', summary: 'Directory entry', auth: 'bearer', response: 'Participant', ok: 200 },
+  { id: 'approveParticipant', method: 'post', path: '/v1/participants/{id}/approve', summary: 'Operator: approve', auth: 'bearer', body: 'empty-body.v1', response: 'Participant', ok: 200 },
+  { id: 'suspendParticipant', method: 'post', path: '/v1/participants/{id}/suspend', summary: 'Operator: suspend', auth: 'bearer', body: 'empty-body.v1', response: 'Participant', ok: 200 },
+  { id: 'rotateKey', method: 'post', path: '/v1/participants/{id}/keys', summary: 'Rotate own key', auth: 'bearer', body: 'key-rotation.v1', response: 'Participant', ok: 200 },
+  { id: 'publishDataset', method: 'post', path: '/v1/datasets', summary: 'Provider: publish a dataset (consumers: insight datasets)', auth: 'bearer', body: 'dataset.v1', response: 'Dataset', ok: 201 },
+  { id: 'listDatasets', method: 'get', path: '/v1/datasets', summary: 'Catalog (filters researchField, kind, provider, q, status; cursor pagination)', auth: 'bearer', query: 'dataset-query.v1', response: 'DatasetPage', ok: 200 },
+  { id: 'getDataset', method: 'get', path: '/v1/datasets/{id}', summary: 'One dataset', auth: 'bearer', response: 'Dataset', ok: 200 },
+  { id: 'withdrawDataset', method: 'post', path: '/v1/datasets/{id}/withdraw', summary: 'Owning provider: withdraw', auth: 'bearer', body: 'empty-body.v1', response: 'Dataset', ok: 200 },
+  { id: 'createOffer', method: 'post', path: '/v1/datasets/{id}/offers', summary: 'Owning provider: publish an offer', auth: 'bearer', body: 'offer.v1', response: 'Offer', ok: 201 },
+  { id: 'listOffers', method: 'get', path: '/v1/datasets/{id}/offers', summary: 'Offers of a dataset', auth: 'bearer', response: 'OfferList', ok: 200 },
+  { id: 'getOffer', method: 'get', path: '/v1/offers/{id}', summary: 'One offer', auth: 'bearer', response: 'Offer', ok: 200 },
+  { id: 'proposeContract', method: 'post', path: '/v1/contracts', summary: 'Consumer: propose; returns the canonical document and its digest', auth: 'bearer', body: 'contract-proposal.v1', response: 'Contract', ok: 201 },
+  { id: 'signContract', method: 'post', path: '/v1/contracts/{id}/signatures', summary: 'Consumer, then provider: sign the canonical bytes', auth: 'bearer', body: 'signature.v1', response: 'ContractState', ok: 200 },
+  { id: 'getContract', method: 'get', path: '/v1/contracts/{id}', summary: 'Parties, operator, auditor: document, signatures, state, used, remaining', auth: 'bearer', response: 'Contract', ok: 200 },
+  { id: 'revokeContract', method: 'post', path: '/v1/contracts/{id}/revoke', summary: 'Provider or operator: revoke', auth: 'bearer', body: 'revocation.v1', response: 'Contract', ok: 200 },
+  { id: 'createRule', method: 'post', path: '/v1/reciprocity-rules', summary: 'Operator (space-wide) or provider (for its offers): create a rule', auth: 'bearer', body: 'reciprocity-rule.v1', response: 'ReciprocityRule', ok: 201 },
+  { id: 'listRules', method: 'get', path: '/v1/reciprocity-rules', summary: 'Rules', auth: 'bearer', query: 'rule-query.v1', response: 'RuleList', ok: 200 },
+  { id: 'getStanding', method: 'get', path: '/v1/reciprocity/standing', summary: 'What the caller shares in a field and which rules hold', auth: 'bearer', query: 'standing-query.v1', response: 'Standing', ok: 200 },
+  { id: 'createJob', method: 'post', path: '/v1/jobs', summary: 'Consumer: authorize a job and release the dataset (Idempotency-Key honoured)', auth: 'bearer', body: 'job-request.v1', response: 'Job', ok: 201 },
+  { id: 'getJob', method: 'get', path: '/v1/jobs/{id}', summary: 'Job status', auth: 'bearer', response: 'Job', ok: 200 },
+  { id: 'completeJob', method: 'post', path: '/v1/jobs/{id}/complete', summary: 'Consumer: report completion with the result digest', auth: 'bearer', body: 'job-completion.v1', response: 'Job', ok: 200 },
+  { id: 'getJobReceipt', method: 'get', path: '/v1/jobs/{id}/receipt', summary: "The job's parties, operator, auditors: c2sp.org/tlog-proof@v1 of the job's release (entry bytes in extra, cosigned checkpoint)", auth: 'bearer', response: 'Text', ok: 200, produces: 'text/plain' },
+  { id: 'getCheckpoint', method: 'get', path: '/v1/ledger/checkpoint', summary: 'Any active participant: latest signed checkpoint (C2SP signed note, with witness cosignatures)', auth: 'bearer', response: 'Text', ok: 200, produces: 'text/plain' },
+  { id: 'getLogKey', method: 'get', path: '/v1/ledger/key', summary: 'Any active participant: checkpoint verifier key', auth: 'bearer', response: 'Text', ok: 200, produces: 'text/plain' },
+  { id: 'listLedgerEntries', method: 'get', path: '/v1/ledger/entries', summary: 'Auditor, operator: entries with leaf and chain hashes', auth: 'bearer', query: 'ledger-entries-query.v1', response: 'LedgerEntries', ok: 200 },
+  { id: 'listMyLedgerEntries', method: 'get', path: '/v1/ledger/mine', summary: "Any active participant: the entries naming the caller (actor or subject), each with its inclusion proof for the returned checkpoint", auth: 'bearer', query: 'ledger-mine-query.v1', response: 'LedgerMine', ok: 200 },
+  { id: 'getInclusionProof', method: 'get', path: '/v1/ledger/proofs/inclusion', summary: 'Any active participant: RFC 9162 inclusion proof', auth: 'bearer', query: 'inclusion-proof-query.v1', response: 'InclusionProof', ok: 200 },
+  { id: 'getConsistencyProof', method: 'get', path: '/v1/ledger/proofs/consistency', summary: 'Any active participant: RFC 9162 consistency proof', auth: 'bearer', query: 'consistency-proof-query.v1', response: 'ConsistencyProof', ok: 200 },
+  { id: 'createStatement', method: 'post', path: '/v1/statements', summary: 'The party itself or the operator: issue a signed statement (tds.statement.v1) of a period from the ledger', auth: 'bearer', body: 'statement-request.v1', response: 'statement.v1', ok: 201 },
+  { id: 'getStatement', method: 'get', path: '/v1/statements/{id}', summary: 'The party or the operator: an issued statement and its ledger-key signature', auth: 'bearer', response: 'statement.v1', ok: 200 },
+  { id: 'getSettlement', method: 'get', path: '/v1/settlements', summary: 'Operator: per currency, what each consumer owes and each provider is owed for a period, and whether the sides balance', auth: 'bearer', query: 'settlement-query.v1', response: 'Settlement', ok: 200 },
+  { id: 'getReleaseStatus', method: 'get', path: '/v1/jobs/{id}/release-status', response: 'ReleaseStatus', summary: "Job's provider (its gateway) or operator: may the release still be downloaded (revoked, withdrawn, suspended stop it)", auth: 'bearer', ok: 200 },
+  { id: 'getJobs', method: 'get', path: '/v1/jobs', summary: "The caller's jobs: role=consumer (submitted), provider (on its data: the data node's queue, e.g. state=queued), reviewer (held results awaiting its review: state=held); state, contractId filters; oldest first, cursor pagination", auth: 'bearer', query: 'job-query.v1', response: 'AnyObject', ok: 200 },
+  { id: 'postJobsClaim', method: 'post', path: '/v1/jobs/{id}/claim', summary: "The job's provider (its data node): queued -> running with a lease (TDS_JOB_LEASE_SECONDS); a running job whose lease ran out may be claimed again; answers the analysis, the signed contract document and the dataset", auth: 'bearer', body: 'empty-body.v1', response: 'AnyObject', ok: 200 },
+  { id: 'postJobsResult', method: 'post', path: '/v1/jobs/{id}/result', summary: "The job's provider: the signed tds.result.v1 (signature and bindings verified, released cells re-checked against the contract's outputPolicy; body up to 1 MiB)", auth: 'bearer', body: 'result-submission.v1', response: 'AnyObject', ok: 200 },
+  { id: 'getJobsResult', method: 'get', path: '/v1/jobs/{id}/result', summary: 'The signed result: consumer once completed; provider and named reviewers once held or after; operator and auditors digest and status only', auth: 'bearer', response: 'AnyObject', ok: 200 },
+  { id: 'postJobsReviews', method: 'post', path: '/v1/jobs/{id}/reviews', summary: 'A reviewer named in the outputPolicy: signed vote (approve|reject) over {type: "tds.review.v1", jobId, resultDigest, decision}', auth: 'bearer', body: 'review.v1', response: 'AnyObject', ok: 201 },
 ];
 
-/** Build the OpenAPI 3.1 document. */
-export function buildOpenApi(schemas: SchemaRegistry): object {
+/** Component name of a contracts/ schema $id (https://tds.example/contracts/offer.v1.schema.json -> offer.v1). */
+function componentName(id: string): string {
+  return id.slice(id.lastIndexOf('/') + 1).replace('.schema.json', '');
+}
+
+/**
+ * A contracts/ schema as a component: without $id and $schema (the document
+ * declares the dialect), its $refs to other contracts (relative like
+ * `price.v1.schema.json`, or absolute) and to its own $defs rewritten to
+ * #/components/schemas/..., so nothing points outside the document.
+ */
+export function asComponent(name: string, schema: unknown): unknown {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (!v || typeof v !== 'object') return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, val] of Object.entries(v)) {
+      if (k === '$id' || k === '$schema') continue;
+      if (k === '$ref' && typeof val === 'string') {
+        const [target, fragment = ''] = val.split('#');
+        const file = target!.startsWith(SCHEMA_BASE) ? target!.slice(SCHEMA_BASE.length) : target!;
+        const component = file === '' ? name : componentName(file);
+        out.$ref = `#/components/schemas/${component}${fragment}`;
+        continue;
+      }
+      out[k] = walk(val);
+    }
+    return out;
+  };
+  return walk(schema);
+}
+
+const PROBLEM = { $ref: '#/components/responses/Problem' };
+
+/** The error answers an operation can give, each a problem+json document. */
+function errorResponses(op: Operation): Record<string, unknown> {
+  const errors: Record<string, unknown> = {};
+  const hasInput = Boolean(op.body || op.query || op.path.includes('{'));
+  if (hasInput) errors['400'] = PROBLEM;
+  if (op.auth !== 'none') {
+    errors['401'] = PROBLEM;
+    errors['403'] = PROBLEM;
+  }
+  if (op.path.includes('{')) errors['404'] = PROBLEM;
+  if (op.method === 'post' && op.auth !== 'none') errors['409'] = PROBLEM;
+  if (op.body) {
+    errors['413'] = PROBLEM;
+    errors['415'] = PROBLEM;
+    errors['422'] = PROBLEM;
+  }
+  if (op.auth !== 'none') errors['429'] = PROBLEM;
+  errors['503'] = PROBLEM;
+  errors.default = PROBLEM;
+  return errors;
+}
+
+function successContent(op: Operation): Record<string, unknown> {
+  const schema = { $ref: `#/components/schemas/${op.response}` };
+  return { [op.produces ?? 'application/json']: { schema } };
+}
+
+/** Build the OpenAPI 3.1 document; `serverUrl` is where clients reach the API (default: relative to the document). */
+export function buildOpenApi(schemas: SchemaRegistry, serverUrl = '/'): object {
+  const components: Record<string, unknown> = {};
+  // Query schemas become the operations' parameters (one per property), the rest components.
+  const queries = new Set(OPERATIONS.map((o) => o.query).filter(Boolean));
+  for (const [id, schema] of schemas.schemas) if (!queries.has(componentName(id))) components[componentName(id)] = asComponent(componentName(id), schema);
+  // Answer schemas only when an operation uses them (directly or through another), so none is left unused.
+  const used = new Set(OPERATIONS.map((o) => o.response));
+  const text = (v: unknown) => JSON.stringify(v);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const name of Object.keys(RESPONSE_SCHEMAS)) {
+      if (used.has(name)) continue;
+      if ([...used].some((u) => RESPONSE_SCHEMAS[u] && text(RESPONSE_SCHEMAS[u]).includes(`"#/components/schemas/${name}"`))) {
+        used.add(name);
+        grew = true;
+      }
+    }
+  }
+  for (const [name, schema] of Object.entries(RESPONSE_SCHEMAS)) if (used.has(name)) components[name] = schema;
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {
-    const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const params: Array<Record<string, unknown>> = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, description: 'a UUID', schema: { type: 'string', format: 'uuid' } }));
     if (op.query) {
-      const q = schemas.schemas.get(schemaIdOf(op.query)) as { properties?: Record<string, object>; required?: string[] } | undefined;
-      for (const [name, schema] of Object.entries(q?.properties ?? {})) params.push({ name, in: 'query', required: (q?.required ?? []).includes(name), schema: schema as { type: string } });
+      const q = schemas.schemas.get(`${SCHEMA_BASE}${op.query}.schema.json`) as { properties?: Record<string, { description?: string }>; required?: string[] } | undefined;
+      for (const [name, schema] of Object.entries(q?.properties ?? {})) {
+        params.push({ name, in: 'query', required: (q?.required ?? []).includes(name), ...(schema.description ? { description: schema.description } : {}), schema: asComponent(op.query, schema) });
+      }
     }
+    const tag = op.path.startsWith('/v1/') ? op.path.split('/')[2]! : 'service';
     paths[op.path] ??= {};
     paths[op.path]![op.method] = {
+      operationId: op.id,
       summary: op.summary,
-      ...(op.auth === 'none' ? { security: [] } : {}),
+      tags: [tag],
+      ...(op.auth === 'none' ? { security: [] } : { security: [{ bearer: [] }] }),
       ...(params.length ? { parameters: params } : {}),
-      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: schemaIdOf(op.body) } } } } } : {}),
+      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.body}` } } } } } : {}),
       responses: {
-        [String(op.ok)]: { description: 'success', content: { [op.produces ?? 'application/json']: {} } },
-        default: { description: 'problem', content: { 'application/problem+json': { schema: { $ref: schemaIdOf('problem.v1') } } } },
+        [String(op.ok)]: { description: 'success', content: successContent(op) },
+        ...errorResponses(op),
       },
     };
   }
+  const tags = [...new Set(OPERATIONS.map((o) => (o.path.startsWith('/v1/') ? o.path.split('/')[2]! : 'service')))].map((name) => ({ name, description: TAG_DESCRIPTIONS[name] ?? `${name} operations` }));
   return {
     openapi: '3.1.0',
-    info: { title: 'Trusted Data Space (tds)', version: '1.0.0' },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    info: {
+      title: 'Trusted Data Space (tds)',
+      version: '1.0.0',
+      description: 'Contracts, reciprocity and a verifiable audit ledger for sensitive datasets. Every /v1 call carries a fresh EdDSA request token (htm/htu bound, single-use jti) signed by the participant\'s own key.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [{ url: serverUrl, description: 'this service' }],
+    tags,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (EdDSA, htm/htu bound, single-use jti)' } },
-      schemas: Object.fromEntries([...schemas.schemas.entries()].map(([id, s]) => [id.slice(id.lastIndexOf('/') + 1).replace('.schema.json', ''), s])),
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (EdDSA, htm/htu bound, single-use jti)', description: 'A request token signed by the participant\'s key; registration signs with the key being registered (iss = its thumbprint).' } },
+      responses: { Problem: { description: 'an RFC 9457 problem with a stable code', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/problem.v1' } } } } },
+      schemas: components,
     },
     security: [{ bearer: [] }],
     paths,
   };
 }
+
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  service: 'Health, metrics, keys and this document (no authentication)',
+  participants: 'Registration, approval and keys of participants',
+  datasets: 'The catalog: datasets and their offers',
+  offers: 'Offers on datasets',
+  contracts: 'Contracts: propose, sign, read, list, revoke',
+  'reciprocity-rules': 'Reciprocity rules',
+  reciprocity: 'Reciprocity standing',
+  jobs: 'Jobs: releases of data under a contract',
+  ledger: 'The audit ledger: checkpoints, entries, proofs',
+  statements: 'Signed statements of account',
+  settlements: 'Settlement view for the operator',
+};

@@ -7,6 +7,7 @@ import type { Express } from 'express';
 import { generateKeyPair, privateJwkOf, publicHalf, publicJwkOf, publicKeyOf, thumbprintOf, type PrivateJwk } from '../../src/crypto/ed25519.js';
 import { signRequestToken, type Signer, type TokenOptions } from '../../src/client/request-token.js';
 import type { TestContext } from './context.js';
+import { checkAnswer } from './openapi-check.js';
 
 /** A fresh private key and its thumbprint. */
 export async function newKey(): Promise<{ privateJwk: PrivateJwk; kid: string }> {
@@ -28,7 +29,10 @@ type Method = 'get' | 'post';
 export async function signed(app: Express, signer: Signer, method: Method, path: string, body?: unknown, opts: TokenOptions = {}, headers: Record<string, string> = {}): Promise<request.Response> {
   const token = await signRequestToken(signer, method.toUpperCase(), path, opts);
   const req = request(app)[method](path).set('Authorization', `Bearer ${token}`).set(headers);
-  return body === undefined ? req : req.send(body as object);
+  const res = await (body === undefined ? req : req.send(body as object));
+  // Every answer must be one the OpenAPI document describes.
+  checkAnswer(method, path, res.status, res.headers['content-type'], /json/.test(res.headers['content-type'] ?? '') ? res.body : res.text);
+  return res;
 }
 
 /** A participant acting in tests. */
