@@ -145,8 +145,8 @@ function successContent(op: Operation): Record<string, unknown> {
 export function buildOpenApi(schemas: SchemaRegistry, serverUrl = '/'): object {
   const components: Record<string, unknown> = {};
   // Query schemas become the operations' parameters (one per property), the rest components.
-  const queries = new Set(OPERATIONS.map((o) => o.query).filter(Boolean));
-  for (const [id, schema] of schemas.schemas) if (!queries.has(componentName(id))) components[componentName(id)] = asComponent(componentName(id), schema);
+  const isQuery = (name: string) => /-query\.v\d+$/.test(name) || OPERATIONS.some((o) => o.query === name);
+  for (const [id, schema] of schemas.schemas) if (!isQuery(componentName(id))) components[componentName(id)] = asComponent(componentName(id), schema);
   // Answer schemas only when an operation uses them (directly or through another), so none is left unused.
   const used = new Set(OPERATIONS.map((o) => o.response));
   const text = (v: unknown) => JSON.stringify(v);
