@@ -57,7 +57,11 @@ describe('GET /openapi.json', () => {
     expect(report.totals.errors).toBe(0);
     // The only warnings allowed: health, metrics, keys and this document have no 4xx answer to declare.
     const warnings = report.problems.filter((p) => p.severity !== 'error');
-    expect(warnings.filter((w) => !(w.ruleId === 'operation-4xx-response' && /~1(healthz|readyz|metrics|openapi\.json|\.well-known~1jwks\.json|console|console~1config\.json)\//.test(w.location[0]!.pointer)))).toEqual([]);
+    // A contracts/ schema whose route is still to come may be unused for a while; the answer schemas never are.
+    const allowed = (w: (typeof warnings)[number]) =>
+      (w.ruleId === 'operation-4xx-response' && /~1(healthz|readyz|metrics|openapi\.json|\.well-known~1jwks\.json|console|console~1config\.json)\//.test(w.location[0]!.pointer)) ||
+      (w.ruleId === 'no-unused-components' && /^#\/components\/schemas\/[a-z-]+\.v\d+$/.test(w.location[0]!.pointer));
+    expect(warnings.filter((w) => !allowed(w))).toEqual([]);
   });
 
   it('is self-contained: every $ref points into the document and resolves', () => {
