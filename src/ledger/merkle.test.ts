@@ -246,9 +246,8 @@ describe('CompactRange', () => {
     const leaf = hashLeaf(new Uint8Array([7]));
     const many = new Array<Uint8Array>(1_000_000).fill(leaf);
     // 2^20 > 10^6, so compare with a CompactRange built the same way.
-    const t0 = Date.now();
+    // No wall-time assertion here: speed is measured by `npm run bench`, never by tests.
     const root = rootFromLeafHashes(many);
-    expect(Date.now() - t0).toBeLessThan(20_000);
     expect(root.length).toBe(32);
     const tree = new CompactRange();
     for (let i = 0; i < 1_000_000; i++) tree.append(leaf);
