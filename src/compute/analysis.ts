@@ -5,6 +5,8 @@
  * `tds.result.v1` document the node posts back. Types and defaults only.
  */
 
+import { completeOutputPolicy, DEFAULT_OUTPUT_POLICY, type OutputPolicy } from '../agreements/output-policy.js';
+
 /** A declared column type of a dataset (`schema.columns[].type`). */
 export type ColumnType = 'integer' | 'number' | 'string' | 'boolean' | 'date';
 
@@ -51,31 +53,13 @@ export interface RegressionAnalysis {
 /** Anything a consumer may ask: no code, no SQL. */
 export type Analysis = AggregateAnalysis | RegressionAnalysis;
 
-/** The output policy of a compute contract with every field present. */
-export interface OutputPolicy {
-  minCellCount: number;
-  roundTo: number;
-  dominance: { n: number; k: number };
-  pRatio: number;
-  minResidualDf: number;
-  allowExtremes: boolean;
-  maxRows: number;
-  noise: { mechanism: 'discrete-laplace'; epsilon: number } | null;
-  review: { approvals: number; reviewers: string[] };
-}
-
-/** The SPEC's defaults (after ACRO: threshold 10, NK 2/0.9, p 10 %, df 10, base 5). */
-export const DEFAULT_OUTPUT_POLICY: OutputPolicy = Object.freeze({
-  minCellCount: 10,
-  roundTo: 5,
-  dominance: { n: 2, k: 0.9 },
-  pRatio: 0.1,
-  minResidualDf: 10,
-  allowExtremes: false,
-  maxRows: 5000,
-  noise: null,
-  review: { approvals: 0, reviewers: [] },
-});
+/**
+ * The output policy of a compute contract with every field present, and the
+ * SPEC's defaults: one definition, the service's (a pure module), so the node
+ * and the service can never disagree on a default.
+ */
+export type { OutputPolicy } from '../agreements/output-policy.js';
+export { DEFAULT_OUTPUT_POLICY } from '../agreements/output-policy.js';
 
 /**
  * The policy to apply: the contract's, with any missing field taken from the
@@ -84,17 +68,7 @@ export const DEFAULT_OUTPUT_POLICY: OutputPolicy = Object.freeze({
  */
 export function effectivePolicy(given: Partial<OutputPolicy> | null | undefined): OutputPolicy {
   const p = given ?? {};
-  return {
-    minCellCount: p.minCellCount ?? DEFAULT_OUTPUT_POLICY.minCellCount,
-    roundTo: p.roundTo ?? DEFAULT_OUTPUT_POLICY.roundTo,
-    dominance: { ...DEFAULT_OUTPUT_POLICY.dominance, ...(p.dominance ?? {}) },
-    pRatio: p.pRatio ?? DEFAULT_OUTPUT_POLICY.pRatio,
-    minResidualDf: p.minResidualDf ?? DEFAULT_OUTPUT_POLICY.minResidualDf,
-    allowExtremes: p.allowExtremes ?? DEFAULT_OUTPUT_POLICY.allowExtremes,
-    maxRows: p.maxRows ?? DEFAULT_OUTPUT_POLICY.maxRows,
-    noise: p.noise ?? null,
-    review: { approvals: p.review?.approvals ?? 0, reviewers: [...(p.review?.reviewers ?? [])] },
-  };
+  return completeOutputPolicy({ ...p, dominance: { ...DEFAULT_OUTPUT_POLICY.dominance, ...(p.dominance ?? {}) } });
 }
 
 /** The document type of a result. */
