@@ -14,6 +14,7 @@ import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
 import { completeOutputPolicy, type OutputPolicy, type OutputPolicyInput } from '../agreements/output-policy.js';
 import { JobEntity, type JobState } from './job.entity.js';
 import { jobView, type JobView } from './jobs.service.js';
+import { computeReleaseStop } from './release-decision.js';
 import { claimJob, computeFacts, failJob, listJobs, lockJob, readResult, signingKeys, storeResult, type ComputeJobFacts, type StoredResult } from './job-queue.store.js';
 import { canonicalResult, checkBindings, checkCounts, checkReleasedCells, verifyingKey, type ResultDocument } from './result-verification.js';
 
@@ -93,7 +94,7 @@ export class ComputeJobsService {
       if (j.access !== 'compute') throw domainError('INVALID_STATE_TRANSITION', 'a download job is not claimed: its consumer downloads the dataset');
       const facts = await computeFacts(tx, j.contractId);
       // Revocation and withdrawal stop everything at once, queued analyses included.
-      const stop = facts.contract_state === 'revoked' ? 'CONTRACT_REVOKED' : facts.dataset.status === 'withdrawn' ? 'DATASET_WITHDRAWN' : null;
+      const stop = computeReleaseStop(facts.contract_state, facts.dataset.status);
       if (stop && (await failJob(tx, j.id, stop))) {
         await appendEvent(tx, { kind: 'job.failed', actor: 'system', subjects: subjectsOf(j), data: { reason: stop } });
         return { failed: stop } as const;
@@ -143,6 +144,14 @@ export class ComputeJobsService {
       const datasetSha256 = (facts.document.dataset as { sha256: string }).sha256;
       checkBindings(body.result, { jobId: j.id, contractId: j.contractId, datasetSha256, analysisDigest: j.analysisDigest!, analysis: j.analysis! });
       checkReleasedCells(body.result, j.analysis!, policy);
+      // A revocation or withdrawal since the claim: a valid result, but nothing more leaves.
+      const stop = computeReleaseStop(facts.contract_state, facts.dataset.status);
+      if (stop) {
+        await failJob(tx, j.id, stop);
+        await appendEvent(tx, { kind: 'job.failed', actor: 'system', subjects: subjectsOf(j), data: { reason: stop, resultDigest } });
+        const failed = await tx.getRepository(JobEntity).findOneByOrFail({ id: j.id });
+        return { ...jobView(failed, false), resultDigest };
+      }
       const status = body.result.status;
       const state: JobState = status === 'fail' ? 'rejected' : status === 'pass' && policy.review.approvals === 0 ? 'completed' : 'held';
       const reason = status === 'fail' ? (body.result.error?.code ?? 'RESULT_FAILED') : null;

@@ -64,13 +64,18 @@ export interface ComputeJobFacts {
   dataset: { id: string; distribution: { url: string; sha256: string; byteSize: number; mediaType: string }; schema: unknown; status: string };
 }
 
-/** The contract document and dataset of a job's contract. */
+/**
+ * The contract document and dataset of a job's contract, share-locked until the
+ * transaction ends: a revocation or withdrawal (which update these rows) waits
+ * for a claim, result or review under way, and the next one sees it.
+ */
 export async function computeFacts(tx: EntityManager, contractId: string): Promise<ComputeJobFacts> {
   const rows = (await tx.query(
     `SELECT cd.document, c.state AS contract_state,
             json_build_object('id', d.id, 'distribution', d.distribution, 'schema', d.schema, 'status', d.status) AS dataset
        FROM contracts c JOIN contract_documents cd ON cd.contract_id = c.id JOIN datasets d ON d.id = c.dataset_id
-      WHERE c.id = $1`,
+      WHERE c.id = $1
+        FOR SHARE OF c, d`,
     [contractId],
   )) as ComputeJobFacts[];
   return rows[0]!;

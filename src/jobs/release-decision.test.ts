@@ -1,4 +1,4 @@
-import { checkRelease, contractDenial, denialRecording, reciprocityDenial, releaseStillValid, stateDenial, type ReleaseCheckFacts } from './release-decision.js';
+import { checkRelease, computeReleaseStop, contractDenial, denialRecording, reciprocityDenial, releaseStillValid, stateDenial, type ReleaseCheckFacts } from './release-decision.js';
 import type { ErrorCode } from '../errors.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
@@ -63,5 +63,17 @@ describe('an authorized release stays downloadable', () => {
     ['not after a suspension', { activeParties: 1 }, 'PARTICIPANT_SUSPENDED'],
   ])('%s', (_name, over, code) => {
     expect(releaseStillValid({ ...base, ...over })?.code ?? null).toBe(code);
+  });
+});
+
+describe('computeReleaseStop', () => {
+  it.each([
+    ['active contract, published dataset', 'active', 'published', null],
+    ['exhausted contract: its queued analyses still run', 'exhausted', 'published', null],
+    ['revoked contract', 'revoked', 'published', 'CONTRACT_REVOKED'],
+    ['withdrawn dataset', 'active', 'withdrawn', 'DATASET_WITHDRAWN'],
+    ['both: revocation is named', 'revoked', 'withdrawn', 'CONTRACT_REVOKED'],
+  ])('%s', (_name, contractState, datasetStatus, code) => {
+    expect(computeReleaseStop(contractState, datasetStatus)).toBe(code);
   });
 });

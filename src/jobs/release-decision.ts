@@ -111,3 +111,14 @@ export function releaseStillValid(f: Pick<ReleaseCheckFacts, 'activeParties' | '
   if (f.activeParties !== 2) return denial('PARTICIPANT_SUSPENDED', 'a party of the contract is no longer active');
   return null;
 }
+
+/**
+ * Why a compute job's result may no longer leave, or null: revocation and
+ * withdrawal stop every further release at once, so a result that arrives,
+ * or a review that would release it, after either is refused its release.
+ * Used at claim, at result submission and at the releasing review.
+ */
+export function computeReleaseStop(contractState: string, datasetStatus: string): 'CONTRACT_REVOKED' | 'DATASET_WITHDRAWN' | null {
+  if (contractState === 'revoked') return 'CONTRACT_REVOKED';
+  return datasetStatus === 'withdrawn' ? 'DATASET_WITHDRAWN' : null;
+}

@@ -15,6 +15,7 @@ import type { Principal } from '../principal.js';
 import { canonicalize } from '../crypto/canonical-json.js';
 import { JobEntity } from './job.entity.js';
 import { jobView, type JobView } from './jobs.service.js';
+import { computeReleaseStop } from './release-decision.js';
 import { computeFacts, countApprovals, insertReview, lockJob, readResult, settleJob, signingKeys } from './job-queue.store.js';
 import { verifyingKey } from './result-verification.js';
 import { policyOf } from './compute-jobs.service.js';
@@ -63,9 +64,14 @@ export class ReviewsService {
       // A result the node itself flagged for review needs at least one approval, whatever the policy says.
       const needed = Math.max(policy.review.approvals, 1);
       const approvals = await countApprovals(tx, j.id, stored.result_digest);
+      const stop = computeReleaseStop(facts.contract_state, facts.dataset.status);
       if (input.decision === 'reject') {
         await settleJob(tx, j.id, 'rejected', 'REVIEW_REJECTED');
         await appendEvent(tx, { kind: 'job.rejected', actor: actor.participantId, subjects, data: { resultDigest: stored.result_digest, reason: 'REVIEW_REJECTED' } });
+      } else if (approvals >= needed && stop) {
+        // Revoked or withdrawn while held: the vote stands, the result never leaves.
+        await settleJob(tx, j.id, 'rejected', stop);
+        await appendEvent(tx, { kind: 'job.rejected', actor: 'system', subjects, data: { resultDigest: stored.result_digest, reason: stop } });
       } else if (approvals >= needed) {
         await settleJob(tx, j.id, 'completed', null);
         await appendEvent(tx, { kind: 'job.released', actor: actor.participantId, subjects, data: { resultDigest: stored.result_digest, approvals } });

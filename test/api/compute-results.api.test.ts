@@ -123,6 +123,23 @@ describe('result', () => {
     expect((await postResult(ctx, hospital, claim.id, result)).body.code).toBe('INVALID_STATE_TRANSITION');
   });
 
+  it('releases nothing once the contract is revoked or the dataset withdrawn after the claim: the job fails', async () => {
+    const revokedClaim = await claimed();
+    expect((await signed(ctx.app, hospital, 'post', `/v1/contracts/${revokedClaim.contractId}/revoke`, { reason: 'consent withdrawn' })).status).toBe(200);
+    const r1 = await postResult(ctx, hospital, revokedClaim.id, passingResult(revokedClaim));
+    expect([r1.status, r1.body.state, r1.body.reason]).toEqual([200, 'failed', 'CONTRACT_REVOKED']);
+    expect((await signed(ctx.app, institute, 'get', `/v1/jobs/${revokedClaim.id}/result`)).status).toBe(409);
+    expect(await ledger('job.released', revokedClaim.id)).toEqual([]);
+    expect(await ledger('job.failed', revokedClaim.id)).toEqual([expect.objectContaining({ reason: 'CONTRACT_REVOKED' })]);
+
+    const withdrawnClaim = await claimed();
+    const datasetId = ((await signed(ctx.app, hospital, 'get', `/v1/contracts/${withdrawnClaim.contractId}`)).body.document as { dataset: { id: string } }).dataset.id;
+    expect((await signed(ctx.app, hospital, 'post', `/v1/datasets/${datasetId}/withdraw`)).status).toBe(200);
+    const r2 = await postResult(ctx, hospital, withdrawnClaim.id, passingResult(withdrawnClaim));
+    expect([r2.status, r2.body.state, r2.body.reason]).toEqual([200, 'failed', 'DATASET_WITHDRAWN']);
+    expect(await ledger('job.released', withdrawnClaim.id)).toEqual([]);
+  });
+
   it('refuses forged, mis-bound and policy-breaking results with nothing written; the job stays running', async () => {
     const claim = await claimed({ maxRows: 2 });
     const other = await makeParticipant(ctx, ['provider']);
