@@ -11,7 +11,7 @@ import { UsageError, requireOption, stringOption, type CliIo, type CommandContex
 import { verifyLog, type ServedEntry, type VerifiedCheckpoint, type VerifyLogResult } from '../ledger/verify-log.js';
 import { parseVerifierKey } from '../ledger/checkpoint.js';
 import { verifyCosignedCheckpoint, type CosignerKey } from '../ledger/cosignature.js';
-import { TRUST_OPTIONS, witnessOptions } from './trust-options.js';
+import { TRUST_OPTIONS, keyArgument, witnessOptions } from './trust-options.js';
 
 /** Where these commands write: the output half of the CLI's io, plus progress when on a terminal. */
 export type VerifyIo = Pick<CliIo, 'out' | 'err' | 'progress'>;
@@ -23,16 +23,6 @@ export const EXIT_USAGE = 2;
 
 const PAGE = 1000;
 const DEFAULT_STATE = './.tds-verify-state.json';
-
-/** The pinned verifier key, given inline or as @file. */
-function readLogKey(arg: string): string {
-  if (!arg.startsWith('@')) return arg.trim();
-  try {
-    return fs.readFileSync(arg.slice(1), 'utf8').trim();
-  } catch (e) {
-    throw new UsageError(`--log-key: cannot read ${arg.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
 
 /** The signed client, a missing or bad key file being a usage error (nothing was asked of the service yet). */
 async function auditorClient(ctx: CommandContext): Promise<TdsClient> {
@@ -144,7 +134,7 @@ export const verify: CommandSpec = {
   options: { ...TRUST_OPTIONS, state: { type: 'string' }, bundle: { type: 'string' } },
   run: async (ctx) => {
     const { p, io } = ctx;
-    const logKey = readLogKey(requireOption(p, 'log-key'));
+    const logKey = keyArgument('--log-key', requireOption(p, 'log-key'));
     const { witnesses, quorum } = witnessOptions(p);
     const bundle = stringOption(p, 'bundle');
     if (bundle !== undefined && p.values.service !== undefined) throw new UsageError('verify: --bundle verifies offline: do not combine it with --service');
