@@ -5,7 +5,7 @@ import { principalOf } from '../http/auth.js';
 import { pathId } from '../http/params.js';
 import { requireRole } from '../principal.js';
 import type { OfferInput, OffersService } from './offers.service.js';
-import type { ContractsService, ProposalInput } from './contracts.service.js';
+import type { ContractQuery, ContractsService, ProposalInput } from './contracts.service.js';
 
 /** Mount under /v1 (authenticated). */
 export function agreementRoutes(offers: OffersService, contracts: ContractsService, schemas: SchemaRegistry): Router {
@@ -36,6 +36,10 @@ export function agreementRoutes(offers: OffersService, contracts: ContractsServi
     const p = principalOf(res);
     const body = schemas.check<{ kid: string; signature: string }>('signature.v1', req.body);
     res.json(await contracts.sign(p, pathId(req, 'contract'), body));
+  });
+  r.get('/contracts', async (req, res) => {
+    const p = principalOf(res);
+    res.json(await contracts.list(p, schemas.checkQuery<ContractQuery>('contract-query.v1', req.query)));
   });
   r.get('/contracts/:id', async (req, res) => {
     res.json(await contracts.get(principalOf(res), pathId(req, 'contract')));

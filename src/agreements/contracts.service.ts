@@ -19,15 +19,50 @@ import { OfferEntity } from './offer.entity.js';
 import { ContractEntity, type ContractState } from './contract.entity.js';
 import { ContractDocumentEntity } from './contract-document.entity.js';
 import { ContractSignatureEntity } from './contract-signature.entity.js';
-import { expireDueContracts, insertProposedContract, revokeContract, updateContractState } from './contracts.store.js';
+import { expireDueContracts, insertProposedContract, listContracts, revokeContract, updateContractState, type ContractListRow } from './contracts.store.js';
+import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
 import { defaultVocabulary, isPurposeAllowed } from './purpose-match.js';
 import { storedPrice } from './offers.service.js';
 import { completeOutputPolicy, privacyLossBound } from './output-policy.js';
 import { CONTRACT_DOCUMENT_TYPE, canonicalizeContract, verifyContractSignature, type ContractDocument } from './contract-document.js';
-import type { ContractProposalV1 } from '../generated/contracts.js';
+import type { ContractProposalV1, ContractQueryV1 } from '../generated/contracts.js';
 
 /** Body of a proposal (already schema-checked): the type generated from contract-proposal.v1. */
 export type ProposalInput = ContractProposalV1;
+
+/** GET /v1/contracts query (already schema-checked): the type generated from contract-query.v1. */
+export type ContractQuery = ContractQueryV1 & { limit: number };
+
+/** A contract in a list: its terms and counters, with the dataset's title and both parties' names. */
+export interface ContractSummary {
+  id: string;
+  state: ContractState;
+  access: 'compute' | 'download';
+  digest: string;
+  offerId: string;
+  datasetId: string;
+  datasetTitle: string;
+  providerId: string;
+  consumerId: string;
+  provider: { id: string; name: string };
+  consumer: { id: string; name: string };
+  purposes: string[];
+  maxInvocations: number;
+  invocationsUsed: number;
+  invocationsRemaining: number;
+  validFrom: string;
+  validUntil: string;
+  createdAt: string;
+}
+
+function summaryOf(r: ContractListRow): ContractSummary {
+  return {
+    id: r.id, state: r.state, access: r.access, digest: r.digest, offerId: r.offer_id, datasetId: r.dataset_id, datasetTitle: r.dataset_title,
+    providerId: r.provider_id, consumerId: r.consumer_id, provider: { id: r.provider_id, name: r.provider_name }, consumer: { id: r.consumer_id, name: r.consumer_name },
+    purposes: r.purposes, maxInvocations: r.max_invocations, invocationsUsed: r.invocations_used, invocationsRemaining: r.max_invocations - r.invocations_used,
+    validFrom: r.valid_from.toISOString(), validUntil: r.valid_until.toISOString(), createdAt: r.created_at.toISOString(),
+  };
+}
 
 /** A contract as the API shows it. */
 export interface ContractView {
@@ -186,6 +221,25 @@ export class ContractsService {
     const mayRead = c.consumerId === actor.participantId || c.providerId === actor.participantId || actor.roles.includes('operator') || actor.roles.includes('auditor');
     if (!mayRead) throw forbidden('only the parties, the operator and auditors may read this contract');
     return this.view(this.ds.manager, id);
+  }
+
+  /**
+   * The caller's contracts, oldest first, keyset-paginated: `role` picks one
+   * side (provider: on its offers; consumer: proposed by it); without it, every
+   * contract the caller is a party of, and for the operator and auditors (who
+   * may read any contract) every contract of the space.
+   */
+  async list(actor: Principal, q: ContractQuery): Promise<{ items: ContractSummary[]; nextCursor: string | null }> {
+    // A limit the schema's coercion let through as Infinity (e.g. 1e400) is no page size.
+    if (!Number.isSafeInteger(q.limit)) throw invalidField('/limit', 'must be an integer from 1 to 200');
+    const readsAll = actor.roles.includes('operator') || actor.roles.includes('auditor');
+    const scope = q.role ?? (readsAll ? 'all' : 'party');
+    const rows = await listContracts(this.ds.manager, {
+      scope, participantId: actor.participantId, state: q.state, limit: q.limit, after: q.cursor ? decodeCursor(q.cursor) : undefined,
+    });
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return { items: page.map(summaryOf), nextCursor: rows.length > q.limit && last ? encodeCursor(last.created_at, last.id) : null };
   }
 
   /** The contract row locked FOR UPDATE in tx. */

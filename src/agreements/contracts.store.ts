@@ -54,3 +54,70 @@ export async function expireDueContracts(tx: EntityManager): Promise<Array<{ id:
   )) as [Array<{ id: string; dataset_id: string; provider_id: string; consumer_id: string }>, number];
   return rows[0];
 }
+
+/** Which contracts a list shows: one side of the caller's, either side (`party`), or every contract (`all`: operator, auditors). */
+export interface ContractListFilter {
+  scope: 'provider' | 'consumer' | 'party' | 'all';
+  participantId: string;
+  state?: ContractState;
+  after?: [string, string];
+  limit: number;
+}
+
+/** One row of the contract list: the contract's terms with its dataset's title and both parties' names. */
+export interface ContractListRow {
+  id: string;
+  offer_id: string;
+  dataset_id: string;
+  dataset_title: string;
+  provider_id: string;
+  provider_name: string;
+  consumer_id: string;
+  consumer_name: string;
+  state: ContractState;
+  access: 'compute' | 'download';
+  digest: string;
+  purposes: string[];
+  max_invocations: number;
+  invocations_used: number;
+  valid_from: Date;
+  valid_until: Date;
+  created_at: Date;
+}
+
+// The state a reader sees (as ContractsService's effectiveState): an open contract past its window is expired before the sweeper marks it.
+const EFFECTIVE_STATE = `CASE WHEN c.state IN ('proposed', 'consumer_signed', 'active') AND c.valid_until <= now() THEN 'expired' ELSE c.state END`;
+
+/**
+ * One page of contracts, oldest first, keyset-paginated on (created_at, id);
+ * limit + 1 rows, so the caller knows whether another page follows. A named
+ * read model: it joins the dataset's title and the parties' names (tables of
+ * the catalog and the directory) so a list shows people names, not only ids.
+ */
+export async function listContracts(tx: EntityManager, f: ContractListFilter): Promise<ContractListRow[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const param = (v: unknown) => `$${params.push(v)}`;
+  if (f.scope === 'provider') where.push(`c.provider_id = ${param(f.participantId)}`);
+  else if (f.scope === 'consumer') where.push(`c.consumer_id = ${param(f.participantId)}`);
+  else if (f.scope === 'party') {
+    const me = param(f.participantId);
+    where.push(`(c.provider_id = ${me} OR c.consumer_id = ${me})`);
+  }
+  if (f.state) where.push(`${EFFECTIVE_STATE} = ${param(f.state)}`);
+  if (f.after) where.push(`(c.created_at, c.id) > (${param(f.after[0])}::timestamptz, ${param(f.after[1])}::uuid)`);
+  return (await tx.query(
+    `SELECT c.id, c.offer_id, c.dataset_id, d.title AS dataset_title, c.provider_id, pp.name AS provider_name, c.consumer_id, pc.name AS consumer_name,
+            ${EFFECTIVE_STATE} AS state, COALESCE(cd.document->>'access', 'download') AS access, cd.digest,
+            c.purposes, c.max_invocations, c.invocations_used, c.valid_from, c.valid_until, c.created_at
+       FROM contracts c
+       JOIN contract_documents cd ON cd.contract_id = c.id
+       JOIN datasets d ON d.id = c.dataset_id
+       JOIN participants pp ON pp.id = c.provider_id
+       JOIN participants pc ON pc.id = c.consumer_id
+      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY c.created_at, c.id
+      LIMIT ${param(f.limit + 1)}`,
+    params,
+  )) as ContractListRow[];
+}

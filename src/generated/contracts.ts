@@ -37,6 +37,21 @@ export interface ContractProposalV1 {
   validUntil?: string;
 }
 
+/** https://tds.example/contracts/contract-query.v1.schema.json */
+
+export interface ContractQueryV1 {
+  /**
+   * which of the caller's contracts: those on its offers (provider) or those it proposed (consumer); omitted: every contract the caller is a party of, and for the operator and auditors every contract of the space
+   */
+  role?: 'provider' | 'consumer';
+  /**
+   * the contract's state as GET /v1/contracts/:id shows it (an open contract past its window is expired); role=provider&state=consumer_signed is the provider's list to countersign
+   */
+  state?: 'proposed' | 'consumer_signed' | 'active' | 'exhausted' | 'expired' | 'revoked';
+  limit?: number;
+  cursor?: string;
+}
+
 /** https://tds.example/contracts/dataset-query.v1.schema.json */
 
 export interface DatasetQueryV1 {

@@ -75,12 +75,17 @@ export const RESPONSE_SCHEMAS: Record<string, object> = {
     },
   },
   ContractState: { type: 'object', required: ['id', 'state'], properties: { id: str, state: str } },
+  PartyName: { type: 'object', required: ['id', 'name'], properties: { id: str, name: str } },
   ContractSummary: {
     type: 'object',
-    required: ['id', 'state', 'datasetId', 'consumerId', 'providerId', 'purposes', 'maxInvocations', 'validFrom', 'validUntil', 'createdAt'],
+    required: [
+      'id', 'state', 'access', 'digest', 'offerId', 'datasetId', 'datasetTitle', 'providerId', 'consumerId', 'provider', 'consumer', 'purposes',
+      'maxInvocations', 'invocationsUsed', 'invocationsRemaining', 'validFrom', 'validUntil', 'createdAt',
+    ],
     properties: {
-      id: str, state: str, datasetId: str, datasetTitle: nstr, consumerId: str, consumerName: nstr, providerId: str, providerName: nstr, purposes: strs,
-      maxInvocations: int, invocationsUsed: int, validFrom: time, validUntil: time, createdAt: time,
+      id: str, state: { enum: ['proposed', 'consumer_signed', 'active', 'exhausted', 'expired', 'revoked'] }, access: { enum: ['compute', 'download'] }, digest: str,
+      offerId: str, datasetId: str, datasetTitle: str, providerId: str, consumerId: str, provider: ref('PartyName'), consumer: ref('PartyName'), purposes: strs,
+      maxInvocations: int, invocationsUsed: int, invocationsRemaining: int, validFrom: time, validUntil: time, createdAt: time,
     },
   },
   ContractPage: page('ContractSummary'),
