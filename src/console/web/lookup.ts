@@ -26,7 +26,8 @@ export function datasetTitle(id: string): Promise<string> {
 }
 
 /** Names for the ids a contract document carries. */
-export async function namesFor(doc: { provider: { id: string }; consumer: { id: string }; dataset: { id: string } }): Promise<Names> {
-  const [provider, consumer, title] = await Promise.all([participantName(doc.provider.id), participantName(doc.consumer.id), datasetTitle(doc.dataset.id)]);
-  return { participants: { [doc.provider.id]: provider, [doc.consumer.id]: consumer }, datasets: { [doc.dataset.id]: title } };
+export async function namesFor(doc: { provider: { id: string }; consumer: { id: string }; dataset: { id: string }; outputPolicy?: { review?: { reviewers?: string[] } } }): Promise<Names> {
+  const ids = [doc.provider.id, doc.consumer.id, ...(doc.outputPolicy?.review?.reviewers ?? [])];
+  const [title, ...found] = await Promise.all([datasetTitle(doc.dataset.id), ...ids.map((id) => participantName(id))]);
+  return { participants: Object.fromEntries(ids.map((id, i) => [id, found[i]!])), datasets: { [doc.dataset.id]: title! } };
 }

@@ -42,34 +42,39 @@ export interface Names {
   datasets: Record<string, string>;
 }
 
-function policyText(p: Record<string, unknown> | undefined | null): string {
+/** An output policy in words. */
+export function policyText(p: Record<string, unknown> | undefined | null): string {
   if (!p) return 'none';
   const parts: string[] = [];
   if (p.minCellCount !== undefined) parts.push(`groups under ${String(p.minCellCount)} rows are not released`);
   if (p.roundTo !== undefined) parts.push(`counts rounded to multiples of ${String(p.roundTo)}`);
   const dom = p.dominance as { n?: number; k?: number } | undefined;
-  if (dom) parts.push(`a sum or mean is suppressed when its ${dom.n} largest contributions make up ≥ ${dom.k} of it`);
-  if (p.pRatio !== undefined) parts.push(`p-ratio ${String(p.pRatio)}`);
+  const pct = (x: number) => `${Number((x * 100).toPrecision(6))} %`;
+  if (dom) parts.push(`a sum or mean is suppressed when its ${dom.n} largest contributions make up ${pct(Number(dom.k))} or more of it`);
+  if (p.pRatio !== undefined) parts.push(`a sum or mean is suppressed when the rest after its two largest contributions is under ${pct(Number(p.pRatio))} of the largest (p-ratio)`);
   if (p.minResidualDf !== undefined) parts.push(`regressions need ${String(p.minResidualDf)} residual degrees of freedom`);
   if (p.allowExtremes !== undefined) parts.push(p.allowExtremes ? 'min/max allowed' : 'no min/max');
   if (p.maxRows !== undefined) parts.push(`at most ${String(p.maxRows)} result rows`);
   const noise = p.noise as { mechanism?: string; epsilon?: number } | null | undefined;
   if (noise) parts.push(`${noise.mechanism} noise, ε = ${noise.epsilon}`);
   const review = p.review as { approvals?: number; reviewers?: string[] } | undefined;
-  if (review && (review.approvals ?? 0) > 0) parts.push(`${review.approvals} reviewer approval(s) before release`);
+  if (review && (review.approvals ?? 0) > 0) parts.push(`${review.approvals} of ${review.reviewers?.length ?? 0} named reviewer(s) must approve a result before release`);
+  else if (review) parts.push('no output review');
   return parts.join('; ') || 'defaults';
 }
 
 /** The terms as a definition list. */
 export function termsView(c: ContractView, names: Names): HTMLElement {
   const d = c.document;
-  const person = (p: { id: string; kid: string }) => `${names.participants[p.id] ?? 'unknown participant'} (${p.id}, key ${p.kid})`;
+  // Names the document carries are part of what is signed; the directory's are the fallback.
+  const person = (p: { id: string; kid: string; name?: unknown }) => `${typeof p.name === 'string' ? p.name : names.participants[p.id] ?? 'unknown participant'} (${p.id}, key ${p.kid})`;
+  const datasetName = (d.dataset as { title?: unknown }).title;
   const price = d.price as { perInvocation: number | string; currency: string } | null | undefined;
   const rows: Array<[string, Node | string]> = [
     ['Contract', `${c.id} — state ${c.state}`],
     ['Provider', person(d.provider)],
     ['Consumer', person(d.consumer)],
-    ['Dataset', `${names.datasets[d.dataset.id] ?? 'untitled'} (${d.dataset.id}, ${d.dataset.kind} data in ${d.dataset.researchField})`],
+    ['Dataset', `${typeof datasetName === 'string' ? datasetName : names.datasets[d.dataset.id] ?? 'untitled'} (${d.dataset.id}, ${d.dataset.kind} data in ${d.dataset.researchField})`],
     ['Dataset SHA-256', h('code', {}, d.dataset.sha256)],
     ['Purposes', h('ul', {}, ...d.purposes.map((p) => h('li', {}, purposeText(p))))],
     ['Invocations', `at most ${d.maxInvocations}${c.invocationsUsed !== undefined ? ` (${c.invocationsUsed} used, ${c.invocationsRemaining} left)` : ''}`],
@@ -78,6 +83,8 @@ export function termsView(c: ContractView, names: Names): HTMLElement {
   ];
   if (typeof d.access === 'string') rows.push(['Access', d.access === 'compute' ? 'compute at the provider: only disclosure-checked aggregates leave' : 'download of the dataset']);
   if (d.outputPolicy) rows.push(['Output policy', policyText(d.outputPolicy as unknown as Record<string, unknown>)]);
+  const reviewers = (d.outputPolicy as { review?: { reviewers?: string[] } } | undefined)?.review?.reviewers ?? [];
+  if (reviewers.length > 0) rows.push(['Reviewers', h('ul', {}, ...reviewers.map((r) => h('li', {}, `${names.participants[r] ?? 'unknown participant'} (${r})`)))]);
   if (d.privacyLossBound !== undefined) rows.push(['Privacy loss bound', `ε ≤ ${String(d.privacyLossBound)}`]);
   if (d.reciprocityRuleIds.length > 0) rows.push(['Reciprocity rules', d.reciprocityRuleIds.join(', ')]);
   rows.push(['Digest (SHA-256)', h('code', {}, canonicalizeContract(d).digest)]);

@@ -4,26 +4,40 @@
  * provider, revoke), an export for offline verification, and — for the
  * consumer of an active contract — running a job.
  */
-import { ApiError, call, query, type Page } from '../api.js';
+import { call, query, type Page } from '../api.js';
 import { errorBox, field, h, input, run, select, Status, table, valueOf, when } from '../dom.js';
-import { namesFor, participantName } from '../lookup.js';
+import { datasetTitle, namesFor, participantName } from '../lookup.js';
+import { pager } from '../pager.js';
 import * as session from '../session.js';
 import { purposeText, signContractDocument, termsView, type ContractView } from '../terms.js';
 import { analysisForm } from './analysis.js';
 import { receiptButton } from './jobs.js';
 
+/**
+ * One row of GET /v1/contracts. The list names the parties and the dataset;
+ * the fallbacks (ids looked up in the directory) keep the page usable with a
+ * service that lists ids only.
+ */
 interface ContractListItem {
   id: string;
   state: string;
+  dataset?: { id: string; title?: string };
   datasetId?: string;
+  datasetTitle?: string;
+  provider?: { id: string; name?: string };
+  consumer?: { id: string; name?: string };
   providerId?: string;
   consumerId?: string;
-  title?: string;
+  purposes?: string[];
+  maxInvocations?: number;
+  invocationsUsed?: number;
+  invocationsRemaining?: number;
+  validFrom?: string;
+  validUntil?: string;
   document?: ContractView['document'];
-  createdAt?: string;
 }
 
-/** Render the contracts page (`?id=` opens one contract). */
+/** Render the contracts page (`?id=` opens one contract; `?role=&state=` choose the list). */
 export async function contractsPage(main: HTMLElement, params: URLSearchParams): Promise<void> {
   const open = h('form', { id: 'open-contract', class: 'row' }, field('Contract id', input('id', { value: params.get('id') ?? '' })), h('button', { type: 'submit' }, 'Open'));
   open.addEventListener('submit', (e) => {
@@ -33,50 +47,90 @@ export async function contractsPage(main: HTMLElement, params: URLSearchParams):
   const detail = h('section', { id: 'contract-detail' });
   const list = h('section', { id: 'contract-list' });
   main.append(h('h1', {}, 'Contracts'), open, detail, list);
+  const refreshList = () => showList(list, params);
   const id = params.get('id');
-  if (id) await showContract(id, detail);
-  await showList(list);
+  if (id) await showContract(id, detail, refreshList);
+  await refreshList();
 }
 
 const waitingFor = (c: { state: string }): string | null => (c.state === 'proposed' ? 'consumer' : c.state === 'consumer_signed' ? 'provider' : null);
 
-async function showList(into: HTMLElement): Promise<void> {
-  const status = new Status();
-  into.replaceChildren(h('h2', {}, 'Your contracts'), status.el);
-  const me = session.me();
-  status.wait('Loading your contracts…');
-  let page: Page<ContractListItem>;
-  try {
-    page = await call<Page<ContractListItem>>('GET', `/v1/contracts${query({ limit: 100 })}`);
-  } catch (e) {
-    if (e instanceof ApiError && e.code === 'ROUTE_NOT_FOUND') {
-      status.info('This service does not list contracts yet: open one by its id above.');
-      return;
-    }
-    status.error(e);
-    return;
-  }
-  status.clear();
-  if (page.items.length === 0) {
-    into.append(h('p', {}, 'No contracts yet.'));
-    return;
-  }
-  const rows = await Promise.all(page.items.map(async (c) => {
-    const providerId = c.providerId ?? c.document?.provider.id;
-    const consumerId = c.consumerId ?? c.document?.consumer.id;
-    const mine = waitingFor(c) === 'provider' ? providerId === me?.id : waitingFor(c) === 'consumer' ? consumerId === me?.id : false;
-    return [
-      h('a', { href: `#/contracts?id=${encodeURIComponent(c.id)}` }, c.title ?? c.id),
-      providerId ? await participantName(providerId) : '—',
-      consumerId ? await participantName(consumerId) : '—',
-      c.state,
-      mine ? h('strong', {}, 'waiting for your signature') : '',
-    ];
-  }));
-  into.append(table('Contracts', ['Contract', 'Provider', 'Consumer', 'State', ''], rows));
+const STATES: Array<[string, string]> = [
+  ['', 'any state'],
+  ['proposed', 'proposed (waiting for the consumer\u2019s signature)'],
+  ['consumer_signed', 'signed by the consumer (waiting for the provider\u2019s countersignature)'],
+  ['active', 'active'],
+  ['exhausted', 'exhausted (every invocation used)'],
+  ['expired', 'expired'],
+  ['revoked', 'revoked'],
+];
+
+/** The heading of a list: what a provider must countersign, or the consumer's own contracts. */
+function listTitle(role: string, state: string): string {
+  if (role === 'provider' && state === 'consumer_signed') return 'Contracts to countersign';
+  if (role === 'provider') return 'Contracts on my data';
+  if (role === 'consumer' && state === 'proposed') return 'My contracts waiting for my signature';
+  return role === 'consumer' ? 'My contracts' : 'Contracts of the space';
 }
 
-async function showContract(id: string, into: HTMLElement): Promise<void> {
+async function showList(into: HTMLElement, params: URLSearchParams): Promise<void> {
+  const me = session.me();
+  const roles = ['provider', 'consumer'].filter((r) => session.hasRole(r));
+  // The operator and auditors read every contract of the space (no role).
+  if (session.hasRole('operator') || session.hasRole('auditor')) roles.push('');
+  const ROLE_LABEL: Record<string, string> = { provider: 'as provider (contracts on my data)', consumer: 'as consumer (my contracts)', '': 'every contract of the space' };
+  if (roles.length === 0) {
+    into.replaceChildren(h('p', {}, 'Open a contract by its id above.'));
+    return;
+  }
+  const role = select('role', roles.map((r): [string, string] => [r, ROLE_LABEL[r]!]), { id: 'contracts-role' });
+  role.value = roles.includes(params.get('role') ?? '-') ? params.get('role')! : roles[0]!;
+  const state = select('state', STATES, { id: 'contracts-state' });
+  // A provider first sees what waits for its countersignature.
+  state.value = params.has('role') ? (params.get('state') ?? '') : role.value === 'provider' ? 'consumer_signed' : '';
+  const heading = h('h2', { id: 'contract-list-title' }, listTitle(role.value, state.value));
+  const form = h('form', { class: 'row', id: 'contract-filters' }, field('Show', role), field('State', state), h('button', { type: 'submit' }, 'List'));
+  const pages = h('div', { id: 'contract-pages' });
+  into.replaceChildren(heading, form, pages);
+  const load = async () => {
+    heading.textContent = listTitle(role.value, state.value);
+    await pager<ContractListItem>(pages, `Loading ${heading.textContent.toLowerCase()}…`,
+      (cursor) => call<Page<ContractListItem>>('GET', `/v1/contracts${query({ role: role.value, state: state.value, limit: 20, cursor })}`),
+      async (items) => (items.length === 0 ? h('p', { id: 'no-contracts' }, 'None.') : table(heading.textContent ?? 'Contracts',
+        ['Dataset', 'Provider', 'Consumer', 'Purposes', 'Invocations', 'Valid', 'State', ''],
+        await Promise.all(items.map((c) => contractRow(c, me?.id))))));
+  };
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void load();
+  });
+  await load();
+}
+
+async function contractRow(c: ContractListItem, meId: string | undefined): Promise<Array<Node | string>> {
+  const providerId = c.provider?.id ?? c.providerId ?? c.document?.provider.id;
+  const consumerId = c.consumer?.id ?? c.consumerId ?? c.document?.consumer.id;
+  const datasetId = c.dataset?.id ?? c.datasetId ?? c.document?.dataset.id;
+  const name = async (p: { name?: string } | undefined, pid: string | undefined) => p?.name ?? (pid ? await participantName(pid) : '\u2014');
+  const title = c.dataset?.title ?? c.datasetTitle ?? (datasetId ? await datasetTitle(datasetId) : c.id);
+  const wait = waitingFor(c);
+  const mine = wait === 'provider' ? providerId === meId : wait === 'consumer' ? consumerId === meId : false;
+  const used = c.invocationsUsed;
+  const max = c.maxInvocations ?? c.document?.maxInvocations;
+  const purposes = c.purposes ?? c.document?.purposes ?? [];
+  return [
+    h('a', { href: `#/contracts?id=${encodeURIComponent(c.id)}`, 'data-contract': c.id }, title),
+    await name(c.provider, providerId),
+    await name(c.consumer, consumerId),
+    h('ul', {}, ...purposes.map((p) => h('li', {}, purposeText(p)))),
+    max === undefined ? '\u2014' : used === undefined ? `at most ${max}` : `${used} of ${max} used`,
+    h('span', {}, when(c.validFrom ?? c.document?.validFrom), ' to ', when(c.validUntil ?? c.document?.validUntil)),
+    c.state,
+    mine ? h('a', { href: `#/contracts?id=${encodeURIComponent(c.id)}`, class: 'action' }, wait === 'provider' ? 'Open and countersign' : 'Open and sign') : '',
+  ];
+}
+
+async function showContract(id: string, into: HTMLElement, changed: () => Promise<void> = async () => {}): Promise<void> {
   const status = new Status();
   into.replaceChildren(h('h2', {}, `Contract ${id}`), status.el);
   const c = await run(null, status, 'Loading the contract and its parties…', () => call<ContractView>('GET', `/v1/contracts/${encodeURIComponent(id)}`));
@@ -96,8 +150,9 @@ async function showContract(id: string, into: HTMLElement): Promise<void> {
         const done = await run(e.currentTarget as HTMLButtonElement, actionStatus, 'Signing in this page and sending the signature…', async () =>
           call<{ id: string; state: string }>('POST', `/v1/contracts/${encodeURIComponent(c.id)}/signatures`, signContractDocument(c, s)));
         if (done) {
-          await showContract(id, into);
+          await showContract(id, into, changed);
           into.querySelector('.actions')?.prepend(h('p', { class: 'status ok', id: 'signed' }, `Signed as ${wait}; the contract is now ${done.state}.`));
+          await changed();
         }
       } }, label));
   } else if (wait) {
@@ -108,7 +163,10 @@ async function showContract(id: string, into: HTMLElement): Promise<void> {
     actions.append(h('form', { class: 'row', id: 'revoke-form', onsubmit: async (e: Event) => {
       e.preventDefault();
       const r = await run(null, actionStatus, 'Revoking…', () => call<{ state: string }>('POST', `/v1/contracts/${encodeURIComponent(c.id)}/revoke`, { reason: reason.value || 'revoked in the console' }));
-      if (r) await showContract(id, into);
+      if (r) {
+        await showContract(id, into, changed);
+        await changed();
+      }
     } }, field('Reason for revoking', reason), h('button', { type: 'submit', class: 'danger' }, 'Revoke')));
   }
   into.append(termsView(c, names), actions, actionStatus.el, exportLink(c));

@@ -8,8 +8,9 @@ import { call, query, type Page } from '../api.js';
 import { field, h, input, run, select, Status, table, valueOf, when } from '../dom.js';
 import * as session from '../session.js';
 import { toHex } from '../../../crypto/sha256.js';
-import { PURPOSES, purposeText } from '../terms.js';
+import { policyText, PURPOSES, purposeText } from '../terms.js';
 import type { DatasetView, OfferView } from './catalog.js';
+import { policyFieldset } from './policy-form.js';
 
 /** Size and SHA-256 hex of a file, read in chunks so large files do not fill memory. */
 export async function digestFile(file: File, progress: (done: number) => void): Promise<{ byteSize: number; sha256: string }> {
@@ -110,8 +111,9 @@ async function showOffers(d: DatasetView, into: HTMLElement): Promise<void> {
     const r = await run(null, status, `Loading the offers on ${d.title}…`, () => call<{ items: OfferView[] }>('GET', `/v1/datasets/${encodeURIComponent(d.id)}/offers`));
     if (!r) return;
     status.clear();
-    list.replaceChildren(r.items.length === 0 ? h('p', {}, 'No offers yet.') : table('Offers', ['Offer', 'Purposes', 'Invocations', 'Until', 'Access', 'Status'], r.items.map((o) => [
-      h('code', {}, o.id), h('ul', {}, ...o.purposes.map((p) => h('li', {}, purposeText(p)))), String(o.maxInvocations), when(o.validUntil), o.access ?? 'download', o.status,
+    list.replaceChildren(r.items.length === 0 ? h('p', {}, 'No offers yet.') : table('Offers', ['Offer', 'Purposes', 'Invocations', 'Until', 'Access', 'Output policy', 'Status'], r.items.map((o) => [
+      h('code', {}, o.id), h('ul', {}, ...o.purposes.map((p) => h('li', {}, purposeText(p)))), String(o.maxInvocations), when(o.validUntil), o.access ?? 'download',
+      o.outputPolicy ? policyText(o.outputPolicy as Record<string, unknown>) : '—', o.status,
     ])));
   };
   await load();
@@ -121,6 +123,7 @@ function offerForm(d: DatasetView, made: () => void): HTMLElement {
   const status = new Status();
   const purposes = h('select', { name: 'purposes', multiple: true, size: 8, required: true },
     ...PURPOSES.map((p) => h('option', { value: p.code }, `${p.label} — ${p.code}`)));
+  const policy = policyFieldset();
   const form = h('form', { id: 'offer-form' },
     field('Purposes allowed', purposes, 'Narrower purposes are allowed too; hold Ctrl or Shift to choose several.'),
     field('Invocations per contract', input('maxInvocations', { type: 'number', min: 1, value: 10, required: true })),
@@ -128,8 +131,17 @@ function offerForm(d: DatasetView, made: () => void): HTMLElement {
     field('Access', select('access', [['', 'service default'], ['compute', 'compute at my site (aggregates only)'], ['download', 'download']])),
     field('Price per invocation (optional)', input('price', { inputmode: 'decimal' }), 'e.g. 12.50'),
     field('Currency', input('currency', { value: 'EUR', maxlength: 3 })),
-    field('Output policy (optional JSON)', h('textarea', { name: 'outputPolicy', rows: 3 }), 'e.g. {"minCellCount": 10, "roundTo": 5}'),
+    policy.el,
     h('button', { type: 'submit' }, 'Make the offer'));
+  const access = form.elements.namedItem('access') as HTMLSelectElement;
+  // The policy applies to compute offers; a raw dataset is offered for compute unless the offer says download.
+  const isCompute = () => access.value === 'compute' || (access.value === '' && d.kind === 'raw');
+  const syncPolicy = () => {
+    policy.el.hidden = !isCompute();
+    policy.el.disabled = !isCompute();
+  };
+  access.addEventListener('change', syncPolicy);
+  syncPolicy();
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body: Record<string, unknown> = {
@@ -140,16 +152,15 @@ function offerForm(d: DatasetView, made: () => void): HTMLElement {
     if (until) body.validUntil = new Date(until).toISOString();
     if (valueOf(form, 'access')) body.access = valueOf(form, 'access');
     if (valueOf(form, 'price')) body.price = { perInvocation: valueOf(form, 'price'), currency: valueOf(form, 'currency') };
-    const policy = valueOf(form, 'outputPolicy');
-    if (policy) {
+    if (isCompute()) {
       try {
-        body.outputPolicy = JSON.parse(policy);
-      } catch {
-        status.error(new Error('the output policy is not JSON'));
+        body.outputPolicy = policy.value();
+      } catch (err) {
+        status.error(err);
         return;
       }
     }
-    const o = await run(form.querySelector('button'), status, 'Creating the offer…', () => call<{ id: string }>('POST', `/v1/datasets/${encodeURIComponent(d.id)}/offers`, body));
+    const o = await run(form.querySelector('button[type=submit]'), status, 'Creating the offer…', () => call<{ id: string }>('POST', `/v1/datasets/${encodeURIComponent(d.id)}/offers`, body));
     if (o) {
       status.ok(h('span', { id: 'offer-made' }, `Offer ${o.id} is open.`));
       made();

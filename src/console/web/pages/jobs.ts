@@ -7,6 +7,9 @@ import { canonicalize } from '../../../crypto/canonical-json.js';
 import { secretKeyFromJwk, sign } from '../../../crypto/ed25519.js';
 import { sha256, toBase64Url, toHex, utf8 } from '../../../crypto/sha256.js';
 import { ApiError, call, query, type Page } from '../api.js';
+import { datasetTitle } from '../lookup.js';
+import { pager } from '../pager.js';
+import { purposeText } from '../terms.js';
 import { field, h, input, run, select, Status, table, valueOf, when } from '../dom.js';
 import * as session from '../session.js';
 
@@ -15,20 +18,23 @@ interface JobView {
   state: string;
   contractId: string;
   datasetId?: string;
+  providerId?: string;
+  consumerId?: string;
   access?: string;
   purpose?: string;
   reason?: string | null;
   resultDigest?: string | null;
   createdAt?: string;
   authorizedAt?: string;
+  completedAt?: string | null;
 }
 
 interface ResultDoc {
   status: string;
   columns: Array<{ name: string; type: string }>;
   rows: unknown[][];
-  disclosure?: { suppressedRows?: number; rounded?: boolean; checks?: Array<{ check: string; outcome: string; cells?: number }> };
-  error?: string;
+  disclosure?: { policy?: { minCellCount?: number }; suppressedRows?: number; rounded?: boolean | number; checks?: Array<{ check: string; outcome: string; cells?: number }>; noise?: { mechanism?: string; epsilon?: number } | null };
+  error?: { code: string; detail?: string };
   n?: number;
   residualDf?: number;
 }
@@ -43,32 +49,33 @@ export async function jobsPage(main: HTMLElement, params: URLSearchParams): Prom
   const detail = h('section', { id: 'job-detail' });
   const list = h('section', { id: 'job-list' });
   main.append(h('h1', {}, 'Jobs'), open, detail, list);
+  const refreshList = () => showList(list, params);
   const id = params.get('id');
-  if (id) await showJob(id, detail);
-  await showList(list);
+  if (id) await showJob(id, detail, refreshList);
+  await refreshList();
 }
 
-async function showList(into: HTMLElement): Promise<void> {
-  const status = new Status();
-  const roles = ['consumer', 'provider'].filter((r) => session.hasRole(r));
-  const role = select('role', roles.map((r) => [r, r === 'consumer' ? 'jobs I asked for' : 'jobs on my data']));
-  const state = select('state', [['', 'any state'], ...['queued', 'running', 'held', 'completed', 'rejected', 'failed', 'authorized'].map((s): [string, string] => [s, s])]);
-  const body = h('div', {});
-  const form = h('form', { class: 'row' }, field('Show', role), field('State', state), h('button', { type: 'submit' }, 'List'));
-  into.replaceChildren(h('h2', {}, 'Your jobs'), form, status.el, body);
-  const load = async () => {
-    status.wait('Loading your jobs…');
-    try {
-      const page = await call<Page<JobView>>('GET', `/v1/jobs${query({ role: role.value, state: state.value, limit: 50 })}`);
-      status.clear();
-      body.replaceChildren(page.items.length === 0 ? h('p', {}, 'No jobs.') : table('Jobs', ['Job', 'Contract', 'State', 'Access', 'Since'], page.items.map((j) => [
-        h('a', { href: `#/jobs?id=${encodeURIComponent(j.id)}` }, j.id), h('a', { href: `#/contracts?id=${encodeURIComponent(j.contractId)}` }, j.contractId), j.state, j.access ?? 'download', when(j.createdAt ?? j.authorizedAt),
-      ])));
-    } catch (e) {
-      if (e instanceof ApiError && (e.code === 'ROUTE_NOT_FOUND' || e.code === 'NOT_FOUND')) status.info('This service does not list jobs yet: open one by its id above.');
-      else status.error(e);
-    }
-  };
+const ROLE_TEXT: Record<string, string> = { consumer: 'jobs I asked for', provider: 'jobs on my data', reviewer: 'results I review' };
+
+async function showList(into: HTMLElement, params: URLSearchParams): Promise<void> {
+  const roles = ['consumer', 'provider', 'reviewer'].filter((r) => session.hasRole(r));
+  const role = select('role', roles.map((r): [string, string] => [r, ROLE_TEXT[r]!]), { id: 'jobs-role' });
+  if (roles.includes(params.get('role') ?? '')) role.value = params.get('role')!;
+  const state = select('state', [['', 'any state'], ...['queued', 'running', 'held', 'completed', 'rejected', 'failed', 'authorized'].map((s): [string, string] => [s, s === 'held' ? 'held for review' : s])], { id: 'jobs-state' });
+  // A reviewer first sees what awaits its vote.
+  state.value = params.get('state') ?? (role.value === 'reviewer' ? 'held' : '');
+  const pages = h('div', { id: 'job-pages' });
+  const form = h('form', { class: 'row', id: 'job-filters' }, field('Show', role), field('State', state), h('button', { type: 'submit' }, 'List'));
+  into.replaceChildren(h('h2', {}, 'Your jobs'), form, pages);
+  const load = () => pager<JobView>(pages, `Loading ${ROLE_TEXT[role.value] ?? 'your jobs'}…`,
+    (cursor) => call<Page<JobView>>('GET', `/v1/jobs${query({ role: role.value, state: state.value, limit: 20, cursor })}`),
+    async (items) => (items.length === 0 ? h('p', { id: 'no-jobs' }, 'No jobs.') : table('Jobs', ['Job', 'Dataset', 'Purpose', 'State', 'Since'], await Promise.all(items.map(async (j) => [
+      h('a', { href: `#/jobs?id=${encodeURIComponent(j.id)}`, 'data-job': j.id }, j.id.slice(0, 8)),
+      j.datasetId ? await datasetTitle(j.datasetId) : h('a', { href: `#/contracts?id=${encodeURIComponent(j.contractId)}` }, 'contract'),
+      j.purpose ? purposeText(j.purpose) : '\u2014',
+      j.state === 'held' ? h('strong', {}, 'held for review') : j.state,
+      when(j.createdAt ?? j.authorizedAt),
+    ])))));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     void load();
@@ -76,20 +83,42 @@ async function showList(into: HTMLElement): Promise<void> {
   if (roles.length > 0) await load();
 }
 
-async function showJob(id: string, into: HTMLElement): Promise<void> {
+/**
+ * The job as its parties read it (GET /v1/jobs/:id). A named reviewer is no
+ * party: it reads the job through its result, which carries the job's id,
+ * contract and state.
+ */
+async function loadJob(id: string): Promise<JobView & { reviewerView?: boolean }> {
+  try {
+    return await call<JobView>('GET', `/v1/jobs/${encodeURIComponent(id)}`);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 'FORBIDDEN' && session.hasRole('reviewer'))) throw e;
+    const r = await call<{ result?: { contractId: string }; state: string }>('GET', `/v1/jobs/${encodeURIComponent(id)}/result`);
+    if (!r.result) throw e;
+    return { id, state: r.state, contractId: r.result.contractId, access: 'compute', reviewerView: true };
+  }
+}
+
+async function showJob(id: string, into: HTMLElement, changed: () => Promise<void>): Promise<void> {
   const status = new Status();
   into.replaceChildren(h('h2', {}, `Job ${id}`), status.el);
-  const j = await run(null, status, 'Loading the job…', () => call<JobView>('GET', `/v1/jobs/${encodeURIComponent(id)}`));
+  const j = await run(null, status, 'Loading the job…', () => loadJob(id));
   if (!j) return;
   status.clear();
   into.append(h('dl', { class: 'terms', id: 'job-facts' },
-    h('dt', {}, 'State'), h('dd', { id: 'job-state' }, j.state),
-    h('dt', {}, 'Contract'), h('dd', {}, h('a', { href: `#/contracts?id=${encodeURIComponent(j.contractId)}` }, j.contractId)),
-    j.purpose ? [h('dt', {}, 'Purpose'), h('dd', {}, j.purpose)] : null,
-    j.reason ? [h('dt', {}, 'Reason'), h('dd', {}, j.reason)] : null,
+    h('dt', {}, 'State'), h('dd', { id: 'job-state' }, j.state === 'held' ? 'held for review' : j.state),
+    j.datasetId ? [h('dt', {}, 'Dataset'), h('dd', {}, await datasetTitle(j.datasetId))] : null,
+    h('dt', {}, 'Contract'), h('dd', {}, j.reviewerView ? h('code', {}, j.contractId) : h('a', { href: `#/contracts?id=${encodeURIComponent(j.contractId)}` }, j.contractId)),
+    j.purpose ? [h('dt', {}, 'Purpose'), h('dd', {}, purposeText(j.purpose))] : null,
+    j.reason ? [h('dt', {}, 'Reason'), h('dd', { id: 'job-reason' }, j.reason)] : null,
     j.resultDigest ? [h('dt', {}, 'Result digest'), h('dd', {}, h('code', {}, j.resultDigest))] : null));
-  into.append(receiptButton(j.id));
-  if (j.access === 'compute' && ['held', 'completed', 'rejected'].includes(j.state)) await showResult(j, into);
+  if (!j.reviewerView) into.append(receiptButton(j.id));
+  if (j.access === 'compute' && ['held', 'completed', 'rejected'].includes(j.state)) {
+    await showResult(j, into, async () => {
+      await showJob(id, into, changed);
+      await changed();
+    });
+  }
 }
 
 /**
@@ -111,36 +140,78 @@ export function receiptButton(jobId: string): HTMLElement {
   return h('div', { class: 'receipt' }, btn, holder, status.el);
 }
 
-async function showResult(j: JobView, into: HTMLElement): Promise<void> {
+async function showResult(j: JobView, into: HTMLElement, voted: () => Promise<void>): Promise<void> {
   const status = new Status();
-  into.append(h('h3', {}, 'Result'), status.el);
-  const r = await run(null, status, 'Fetching the signed result…', () => call<{ result: ResultDoc & Record<string, unknown>; signature: string; state: string }>('GET', `/v1/jobs/${encodeURIComponent(j.id)}/result`));
+  const section = h('section', { id: 'job-result-view' }, h('h3', {}, 'Result'), status.el);
+  into.append(section);
+  const r = await run(null, status, 'Fetching the signed result…', () => call<{ result?: ResultDoc & Record<string, unknown>; resultDigest: string; status: string; state: string }>('GET', `/v1/jobs/${encodeURIComponent(j.id)}/result`));
   if (!r) return;
   status.clear();
-  const res = r.result;
-  const disc = res.disclosure;
-  into.append(h('p', {}, `Status ${res.status}. `, disc?.suppressedRows ? `${disc.suppressedRows} group(s) below the minimum cell count were not released. ` : '', disc?.rounded ? 'Counts are rounded. ' : '', res.error ? `Error: ${res.error}` : ''));
-  if (res.columns?.length) {
-    into.append(h('table', { id: 'result-table' },
-      h('thead', {}, h('tr', {}, ...res.columns.map((c) => h('th', { scope: 'col' }, c.name)))),
-      h('tbody', {}, ...res.rows.map((row) => h('tr', {}, ...row.map((v) => (v === null ? h('td', { class: 'suppressed' }, 'suppressed') : h('td', {}, String(v)))))))));
+  if (!r.result) {
+    section.append(h('p', {}, `Result ${r.status}, digest `, h('code', {}, r.resultDigest), ' (its rows are for the parties and reviewers only).'));
+    return;
   }
-  if (j.state === 'held' && (session.hasRole('reviewer') || session.hasRole('provider'))) into.append(reviewForm(j, res));
+  const res = r.result;
+  // What is shown is what a vote is about: its digest must be the one the service recorded.
+  const shownDigest = toHex(sha256(utf8(canonicalize(res))));
+  section.append(resultTable(res));
+  if (shownDigest !== r.resultDigest) {
+    section.append(h('p', { class: 'status bad', role: 'alert' }, `The result shown does not hash to the digest the service recorded (${r.resultDigest}): do not rely on it.`));
+    return;
+  }
+  if (j.state === 'held') {
+    const me = session.me();
+    if (session.hasRole('reviewer') && me?.id !== j.consumerId) section.append(reviewForm(j, shownDigest, voted));
+    else section.append(h('p', { class: 'status' }, 'Held until the reviewers named in the contract\u2019s output policy approve it; the consumer cannot see it before.'));
+  }
 }
 
-function reviewForm(j: JobView, result: unknown): HTMLElement {
+/** The result as a table: a suppressed cell says so, and the suppressed groups are counted in the table's last row. */
+export function resultTable(res: ResultDoc): HTMLElement {
+  const disc = res.disclosure;
+  const suppressedRows = disc?.suppressedRows ?? 0;
+  const min = disc?.policy?.minCellCount;
+  const notes: string[] = [`Status ${res.status}.`];
+  if (disc?.rounded) notes.push(typeof disc.rounded === 'number' ? `Counts are rounded to multiples of ${disc.rounded}.` : 'Counts are rounded.');
+  if (disc?.noise) notes.push(`Counts carry ${disc.noise.mechanism ?? ''} noise (\u03b5 = ${disc.noise.epsilon ?? '?'}).`);
+  if (res.n !== undefined) notes.push(`${res.n} rows used.`);
+  if (res.residualDf !== undefined) notes.push(`${res.residualDf} residual degrees of freedom.`);
+  const cols = res.columns ?? [];
+  const width = Math.max(1, cols.length);
+  const grid = h('table', { id: 'result-table' },
+    h('caption', {}, 'Result released under the contract\u2019s output policy'),
+    h('thead', {}, h('tr', {}, ...cols.map((c) => h('th', { scope: 'col' }, c.name)))),
+    h('tbody', {}, ...res.rows.map((row) => h('tr', {}, ...row.map((v) => (v === null
+      ? h('td', { class: 'suppressed', title: 'suppressed by the output policy' }, 'suppressed')
+      : h('td', { class: typeof v === 'number' ? 'num' : undefined }, String(v))))))),
+    suppressedRows > 0 ? h('tfoot', {}, h('tr', { class: 'suppressed', id: 'suppressed-rows' },
+      h('td', { colspan: width }, `${suppressedRows} group${suppressedRows === 1 ? '' : 's'} suppressed${min ? ` (fewer than ${min} rows)` : ''}: not shown`))) : null);
+  const checks = disc?.checks ?? [];
+  return h('div', {},
+    h('p', { id: 'result-notes' }, notes.join(' ')),
+    res.error ? h('p', { class: 'status bad', id: 'result-error' }, `${res.error.code}${res.error.detail ? `: ${res.error.detail}` : ''}`) : null,
+    cols.length > 0 ? grid : null,
+    checks.length > 0 ? h('details', {}, h('summary', {}, 'Disclosure checks'),
+      h('ul', { id: 'disclosure-checks' }, ...checks.map((c) => h('li', {}, `${c.check}: ${c.outcome}${c.cells !== undefined ? ` (${c.cells} cell${c.cells === 1 ? '' : 's'})` : ''}`)))) : null);
+}
+
+function reviewForm(j: JobView, resultDigest: string, voted: () => Promise<void>): HTMLElement {
   const status = new Status();
-  const comment = input('comment');
+  const comment = input('comment', { maxlength: 2000 });
   const vote = async (decision: 'approve' | 'reject', btn: HTMLButtonElement) => {
     const s = session.signer();
     if (!s) return;
-    // The vote is signed here over its RFC 8785 bytes; the digest is of the result the page just showed.
-    const resultDigest = toHex(sha256(utf8(canonicalize(result))));
+    // The vote is signed here over its RFC 8785 bytes, about the digest of the result this page shows.
     const signature = toBase64Url(sign(utf8(canonicalize({ type: 'tds.review.v1', jobId: j.id, resultDigest, decision })), secretKeyFromJwk(s.privateJwk)));
-    const done = await run(btn, status, `Sending your signed ${decision}…`, () => call<{ state: string }>('POST', `/v1/jobs/${encodeURIComponent(j.id)}/reviews`, { decision, signature, ...(comment.value ? { comment: comment.value } : {}) }));
-    if (done) status.ok(`Vote recorded; the job is now ${done.state}.`);
+    const done = await run(btn, status, `Sending your signed ${decision === 'approve' ? 'approval' : 'rejection'}…`, () => call<{ state: string; approvals?: number; approvalsNeeded?: number }>('POST', `/v1/jobs/${encodeURIComponent(j.id)}/reviews`, { decision, signature, ...(comment.value ? { comment: comment.value } : {}) }));
+    if (!done) return;
+    const tally = done.approvals !== undefined && done.approvalsNeeded !== undefined ? ` (${done.approvals} of ${done.approvalsNeeded} approvals)` : '';
+    const message = `Your signed ${decision === 'approve' ? 'approval' : 'rejection'} is recorded${tally}; the job is now ${done.state}.`;
+    await voted();
+    document.getElementById('job-detail')?.prepend(h('p', { class: 'status ok', id: 'vote-recorded', role: 'status' }, message));
   };
-  return h('section', {}, h('h3', {}, 'Review'),
+  return h('section', { id: 'review' }, h('h3', {}, 'Review'),
+    h('p', {}, 'Your vote is signed with your key in this page, over this result\u2019s digest ', h('code', {}, resultDigest), '.'),
     field('Comment (optional)', comment),
     h('div', { class: 'row' },
       h('button', { type: 'button', onclick: (e: Event) => void vote('approve', e.currentTarget as HTMLButtonElement) }, 'Approve release'),

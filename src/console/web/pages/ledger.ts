@@ -166,16 +166,17 @@ async function consistencyCheck(origin: string, note: string, cp: ParsedCheckpoi
   return h('p', { class: 'status ok', id: 'consistency' }, `Consistent with the checkpoint of ${saved.size} entries verified here on ${saved.verifiedAt}: the ledger only grew.`);
 }
 
-/** Fetch entries [start, end) in pages of FETCH, calling `each` with every page. */
-async function fetchRange(start: number, end: number | undefined, each: (p: EntriesPage) => void | Promise<void>): Promise<number> {
+/** Fetch entries [start, end) in pages of FETCH, calling `each` with every page until it returns false. */
+async function fetchRange(start: number, end: number | undefined, each: (p: EntriesPage) => void | boolean | Promise<void | boolean>): Promise<number> {
   let next = start;
   for (;;) {
     const limit = end === undefined ? FETCH : Math.min(FETCH, end - next);
     if (limit <= 0) return next;
     const page = await call<EntriesPage>('GET', `/v1/ledger/entries${query({ start: next, limit })}`);
     if (page.entries.length === 0) return next;
-    await each(page);
+    const more = await each(page);
     next += page.entries.length;
+    if (more === false) return next;
   }
 }
 
@@ -273,17 +274,27 @@ async function entriesView(v: Verified, into: HTMLElement, params: URLSearchPara
   into.replaceChildren(h('h2', {}, 'Entries'), form, status.el, body);
   const filtered = Object.values(filters).some(Boolean);
   let rows: Row[] = [];
-  let scanned = 0;
+  // Filtered pages are keyset pages over the index: the next one starts after the last entry shown.
+  let nextStart: number | null = null;
   try {
     if (filtered) {
       status.wait('Scanning the ledger for matching entries…');
-      scanned = await fetchRange(start, undefined, (p) => {
-        for (const r of p.entries as Row[]) if (matches(r, filters) && rows.length < PAGE) rows.push(r);
+      await fetchRange(start, undefined, (p) => {
+        for (const r of p.entries as Row[]) {
+          if (!matches(r, filters)) continue;
+          if (rows.length < PAGE) rows.push(r);
+          else {
+            nextStart = rows[rows.length - 1]!.index + 1;
+            return false;
+          }
+        }
         status.wait(`Scanning the ledger for matching entries: ${p.entries[p.entries.length - 1]!.index + 1} read…`);
+        return true;
       });
     } else {
       status.wait(`Fetching entries ${start} to ${start + PAGE - 1}…`);
       await fetchRange(start, start + PAGE, (p) => void rows.push(...(p.entries as Row[])));
+      if (rows.length === PAGE) nextStart = start + PAGE;
     }
   } catch (e) {
     status.error(e);
@@ -292,16 +303,25 @@ async function entriesView(v: Verified, into: HTMLElement, params: URLSearchPara
   rows = rows.slice(0, PAGE);
   status.wait(`Checking the inclusion proof of ${rows.length} entries against the signed root…`);
   const proofs = await Promise.all(rows.map((r) => proofCell(r, v.checkpoint)));
-  status.info(filtered ? `${rows.length} matching entr${rows.length === 1 ? 'y' : 'ies'} shown (first ${PAGE} from index ${start}; ${scanned - start} scanned).` : `Entries ${start} to ${start + rows.length - 1}.`);
+  const range = rows.length > 0 ? ` (indexes ${rows[0]!.index} to ${rows[rows.length - 1]!.index})` : '';
+  status.info(filtered
+    ? `${rows.length} matching entr${rows.length === 1 ? 'y' : 'ies'} from index ${start}${range}${nextStart !== null ? '; more on the next page' : '; no more match'}.`
+    : `Entries ${start} to ${start + rows.length - 1}.`);
+  const link = (to: number) => {
+    const q = new URLSearchParams();
+    for (const [k, val] of Object.entries(filters)) if (val) q.set(k, val);
+    if (to > 0) q.set('start', String(to));
+    return `#/ledger?${q.toString()}`;
+  };
   body.replaceChildren(
     table('Ledger entries', ['Index', 'Kind', 'When', 'Actor', 'Subjects', 'Inclusion proof'], rows.map((r, i) => [
       String(r.index), String(r.entry.kind), when(r.entry.at as string), h('code', {}, String(r.entry.actor)),
       h('ul', {}, ...Object.entries((r.entry.subjects ?? {}) as Record<string, string>).map(([k, val]) => h('li', {}, `${k} `, h('code', {}, val)))),
       proofs[i]!,
     ])),
-    filtered ? '' : h('p', { class: 'row' },
-      start > 0 ? h('a', { href: `#/ledger?start=${Math.max(0, start - PAGE)}` }, 'Previous page') : null,
-      rows.length === PAGE ? h('a', { href: `#/ledger?start=${start + PAGE}` }, 'Next page') : null));
+    h('p', { class: 'row', id: 'ledger-pager' },
+      start > 0 ? h('a', { href: link(filtered ? 0 : Math.max(0, start - PAGE)) }, filtered ? 'First page' : 'Previous page') : null,
+      nextStart !== null ? h('a', { href: link(nextStart), id: 'ledger-next' }, 'Next page') : null));
 }
 
 async function proofCell(r: Row, cp: ParsedCheckpoint): Promise<HTMLElement> {
