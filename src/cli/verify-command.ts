@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TdsClient } from '../client/tds-client.js';
 import { UsageError, requireOption, stringOption, type CliIo, type CommandContext, type CommandSpec } from './cli-args.js';
-import { verifyLog, type ServedEntry, type VerifiedCheckpoint, type VerifyLogResult } from '../ledger/verify-log.js';
+import type { ServedEntry, VerifiedCheckpoint, VerifyLogInput, VerifyLogResult } from '../ledger/verify-log.js';
+import { verifyLogLocating, type InclusionProofSource } from '../ledger/locate-bad-entry.js';
 import { parseVerifierKey } from '../ledger/checkpoint.js';
 import { verifyCosignedCheckpoint, type CosignerKey } from '../ledger/cosignature.js';
 import { TRUST_OPTIONS, keyArgument, witnessOptions } from './trust-options.js';
@@ -143,7 +144,8 @@ export const verify: CommandSpec = {
     let previous: VerifiedCheckpoint | undefined;
     try {
       previous = stateFile === undefined ? undefined : readState(stateFile);
-      let input: Parameters<typeof verifyLog>[0];
+      let input: VerifyLogInput;
+      let proofs: InclusionProofSource | undefined;
       if (!client) {
         input = { ...readBundle(bundle!), verifierKey: logKey, previous };
       } else {
@@ -155,8 +157,10 @@ export const verify: CommandSpec = {
           consistencyProof = (await client.getJson<{ proof: string[] }>('/v1/ledger/proofs/consistency', { from: previous.size, to: size })).proof;
         }
         input = { entries, checkpointNote, verifierKey: logKey, previous, consistencyProof };
+        // Only asked for when the entries disagree with a checkpoint: names an entry altered with its hashes recomputed.
+        proofs = (index, treeSize) => client.getJson<{ leafHash: string; proof: string[] }>('/v1/ledger/proofs/inclusion', { index, treeSize });
       }
-      const result = verifyLog(input);
+      const result = await verifyLogLocating(input, proofs);
       const cosigned = result.ok && witnesses.length > 0 ? checkQuorum(input.checkpointNote, logKey, witnesses, quorum, io) : '';
       if (cosigned === null) return EXIT_FAILED;
       if (result.ok && stateFile !== undefined) writeState(stateFile, result);

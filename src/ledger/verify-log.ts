@@ -50,7 +50,18 @@ export const PROGRESS_STEP = 1000;
  */
 export type VerifyLogResult =
   | { ok: true; size: number; rootHash: string; entries: number }
-  | { ok: false; code: LedgerErrorCode; firstBadIndex: number | null; problem: string };
+  | { ok: false; code: LedgerErrorCode; firstBadIndex: number | null; problem: string; locate?: LocateRequest };
+
+/**
+ * Attached to a failure about the entries: an altered entry may lie before
+ * the first problem the entries show (its hashes recomputed), so the caller
+ * may search the leaves below `before` against these signed or previously
+ * verified checkpoints (locate-bad-entry.ts does, with inclusion proofs).
+ */
+export interface LocateRequest {
+  before: number;
+  against: VerifiedCheckpoint[];
+}
 
 const bad = (code: LedgerErrorCode, firstBadIndex: number | null, problem: string): VerifyLogResult => ({ ok: false, code, firstBadIndex, problem });
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -83,7 +94,10 @@ function openCheckpoint(input: VerifyLogInput): { checkpoint: ParsedCheckpoint }
  * signed root. The first bad entry is named where the entries themselves show
  * it (changed bytes, missing, inserted or reordered entries); a log that is
  * self-consistent yet disagrees with the signed root (a rewritten tail with
- * recomputed hashes) is reported with firstBadIndex null.
+ * recomputed hashes) is reported with firstBadIndex null. Such failures carry
+ * `locate`: an entry altered with its hashes recomputed shows only later (a
+ * chain mismatch after it, or the root), and verifyLogLocating
+ * (locate-bad-entry.ts) then names it with inclusion proofs.
  */
 export function verifyLog(input: VerifyLogInput): VerifyLogResult {
   const opened = openCheckpoint(input);
@@ -101,6 +115,11 @@ export function verifyLog(input: VerifyLogInput): VerifyLogResult {
     if (previous.size > cp.size) return bad('LEDGER_ROLLED_BACK', null, `the checkpoint (size ${cp.size}) is older than the one verified before (size ${previous.size}): the log was rolled back`);
   }
 
+  // A problem with the entries: an entry before it may have been altered with its hashes recomputed (see LocateRequest).
+  const against: VerifiedCheckpoint[] = [{ size: cp.size, rootHash: toBase64(cp.rootHash) }];
+  if (previous && previous.size > 0 && previous.size <= cp.size) against.push(previous);
+  const suspect = (code: LedgerErrorCode, firstBadIndex: number | null, problem: string): VerifyLogResult =>
+    ({ ok: false, code, firstBadIndex, problem, locate: { before: firstBadIndex ?? Math.min(entries.length, cp.size), against } });
   const tree = new CompactRange();
   let chain = ZERO_HASH;
   let chainBefore = ZERO_HASH;
@@ -108,39 +127,39 @@ export function verifyLog(input: VerifyLogInput): VerifyLogResult {
     const row = entries[i];
     if (row.index !== i) {
       return row.index > i
-        ? bad('LEDGER_ENTRY_MISSING', i, `entry ${i}: missing (the entry served next has index ${row.index})`)
-        : bad('LEDGER_ENTRY_REORDERED', i, `entry ${i}: served with index ${row.index} (entries duplicated or reordered)`);
+        ? suspect('LEDGER_ENTRY_MISSING', i, `entry ${i}: missing (the entry served next has index ${row.index})`)
+        : suspect('LEDGER_ENTRY_REORDERED', i, `entry ${i}: served with index ${row.index} (entries duplicated or reordered)`);
     }
-    if (!isPlainObject(row.entry)) return bad('LEDGER_ENTRY_CHANGED', i, `entry ${i}: not a JSON object (entry bytes changed)`);
+    if (!isPlainObject(row.entry)) return suspect('LEDGER_ENTRY_CHANGED', i, `entry ${i}: not a JSON object (entry bytes changed)`);
     let leaf: Uint8Array;
     try {
       leaf = leafHashOfText(canonicalize(row.entry));
     } catch (e) {
-      return bad('LEDGER_ENTRY_CHANGED', i, `entry ${i}: cannot be canonicalised (${messageOf(e)})`);
+      return suspect('LEDGER_ENTRY_CHANGED', i, `entry ${i}: cannot be canonicalised (${messageOf(e)})`);
     }
     const claimed = row.entry.index;
     if (claimed !== i) {
       // An entry claiming the previous index whose recorded chain skips that entry: the previous one was inserted.
       if (i > 0 && claimed === i - 1 && row.chainHash === toBase64(chainHash(chainBefore, leaf))) {
-        return bad('LEDGER_ENTRY_INSERTED', i - 1, `entry ${i - 1}: inserted (entry ${i} carries index ${i - 1} and its recorded chain hash skips entry ${i - 1})`);
+        return suspect('LEDGER_ENTRY_INSERTED', i - 1, `entry ${i - 1}: inserted (entry ${i} carries index ${i - 1} and its recorded chain hash skips entry ${i - 1})`);
       }
-      return bad('LEDGER_ENTRY_REORDERED', i, `entry ${i}: index field says ${JSON.stringify(claimed)} (entry missing, inserted or reordered)`);
+      return suspect('LEDGER_ENTRY_REORDERED', i, `entry ${i}: index field says ${JSON.stringify(claimed)} (entry missing, inserted or reordered)`);
     }
-    if (row.entry.v !== ENTRY_VERSION) return bad('LEDGER_ENTRY_CHANGED', i, `entry ${i}: unknown encoding version ${JSON.stringify(row.entry.v)}`);
-    if (row.leafHash !== undefined && row.leafHash !== toBase64(leaf)) return bad('LEDGER_ENTRY_CHANGED', i, `entry ${i}: leaf hash mismatch (entry bytes changed)`);
+    if (row.entry.v !== ENTRY_VERSION) return suspect('LEDGER_ENTRY_CHANGED', i, `entry ${i}: unknown encoding version ${JSON.stringify(row.entry.v)}`);
+    if (row.leafHash !== undefined && row.leafHash !== toBase64(leaf)) return suspect('LEDGER_ENTRY_CHANGED', i, `entry ${i}: leaf hash mismatch (entry bytes changed)`);
     const next = chainHash(chain, leaf);
-    if (row.chainHash !== undefined && row.chainHash !== toBase64(next)) return bad('LEDGER_CHAIN_MISMATCH', i, `entry ${i}: chain hash mismatch`);
+    if (row.chainHash !== undefined && row.chainHash !== toBase64(next)) return suspect('LEDGER_CHAIN_MISMATCH', i, `entry ${i}: chain hash mismatch`);
     [chainBefore, chain] = [chain, next];
     if (i < cp.size) tree.append(leaf);
     if (input.onProgress && (i + 1) % PROGRESS_STEP === 0) input.onProgress(i + 1, entries.length);
     if (previous && previousRoot && i + 1 === previous.size && !sameBytes(tree.root(), previousRoot)) {
-      return bad('LEDGER_HISTORY_REWRITTEN', null, `entries 0..${i} do not match the checkpoint of size ${previous.size} verified before: history was rewritten`);
+      return suspect('LEDGER_HISTORY_REWRITTEN', null, `entries 0..${i} do not match the checkpoint of size ${previous.size} verified before: history was rewritten`);
     }
   }
   if (entries.length < cp.size) {
-    return bad('LEDGER_ENTRY_MISSING', entries.length, `entry ${entries.length}: missing (the signed checkpoint covers ${cp.size} entries, ${entries.length} were served)`);
+    return suspect('LEDGER_ENTRY_MISSING', entries.length, `entry ${entries.length}: missing (the signed checkpoint covers ${cp.size} entries, ${entries.length} were served)`);
   }
-  if (!sameBytes(tree.root(), cp.rootHash)) return bad('LEDGER_ROOT_MISMATCH', null, 'root does not match the signed checkpoint');
+  if (!sameBytes(tree.root(), cp.rootHash)) return suspect('LEDGER_ROOT_MISMATCH', null, 'root does not match the signed checkpoint');
   // The empty tree is consistent with every tree; RFC 9162 defines no proof from it.
   if (previous && previousRoot && previous.size > 0 && input.consistencyProof) {
     try {

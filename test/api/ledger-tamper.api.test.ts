@@ -146,20 +146,54 @@ describe('tds verify against the live service', () => {
     }, { index: 17, problem: /entry 17: inserted/ });
   });
 
-  it('reports a rewritten tail with recomputed hashes as disagreeing with the signed root', async () => {
+  /** As the insider: entry `at` altered by `edit`, its leaf hash recomputed, and the chain hashes from it up to `through` (inclusive; default the whole tail). */
+  const rehash = (at: number, edit: (e: LedgerEntry) => void, through = Number.MAX_SAFE_INTEGER) => async (q: (sql: string, params?: unknown[]) => Promise<unknown>) => {
+    const rows = (await q('SELECT idx::int AS i, entry FROM ledger_entries WHERE idx >= $1 AND idx <= $2 ORDER BY idx', [at, through])) as Array<{ i: number; entry: string }>;
+    let chain: Uint8Array = at === 0 ? new Uint8Array(32) : (await entryAt(at - 1)).chain;
+    const texts: string[] = [];
+    const leaves: Buffer[] = [];
+    const chains: Buffer[] = [];
+    for (const row of rows) {
+      const entry = JSON.parse(row.entry) as LedgerEntry;
+      if (row.i === at) edit(entry);
+      const text = canonicalEntryText(entry);
+      const leaf = leafHashOfText(text);
+      chain = chainHash(chain, leaf);
+      texts.push(text);
+      leaves.push(Buffer.from(leaf));
+      chains.push(Buffer.from(chain));
+    }
+    // One statement for the whole tail: row by row it is thousands of round trips.
+    await q(`UPDATE ledger_entries e SET entry = t.entry, leaf_hash = t.leaf, chain_hash = t.chain
+               FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::bytea[]) AS t(idx, entry, leaf, chain) WHERE e.idx = t.idx`,
+    [rows.map((r) => r.i), texts, leaves, chains]);
+  };
+
+  it('names the entry whose bytes and leaf hash changed (the chain shows it)', async () => {
     await asInsider(async (q) => {
-      const rows = (await q('SELECT idx::int AS i, entry FROM ledger_entries WHERE idx >= 17 ORDER BY idx')) as Array<{ i: number; entry: string }>;
-      let chain = (await entryAt(16)).chain;
-      for (const row of rows) {
-        const entry = JSON.parse(row.entry) as LedgerEntry;
-        if (row.i === 17) entry.actor = 'p_mallory';
-        const text = canonicalEntryText(entry);
-        const leaf = leafHashOfText(text);
-        chain = chainHash(chain, leaf);
-        await q('UPDATE ledger_entries SET entry = $1, leaf_hash = $2, chain_hash = $3 WHERE idx = $4', [text, leaf, chain, row.i]);
-      }
-    }, { index: 'unknown', problem: /root does not match the signed checkpoint/ });
+      const { entry } = await entryAt(17);
+      const text = canonicalEntryText({ ...(JSON.parse(entry) as LedgerEntry), actor: 'p_mallory' });
+      await q('UPDATE ledger_entries SET entry = $1, leaf_hash = $2 WHERE idx = 17', [text, leafHashOfText(text)]);
+    }, { index: 17, problem: /entry 17: chain hash mismatch/ });
   });
+
+  it('names the entry whose stored chain hash alone changed', async () => {
+    await asInsider(async (q) => {
+      await q('UPDATE ledger_entries SET chain_hash = $1 WHERE idx = 17', [new Uint8Array(32).fill(7)]);
+    }, { index: 17, problem: /entry 17: chain hash mismatch/ });
+  });
+
+  it('names the altered entry, not the next one, when its own leaf and chain hash were recomputed', async () => {
+    await asInsider(rehash(17, (e) => (e.actor = 'p_mallory'), 17), { index: 17, problem: /entry 17: its bytes .* differ from the leaf the checkpoint of size \d+ commits to .*entry 18: chain hash mismatch/ });
+  });
+
+  it('names the altered entry when the chain was recomputed over part of the tail', async () => {
+    await asInsider(rehash(1500, (e) => (e.data = { ...e.data, n: -1 }), 2000), { index: 1500, problem: /entry 1500: its bytes .* commit.*entry 2001: chain hash mismatch/ });
+  });
+
+  it.each([0, 17, 1024, 2047])('names entry %i in a rewritten tail whose hashes were all recomputed (only the signed root disagrees)', async (i) => {
+    await asInsider(rehash(i, (e) => (e.actor = 'p_mallory')), { index: i, problem: new RegExp(`entry ${i}: its bytes .* commits to .*root does not match the signed checkpoint`) });
+  }, 180_000);
 
   it('passes again once the ledger is restored', async () => {
     expect((await verify()).code).toBe(0);

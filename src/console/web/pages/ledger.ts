@@ -206,10 +206,16 @@ function fullVerification(pins: store.Pins, v: Verified, into: HTMLElement): voi
       label.textContent = `Fetched ${fetched} entries; verifying them in the background…`;
       const outcome = await new Promise<Extract<FromWorker, { type: 'result' }>>((resolve, reject) => {
         worker.onmessage = (e: MessageEvent<FromWorker>) => {
-          if (e.data.type === 'progress') {
-            progress.value = total + Math.min(total, e.data.checked);
-            label.textContent = `Verifying: ${e.data.checked} of ${e.data.total} entries checked…`;
-          } else resolve(e.data);
+          const m = e.data;
+          if (m.type === 'progress') {
+            progress.value = total + Math.min(total, m.checked);
+            label.textContent = `Verifying: ${m.checked} of ${m.total} entries checked…`;
+          } else if (m.type === 'proof') {
+            // The worker is locating an altered entry: it needs signed proof requests, which only the page can make.
+            label.textContent = `The entries disagree with the checkpoint; locating the first altered entry (proof for entry ${m.index})…`;
+            call<{ leafHash: string; proof: string[] }>('GET', `/v1/ledger/proofs/inclusion${query({ index: m.index, treeSize: m.treeSize })}`)
+              .then((answer) => post({ type: 'proof', id: m.id, answer }), (err: unknown) => post({ type: 'proof', id: m.id, error: (err as Error).message }));
+          } else resolve(m);
         };
         worker.onerror = (e) => reject(new Error(`the verification worker failed: ${e.message}`));
         // The reference for consistency is the checkpoint verified before this one, when it differs.
