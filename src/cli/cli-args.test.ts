@@ -115,7 +115,11 @@ describe('keysByKid', () => {
   it('reads maps, JWKS, directory entries and key lists', () => {
     expect(keysByKid({ k1: jwk })).toEqual({ k1: jwk });
     expect(keysByKid({ keys: [{ ...jwk, kid: 'k2', use: 'sig' }] })).toEqual({ k2: jwk });
-    expect(keysByKid({ id: 'p', keys: [{ kid: 'k3', publicKeyJwk: jwk, createdAt: 'x' }] })).toEqual({ k3: jwk });
+    // A directory entry's key history (registered, rotated out) is kept: contract verify checks signatures against it.
+    expect(keysByKid({ id: 'p', keys: [{ kid: 'k3', publicKeyJwk: jwk, createdAt: 'x', revokedAt: null, note: 'dropped' }] })).toEqual({ k3: { ...jwk, createdAt: 'x', revokedAt: null } });
     expect(keysByKid([{ kid: 'k4', publicKeyJwk: jwk }])).toEqual({ k4: jwk });
+    expect(keysByKid({ k5: { ...jwk, revokedAt: '2025-01-01T00:00:00.000Z', d: 'private part is dropped' } })).toEqual({ k5: { ...jwk, revokedAt: '2025-01-01T00:00:00.000Z' } });
+    // A kid named like an Object.prototype member is just a key.
+    expect(Object.keys(keysByKid(JSON.parse('{"__proto__": {"kty": "OKP", "crv": "Ed25519", "x": "abc"}}')))).toEqual(['__proto__']);
   });
 });

@@ -5,8 +5,8 @@
  * Verification re-checks both signatures locally with the parties' keys.
  */
 import fs from 'node:fs';
-import { canonicalizeContract, verifyExportedContract, type ContractDocument, type ExportedSignature } from '../agreements/contract-document.js';
-import { secretKeyFromJwk, sign, type PublicJwk } from '../crypto/ed25519.js';
+import { canonicalizeContract, keysByKid, verifyExportedContract, type ContractDocument, type ExportedSignature, type OfflineVerification, type VerificationKey } from '../agreements/contract-document.js';
+import { secretKeyFromJwk, sign } from '../crypto/ed25519.js';
 import { toBase64Url, utf8 } from '../crypto/sha256.js';
 import type { ContractExport, TdsClient } from '../client/tds-client.js';
 import { stringOption, type CliIo, type CommandSpec } from './cli-args.js';
@@ -83,27 +83,8 @@ export interface ContractFile {
   keys?: unknown;
 }
 
-/**
- * Keys by kid from the shapes people have at hand: a map kid -> JWK, a JWKS
- * `{keys: [{kid, ...}]}`, a list of `{kid, publicKeyJwk}` (participant
- * directory), or a participant entry `{keys: [...]}`.
- */
-export function keysByKid(input: unknown): Record<string, PublicJwk> {
-  const out: Record<string, PublicJwk> = {};
-  const add = (kid: unknown, jwk: unknown) => {
-    if (typeof kid === 'string' && jwk && typeof jwk === 'object') {
-      const { kty, crv, x } = jwk as PublicJwk;
-      out[kid] = { kty, crv, x };
-    }
-  };
-  const list = Array.isArray(input) ? input : input && typeof input === 'object' && Array.isArray((input as { keys?: unknown }).keys) ? (input as { keys: unknown[] }).keys : undefined;
-  if (list) {
-    for (const k of list as Array<{ kid?: unknown; publicKeyJwk?: unknown }>) add(k?.kid, k?.publicKeyJwk ?? k);
-  } else if (input && typeof input === 'object') {
-    for (const [kid, jwk] of Object.entries(input)) add(kid, jwk);
-  }
-  return out;
-}
+/** Keys by kid from a keys file or a participant's directory entry (with their rotation history when it has one). */
+export { keysByKid };
 
 function readJson(file: string, what: string): unknown {
   try {
@@ -117,13 +98,14 @@ function readJson(file: string, what: string): unknown {
 /**
  * `tds contract verify <id|file>`: a file is checked fully offline (keys from
  * the file's `keys` or --keys); an id fetches the contract and the parties'
- * registered keys, then checks locally. `save` writes contract + keys as a
- * file that can be re-verified later without the service.
+ * registered keys with their history, then checks locally, including that
+ * each key was current when it signed. `save` writes contract + keys (with
+ * their history) as a file that can be re-verified later without the service.
  */
 export async function verifyContractCommand(opts: { target: string; keysFile?: string; save?: string; client?: () => TdsClient; io: CliIo }): Promise<number> {
   const { io } = opts;
   let exported: ContractFile;
-  let keys: Record<string, PublicJwk>;
+  let keys: Record<string, VerificationKey>;
   const isFile = opts.target.endsWith('.json') || fs.existsSync(opts.target);
   if (isFile) {
     exported = readJson(opts.target, 'contract file') as ContractFile;
@@ -138,10 +120,10 @@ export async function verifyContractCommand(opts: { target: string; keysFile?: s
     keys = opts.keysFile ? keysByKid(readJson(opts.keysFile, 'keys file')) : {};
     for (const party of ['consumer', 'provider'] as const) {
       const named = exported.document?.[party];
-      if (named && !keys[named.kid]) Object.assign(keys, keysByKid((await client.getParticipant(named.id)).keys));
+      if (named && !Object.prototype.hasOwnProperty.call(keys, named.kid)) Object.assign(keys, keysByKid((await client.getParticipant(named.id)).keys));
     }
   }
-  let result: { ok: boolean; problems: string[] };
+  let result: OfflineVerification;
   try {
     result = verifyExportedContract(exported, keys);
   } catch (e) {
@@ -155,6 +137,7 @@ export async function verifyContractCommand(opts: { target: string; keysFile?: s
     fs.writeFileSync(opts.save, `${JSON.stringify(doc, null, 2)}\n`, { flag: 'wx' });
     io.out(`saved contract and keys to ${opts.save}`);
   }
+  for (const n of result.notes ?? []) io.err(`note: ${n}`);
   if (!result.ok) {
     io.err(`contract ${exported.document?.id ?? opts.target}: INVALID`);
     for (const p of result.problems) io.err(`  - ${p}`);
@@ -163,8 +146,12 @@ export async function verifyContractCommand(opts: { target: string; keysFile?: s
   const d = exported.document;
   io.out(`contract ${d.id}: valid`);
   io.out(`  digest ${canonicalizeContract(d).digest}`);
-  io.out(`  consumer ${d.consumer.id} signed with ${d.consumer.kid}`);
-  io.out(`  provider ${d.provider.id} signed with ${d.provider.kid}`);
+  for (const party of ['consumer', 'provider'] as const) {
+    const sig = exported.signatures.find((s) => s.participantId === d[party].id && s.kid === d[party].kid);
+    const key = keys[d[party].kid];
+    const when = key?.revokedAt === undefined ? '' : `${sig?.signedAt ? ` at ${sig.signedAt}` : ''}, ${key.revokedAt === null ? 'a key still current' : `before the key was rotated out at ${key.revokedAt}`}`;
+    io.out(`  ${party} ${d[party].id} signed with ${d[party].kid}${when}`);
+  }
   return 0;
 }
 

@@ -14,12 +14,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { SignJWT, importJWK, type JSONWebKeySet } from 'jose';
 import { pino } from 'pino';
 import { createTestContext, type TestContext } from '../helpers/context.js';
-import { makeParticipant, newKey, type Actor } from '../helpers/actors.js';
+import { makeParticipant, newKey, publicOf, signed, type Actor } from '../helpers/actors.js';
 import { TdsClient } from '../../src/client/tds-client.js';
 import { RELEASE_TOKEN_TYPE, signReleaseToken } from '../../src/jobs/release-token.js';
 import { startGateway, type Gateway } from '../../src/gateway/gateway.js';
 import { runJob, EXIT_INTEGRITY } from '../../src/cli/job-runner.js';
-import { signContractCommand, verifyContractCommand } from '../../src/cli/contract-commands.js';
+import { signCanonical, signContractCommand, verifyContractCommand } from '../../src/cli/contract-commands.js';
 import { standingCommand } from '../../src/cli/participant-commands.js';
 import type { CliIo } from '../../src/cli/cli-args.js';
 import { verifyReceipt } from '../../src/ledger/tlog-proof.js';
@@ -291,6 +291,58 @@ describe('contract sign and verify', () => {
       expect({ i, code: await verifyContractCommand({ target: file, io: tio }) }).toEqual({ i, code: 1 });
       expect(tio.err_[0]).toMatch(/INVALID/);
     }
+  });
+
+  it('checks that each signature\'s key was current when it signed (key rotation)', async () => {
+    const consumer = await makeParticipant(ctx, ['consumer']);
+    const consumerClient = clientOf(consumer);
+    fs.writeFileSync(path.join(served, 'rotation.csv'), 'r\n');
+    const dataset = await hospitalClient.publishDataset({ title: 'R', description: '', researchField: 'cardiology', kind: 'raw', distribution: { url: `${gateway.url}/rotation.csv`, sha256: sha256Hex('r\n'), byteSize: 2, mediaType: 'text/csv' } });
+    const offer = await hospitalClient.createOffer(dataset.id, { purposes: [PURPOSE], maxInvocations: 5, access: 'download' });
+    const signedBefore = await consumerClient.proposeContract({ offerId: offer.id, purposes: [PURPOSE], maxInvocations: 1 });
+    expect(await signContractCommand({ client: consumerClient, contractId: signedBefore.id, yes: true, io: testIo() })).toBe(0);
+    expect(await signContractCommand({ client: hospitalClient, contractId: signedBefore.id, yes: true, io: testIo() })).toBe(0);
+    // Proposed (naming the current key) but not signed before the consumer rotates its key.
+    const later = await consumerClient.proposeContract({ offerId: offer.id, purposes: [PURPOSE], maxInvocations: 1 });
+    const next = await newKey();
+    expect((await signed(ctx.app, consumer, 'post', `/v1/participants/${consumer.id}/keys`, { publicKeyJwk: publicOf(next.privateJwk) })).status).toBe(200);
+    const rotatedClient = clientOf({ ...consumer, kid: next.kid, privateJwk: next.privateJwk });
+
+    // Signed while the key was current: still valid after the rotation, online and from the saved copy.
+    const saved = path.join(tmp, 'rotation-valid.json');
+    const io = testIo();
+    expect(await verifyContractCommand({ target: signedBefore.id, client: () => rotatedClient, save: saved, io })).toBe(0);
+    expect(io.out_.join('\n')).toMatch(new RegExp(`consumer ${consumer.id} signed with ${consumer.kid} at .*, before the key was rotated out at `));
+    expect(await verifyContractCommand({ target: saved, io: testIo() })).toBe(0);
+
+    // Someone holding the rotated-out key signs the later proposal after the rotation (the service refuses it with
+    // SIGNING_KEY_ROTATED), and passes the signature around as an export with the provider's signature beside it.
+    const now = new Date().toISOString();
+    const doc = (await rotatedClient.getContract(later.id)).document;
+    const keys = Object.fromEntries([...(await rotatedClient.getParticipant(consumer.id)).keys, ...(await rotatedClient.getParticipant(hospital.id)).keys].map((k) => [k.kid, { ...k.publicKeyJwk, createdAt: k.createdAt, revokedAt: k.revokedAt }]));
+    const forged = {
+      document: doc, canonical: later.canonical, digest: later.digest, keys,
+      signatures: [
+        { participantId: consumer.id, kid: consumer.kid, signature: signCanonical(later.canonical, consumer.privateJwk), signedAt: now },
+        { participantId: hospital.id, kid: hospital.kid, signature: signCanonical(later.canonical, hospital.privateJwk), signedAt: now },
+      ],
+    };
+    const check = async (file: object) => {
+      const f = path.join(tmp, `rotation-${randomUUID()}.json`);
+      fs.writeFileSync(f, JSON.stringify(file));
+      const tio = testIo();
+      return { code: await verifyContractCommand({ target: f, io: tio }), err: tio.err_.join('\n') };
+    };
+    expect(await check(forged)).toEqual({ code: 1, err: expect.stringMatching(new RegExp(`the consumer signed at ${now} with key ${consumer.kid}, which had been rotated out at `)) });
+    // Dropping the signing time does not help: a rotated key's signature must be shown to predate the rotation.
+    const undated = { ...forged, signatures: forged.signatures.map(({ signedAt: _, ...s }) => s) };
+    expect(await check(undated)).toEqual({ code: 1, err: expect.stringContaining(`was rotated out at`) });
+    // Back-dating it before the key existed is refused as well.
+    const early = { ...forged, signatures: forged.signatures.map((s) => ({ ...s, signedAt: '2000-01-01T00:00:00.000Z' })) };
+    expect(await check(early)).toEqual({ code: 1, err: expect.stringMatching(/signed at 2000-01-01T00:00:00.000Z with key .*, registered only at/) });
+    // Keys without their history (an old saved file): the signatures verify, and the output says rotation was not checked.
+    const bare = { ...forged, keys: Object.fromEntries(Object.entries(keys).map(([kid, k]) => [kid, { kty: k.kty, crv: k.crv, x: k.x }])) };
+    expect(await check(bare)).toEqual({ code: 0, err: expect.stringContaining('not checked that it was current when it signed') });
   });
 
   it('asks on a terminal, refuses without one, and refuses a canonical form that does not match the document', async () => {

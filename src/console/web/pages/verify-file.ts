@@ -6,8 +6,7 @@
  * against the log key and witness keys pinned on this page. Nothing is sent:
  * the file is read in this page.
  */
-import { verifyExportedContract, type ContractDocument, type ExportedSignature } from '../../../agreements/contract-document.js';
-import type { PublicJwk } from '../../../crypto/ed25519.js';
+import { keysByKid, verifyExportedContract, type ContractDocument, type ExportedSignature, type OfflineVerification } from '../../../agreements/contract-document.js';
 import { parseVerifierKey } from '../../../ledger/checkpoint.js';
 import { parseCosignerKey } from '../../../ledger/cosignature.js';
 import { TLOG_PROOF_HEADER, verifyReceipt } from '../../../ledger/tlog-proof.js';
@@ -35,21 +34,6 @@ function verifyReceiptText(text: string, keys: ReceiptKeys): HTMLElement {
   }
 }
 
-/** Keys a contract file carries: `{kid: jwk}` (what the console and `tds contract verify --save` write) or a JWKS-like list. */
-function keysOf(input: unknown): Record<string, PublicJwk> {
-  const out: Record<string, PublicJwk> = {};
-  const list = Array.isArray(input) ? input : (input as { keys?: unknown })?.keys;
-  const add = (kid: unknown, jwk: unknown) => {
-    if (typeof kid === 'string' && jwk && typeof jwk === 'object') {
-      const { kty, crv, x } = jwk as PublicJwk;
-      out[kid] = { kty, crv, x };
-    }
-  };
-  if (Array.isArray(list)) for (const k of list as Array<{ kid?: unknown; publicKeyJwk?: unknown }>) add(k?.kid, k?.publicKeyJwk ?? k);
-  else if (input && typeof input === 'object') for (const [kid, jwk] of Object.entries(input)) add(kid, jwk);
-  return out;
-}
-
 /** Verify a dropped file's text; returns the verdict as an element. */
 export function verifyText(text: string, name: string, keys: ReceiptKeys): HTMLElement {
   if (text.startsWith(`${TLOG_PROOF_HEADER}\n`)) return verifyReceiptText(text, keys);
@@ -61,15 +45,16 @@ export function verifyText(text: string, name: string, keys: ReceiptKeys): HTMLE
   }
   const f = parsed as { document?: ContractDocument; signatures?: ExportedSignature[]; canonical?: string; digest?: string; keys?: unknown; type?: string };
   if (f && typeof f === 'object' && f.document && Array.isArray(f.signatures)) {
-    let result: { ok: boolean; problems: string[] };
+    let result: OfflineVerification;
     try {
-      result = verifyExportedContract({ document: f.document, canonical: f.canonical, digest: f.digest, signatures: f.signatures }, keysOf(f.keys ?? {}));
+      result = verifyExportedContract({ document: f.document, canonical: f.canonical, digest: f.digest, signatures: f.signatures }, keysByKid(f.keys ?? {}));
     } catch (e) {
       result = { ok: false, problems: [`the document is malformed: ${(e as Error).message}`] };
     }
     return result.ok
       ? h('div', { class: 'status ok', id: 'file-verdict' }, h('p', {}, h('strong', {}, `Contract ${f.document.id}: valid.`)),
-        h('p', {}, `The terms are exactly what both parties signed: consumer ${f.document.consumer.id} (key ${f.document.consumer.kid}) and provider ${f.document.provider.id} (key ${f.document.provider.kid}).`))
+        h('p', {}, `The terms are exactly what both parties signed: consumer ${f.document.consumer.id} (key ${f.document.consumer.kid}) and provider ${f.document.provider.id} (key ${f.document.provider.kid}).`),
+        ...(result.notes ?? []).map((n) => h('p', { class: 'detail' }, `Note: ${n}.`)))
       : h('div', { class: 'status bad', role: 'alert', id: 'file-verdict' }, h('p', {}, h('strong', {}, `Contract ${f.document.id ?? '?'}: INVALID.`)), h('ul', {}, ...result.problems.map((p) => h('li', {}, p))));
   }
   return h('div', { class: 'status bad', role: 'alert', id: 'file-verdict' }, h('p', {}, `${name} is neither a contract export (document and signatures) nor a receipt (${TLOG_PROOF_HEADER}).`));
