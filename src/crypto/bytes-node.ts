@@ -4,13 +4,45 @@
  * The console's build swaps this file for bytes-browser.ts (same exports, no
  * node: imports), so every module above sha256.ts runs unchanged in a page.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
-/** SHA-256 of the concatenation of the given parts; strings are hashed as their UTF-8 bytes. */
+// Scratch for the short concatenations of the ledger's hot loops (prefix ‖ 32 ‖ 32 bytes): hashed in one call.
+const SCRATCH = Buffer.allocUnsafe(128);
+
+const digestOf = (out: Buffer): Uint8Array => new Uint8Array(out.buffer, out.byteOffset, 32);
+
+/**
+ * SHA-256 of the concatenation of the given parts; strings are hashed as their UTF-8 bytes.
+ * The ledger's shapes (one part; one ASCII prefix byte and a text; short byte
+ * parts such as prefix ‖ left ‖ right) take node:crypto's one-shot hash(),
+ * which skips the Hash object per call; anything else streams through createHash.
+ */
 export function sha256(...parts: Array<Uint8Array | string>): Uint8Array {
+  if (parts.length === 1) return digestOf(hash('sha256', parts[0]!, 'buffer'));
+  if (parts.length === 2) {
+    const [a, b] = parts as [Uint8Array | string, Uint8Array | string];
+    // A one-byte ASCII prefix is the same single UTF-8 byte as a string, so prefix ‖ text is one string.
+    if (typeof b === 'string' && typeof a !== 'string' && a.length === 1 && a[0]! < 0x80) return digestOf(hash('sha256', String.fromCharCode(a[0]!) + b, 'buffer'));
+  }
+  let total = 0;
+  for (const p of parts) {
+    if (typeof p === 'string') {
+      total = -1;
+      break;
+    }
+    total += p.length;
+  }
+  if (total >= 0 && total <= SCRATCH.length) {
+    let at = 0;
+    for (const p of parts as Uint8Array[]) {
+      SCRATCH.set(p, at);
+      at += p.length;
+    }
+    return digestOf(hash('sha256', SCRATCH.subarray(0, total), 'buffer'));
+  }
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest().buffer, 0, 32);
+  return digestOf(h.digest());
 }
 
 /** Lower-case hex of a byte array. */

@@ -13,6 +13,26 @@ describe('byte primitives: browser and node implementations agree', () => {
     }
   });
 
+  it('on every shape the one-shot paths take (one part, ASCII prefix + text, short byte parts) and the ones they do not', () => {
+    const ref = (...parts: Array<Uint8Array | string>): string => browser.toHex(browser.sha256(...parts));
+    const cases: Array<Array<Uint8Array | string>> = [
+      [], [''], ['ä€😀'], [new Uint8Array(0)], [new Uint8Array(randomBytes(200))],
+      [new Uint8Array([0]), '{"a":"ä€"}'], [new Uint8Array([0x01]), ''], [new Uint8Array([0x7f]), 'x'],
+      // A non-ASCII prefix byte is not the same as one UTF-8 character: it must be hashed as a byte.
+      [new Uint8Array([0x80]), 'x'], [new Uint8Array([0xff]), 'ä'], [new Uint8Array([0, 1]), 'x'],
+      [new Uint8Array([1]), new Uint8Array(randomBytes(32)), new Uint8Array(randomBytes(32))],
+      [new Uint8Array(randomBytes(64)), new Uint8Array(randomBytes(64))], [new Uint8Array(randomBytes(64)), new Uint8Array(randomBytes(65))],
+      [new Uint8Array(randomBytes(3)), 'text', new Uint8Array(randomBytes(5))], ['a', 'b'],
+    ];
+    for (const parts of cases) expect(node.toHex(node.sha256(...parts))).toBe(ref(...parts));
+    // The scratch buffer behind the short path must not leak into an earlier result.
+    const first = node.sha256(new Uint8Array([1]), new Uint8Array(32), new Uint8Array(32));
+    const copy = node.toHex(first);
+    node.sha256(new Uint8Array([1]), new Uint8Array(32).fill(7), new Uint8Array(32).fill(9));
+    expect(node.toHex(first)).toBe(copy);
+    expect(first.length).toBe(32);
+  });
+
   it('on hex, base64 and base64url round trips', () => {
     for (let i = 0; i < 80; i++) {
       const bytes = new Uint8Array(randomBytes(i));

@@ -122,6 +122,14 @@ describe('fast path', () => {
     expect(canonicalize({ '9': 1, '10': 2, a: 3 })).toBe('{"10":2,"9":1,"a":3}');
     expect(canonicalize(JSON.parse('{"10":2,"9":1}'))).toBe('{"10":2,"9":1}');
   });
+  it('checks lone surrogates on the serialised text: refused in values and names, pairs and look-alike text kept', async () => {
+    const { default: library } = await import('canonicalize');
+    expect(() => canonicalize({ a: 'x\udbff' })).toThrow(NonJsonValueError);
+    expect(() => canonicalize({ a: ['ok', { b: '\udc00y' }] })).toThrow(NonJsonValueError);
+    expect(() => canonicalize({ a: 1, ['\ud800']: 2 })).toThrow(NonJsonValueError);
+    // A literal backslash-u-d sequence is no surrogate: same bytes as the library.
+    for (const v of [{ a: '\\ud800' }, { a: 'C:\\udev' }, { '\\ud9': '😀' }, ['\ud83d\ude00']]) expect(canonicalize(v)).toBe(library(v));
+  });
   it('still refuses what is not JSON on the fast path\'s fallbacks', () => {
     expect(() => canonicalize({ a: '\ud800' })).toThrow(NonJsonValueError);
     const cyclic: Record<string, unknown> = {};

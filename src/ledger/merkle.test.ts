@@ -220,6 +220,19 @@ describe('CompactRange', () => {
       expect(toHex(tree.root())).toBe(toHex(rootFromLeafHashes(all.slice(0, n))));
     }
   });
+  it('push() keeps the same frontier and root as append() for sizes 1..300, and refuses non-32-byte leaves', () => {
+    const all = leaves(300);
+    const appended = new CompactRange();
+    const pushed = new CompactRange();
+    for (let n = 1; n <= 300; n++) {
+      appended.append(all[n - 1]);
+      pushed.push(all[n - 1]);
+      expect(pushed.size).toBe(n);
+      expect(hexes(pushed.frontier)).toEqual(hexes(appended.frontier));
+      expect(toHex(pushed.root())).toBe(toHex(appended.root()));
+    }
+    expect(ledgerCode(() => new CompactRange().push(new Uint8Array(33)))).toBe('LEDGER_BAD_HASH');
+  });
   it('resumes from a frontier loaded by node id', () => {
     const all = leaves(45);
     const store = new Map<string, Uint8Array>();

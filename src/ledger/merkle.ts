@@ -311,6 +311,15 @@ export class CompactRange {
     return created;
   }
 
+  /** Appends one leaf hash like append(), without listing the new nodes: a verifier's loop over millions of leaves. */
+  push(leafHash: Uint8Array): void {
+    checkHash(leafHash, 'leaf hash');
+    let hash = leafHash;
+    for (let s = this.#size; odd(s); s = half(s)) hash = hashChildren(this.#frontier.pop() as Uint8Array, hash);
+    this.#frontier.push(hash);
+    this.#size++;
+  }
+
   /** MTH of the leaves so far (EMPTY_ROOT when empty). */
   root(): Uint8Array {
     return this.#frontier.length === 0 ? EMPTY_ROOT.slice() : hashRangeFromNodes(this.#frontier);

@@ -150,7 +150,7 @@ export function verifyLog(input: VerifyLogInput): VerifyLogResult {
     const next = chainHash(chain, leaf);
     if (row.chainHash !== undefined && row.chainHash !== toBase64(next)) return suspect('LEDGER_CHAIN_MISMATCH', i, `entry ${i}: chain hash mismatch`);
     [chainBefore, chain] = [chain, next];
-    if (i < cp.size) tree.append(leaf);
+    if (i < cp.size) tree.push(leaf);
     if (input.onProgress && (i + 1) % PROGRESS_STEP === 0) input.onProgress(i + 1, entries.length);
     if (previous && previousRoot && i + 1 === previous.size && !sameBytes(tree.root(), previousRoot)) {
       return suspect('LEDGER_HISTORY_REWRITTEN', null, `entries 0..${i} do not match the checkpoint of size ${previous.size} verified before: history was rewritten`);
