@@ -1,8 +1,8 @@
 /**
- * The service under test as separate OS processes: dist/src/main.js itself
- * (one worker) or bench/cluster-main.js forking several workers, against the
- * run's database. Also reads their memory from /proc, since peak RSS is one
- * of the figures.
+ * The service under test as separate OS processes: dist/src/main.js itself,
+ * one process (TDS_WORKERS=1) or a primary with several node:cluster workers
+ * (TDS_WORKERS=N, the layout a deployment uses), against the run's database.
+ * Also reads their memory from /proc, since peak RSS is one of the figures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,7 +22,7 @@ export interface RunningService {
   child: ChildProcess;
   /** Everything the processes printed (for error messages). */
   output(): string;
-  /** Pids of the processes that serve requests (the workers, or the single process). */
+  /** Pids of the service's processes: the single process, or the primary (background work) and its workers. */
   servingPids(): number[];
   /** SIGTERM and wait (the service flushes its ledger); SIGKILL after the grace period. */
   stop(graceMs?: number): Promise<void>;
@@ -33,6 +33,8 @@ export interface ServiceOptions {
   databaseUrl: string;
   dataDir: string;
   workers: number;
+  /** TDS_DB_POOL_SIZE of each serving process (unset: the service's default). */
+  poolSize?: number;
   /** Extra node flags for the served processes (e.g. --cpu-prof). */
   nodeFlags?: string[];
   ledgerOrigin: string;
@@ -68,7 +70,7 @@ export function memoryOf(pid: number): { rssMb: number; hwmMb: number } | null {
 /** Starts the service and waits until /readyz answers 200 (and every worker listens). */
 export async function startService(opts: ServiceOptions): Promise<RunningService> {
   const port = await freePort();
-  const script = opts.workers > 1 ? path.join(here, 'cluster-main.js') : path.resolve(here, '../src/main.js');
+  const script = path.resolve(here, '../src/main.js');
   let out = '';
   const child = trackChild(spawn(process.execPath, [...(opts.nodeFlags ?? []), script], {
     env: {
@@ -79,7 +81,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       TDS_DEV_MODE: 'true',
       LOG_LEVEL: 'warn',
       TDS_LEDGER_ORIGIN: opts.ledgerOrigin,
-      TDS_BENCH_WORKERS: String(opts.workers),
+      TDS_WORKERS: String(opts.workers),
+      ...(opts.poolSize ? { TDS_DB_POOL_SIZE: String(opts.poolSize) } : {}),
       // The seeding registers every benchmark participant from this one address.
       TDS_REGISTRATIONS_PER_MINUTE_PER_ADDRESS: '1000000',
       TDS_REGISTRATIONS_PER_MINUTE: '1000000',
@@ -102,7 +105,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     clearTimeout(t);
   };
   const deadline = Date.now() + 120_000;
-  const ready = (): boolean => (opts.workers > 1 ? /worker\(s\) listening/.test(out) : /tds listening/.test(out));
+  const ready = (): boolean => /tds listening/.test(out);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`service exited (${child.exitCode}): ${out}`);
     try {
@@ -122,7 +125,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     workers: opts.workers,
     child,
     output: () => out,
-    servingPids: () => (opts.workers > 1 ? childrenOf(child.pid!) : [child.pid!]),
+    servingPids: () => (opts.workers > 1 ? [child.pid!, ...childrenOf(child.pid!)] : [child.pid!]),
     stop,
   };
 }

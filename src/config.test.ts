@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadConfig, ConfigError } from './config.js';
+import { loadConfig, ConfigError, DEFAULT_DB_POOL_SIZE, MAX_WORKERS } from './config.js';
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -20,6 +20,15 @@ describe('loadConfig', () => {
   it('accepts explicit values', () => {
     const c = loadConfig({ PORT: '0', DATABASE_URL: 'postgres://u@h/db', TDS_DEV_MODE: 'true', TDS_AUDIENCE: 'space-a' });
     expect(c).toMatchObject({ port: 0, databaseUrl: 'postgres://u@h/db', devMode: true, audience: 'space-a' });
+  });
+  it('reads TDS_WORKERS and TDS_DB_POOL_SIZE (one process and the default pool unless set) and refuses what is not a count', () => {
+    expect(loadConfig({})).toMatchObject({ workers: 1, dbPoolSize: DEFAULT_DB_POOL_SIZE });
+    expect(loadConfig({ TDS_WORKERS: '3', TDS_DB_POOL_SIZE: '8' })).toMatchObject({ workers: 3, dbPoolSize: 8 });
+    expect(loadConfig({ TDS_WORKERS: String(MAX_WORKERS) }).workers).toBe(MAX_WORKERS);
+    for (const bad of ['0', '-1', '2.5', 'two', ' 2', String(MAX_WORKERS + 1), '1e1']) {
+      expect(() => loadConfig({ TDS_WORKERS: bad })).toThrow(/TDS_WORKERS must be an integer from 1 to 64/);
+    }
+    expect(() => loadConfig({ TDS_DB_POOL_SIZE: '0' })).toThrow(/TDS_DB_POOL_SIZE/);
   });
   it('reads TDS_WITNESSES and names the variable when it is wrong', async () => {
     const { generateKeyPair, publicKeyOf } = await import('./crypto/ed25519.js');

@@ -29,8 +29,14 @@ export interface Config {
   /** Origin line of ledger checkpoints (C2SP tlog-checkpoint), also the note key name. */
   readonly ledgerOrigin: string;
   readonly logLevel: string;
-  /** Pool size of the PostgreSQL connection pool. */
+  /** Pool size of the PostgreSQL connection pool, per serving process. */
   readonly dbPoolSize: number;
+  /**
+   * Serving processes (TDS_WORKERS). 1: one process does everything. N > 1: a
+   * primary process (embedded database, migrations, operator, background work)
+   * and N node:cluster workers serving HTTP on the one port.
+   */
+  readonly workers: number;
   /** How long a data node holds a claimed compute job before another claim may take it over (TDS_JOB_LEASE_SECONDS). */
   readonly jobLeaseSeconds: number;
   /** Witnesses every new checkpoint is submitted to (TDS_WITNESSES): submission prefix and cosigner vkey. */
@@ -50,6 +56,11 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** Default TDS_DB_POOL_SIZE: connections per serving process (README "Performance" has the measurement). */
+export const DEFAULT_DB_POOL_SIZE = 20;
+/** Upper bound of TDS_WORKERS; each worker holds its own pool, so workers × pool must stay under the server's max_connections. */
+export const MAX_WORKERS = 64;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -111,7 +122,8 @@ function witnessesVar(raw: string | undefined, problems: string[]): WitnessEndpo
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const problems: string[] = [];
   const port = intVar(env, 'PORT', 8080, 0, 65535, problems);
-  const dbPoolSize = intVar(env, 'TDS_DB_POOL_SIZE', 20, 1, 500, problems);
+  const dbPoolSize = intVar(env, 'TDS_DB_POOL_SIZE', DEFAULT_DB_POOL_SIZE, 1, 500, problems);
+  const workers = intVar(env, 'TDS_WORKERS', 1, 1, MAX_WORKERS, problems);
   const jobLeaseSeconds = intVar(env, 'TDS_JOB_LEASE_SECONDS', 60, 1, 86_400, problems);
   const registrationsPerMinutePerAddress = intVar(env, 'TDS_REGISTRATIONS_PER_MINUTE_PER_ADDRESS', 10, 1, 1_000_000, problems);
   const registrationsPerMinute = intVar(env, 'TDS_REGISTRATIONS_PER_MINUTE', 60, 1, 1_000_000, problems);
@@ -152,5 +164,5 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,200}$/.test(metricsToken)) problems.push('TDS_METRICS_TOKEN must be 16-200 printable characters without spaces');
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ port, host, registrationsPerMinutePerAddress, registrationsPerMinute, maxPendingParticipants, metrics: metrics as 'public' | 'off', metricsToken, databaseUrl, dataDir, audience, devMode: devRaw === 'true', ledgerOrigin, logLevel, dbPoolSize, witnesses, jobLeaseSeconds });
+  return Object.freeze({ port, host, registrationsPerMinutePerAddress, registrationsPerMinute, maxPendingParticipants, metrics: metrics as 'public' | 'off', metricsToken, databaseUrl, dataDir, audience, devMode: devRaw === 'true', ledgerOrigin, logLevel, dbPoolSize, workers, witnesses, jobLeaseSeconds });
 }

@@ -3,11 +3,22 @@
  * migrations -> operator -> buildApp -> listen. The only module with side
  * effects at import. SIGINT/SIGTERM stop HTTP, background work and the
  * embedded database cleanly.
+ *
+ * Process layout (TDS_WORKERS): with 1 (the default) this one process does
+ * everything. With N > 1 this process is the primary of a node:cluster: it
+ * starts the embedded database (once), applies the migrations, creates the
+ * operator and the service keys, runs every background loop (ledger
+ * sequencer and checkpointer, witness cosigning, expiry and token sweeps)
+ * and serves no HTTP; it forks N workers that only serve HTTP on the one
+ * port (the primary hands them connections), each with its own pool of
+ * TDS_DB_POOL_SIZE connections. A worker that dies is replaced.
  */
+import cluster, { type Worker } from 'node:cluster';
 import http from 'node:http';
 import path from 'node:path';
-import { pino } from 'pino';
-import { ConfigError, loadConfig } from './config.js';
+import { pino, type Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDataSource, openDatabase } from './db/data-source.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './db/embedded-postgres.js';
 import { migrations } from '../migrations/index.js';
@@ -18,10 +29,14 @@ import { loadServiceKeys } from './service-keys.js';
 import { loadSchemas } from './http/validation.js';
 import { ensureOperator } from './participants/bootstrap-operator.js';
 
-async function main(): Promise<void> {
-  let config;
+/** Connections of the primary's own pool under TDS_WORKERS > 1: the background loops take one or two at a time. */
+const PRIMARY_POOL_SIZE = 4;
+/** How long a stop waits for workers (and in-flight requests) before it kills them. */
+const STOP_GRACE_MS = 30_000;
+
+function readConfig(): Config {
   try {
-    config = loadConfig(process.env);
+    return loadConfig(process.env);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`tds: cannot start: ${e.problems.join('; ')}`);
@@ -29,28 +44,60 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const logger = pino({ level: config.logLevel });
-  const schemas = loadSchemas();
-  let embedded: EmbeddedServer | undefined;
-  let url = config.databaseUrl;
-  if (!url) {
-    logger.info({ dir: path.join(config.dataDir, 'pg') }, 'starting embedded PostgreSQL');
-    embedded = await startEmbeddedPostgres(config.dataDir, (m) => logger.debug({ pg: m.trim() }, 'postgres'));
-    url = embedded.url;
-  }
+}
+
+/** The database URL to use: DATABASE_URL, or an embedded server started here. */
+async function database(config: Config, logger: Logger): Promise<{ url: string; embedded?: EmbeddedServer }> {
+  if (config.databaseUrl) return { url: config.databaseUrl };
+  logger.info({ dir: path.join(config.dataDir, 'pg') }, 'starting embedded PostgreSQL');
+  const embedded = await startEmbeddedPostgres(config.dataDir, (m) => logger.debug({ pg: m.trim() }, 'postgres'));
+  return { url: embedded.url, embedded };
+}
+
+/** What this process serves HTTP with: the app on its own pool, listening on the configured port (shared under cluster). */
+async function serve(config: Config, ds: DataSource, logger: Logger): Promise<http.Server> {
+  const keys = await loadServiceKeys(config.dataDir);
+  const services = createServices(ds, config, keys, logger);
+  const app = buildApp({ config, ds, logger, keys, schemas: loadSchemas(), services });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  return server;
+}
+
+const listening = (config: Config, port: number): string => `tds listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+function printOperator(op: { file: string | null }): void {
+  if (op.file) console.log(`operator credentials: ${op.file}`);
+  else console.log('operator credentials: the database already has an operator whose operator.json is in another data directory');
+}
+
+/** Stops accepting, lets in-flight requests finish (bounded), closes idle keep-alive connections. */
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, STOP_GRACE_MS);
+    t.unref();
+    server.close(() => {
+      clearTimeout(t);
+      resolve();
+    });
+    server.closeIdleConnections?.();
+  });
+}
+
+/** TDS_WORKERS = 1: everything in this process, as before the cluster existed. */
+async function single(config: Config, logger: Logger): Promise<void> {
+  const { url, embedded } = await database(config, logger);
   const ds = createDataSource({ url, entities, migrations, poolSize: config.dbPoolSize });
   await openDatabase(ds);
   const keys = await loadServiceKeys(config.dataDir);
   const services = createServices(ds, config, keys, logger);
   const op = await ensureOperator(ds, services.participants, config.dataDir);
   const background = startBackgroundWork(services, logger);
-  const app = buildApp({ config, ds, logger, keys, schemas, services });
+  const app = buildApp({ config, ds, logger, keys, schemas: loadSchemas(), services });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
-  const port = (server.address() as { port: number }).port;
-  console.log(`tds listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`);
-  if (op.file) console.log(`operator credentials: ${op.file}`);
-  else console.log('operator credentials: the database already has an operator whose operator.json is in another data directory');
+  console.log(listening(config, (server.address() as { port: number }).port));
+  printOperator(op);
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -66,6 +113,102 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/**
+ * TDS_WORKERS > 1, the primary: database once, migrations once, operator,
+ * keys, background work (exactly here), then the workers. Stopping: workers
+ * first (they finish their requests), then the background loops (a last
+ * ledger flush), then the database.
+ */
+async function primary(config: Config, logger: Logger): Promise<void> {
+  const { url, embedded } = await database(config, logger);
+  const ds = createDataSource({ url, entities, migrations, poolSize: PRIMARY_POOL_SIZE, applicationName: 'tds primary' });
+  await openDatabase(ds);
+  // Created before any worker starts, so the workers only ever read them.
+  const keys = await loadServiceKeys(config.dataDir);
+  const services = createServices(ds, config, keys, logger);
+  const op = await ensureOperator(ds, services.participants, config.dataDir);
+  const background = startBackgroundWork(services, logger);
+  logger.info({ role: 'primary', pid: process.pid, workers: config.workers }, 'background work started in the primary');
+
+  let stopping = false;
+  const workers = new Set<Worker>();
+  let port = config.port;
+  const fork = (): Promise<Worker> =>
+    new Promise((resolve, reject) => {
+      // The workers reach the database this process chose (the embedded one's socket, or DATABASE_URL).
+      const w = cluster.fork({ DATABASE_URL: url });
+      workers.add(w);
+      let up = false;
+      w.once('listening', (address) => {
+        up = true;
+        port = address.port;
+        resolve(w);
+      });
+      w.once('exit', (code, signal) => {
+        workers.delete(w);
+        if (stopping) return;
+        if (!up) return reject(new Error(`worker ${w.process.pid} exited (${signal ?? code}) before listening`));
+        logger.error({ pid: w.process.pid, code, signal }, 'worker exited unexpectedly; starting a replacement');
+        setTimeout(() => void fork().catch((err: unknown) => logger.error({ err }, 'replacement worker failed to start')), 1000).unref();
+      });
+    });
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    const gone = [...workers].map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))));
+    for (const w of workers) w.process.kill('SIGTERM');
+    const kill = setTimeout(() => {
+      for (const w of workers) w.process.kill('SIGKILL');
+    }, STOP_GRACE_MS);
+    await Promise.all(gone);
+    clearTimeout(kill);
+    await background.stop();
+    await ds.destroy().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  try {
+    // One at a time: the first one binds the port (PORT=0 picks one), the others share it.
+    for (let i = 0; i < config.workers; i++) await fork();
+  } catch (e) {
+    logger.error({ err: e }, 'a worker failed to start');
+    await stop('startup-failure');
+    return;
+  }
+  console.log(`${listening(config, port)} (${config.workers} workers, primary ${process.pid})`);
+  printOperator(op);
+}
+
+/** A worker: HTTP only, on its own pool; migrations, operator and background work belong to the primary. */
+async function worker(config: Config, logger: Logger): Promise<void> {
+  if (!config.databaseUrl) throw new Error('a worker needs the DATABASE_URL its primary passes on');
+  const ds = createDataSource({ url: config.databaseUrl, entities, migrations, poolSize: config.dbPoolSize, applicationName: `tds worker ${cluster.worker?.id ?? '?'}` });
+  await ds.initialize();
+  const server = await serve(config, ds, logger.child({ worker: cluster.worker?.id }));
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await closeServer(server);
+    await ds.destroy().catch(() => undefined);
+    process.exit(0);
+  };
+  // SIGINT from a terminal's Ctrl-C reaches the whole group; the primary also sends SIGTERM.
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = pino({ level: config.logLevel });
+  if (cluster.isWorker) return worker(config, logger);
+  if (config.workers > 1) return primary(config, logger);
+  return single(config, logger);
 }
 
 main().catch((e: unknown) => {

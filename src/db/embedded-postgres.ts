@@ -10,11 +10,27 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-/** A running embedded cluster: its connection URL (to database `postgres`) and how to stop it. */
+/**
+ * A running embedded cluster and how to stop it. `url` (database `postgres`)
+ * goes through the server's Unix socket when it has one — a local round trip
+ * without the TCP stack, what the service uses; `tcpUrl` is the same server
+ * on 127.0.0.1 for tools that want TCP.
+ */
 export interface EmbeddedServer {
   readonly url: string;
+  readonly tcpUrl: string;
+  /** The socket directory (the socket is `.s.PGSQL.<port>` in it), or null when the server listens on TCP only. */
+  readonly socketDir: string | null;
   readonly port: number;
   stop(): Promise<void>;
+}
+
+// sun_path holds 108 bytes on Linux (104 on macOS): keep the socket path well under both.
+const MAX_SOCKET_PATH = 100;
+
+/** The connection URL of a server reached through the socket in `dir` (libpq's and pg's `host=/dir` form). */
+export function socketUrl(password: string, port: number, dir: string, database = 'postgres'): string {
+  return `postgres://postgres:${encodeURIComponent(password)}@localhost:${port}/${database}?host=${encodeURIComponent(dir)}`;
 }
 
 /** A free TCP port on loopback, chosen by the kernel. */
@@ -73,16 +89,22 @@ export async function startEmbeddedPostgres(baseDir: string, onLog: (msg: string
   const password = fs.readFileSync(passwordFile, 'utf8').trim();
   const port = await freePort();
   if (!fresh) await stopOrphan(clusterDir);
+  // The socket lives in the cluster's own directory: the server (the postgres user, as root) owns it, and
+  // the service can reach it (it owns it, or is root). A path too long for a socket keeps TCP only.
+  const socketDir = `${path.resolve(clusterDir)}/.s.PGSQL.${port}`.length <= MAX_SOCKET_PATH ? path.resolve(clusterDir) : null;
   const cluster = await startCluster({
     dataDir: clusterDir,
     port,
     password,
-    // Only loopback; enough connections for several API processes and the tests.
-    flags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'unix_socket_directories='],
+    // Loopback TCP and the socket; enough connections for several API processes and the tests.
+    flags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', `unix_socket_directories=${socketDir ?? ''}`, '-c', 'unix_socket_permissions=0700'],
     onLog,
   });
+  const tcpUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   return {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    url: socketDir ? socketUrl(password, port, socketDir) : tcpUrl,
+    tcpUrl,
+    socketDir,
     port,
     stop: () => cluster.stop(),
   };
