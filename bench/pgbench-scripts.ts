@@ -2,13 +2,15 @@
  * The two pgbench scripts. `hot-path` is the issue's database ceiling: only
  * the writes that must happen per job (counter UPDATE + ledger INSERT).
  * `job-path` replays the statements the service sends for one POST /v1/jobs
- * (checked with log_statement=all) against the service's own tables and
- * seeded rows: the database's share of the real path, which tells how much
- * of the gap is PostgreSQL and how much Node.
+ * (recorded from the service's own code, job-path-recorder.ts) against the
+ * service's own tables and seeded rows: the database's share of the real
+ * path, which tells how much of the gap is PostgreSQL and how much Node, and
+ * so the service's ceiling. `job-path-rules` is the same on contracts whose
+ * dataset is governed by reciprocity rules.
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { READ_RELEASE_FACTS, RELEASE } from '../src/jobs/release-statements.js';
+import { parameterTypes, scriptOfRecording, type RecordedJob } from './job-path-recorder.js';
 
 /** The schema the benchmark's own tables live in. */
 export const SCHEMA = 'pgbench_hot';
@@ -19,7 +21,7 @@ export const SCHEMA = 'pgbench_hot';
  * (equal weights) for each transaction.
  */
 export interface PgbenchScript {
-  name: 'hot-path' | 'job-path';
+  name: 'hot-path' | 'job-path' | 'job-path-rules';
   /**
    * pgbench's -M: 'prepared' because the service sends its hot-path
    * statements as named prepared statements (src/db/prepared.ts), so the
@@ -76,62 +78,29 @@ export function hotPathScript(rows: number): PgbenchScript {
   };
 }
 
-// The authentication statement of ParticipantsService.recordUseAndReadState (not exported there, so copied).
-const AUTH = `WITH used AS (INSERT INTO used_tokens (issuer, jti, expires_at) VALUES ($2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1)
-       SELECT k.revoked_at, p.status, p.roles, EXISTS (SELECT 1 FROM used) AS fresh
-         FROM participant_keys k JOIN participants p ON p.id = k.participant_id WHERE k.kid = $1`;
-
-/** A SQL string literal whose text has no ':' (E-string with \x3a), so pgbench sees no variable in it. */
-const literal = (v: string): string => `E'${v.replace(/\\/g, '\\\\').replace(/'/g, "''").replace(/:/g, '\\x3a')}'`;
-
-/** Replaces $n placeholders with the given SQL expressions. */
-function bind(sql: string, values: Record<number, string>): string {
-  return sql.replace(/\$(\d+)/g, (m, n: string) => {
-    const v = values[Number(n)];
-    if (v === undefined) throw new Error(`no value for ${m}`);
-    return v;
-  });
-}
-
 /**
- * The statements the service sends for one POST /v1/jobs today, in order and
- * each in its own implicit transaction as the service runs them: the
- * authentication statement (jti recorded, key state read), the one-statement
- * fact read and the one-statement atomic release, taken from
- * src/jobs/release-statements.ts so the replay follows the code. One script
- * per seeded contract with its ids inlined (pgbench picks one at random per
- * transaction), so no lookup statement is added; only the job id and jti
- * vary per transaction. Writes real rows in the run's throw-away database.
+ * The statements the service sends for one POST /v1/jobs, as recorded from
+ * the service's own code (job-path-recorder.ts): in order, each in the
+ * transaction the service runs it in, with the recorded values and fresh
+ * per-job UUIDs. One script per recorded contract (pgbench picks one at
+ * random per transaction), so the load spreads over the same counter rows
+ * as the HTTP load. Writes real rows in the run's throw-away database.
  */
-export function jobPathScript(): PgbenchScript {
-  const data = { purpose: 'DUO:0000006', sha256: 'a'.repeat(64), releaseJti: randomUUID(), releaseExpiresAt: new Date().toISOString(), reciprocity: [] };
-  const release = { token: `eyJ${'x'.repeat(560)}`, url: 'https://data.hospital.example/bench.csv', sha256: 'a'.repeat(64), byteSize: 10, mediaType: 'text/csv', expiresAt: new Date().toISOString(), jti: randomUUID() };
+export function jobPathScript(name: 'job-path' | 'job-path-rules', recordings: RecordedJob[]): PgbenchScript {
   return {
-    name: 'job-path',
+    name,
     mode: 'prepared',
     build: async (c) => {
-      const rows = (await c.query(
-        `SELECT c.id, c.consumer_id, c.provider_id, c.dataset_id, d.research_field, k.kid
-           FROM contracts c JOIN datasets d ON d.id = c.dataset_id
-           JOIN participant_keys k ON k.participant_id = c.consumer_id AND k.revoked_at IS NULL
-          WHERE c.state = 'active' ORDER BY c.id`,
-      )).rows as Array<{ id: string; consumer_id: string; provider_id: string; dataset_id: string; research_field: string; kid: string }>;
-      if (rows.length === 0) throw new Error('no active seeded contracts to replay the job path on');
-      const job = 'md5(:rnd::text)::uuid';
-      return rows.map((r) => {
-        const subjects = `jsonb_build_object('job', ${job}, 'contract', '${r.id}', 'dataset', '${r.dataset_id}', 'provider', '${r.provider_id}', 'consumer', '${r.consumer_id}')`;
-        const text = [
-          '\\set rnd random(1, 9000000000000000000)',
-          `${bind(AUTH, { 1: literal(r.kid), 2: `'${r.consumer_id}'`, 3: "md5(:rnd::text || 'jti')", 4: "now() + interval '330 seconds'" })};`,
-          `${bind(READ_RELEASE_FACTS, { 1: `'${r.id}'` })};`,
-          `${bind(RELEASE, { 1: `'${r.id}'`, 2: `'${r.consumer_id}'`, 3: job, 4: literal(r.research_field), 5: literal('DUO:0000006'), 6: 'NULL', 7: `'${'b'.repeat(64)}'`, 8: `'${pgbenchJson(release)}'`, 9: subjects, 10: `'${pgbenchJson(data)}'` })};`,
-          '',
-        ].join('\n');
-        // Any other `:word` would be taken for a variable: fail here rather than measure an error loop.
-        const stray = text.replace(/:rnd\b/g, '').replace(/::/g, '').match(/:[A-Za-z0-9_]/);
-        if (stray) throw new Error(`job-path script has a stray pgbench variable near ${stray.index}`);
-        return text;
-      });
+      if (recordings.length === 0) throw new Error('no recorded job to replay');
+      const types = new Map<string, string[]>();
+      const out: string[] = [];
+      for (const job of recordings) {
+        const missing = job.first.filter((st) => !types.has(st.text));
+        const found = await parameterTypes(c, missing);
+        missing.forEach((st, i) => types.set(st.text, found[i]));
+        out.push(scriptOfRecording(job, job.first.map((st) => types.get(st.text)!)));
+      }
+      return out;
     },
   };
 }

@@ -77,7 +77,8 @@ export async function runPgbench(url: string, opts: { runs: Array<{ script: Pgbe
   const u = new URL(url);
   const env = {
     ...process.env,
-    PGHOST: u.hostname, PGPORT: u.port || '5432', PGUSER: decodeURIComponent(u.username), PGPASSWORD: decodeURIComponent(u.password),
+    // A socket URL (?host=/dir) keeps pgbench on the socket too, as the service is.
+    PGHOST: u.searchParams.get('host') ?? u.hostname, PGPORT: u.port || '5432', PGUSER: decodeURIComponent(u.username), PGPASSWORD: decodeURIComponent(u.password),
     PGDATABASE: decodeURIComponent(u.pathname.slice(1)),
   };
   const out: PgbenchResult[] = [];

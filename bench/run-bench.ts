@@ -31,12 +31,14 @@ import { runPgbench } from './pgbench.js';
 import { hotPathScript, jobPathScript } from './pgbench-scripts.js';
 import { profilesIn, summariseProfiles } from './profile.js';
 import { machineInfo } from './report.js';
-import { seed } from './seed.js';
+import { seed, seedRules } from './seed.js';
+import { runMatrix } from './layout-matrix.js';
+import { recordJobPath, type RecordedJob } from './job-path-recorder.js';
 import { measureStatements } from './statements-phase.js';
 import { measureWitnessing } from './witness-phase.js';
 import { startService, type RunningService } from './service.js';
 import { nowMs, round } from './stats.js';
-import { ratios, renderSummary, targets, type BenchResults, type VerifyFigures } from './summary.js';
+import { ceilings, ratios, renderSummary, rulesCost, targets, type BenchResults, type VerifyFigures } from './summary.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -105,6 +107,7 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
   cleanups.push(() => db.drop());
   log(`database ready (${db.source}): ${db.serverVersion.split(' on ')[0]}`);
   const dataDir = path.join(tmp, 'data');
+  if (opts.matrix) return runMatrix(opts, db, { root, tmp, dataDir, resultsDir, origin: ORIGIN }, log, cleanups);
   const keys = await loadServiceKeys(dataDir);
   const ds = await openDatabase(createDataSource({ url: db.url, entities, migrations, poolSize: 4, applicationName: 'tds-bench' }));
   cleanups.push(async () => void (await ds.destroy().catch(() => undefined)));
@@ -118,8 +121,8 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
   const verify = grown
     ? await phase('offline verify', async () => {
       const v = await runVerifyWorker(db.url, grown.checkpointAtTarget.size, ledger.verifierKey(), profileDir && path.join(profileDir, 'verify'), cleanups);
-      if (!v.ok || !v.bareRootMatches) throw new Error(`verification did not succeed: ${JSON.stringify(v)}`);
-      log(`verify ${v.entries}: ${v.verifyMs} ms vs bare ${v.bareMs} ms (×${v.ratio})`);
+      if (!v.ok || !v.bareRootMatches || v.bareOneShotRootMatches === false) throw new Error(`verification did not succeed: ${JSON.stringify(v)}`);
+      log(`verify ${v.entries}: ${v.verifyMs} ms vs bare ${v.bareMs} ms (×${v.ratio}), vs one-shot bare ${v.bareOneShotMs} ms (×${v.ratioOneShot})`);
       return v;
     })
     : null;
@@ -128,13 +131,14 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
   const statements = await phase('statements', () => measureStatements(db.url, keys, opts.statementReleases, log));
 
   const svc: RunningService | null = await phase('service start', () =>
-    startService({ databaseUrl: db.url, dataDir, workers: opts.workers, ledgerOrigin: ORIGIN, nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, 'service')}`] : [] }),
+    startService({ databaseUrl: db.url, dataDir, workers: opts.workers, poolSize: opts.poolSize ?? undefined, ledgerOrigin: ORIGIN, nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, 'service')}`] : [] }),
   );
   if (!svc) throw new Error(`the service did not start: ${errors.join('; ')}`);
   cleanups.push(() => svc.stop(5000));
   const seeded = await phase('seeding', () => seed(svc.base, operatorOf(dataDir), opts));
   if (!seeded) throw new Error(`seeding failed: ${errors.join('; ')}`);
   log(`seeded ${seeded.providers.length} providers, ${seeded.consumers.length} consumers, ${seeded.contracts.length} contracts`);
+  const rulesContracts = await phase('seeding with rules', () => seedRules(svc.base, seeded.operator, seeded.providers, { consumers: opts.consumers, contracts: opts.contracts }));
   const http = await phase('HTTP proofs', async () => {
     const r = await proofLatencyHttp(svc.base, seeded.operator, treeSize, opts.proofSamples);
     log(`HTTP proofs: p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-200 ${r.notOk}`);
@@ -142,10 +146,22 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
   });
   const browserVerify = await phase('browser verify', () => measureBrowserVerify(svc.base, db.url, seeded.operator.signer, ledger.verifierKey(), BROWSER_VERIFY_ENTRIES, log));
   const jobs = await phase('job load', () => measureJobs(svc, seeded.contracts, opts, log));
+  // The same load on contracts whose dataset is governed by reciprocity rules: what the rules cost.
+  const jobsRules = rulesContracts
+    ? await phase('job load with rules', async () => (await measureJobs(svc, rulesContracts, { ...opts, connections: [opts.headlineConnections] }, log)).phases)
+    : null;
   const ttc = await phase('time to checkpoint', () => timeToCheckpoint(svc.base, db.url, new TokenSigner(seeded.operator.signer), seeded.contracts, opts.checkpointSamples, log));
   await phase('service stop', () => svc.stop());
+  // What the service sends for one job, recorded from its own code (in this process, the service stopped), for the replay.
+  const recordOn = async (contracts: typeof seeded.contracts): Promise<RecordedJob[]> => recordJobPath({ databaseUrl: db.url, dataDir, ledgerOrigin: ORIGIN, contracts });
+  const recorded = await phase('recording the job path', async () => ({ plain: await recordOn(seeded.contracts), rules: rulesContracts ? await recordOn(rulesContracts) : [] }));
+  if (recorded) log(`job path: ${recorded.plain[0]?.first.length ?? '?'} statements per job, ${recorded.rules[0]?.first.length ?? '?'} with rules`);
   const hot = hotPathScript(opts.contracts);
-  const runs = [...opts.connections.map((clients) => ({ script: hot, clients })), { script: jobPathScript(), clients: opts.headlineConnections }];
+  const runs = [
+    ...opts.connections.map((clients) => ({ script: hot, clients })),
+    { script: jobPathScript('job-path', recorded?.plain ?? []), clients: opts.headlineConnections },
+    { script: jobPathScript('job-path-rules', recorded?.rules ?? []), clients: opts.headlineConnections },
+  ];
   const pgbench = await phase('pgbench', () => runPgbench(db.url, { runs, durationS: opts.durationS, workDir: tmp }, log));
   const compute = await phase('compute at the node', () => measureCompute(tmp, { rows: opts.quick ? 100_000 : 1_000_000, samples: opts.quick ? 3 : 5 }, log));
 
@@ -163,9 +179,18 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
     database: { source: db.source, version: db.serverVersion },
     serviceProcesses: svc.workers,
     jobs: jobs && { warmup: jobs.warmup, phases: jobs.phases },
+    jobsWithRules: jobsRules,
+    jobPath: recorded && {
+      statementsPerJob: recorded.plain[0]?.first.length ?? null,
+      statementsPerJobWithRules: recorded.rules[0]?.first.length ?? null,
+      statements: recorded.plain[0]?.first.map((st) => st.text.replace(/\s+/g, ' ').trim().slice(0, 120)) ?? [],
+      statementsWithRules: recorded.rules[0]?.first.map((st) => st.text.replace(/\s+/g, ' ').trim().slice(0, 120)) ?? [],
+    },
     memory: jobs?.memory ?? null,
     pgbench,
     ratios: jobs ? ratios(jobs.phases, pgbench) : [],
+    ceilings: jobs ? ceilings(jobs.phases, jobsRules, pgbench) : [],
+    rulesCost: jobs ? rulesCost(jobs.phases, jobsRules) : null,
     timeToCheckpoint: ttc,
     compute,
     verify,

@@ -38,9 +38,9 @@ async function newParticipant(base: string, operator: TokenSigner, roles: string
 }
 
 /** Publish a dataset and offer, propose and sign a contract; returns the contract id. */
-async function newContract(base: string, provider: TokenSigner, consumer: TokenSigner, maxInvocations: number, n: number): Promise<string> {
+async function newContract(base: string, provider: TokenSigner, consumer: TokenSigner, maxInvocations: number, n: number, researchField = 'oncology'): Promise<string> {
   const d = await expectCall(base, provider, 'POST', '/v1/datasets', 201, {
-    title: `Benchmark cohort ${n}`, description: 'synthetic', researchField: 'oncology', kind: 'raw',
+    title: `Benchmark cohort ${n}`, description: 'synthetic', researchField, kind: 'raw',
     distribution: { url: `https://data.hospital.example/bench-${n}.csv`, sha256: 'a'.repeat(64), byteSize: 10, mediaType: 'text/csv' },
   });
   const o = await expectCall(base, provider, 'POST', `/v1/datasets/${d.id as string}/offers`, 201, { purposes: [BENCH_PURPOSE], maxInvocations, access: 'download' });
@@ -80,4 +80,35 @@ export async function seed(base: string, operatorSigner: Signer, opts: { provide
     return { contractId, consumer };
   }));
   return { operator, providers, consumers, contracts };
+}
+
+/** The research field whose raw datasets the reciprocity rules govern (the plain contracts are in oncology, which no rule covers). */
+export const RULES_FIELD = 'genomics';
+
+/**
+ * The same shape for the run with reciprocity rules: the operator sets two
+ * space rules on raw genomics datasets, minimum-contribution (1 shared
+ * dataset) and give-to-get (ratio 1 plus an allowance far above any run),
+ * `consumers` consumers that are also providers each share a genomics
+ * dataset of their own (so they satisfy minimum-contribution), and
+ * `contracts` contracts on the providers' genomics datasets. Every job on
+ * them takes the rules path (advisory locks, facts, evaluation) and passes.
+ */
+export async function seedRules(base: string, operator: TokenSigner, providers: TokenSigner[], opts: { consumers: number; contracts: number }): Promise<SeededContract[]> {
+  await expectCall(base, operator, 'POST', '/v1/reciprocity-rules', 201, { kind: 'minimum-contribution', researchField: RULES_FIELD, datasetKind: 'raw', minCount: 1, description: 'bench: share one to receive' });
+  await expectCall(base, operator, 'POST', '/v1/reciprocity-rules', 201, { kind: 'give-to-get', researchField: RULES_FIELD, datasetKind: 'raw', ratio: 1, allowance: 1_000_000, description: 'bench: give to get' });
+  const consumers = await pool(4, Array.from({ length: opts.consumers }, (_, i) => async () => {
+    const c = await newParticipant(base, operator, ['consumer', 'provider'], `bench sharing consumer ${i}`);
+    const d = await expectCall(base, c, 'POST', '/v1/datasets', 201, {
+      title: `Shared cohort ${i}`, description: 'synthetic', researchField: RULES_FIELD, kind: 'raw',
+      distribution: { url: `https://data.consumer.example/shared-${i}.csv`, sha256: 'b'.repeat(64), byteSize: 10, mediaType: 'text/csv' },
+    });
+    await expectCall(base, c, 'POST', `/v1/datasets/${d.id as string}/offers`, 201, { purposes: [BENCH_PURPOSE], maxInvocations: 10, access: 'download' });
+    return c;
+  }));
+  return pool(4, Array.from({ length: opts.contracts }, (_, i) => async () => {
+    const consumer = consumers[i % consumers.length];
+    const contractId = await newContract(base, providers[i % providers.length], consumer, 1_000_000_000, 1000 + i, RULES_FIELD);
+    return { contractId, consumer };
+  }));
 }

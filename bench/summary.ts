@@ -25,8 +25,13 @@ export interface VerifyFigures {
   bareRootMatches: boolean;
   interiorHashes: number;
   verifyMs: number;
+  /** The bare loop with createHash per call (the figure's baseline since the first run). */
   bareMs: number;
   ratio: number;
+  /** The stricter baseline: one-shot hash() and reused buffers (bench/bare-sha.ts). */
+  bareOneShotMs?: number;
+  ratioOneShot?: number;
+  bareOneShotRootMatches?: boolean;
   /** The verify time was taken under the profiler (slower): compare ratios only between unprofiled runs. */
   profiled: boolean;
   loadMs: number;
@@ -43,6 +48,18 @@ export interface BenchResults {
   database: { source: string; version: string };
   serviceProcesses: number;
   jobs: { warmup: LoadResult; phases: JobPhase[] } | null;
+  /** The same job load (headline connections) on contracts governed by reciprocity rules (give-to-get and minimum-contribution). */
+  jobsWithRules?: JobPhase[] | null;
+  /** What the service sends per job, as recorded for the replay (statement texts shortened). */
+  jobPath?: { statementsPerJob: number | null; statementsPerJobWithRules: number | null; statements: string[]; statementsWithRules: string[] } | null;
+  /**
+   * The service against its own SQL: jobs/s ÷ tps of the pgbench replay of the
+   * statements it sends per job (same connections). 1.0 would mean the
+   * service adds nothing the database does not already spend per job.
+   */
+  ceilings?: Array<{ run: 'plain' | 'rules'; connections: number; jobsPerSecond: number; replayTps: number | null; ofCeiling: number | null }>;
+  /** Jobs/s with rules ÷ without, at the headline connections, and the cost (1 − that) in %. */
+  rulesCost?: { connections: number; plain: number; withRules: number; costPercent: number } | null;
   memory: MemoryFigures | null;
   pgbench: PgbenchResult[] | null;
   /** authorizations/s ÷ pgbench tps at the same connection count. */
@@ -80,7 +97,28 @@ export function ratios(jobs: JobPhase[], pgbench: PgbenchResult[] | null): Bench
   });
 }
 
-/** The six targets of the issue, evaluated on the headline connection count. */
+/** jobs/s ÷ the pgbench replay of the service's own SQL (job-path, job-path-rules) at the same connections. */
+export function ceilings(jobs: JobPhase[], withRules: JobPhase[] | null | undefined, pgbench: PgbenchResult[] | null): NonNullable<BenchResults['ceilings']> {
+  const replay = (script: string, clients: number): number | null => {
+    const pb = pgbench?.find((p) => p.script === script && p.clients === clients);
+    return pb && pb.available ? pb.tps : null;
+  };
+  const row = (run: 'plain' | 'rules', j: JobPhase): NonNullable<BenchResults['ceilings']>[number] => {
+    const tps = replay(run === 'plain' ? 'job-path' : 'job-path-rules', j.connections);
+    return { run, connections: j.connections, jobsPerSecond: j.okPerSecond, replayTps: tps, ofCeiling: tps ? round(j.okPerSecond / tps, 3) : null };
+  };
+  return [...jobs.map((j) => row('plain', j)).filter((c) => c.replayTps !== null), ...(withRules ?? []).map((j) => row('rules', j))];
+}
+
+/** What the rules cost at the headline connections: jobs/s with rules against the plain phase. */
+export function rulesCost(jobs: JobPhase[], withRules: JobPhase[] | null | undefined): BenchResults['rulesCost'] {
+  const r = withRules?.[0];
+  const p = r && jobs.find((j) => j.connections === r.connections);
+  if (!r || !p || p.okPerSecond <= 0) return null;
+  return { connections: r.connections, plain: p.okPerSecond, withRules: r.okPerSecond, costPercent: round(100 * (1 - r.okPerSecond / p.okPerSecond), 1) };
+}
+
+/** The targets of the issue, evaluated on the headline connection count. */
 export function targets(r: Omit<BenchResults, 'targets'>): TargetCheck[] {
   const head = r.jobs?.phases.find((p) => p.connections === r.options.headlineConnections) ?? r.jobs?.phases[0];
   const ratio = r.ratios.find((x) => x.connections === head?.connections)?.ratio;
@@ -88,6 +126,7 @@ export function targets(r: Omit<BenchResults, 'targets'>): TargetCheck[] {
   return [
     target(`job authorizations/s ÷ pgbench tps (c=${head?.connections ?? '?'})`, ratio, '', '≥ 0.5', (v) => v >= 0.5, ratio === null ? 'pgbench unavailable' : undefined),
     target(`job p99 latency (c=${head?.connections ?? '?'})`, head?.latencyMs.p99, 'ms', '≤ 25', (v) => v <= 25),
+    target(`jobs/s lost to reciprocity rules (c=${r.rulesCost?.connections ?? '?'})`, r.rulesCost?.costPercent, '%', '≤ 10', (v) => v <= 10),
     target('time to checkpoint p99', r.timeToCheckpoint?.ms.p99, 'ms', '≤ 1000', (v) => v <= 1000),
     target('entry -> checkpoint with 2 witness cosignatures p99', r.witnessing?.cosignedMs.p99, 'ms', '≤ 1000', (v) => v <= 1000),
     target(`verifyLog ÷ bare SHA-256 loop (${r.verify?.entries ?? '?'} entries)`, r.verify?.ratio, '×', '≤ 2', (v) => v <= 2),
@@ -109,17 +148,28 @@ export function renderSummary(r: BenchResults): string {
     rows.push([`  CPU ms/job service / postgres / loadgen`, `${fmt(c.service, 2)} / ${fmt(c.postgres, 2)} / ${fmt(c.loadGenerator, 2)}`, `machine ${fmt(p.cpu.machineBusyPercent)} % busy`]);
     rows.push([`  pgbench hot path tps (c=${p.connections})`, fmt(ratio?.pgbenchTps), ratio?.ratio !== null && ratio?.ratio !== undefined ? `ratio ${ratio.ratio}` : 'ratio —']);
   }
+  for (const p of r.jobsWithRules ?? []) {
+    const cost = r.rulesCost;
+    rows.push([`job authorizations/s with reciprocity rules (c=${p.connections})`, fmt(p.okPerSecond), `201: ${p.ok}, non-2xx: ${p.notOk}, errors: ${p.errors}; give-to-get + minimum-contribution${cost ? `; ${cost.costPercent} % below the plain ${fmt(cost.plain)}/s` : ''}`]);
+    rows.push([`  latency p50 / p95 / p99 (rules, c=${p.connections})`, `${fmt(p.latencyMs.p50)} / ${fmt(p.latencyMs.p95)} / ${fmt(p.latencyMs.p99)} ms`, `max ${fmt(p.latencyMs.max)} ms`]);
+    const c = p.cpuMsPerJob;
+    rows.push([`  CPU ms/job service / postgres / loadgen (rules)`, `${fmt(c.service, 2)} / ${fmt(c.postgres, 2)} / ${fmt(c.loadGenerator, 2)}`, `machine ${fmt(p.cpu.machineBusyPercent)} % busy`]);
+  }
   for (const pb of r.pgbench ?? []) {
     if (!pb.available) rows.push([`pgbench ${pb.script} (c=${pb.clients})`, null, pb.reason]);
-    else if (pb.script === 'job-path') {
+    else if (pb.script === 'job-path' || pb.script === 'job-path-rules') {
       const pgMs = pb.cpu.postgresCores === null ? null : (pb.cpu.postgresCores * 1000) / pb.tps;
-      rows.push([`pgbench job-path replay tps (c=${pb.clients})`, fmt(pb.tps), `the service's statements for one job; postgres ${fmt(pgMs, 2)} CPU ms/job`]);
+      const run = pb.script === 'job-path' ? 'plain' : 'rules';
+      const ceiling = r.ceilings?.find((x) => x.run === run && x.connections === pb.clients);
+      const n = run === 'plain' ? r.jobPath?.statementsPerJob : r.jobPath?.statementsPerJobWithRules;
+      rows.push([`pgbench ${pb.script} replay tps (c=${pb.clients})`, fmt(pb.tps), `the service's ${n ?? '?'} statements per job${run === 'rules' ? ' under rules' : ''}; postgres ${fmt(pgMs, 2)} CPU ms/job`]);
+      rows.push([`  CEILING: jobs/s ÷ replay tps (${run}, c=${pb.clients})`, ceiling?.ofCeiling === null || ceiling === undefined ? null : String(ceiling.ofCeiling), ceiling ? `${fmt(ceiling.jobsPerSecond)} jobs/s of the ${fmt(pb.tps)} its own SQL allows` : 'no job phase at this connection count']);
     }
   }
   const t = r.timeToCheckpoint;
   rows.push(['time to checkpoint p50 / p99', t ? `${fmt(t.ms.p50, 0)} / ${fmt(t.ms.p99, 0)} ms` : null, t ? `${t.samples} samples, background ~${t.backgroundJobsPerSecond} jobs/s` : '']);
   const v = r.verify;
-  rows.push([`offline verify (${v?.entries ?? '?'} entries)`, v ? `${fmt(v.verifyMs / 1000, 2)} s vs bare ${fmt(v.bareMs / 1000, 2)} s` : null, v ? `ratio ${v.ratio}, ok=${v.ok}, bare root matches=${v.bareRootMatches}` : '']);
+  rows.push([`offline verify (${v?.entries ?? '?'} entries)`, v ? `${fmt(v.verifyMs / 1000, 2)} s vs bare ${fmt(v.bareMs / 1000, 2)} s` : null, v ? `ratio ${v.ratio}${v.ratioOneShot !== undefined ? ` (vs one-shot bare ${fmt((v.bareOneShotMs ?? 0) / 1000, 2)} s: ${v.ratioOneShot})` : ''}, ok=${v.ok}, bare roots match=${v.bareRootMatches && v.bareOneShotRootMatches !== false}` : '']);
   const st = r.statements;
   rows.push([`statement issue / verify (${st?.releases ?? '?'} releases)`, st ? `${fmt(st.issueMs / 1000, 2)} / ${fmt((st.evidenceMs + st.verifyMs) / 1000, 2)} s` : null, st ? `verify = ${fmt(st.evidenceMs / 1000, 2)} s proven entries + ${fmt(st.verifyMs / 1000, 2)} s check, ok=${st.ok}` : '']);
   const w = r.witnessing;

@@ -1,0 +1,87 @@
+/**
+ * The benchmark's pgbench replay of the job path is recorded from the
+ * service's own code (bench/job-path-recorder.ts), not copied: recording a
+ * real job gives the statements the service sends, and the script built from
+ * the recording, run statement by statement with a fresh :rnd each time,
+ * authorizes one more invocation on the same contract per run (a new job
+ * row, a new used token, the counter + 1) without any constraint violation.
+ * With rules on the dataset the recorded path is longer and still replays.
+ */
+import pg from 'pg';
+import { createTestContext, type TestContext } from '../helpers/context.js';
+import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
+import { activeContract, publishDataset, makeOffer } from '../helpers/scenario.js';
+import { recordJobPath } from '../../bench/job-path-recorder.js';
+import { jobPathScript } from '../../bench/pgbench-scripts.js';
+import { TokenSigner } from '../../bench/client.js';
+
+let ctx: TestContext;
+let db: pg.Client;
+let nextRnd = 1;
+beforeAll(async () => {
+  ctx = await createTestContext();
+  db = new pg.Client({ connectionString: ctx.databaseUrl });
+  await db.connect();
+});
+afterAll(async () => {
+  await db.end();
+  await ctx.close();
+});
+
+/** Runs a pgbench script's SQL the way pgbench would, with :rnd set to `rnd`. */
+async function runScript(script: string, rnd: number): Promise<void> {
+  const body = script.split('\n').filter((l) => !l.startsWith('\\set')).join('\n').replace(/:rnd\b/g, String(rnd));
+  for (const statement of body.split(/;\n/).map((s) => s.trim()).filter(Boolean)) await db.query(statement);
+}
+
+const counts = async (contractId: string): Promise<{ used: number; jobs: number; tokens: number; queued: number }> =>
+  (await db.query(`SELECT (SELECT invocations_used FROM contracts WHERE id = $1)::int AS used, (SELECT count(*) FROM jobs WHERE contract_id = $1)::int AS jobs,
+                          (SELECT count(*) FROM used_tokens)::int AS tokens, (SELECT count(*) FROM ledger_queue)::int AS queued`, [contractId])).rows[0];
+
+async function replayable(consumer: Actor, contractId: string): Promise<{ statements: number }> {
+  const recorded = await recordJobPath({ databaseUrl: ctx.databaseUrl, dataDir: ctx.dataDir, ledgerOrigin: ctx.config.ledgerOrigin, contracts: [{ contractId, consumer: new TokenSigner(consumer) }], warm: 1 });
+  expect(recorded).toHaveLength(1);
+  const job = recorded[0];
+  // The recording is what the service really sent: the job's own id is among its values.
+  const jobs = (await db.query('SELECT id FROM jobs WHERE contract_id = $1', [contractId])).rows.map((r: { id: string }) => r.id);
+  expect(job.first.some((s) => s.values.some((v) => typeof v === 'string' && jobs.some((id) => v.includes(id))))).toBe(true);
+  const [script] = (await jobPathScript('job-path', recorded).build(db)) as string[];
+  expect(script).not.toMatch(/\$\d/);
+  expect(script).toMatch(/md5\(:rnd::text \|\| '\d+'\)::uuid/);
+  const before = await counts(contractId);
+  // :rnd is random per pgbench transaction; here each run takes the next value.
+  const first = nextRnd++;
+  await runScript(script, first);
+  await runScript(script, nextRnd++);
+  const after = await counts(contractId);
+  expect(after.used).toBe(before.used + 2);
+  expect(after.jobs).toBe(before.jobs + 2);
+  expect(after.tokens).toBeGreaterThanOrEqual(before.tokens + 2);
+  expect(after.queued).toBeGreaterThan(before.queued);
+  // The same :rnd again would be the same job id and jti: refused, as a replayed request would be.
+  await expect(runScript(script, first)).rejects.toThrow();
+  await db.query('ROLLBACK');
+  return { statements: job.first.length };
+}
+
+describe('bench job-path replay', () => {
+  it('is recorded from the service and replays as real, distinct job authorizations', async () => {
+    const provider = await makeParticipant(ctx, ['provider']);
+    const consumer = await makeParticipant(ctx, ['consumer']);
+    const contractId = await activeContract(ctx, provider, consumer, { maxInvocations: 100 });
+    const plain = await replayable(consumer, contractId);
+    expect(plain.statements).toBeGreaterThanOrEqual(2);
+
+    // Under rules (the dataset's field governed by minimum-contribution and give-to-get) the path is longer.
+    const field = 'replay-genomics';
+    for (const rule of [{ kind: 'minimum-contribution', minCount: 1 }, { kind: 'give-to-get', ratio: 1, allowance: 1000 }]) {
+      const r = await signed(ctx.app, ctx.operator, 'post', '/v1/reciprocity-rules', { ...rule, researchField: field, datasetKind: 'raw' });
+      expect(r.status).toBe(201);
+    }
+    const sharing = await makeParticipant(ctx, ['consumer', 'provider']);
+    await makeOffer(ctx, sharing, await publishDataset(ctx, sharing, { researchField: field }));
+    const rulesContract = await activeContract(ctx, provider, sharing, { datasetId: await publishDataset(ctx, provider, { researchField: field }), maxInvocations: 100 });
+    const rules = await replayable(sharing, rulesContract);
+    expect(rules.statements).toBeGreaterThan(plain.statements);
+  });
+});
