@@ -57,6 +57,7 @@ export type ErrorCode =
   // compute results (422)
   | 'RESULT_MISMATCH'
   | 'OUTPUT_POLICY_VIOLATION'
+  | 'ATTESTATION_MISMATCH'
   // limits and availability
   | 'RATE_LIMITED'
   | 'DATABASE_UNAVAILABLE'

@@ -130,7 +130,7 @@ export class ContractsService {
       const provider = await this.participants.statusAndCurrentKid(tx, offer.providerId);
       if (provider?.status !== 'active' || !provider.kid) throw refused('PARTICIPANT_SUSPENDED', 'the provider is not active');
       const rules = await this.reciprocity.rulesFor(tx, dataset, offer.reciprocityRuleIds);
-      ReciprocityService.enforce(await this.reciprocity.evaluate(tx, actor.participantId, rules));
+      ReciprocityService.enforce(await this.reciprocity.decide(tx, actor.participantId, rules));
 
       const id = randomUUID();
       const document: ContractDocument = {

@@ -13,6 +13,7 @@ import type { TdsClient } from '../client/tds-client.js';
 import { UsageError, choiceOption, countOption, listOption, requireList, requireOption, stringOption, type CliIo, type CommandSpec, type ParsedCommand } from './cli-args.js';
 import { describeContract } from './contract-commands.js';
 import { OUTPUT_POLICY_OPTIONS, outputPolicyFromOptions } from './output-policy-options.js';
+import { attestDatasetFile } from '../compute/attest-dataset.js';
 
 /** SHA-256 (hex) and size of a file, streamed so large datasets do not fill memory. */
 export async function digestFile(file: string): Promise<{ sha256: string; byteSize: number }> {
@@ -115,6 +116,24 @@ export const datasetPublish: CommandSpec = {
       url: requireOption(p, 'url'), file: requireOption(p, 'file'), mediaType: stringOption(p, 'media-type'), license: stringOption(p, 'license'),
     };
     return publishCommand(await client(), input, io);
+  },
+};
+
+/** `tds dataset attest`: the provider's node hashes its copy and, when it is the published file, attests it (exit 1 otherwise). */
+export const datasetAttest: CommandSpec = {
+  name: 'dataset attest',
+  synopsis: '<datasetId> --dir DIR',
+  summary: 'provider: hash your copy (DIR/<file of the URL>) and attest it is the published file, so the dataset counts as a contribution',
+  options: { dir: { type: 'string' } },
+  positionals: [1, 1],
+  run: async ({ p, io, client }) => {
+    const outcome = await attestDatasetFile(await client(), p.positionals[0]!, requireOption(p, 'dir'));
+    if (!outcome.attested) {
+      io.err(`not attested: ${outcome.problem}`);
+      return 1;
+    }
+    io.out(`attested ${p.positionals[0]}: ${outcome.file} has sha256 ${outcome.sha256} (${outcome.byteSize} bytes), at ${outcome.attestedAt}`);
+    return 0;
   },
 };
 

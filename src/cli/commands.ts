@@ -6,7 +6,7 @@
  */
 import { usageText, type CommandSpec } from './cli-args.js';
 import { approve, keygen, register, standing, suspend } from './participant-commands.js';
-import { contractPropose, datasetPublish, offerCreate } from './catalog-commands.js';
+import { contractPropose, datasetAttest, datasetPublish, offerCreate } from './catalog-commands.js';
 import { contractSign, contractVerify } from './contract-commands.js';
 import { jobRun } from './job-runner.js';
 import { analysisSubmit, jobResult, nodeCommand, reviewApprove, reviewList, reviewReject } from './compute-commands.js';
@@ -36,6 +36,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   approve,
   suspend,
   datasetPublish,
+  datasetAttest,
   offerCreate,
   contractPropose,
   contractSign,

@@ -125,9 +125,11 @@ export async function runJob(opts: RunJobOptions): Promise<number> {
   const workDir = opts.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tds-job-'));
   fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const file = path.join(workDir, `${job.id}-${safeName(release.url)}`);
+  let downloaded: string;
   try {
     const got = await downloadRelease(release, file, opts.ca ? pemOrFile(opts.ca) : undefined, opts.allowPrivateAddresses === true);
     io.out(`downloaded ${got.bytes} bytes, sha256 ${got.sha256} verified`);
+    downloaded = got.sha256;
   } catch (e) {
     fs.rmSync(file, { force: true });
     if (e instanceof IntegrityError) {
@@ -148,7 +150,8 @@ export async function runJob(opts: RunJobOptions): Promise<number> {
     fs.rmSync(file, { force: true });
   }
   if (run.error) io.err(`the command could not run: ${run.error}`);
-  await client.completeJob(job.id, { resultDigest: run.resultDigest, exitCode: run.exitCode });
+  // The digest of the bytes actually received: it shows the provider's contribution is real (reciprocity).
+  await client.completeJob(job.id, { resultDigest: run.resultDigest, exitCode: run.exitCode, datasetSha256: downloaded });
   io.out(`job ${job.id} completed: exit ${run.exitCode}, resultDigest ${run.resultDigest}`);
   io.out(`result: ${resultFile} (${run.bytes} bytes)`);
   await saveReceiptBeside(client, job.id, workDir, io);

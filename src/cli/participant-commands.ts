@@ -94,18 +94,27 @@ export async function statusCommand(client: TdsClient, action: 'approve' | 'susp
   return 0;
 }
 
-/** The standing as readable lines: may-access verdict, each rule with its evidence or what is missing, shared datasets. */
+/** The standing as readable lines: whether the next release would be authorized and what one more would need, each rule, shared datasets. */
 export function formatStanding(s: Standing): string[] {
-  const lines = [`research field: ${s.researchField}`, `may access others' data: ${s.mayAccess ? 'yes' : 'no'}`];
+  const lines = [`research field: ${s.researchField}${s.contractId ? ` (next release under contract ${s.contractId})` : ''}`];
+  lines.push(`next release of others' data: ${s.mayAccess ? 'authorized' : 'refused'}`);
+  if (s.nextRelease?.needs) lines.push(`  ${s.nextRelease.needs}`);
+  for (const [k, v] of Object.entries(s.nextRelease?.byKind ?? {})) {
+    lines.push(`  ${k} datasets: ${v.authorized ? 'authorized' : 'refused'}${v.needs ? `: ${v.needs}` : ''}`);
+  }
   lines.push(`releases: received from others ${s.releases.receivedFromOthers}, given to others ${s.releases.givenToOthers}`);
-  lines.push(s.rules.length === 0 ? 'rules: none apply (space-wide)' : 'rules:');
+  lines.push(s.rules.length === 0 ? `rules: none apply${s.contractId ? '' : ' (space-wide)'}` : 'rules:');
   for (const r of s.rules) {
     lines.push(`  [${r.holds ? 'holds' : 'unmet'}] ${r.kind} (${r.ruleId})`);
     for (const e of r.evidence) lines.push(`      evidence: ${e}`);
     if (!r.holds && r.missing) lines.push(`      missing: ${r.missing}`);
+    for (const p of r.pending ?? []) lines.push(`      pending: ${p}`);
   }
   lines.push(`shared datasets: ${s.shared.length}`);
-  for (const d of s.shared) lines.push(`  ${d.id} ${d.kind}${d.publishedAt ? ` published ${d.publishedAt}` : ''}`);
+  for (const d of s.shared) {
+    const counted = d.contributed === undefined ? '' : d.contributed ? ', contributed' : ', not yet shown real (does not count)';
+    lines.push(`  ${d.id} ${d.kind}${d.publishedAt ? ` published ${d.publishedAt}` : ''}${counted}`);
+  }
   if (s.withheld.length > 0) {
     lines.push(`not shared: ${s.withheld.length}`);
     for (const d of s.withheld) lines.push(`  ${d.id} ${d.kind}: ${d.withdrawn ? 'withdrawn' : 'no active offer'}`);
@@ -113,9 +122,9 @@ export function formatStanding(s: Standing): string[] {
   return lines;
 }
 
-/** `tds standing --field F`. */
-export async function standingCommand(client: TdsClient, field: string, kind: 'raw' | 'insight' | undefined, json: boolean, io: CliIo): Promise<number> {
-  const s = await client.standing(field, kind);
+/** `tds standing --field F` or `--contract ID`. */
+export async function standingCommand(client: TdsClient, field: string | undefined, kind: 'raw' | 'insight' | undefined, json: boolean, io: CliIo, contractId?: string): Promise<number> {
+  const s = await client.standing(field, kind, contractId);
   if (json) io.out(JSON.stringify(s, null, 2));
   else for (const line of formatStanding(s)) io.out(line);
   return 0;
@@ -166,12 +175,13 @@ export const suspend: CommandSpec = {
 /** `tds standing`. */
 export const standing: CommandSpec = {
   name: 'standing',
-  synopsis: '--field F [--kind raw|insight]',
-  summary: 'your reciprocity standing in a research field',
-  options: { field: { type: 'string' }, kind: { type: 'string' } },
+  synopsis: '--field F [--kind raw|insight] | --contract ID',
+  summary: 'your reciprocity standing: would your next release be authorized, and what would one more need',
+  options: { field: { type: 'string' }, kind: { type: 'string' }, contract: { type: 'string' } },
   run: async ({ p, io, settings, client }) => {
     const kind = choiceOption(p, 'kind', ['raw', 'insight'] as const);
-    const field = requireOption(p, 'field');
-    return standingCommand(await client(), field, kind, settings.json, io);
+    const contract = stringOption(p, 'contract');
+    const field = contract === undefined ? requireOption(p, 'field') : stringOption(p, 'field');
+    return standingCommand(await client(), field, kind, settings.json, io, contract);
   },
 };

@@ -225,14 +225,19 @@ export class TdsClient {
   }
 
   /** Consumer: record the job's result digest (ledger job.completed). */
-  async completeJob(jobId: string, body: { resultDigest: string; exitCode?: number }): Promise<JobView> {
+  async completeJob(jobId: string, body: { resultDigest: string; exitCode?: number; datasetSha256?: string }): Promise<JobView> {
     return this.request('POST', `/v1/jobs/${encodeURIComponent(jobId)}/complete`, body);
   }
 
-  /** What the caller shares in a research field and which reciprocity rules hold for it. */
-  async standing(field: string, kind?: 'raw' | 'insight'): Promise<Standing> {
-    const q = new URLSearchParams({ field, ...(kind ? { kind } : {}) });
+  /** What the caller shares in a research field (or under a contract) and what its next release would be told. */
+  async standing(field: string | undefined, kind?: 'raw' | 'insight', contractId?: string): Promise<Standing> {
+    const q = new URLSearchParams({ ...(field ? { field } : {}), ...(kind ? { kind } : {}), ...(contractId ? { contractId } : {}) });
     return this.request('GET', `/v1/reciprocity/standing?${q.toString()}`);
+  }
+
+  /** Provider (its data node): attest that the file it holds for a dataset has the published digest and size. */
+  async attestDataset(datasetId: string, body: { sha256: string; byteSize: number }): Promise<{ id: string; attestedAt: string }> {
+    return this.request('POST', `/v1/datasets/${encodeURIComponent(datasetId)}/attestations`, body);
   }
 
   /** The service's public keys (release-token key and ledger checkpoint key), unauthenticated. */
@@ -252,11 +257,13 @@ export function withQuery(path: string, query: Record<string, string | number | 
 /** GET /v1/reciprocity/standing as the CLI prints it. */
 export interface Standing {
   researchField: string;
-  shared: Array<{ id: string; kind: string; publishedAt?: string }>;
+  contractId?: string;
+  shared: Array<{ id: string; kind: string; publishedAt?: string; contributed?: boolean }>;
   withheld: Array<{ id: string; kind: string; withdrawn?: boolean; hasActiveOffer?: boolean }>;
   releases: { receivedFromOthers: number; givenToOthers: number };
   mayAccess: boolean;
-  rules: Array<{ ruleId: string; kind: string; holds: boolean; evidence: string[]; missing: string }>;
+  nextRelease?: { authorized: boolean; needs: string; byKind?: Record<'raw' | 'insight', { authorized: boolean; needs: string }> };
+  rules: Array<{ ruleId: string; kind: string; holds: boolean; evidence: string[]; missing: string; needs?: string; pending?: string[] }>;
 }
 
 /**

@@ -5,6 +5,7 @@ import { principalOf } from '../http/auth.js';
 import { pathId } from '../http/params.js';
 import { requireRole } from '../principal.js';
 import type { DatasetInput, DatasetQuery, DatasetsService } from './datasets.service.js';
+import type { DatasetAttestationV1 } from '../generated/contracts.js';
 
 /** Mount under /v1 (authenticated). */
 export function datasetRoutes(svc: DatasetsService, schemas: SchemaRegistry): Router {
@@ -30,6 +31,11 @@ export function datasetRoutes(svc: DatasetsService, schemas: SchemaRegistry): Ro
     const p = principalOf(res);
     schemas.check('empty-body.v1', req.body ?? {});
     res.json(await svc.withdraw(p, pathId(req, 'dataset')));
+  });
+  r.post('/datasets/:id/attestations', async (req, res) => {
+    const p = principalOf(res);
+    const body = schemas.check<DatasetAttestationV1>('dataset-attestation.v1', req.body);
+    res.status(201).json(await svc.attest(p, pathId(req, 'dataset'), body));
   });
   return r;
 }

@@ -4,7 +4,7 @@
  * release at once because every release re-reads the dataset's status.
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import { invalidField, invalidTransition, notFound, notOwner } from '../errors.js';
+import { domainError, invalidField, invalidTransition, notFound, notOwner } from '../errors.js';
 import { lockReciprocityFacts } from '../reciprocity/reciprocity-lock.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
@@ -104,6 +104,33 @@ export class DatasetsService {
       await tx.query(`UPDATE datasets SET status = 'withdrawn', withdrawn_at = clock_timestamp() WHERE id = $1`, [id]);
       await appendEvent(tx, { kind: 'dataset.withdrawn', actor: actor.participantId, subjects: { dataset: id, provider: d.providerId }, data: {} });
       return datasetView(await tx.getRepository(DatasetEntity).findOneByOrFail({ id }));
+    });
+  }
+
+  /**
+   * Owning provider (its data node): the file it holds for the dataset has the
+   * published SHA-256 and size. Refused (ATTESTATION_MISMATCH, nothing
+   * written) unless both match; recorded once as `dataset.attested`. From then
+   * on the dataset counts as a contribution for reciprocity, on the
+   * provider's signed word (weaker than another participant's verified job,
+   * and on record in the ledger if it proves false).
+   */
+  async attest(actor: Principal, id: string, body: { sha256: string; byteSize: number }): Promise<{ id: string; attestedAt: string }> {
+    return inTransaction(this.ds, async (tx) => {
+      const d = await this.lockForUpdate(tx, id);
+      if (d.providerId !== actor.participantId) throw notOwner('only the providing participant attests its dataset');
+      if (d.status === 'withdrawn') throw invalidTransition('dataset', 'withdrawn', 'attest');
+      if (body.sha256 !== d.distribution.sha256 || body.byteSize !== d.distribution.byteSize) {
+        throw domainError('ATTESTATION_MISMATCH', `the attested file (sha256 ${body.sha256}, ${body.byteSize} bytes) is not the published distribution (sha256 ${d.distribution.sha256}, ${d.distribution.byteSize} bytes)`);
+      }
+      const rows = (await tx.query(`UPDATE datasets SET attested_at = clock_timestamp() WHERE id = $1 AND attested_at IS NULL RETURNING attested_at`, [id])) as [Array<{ attested_at: Date }>, number] | Array<{ attested_at: Date }>;
+      const updated = Array.isArray(rows[0]) ? (rows[0] as Array<{ attested_at: Date }>) : (rows as Array<{ attested_at: Date }>);
+      if (updated.length > 0) {
+        await appendEvent(tx, { kind: 'dataset.attested', actor: actor.participantId, subjects: { dataset: id, provider: d.providerId }, data: { sha256: body.sha256, byteSize: body.byteSize } });
+        return { id, attestedAt: updated[0]!.attested_at.toISOString() };
+      }
+      const [prior] = (await tx.query('SELECT attested_at FROM datasets WHERE id = $1', [id])) as Array<{ attested_at: Date }>;
+      return { id, attestedAt: prior!.attested_at.toISOString() };
     });
   }
 

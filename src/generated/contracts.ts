@@ -52,6 +52,19 @@ export interface ContractQueryV1 {
   cursor?: string;
 }
 
+/** https://tds.example/contracts/dataset-attestation.v1.schema.json */
+
+/**
+ * The provider's data node attests that the file it holds for the dataset has the published digest and size.
+ */
+export interface DatasetAttestationV1 {
+  /**
+   * lower-case hex SHA-256 of the file the node holds
+   */
+  sha256: string;
+  byteSize: number;
+}
+
 /** https://tds.example/contracts/dataset-query.v1.schema.json */
 
 export interface DatasetQueryV1 {
@@ -131,6 +144,10 @@ export interface JobCompletionV1 {
    */
   resultDigest: string;
   exitCode?: number;
+  /**
+   * lower-case hex SHA-256 the consumer computed over the bytes it downloaded; when it equals the dataset's digest the release shows the provider's contribution is real (reciprocity)
+   */
+  datasetSha256?: string;
 }
 
 /** https://tds.example/contracts/job-query.v1.schema.json */
@@ -192,7 +209,7 @@ export interface LedgerEntryV1 {
    */
   index: number;
   /**
-   * event kind, <object>.<event>: participant.registered|approved|suspended|key_rotated, dataset.published|withdrawn, offer.published, contract.proposed|signed|activated|revoked|exhausted|expired, reciprocity_rule.created, job.authorized|denied|completed|claimed|result|reviewed|released|rejected|failed
+   * event kind, <object>.<event>: participant.registered|approved|suspended|key_rotated, dataset.published|withdrawn|attested, offer.published, contract.proposed|signed|activated|revoked|exhausted|expired, reciprocity_rule.created, job.authorized|denied|completed|claimed|result|reviewed|released|rejected|failed
    */
   kind: string;
   /**
@@ -548,12 +565,22 @@ export interface SignatureV1 {
 
 /** https://tds.example/contracts/standing-query.v1.schema.json */
 
+/**
+ * field or contractId is required (checked by the service: VALIDATION_FAILED /field)
+ */
 export interface StandingQueryV1 {
-  field: string;
+  /**
+   * research field: the space-wide rules of this field
+   */
+  field?: string;
   /**
    * only rules about this dataset kind (default: both)
    */
   kind?: 'raw' | 'insight';
+  /**
+   * answer for the next release under this contract of the caller's (its dataset's space rules plus the offer's own)
+   */
+  contractId?: string;
 }
 
 /** https://tds.example/contracts/statement-request.v1.schema.json */

@@ -104,9 +104,12 @@ export const RESPONSE_SCHEMAS: Record<string, object> = {
     properties: {
       participantId: str, researchField: str, shared: { type: 'array' }, withheld: { type: 'array' }, mayAccess: { type: 'boolean' },
       releases: { type: 'object', required: ['receivedFromOthers', 'givenToOthers'], properties: { receivedFromOthers: int, givenToOthers: int } },
-      rules: { type: 'array', items: { type: 'object', required: ['ruleId', 'kind', 'holds'], properties: { ruleId: str, kind: str, holds: { type: 'boolean' }, evidence: strs, missing: str } } },
+      rules: { type: 'array', items: { type: 'object', required: ['ruleId', 'kind', 'holds'], properties: { ruleId: str, kind: str, holds: { type: 'boolean' }, evidence: strs, missing: str, needs: str, pending: strs } } },
+      nextRelease: { type: 'object', required: ['authorized', 'needs'], properties: { authorized: { type: 'boolean' }, needs: str, byKind: { type: 'object' } } },
+      contractId: str, counting: str,
     },
   },
+  Attestation: { type: 'object', required: ['id', 'attestedAt'], properties: { id: str, attestedAt: time } },
   ServedEntry: { type: 'object', required: ['index', 'entry'], properties: { index: int, entry: ref('ledger-entry.v1'), leafHash: str, chainHash: str } },
   LedgerEntries: { type: 'object', required: ['treeSize', 'entries'], properties: { treeSize: int, entries: { type: 'array', items: ref('ServedEntry') } } },
   LedgerMine: {

@@ -272,20 +272,24 @@ export class JobsService {
     return view(j, j.consumerId === actor.participantId);
   }
 
-  /** Consumer: report completion with the digest of the result (ledger job.completed). */
-  async complete(actor: Principal, id: string, body: { resultDigest: string; exitCode?: number }): Promise<JobView> {
+  /**
+   * Consumer: report completion with the digest of the result (ledger job.completed), and optionally the
+   * SHA-256 it computed over the bytes it downloaded: when that equals the dataset's digest, the release
+   * shows the provider's contribution is real (reciprocity counts it).
+   */
+  async complete(actor: Principal, id: string, body: { resultDigest: string; exitCode?: number; datasetSha256?: string }): Promise<JobView> {
     return inTransaction(this.ds, async (tx) => {
       const j = await tx.getRepository(JobEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!j) throw notFound('job', id);
       if (j.consumerId !== actor.participantId) throw forbidden('only the job\'s consumer reports its completion');
       if (j.access === 'compute') throw conflict('INVALID_STATE_TRANSITION', 'a compute job completes with its provider\'s signed result (POST /v1/jobs/:id/result)');
       if (j.state !== 'authorized') throw conflict('INVALID_STATE_TRANSITION', 'the job is already completed');
-      await tx.query(`UPDATE jobs SET state = 'completed', result_digest = $2, completed_at = clock_timestamp() WHERE id = $1`, [id, body.resultDigest]);
+      await tx.query(`UPDATE jobs SET state = 'completed', result_digest = $2, dataset_sha256 = $3, completed_at = clock_timestamp() WHERE id = $1`, [id, body.resultDigest, body.datasetSha256 ?? null]);
       await appendEvent(tx, {
         kind: 'job.completed',
         actor: actor.participantId,
         subjects: { job: id, contract: j.contractId, dataset: j.datasetId, provider: j.providerId, consumer: j.consumerId },
-        data: { resultDigest: body.resultDigest, ...(body.exitCode !== undefined ? { exitCode: body.exitCode } : {}) },
+        data: { resultDigest: body.resultDigest, ...(body.exitCode !== undefined ? { exitCode: body.exitCode } : {}), ...(body.datasetSha256 !== undefined ? { datasetSha256: body.datasetSha256 } : {}) },
       });
       return view(await tx.getRepository(JobEntity).findOneByOrFail({ id }), true);
     });

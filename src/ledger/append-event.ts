@@ -13,6 +13,7 @@ export type LedgerEventKind =
   | 'participant.key_rotated'
   | 'dataset.published'
   | 'dataset.withdrawn'
+  | 'dataset.attested'
   | 'offer.published'
   | 'contract.proposed'
   | 'contract.signed'

@@ -89,6 +89,7 @@ export function describeEvent(e: LedgerEntry): string {
       return `${at} contract ${str(s.contract)} on dataset ${str(s.dataset)} ${e.kind.split('.')[1]}`;
     case 'dataset.published':
     case 'dataset.withdrawn':
+    case 'dataset.attested':
       return `${at} dataset ${str(s.dataset)} ${e.kind.split('.')[1]}`;
     default: {
       const subjects = Object.entries(s).map(([k, v]) => `${k} ${v}`).join(', ');

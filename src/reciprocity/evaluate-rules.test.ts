@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 // `Ajv2020` is both declared in 2020.d.ts and detected by Node's CJS lexer.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import {
+  describeNeeds,
   describeRefusal,
   evaluateRules,
   releaseKey,
@@ -20,7 +21,7 @@ function daysAgo(days: number, extraMs = 0): Date {
 }
 
 function ds(id: string, over: Partial<OwnDataset> = {}): OwnDataset {
-  return { id, researchField: 'oncology', kind: 'insight', publishedAt: daysAgo(100), withdrawn: false, hasActiveOffer: true, ...over };
+  return { id, researchField: 'oncology', kind: 'insight', publishedAt: daysAgo(100), withdrawn: false, hasActiveOffer: true, proven: true, ...over };
 }
 
 function facts(over: Partial<ReciprocityFacts> = {}): ReciprocityFacts {
@@ -36,6 +37,8 @@ const shareAll = (over: Partial<ReciprocityRule> = {}): ReciprocityRule => ({
 const giveToGet = (over: Partial<ReciprocityRule> = {}): ReciprocityRule => ({
   id: 'r-g2g', kind: 'give-to-get', researchField: 'oncology', datasetKind: 'insight', ratio: 2, ...over,
 });
+
+const releases = (receivedFromOthers: number, givenToOthers: number) => new Map([[releaseKey('oncology', 'insight'), { receivedFromOthers, givenToOthers }]]);
 
 function one(rule: ReciprocityRule, f: ReciprocityFacts) {
   const decision = evaluateRules([rule], f);
@@ -69,7 +72,7 @@ describe('minimum-contribution', () => {
     const o = one(minContrib(), facts({ ownDatasets: [ds('a')] }));
     expect(o.holds).toBe(false);
     expect(o.evidence).toEqual(['a']);
-    expect(o.missing).toBe('needs 2 shared insight datasets in oncology published ≥30 days ago, has 1');
+    expect(o.missing).toBe('needs 2 contributed (shared and shown real) insight datasets in oncology published ≥30 days ago, has 1');
   });
   it('counts a dataset published exactly minAgeDays ago', () => {
     const o = one(minContrib({ minCount: 1 }), facts({ ownDatasets: [ds('a', { publishedAt: daysAgo(30) })] }));
@@ -92,7 +95,7 @@ describe('minimum-contribution', () => {
   it('refuses a requester with no contributions', () => {
     const o = one(minContrib({ minCount: 1, minAgeDays: 0 }), facts());
     expect(o.holds).toBe(false);
-    expect(o.missing).toBe('needs 1 shared insight dataset in oncology, has 0');
+    expect(o.missing).toBe('needs 1 contributed (shared and shown real) insight dataset in oncology, has 0');
   });
   it('does not count datasets of another field or kind', () => {
     const o = one(minContrib(), facts({ ownDatasets: [ds('a'), ds('g', { researchField: 'genomics' }), ds('r', { kind: 'raw' })] }));
@@ -134,7 +137,6 @@ describe('share-all', () => {
 });
 
 describe('give-to-get', () => {
-  const releases = (receivedFromOthers: number, givenToOthers: number) => new Map([[releaseKey('oncology', 'insight'), { receivedFromOthers, givenToOthers }]]);
   it('holds at the exact boundary, counting the pending release', () => {
     // 3 received + 1 pending = 4 = 2 x 2 given
     expect(one(giveToGet(), facts({ releases: releases(3, 2) })).holds).toBe(true);
@@ -226,7 +228,7 @@ describe('describeRefusal', () => {
   it('names every failing rule with its kind and what is missing', () => {
     const d = evaluateRules([minContrib({ id: 'r1' }), shareAll({ id: 'r2' }), giveToGet({ id: 'r3', allowance: 5 })], facts({ ownDatasets: [ds('a')] }));
     const text = describeRefusal(d);
-    expect(text).toContain('rule r1 (minimum-contribution in oncology): needs 2 shared insight datasets');
+    expect(text).toContain('rule r1 (minimum-contribution in oncology): needs 2 contributed (shared and shown real) insight datasets');
     expect(text).not.toContain('r2');
     expect(text).not.toContain('r3');
     const d2 = evaluateRules([minContrib({ id: 'r1' }), { ...shareAll(), id: 'r9', kind: 'mystery' }], facts());
@@ -276,5 +278,50 @@ describe('reciprocity-rule.v1 schema', () => {
   it('points at the forbidden property so the client learns its mistake', () => {
     validate({ kind: 'share-all', researchField: 'oncology', datasetKind: 'insight', ratio: 1 });
     expect(validate.errors?.map((e) => e.instancePath)).toContain('/ratio');
+  });
+});
+
+describe('contributions count only once shown real', () => {
+  it('minimum-contribution ignores a shared dataset nobody has shown to be real, and says when it would count', () => {
+    const o = one(minContrib({ minCount: 1 }), facts({ ownDatasets: [ds('fake', { proven: false }), ds('young', { publishedAt: daysAgo(10) })] }));
+    expect(o).toMatchObject({ holds: false, evidence: [], needs: '1 more contributed insight dataset in oncology published ≥30 days ago' });
+    expect(o.pending).toEqual(['fake counts once shown real (a completed job on it whose bytes matched, or its data node\'s attestation)', `young counts from ${daysAgo(-20).toISOString()}`]);
+    expect(one(minContrib({ minCount: 1 }), facts({ ownDatasets: [ds('a'), ds('fake', { proven: false })] }))).toMatchObject({ holds: true, evidence: ['a'] });
+    // Not strictly true is not proven.
+    expect(one(minContrib({ minCount: 1 }), facts({ ownDatasets: [ds('x', { proven: 'yes' as unknown as boolean })] })).holds).toBe(false);
+  });
+  it('share-all needs at least one shared dataset shown real', () => {
+    expect(one(shareAll(), facts({ ownDatasets: [ds('a', { proven: false })] }))).toMatchObject({ holds: false, evidence: ['a'], pending: ['a'] });
+    expect(one(shareAll(), facts({ ownDatasets: [ds('a', { proven: false }), ds('b')] })).holds).toBe(true);
+  });
+});
+
+describe('what one more release needs', () => {
+  it('names the shortfall of each kind in words', () => {
+    expect(one(minContrib(), facts({ ownDatasets: [ds('a')] })).needs).toBe('1 more contributed insight dataset in oncology published ≥30 days ago');
+    expect(one(minContrib({ minCount: 3, minAgeDays: 0 }), facts()).needs).toBe('3 more contributed insight datasets in oncology');
+    expect(one(shareAll(), facts({ ownDatasets: [ds('a'), ds('w', { withdrawn: true })] })).needs).toBe('sharing again (an active offer, not withdrawn) insight datasets w');
+    expect(one(shareAll(), facts()).needs).toBe('1 more contributed insight dataset in oncology');
+  });
+  it('give-to-get: exactly the fewest releases given after which the next one is allowed', () => {
+    for (const ratio of [0.29, 0.5, 1, 2, 3.7]) {
+      for (const allowance of [0, 1, 3]) {
+        for (let received = 0; received < 12; received++) {
+          for (let given = 0; given < 6; given++) {
+            const rule = giveToGet({ ratio, allowance });
+            const o = one(rule, facts({ releases: releases(received, given) }));
+            if (o.holds) continue;
+            const more = Number(/^(\d+) more/.exec(o.needs!)![1]);
+            expect(one(rule, facts({ releases: releases(received, given + more) })).holds).toBe(true);
+            expect(one(rule, facts({ releases: releases(received, given + more - 1) })).holds).toBe(false);
+          }
+        }
+      }
+    }
+  });
+  it('describeNeeds joins every failing rule, and is empty when allowed', () => {
+    const d = evaluateRules([minContrib({ minCount: 1, minAgeDays: 0 }), giveToGet({ ratio: 1 })], facts({ releases: releases(1, 0) }));
+    expect(describeNeeds(d)).toBe('one more release needs 1 more contributed insight dataset in oncology (rule r-min, minimum-contribution) and 2 more releases of its contributed insight datasets in oncology to others (rule r-g2g, give-to-get)');
+    expect(describeNeeds(evaluateRules([], facts()))).toBe('');
   });
 });

@@ -34,7 +34,12 @@ export interface ReciprocityRule {
 /**
  * One dataset the requester registered as a provider, whatever its state:
  * withdrawn datasets and datasets without an offer are included, because
- * share-all has to see what is being withheld.
+ * share-all has to see what is being withheld. `proven` says the dataset was
+ * shown real: a completed job on it by another participant whose bytes
+ * matched the published digest (the consumer's check of a download, the
+ * provider's node's signed result of a compute job), or an attestation by the
+ * provider's own data node that its file matches. Only a proven dataset is a
+ * contribution: a URL that serves nothing counts for nothing.
  */
 export interface OwnDataset {
   id: string;
@@ -43,12 +48,14 @@ export interface OwnDataset {
   publishedAt: Date;
   withdrawn: boolean;
   hasActiveOffer: boolean;
+  proven: boolean;
 }
 
 /**
  * Release counts in one research field and dataset kind, from the jobs
  * table: releases of others' datasets of that kind to the requester, and
- * releases of the requester's datasets of that kind to others.
+ * releases of the requester's proven datasets of that kind to others (a
+ * release of a dataset nobody has shown to be real gives nothing).
  */
 export interface ReleaseCounts {
   receivedFromOthers: number;
@@ -82,6 +89,10 @@ export interface ReciprocityFacts {
  * The verdict on one rule. `evidence` lists the requester's dataset ids that
  * count toward the rule (sorted, so outcomes compare and log stably), and
  * `missing` is a human sentence saying what is lacking, empty when it holds.
+ * `needs`, when the rule does not hold, says what would make it hold for the
+ * release being decided ("1 more contributed insight dataset in genomics"),
+ * with `pending` naming what is on its way (shared but not yet proven, or not
+ * yet old enough).
  */
 export interface RuleOutcome {
   ruleId: string;
@@ -90,6 +101,8 @@ export interface RuleOutcome {
   holds: boolean;
   evidence: string[];
   missing: string;
+  needs?: string;
+  pending?: string[];
 }
 
 /**
@@ -108,7 +121,7 @@ const DAY_MS = 86_400_000;
 /** Thrown internally for a rule that cannot be evaluated; never escapes. */
 class Unevaluable extends Error {}
 
-type Verdict = Pick<RuleOutcome, 'holds' | 'evidence' | 'missing'>;
+type Verdict = Pick<RuleOutcome, 'holds' | 'evidence' | 'missing' | 'needs' | 'pending'>;
 
 /**
  * Evaluate every rule against the facts and combine them: allowed when all
@@ -170,19 +183,25 @@ function minimumContribution(rule: ReciprocityRule, facts: ReciprocityFacts): Ve
   const now = requireDate(facts.now, 'now');
   const latest = now.getTime() - minAgeDays * DAY_MS;
   const qualifying = new Set<string>();
+  const pending = new Set<string>();
   for (const d of relevantDatasets(rule, facts)) {
     if (!isShared(d)) continue;
     // A bad timestamp is a data bug; guessing its age either way could grant
     // or deny wrongly, so the rule is reported as unevaluable instead.
     const published = requireDate(d.publishedAt, `publishedAt of dataset ${d.id}`);
-    if (published.getTime() <= latest) qualifying.add(d.id);
+    const oldEnough = published.getTime() <= latest;
+    if (oldEnough && isProven(d)) qualifying.add(d.id);
+    else if (!oldEnough) pending.add(`${d.id} counts from ${new Date(published.getTime() + minAgeDays * DAY_MS).toISOString()}${isProven(d) ? '' : ' once shown real'}`);
+    else pending.add(`${d.id} counts once shown real (a completed job on it whose bytes matched, or its data node's attestation)`);
   }
   const evidence = sortIds(qualifying);
   if (evidence.length >= minCount) return { holds: true, evidence, missing: '' };
   const noun = minCount === 1 ? 'dataset' : 'datasets';
   const age = minAgeDays > 0 ? ` published ≥${minAgeDays} days ago` : '';
-  const missing = `needs ${minCount} shared ${rule.datasetKind} ${noun} in ${rule.researchField}${age}, has ${evidence.length}`;
-  return { holds: false, evidence, missing };
+  const missing = `needs ${minCount} contributed (shared and shown real) ${rule.datasetKind} ${noun} in ${rule.researchField}${age}, has ${evidence.length}`;
+  const more = minCount - evidence.length;
+  const needs = `${more} more contributed ${rule.datasetKind} ${more === 1 ? 'dataset' : 'datasets'} in ${rule.researchField}${age}`;
+  return { holds: false, evidence, missing, needs, ...(pending.size > 0 ? { pending: sortIds(pending) } : {}) };
 }
 
 function shareAll(rule: ReciprocityRule, facts: ReciprocityFacts): Verdict {
@@ -194,12 +213,20 @@ function shareAll(rule: ReciprocityRule, facts: ReciprocityFacts): Verdict {
   const evidence = sortIds(shared);
   if (withheld.size > 0) {
     const ids = sortIds(withheld).join(', ');
-    return { holds: false, evidence, missing: `withholds ${rule.datasetKind} datasets in ${rule.researchField} (withdrawn or without an active offer): ${ids}` };
+    return { holds: false, evidence, missing: `withholds ${rule.datasetKind} datasets in ${rule.researchField} (withdrawn or without an active offer): ${ids}`, needs: `sharing again (an active offer, not withdrawn) ${rule.datasetKind} datasets ${ids}` };
   }
   // "Share your insights to see others' insights": having registered nothing
-  // is not having shared, so an empty set does not satisfy share-all.
+  // is not having shared, so an empty set does not satisfy share-all, and
+  // neither does a set of datasets none of which was ever shown to be real.
   if (evidence.length === 0) {
-    return { holds: false, evidence, missing: `has no ${rule.datasetKind} datasets in ${rule.researchField} to share` };
+    return { holds: false, evidence, missing: `has no ${rule.datasetKind} datasets in ${rule.researchField} to share`, needs: `1 more contributed ${rule.datasetKind} dataset in ${rule.researchField}` };
+  }
+  const proven = relevantDatasets(rule, facts).filter((d) => shared.has(d.id) && isProven(d));
+  if (proven.length === 0) {
+    return {
+      holds: false, evidence, missing: `none of its shared ${rule.datasetKind} datasets in ${rule.researchField} has been shown real yet`,
+      needs: `1 of its shared ${rule.datasetKind} datasets in ${rule.researchField} shown real (a completed job on it whose bytes matched, or its data node's attestation)`, pending: evidence,
+    };
   }
   return { holds: true, evidence, missing: '' };
 }
@@ -221,7 +248,12 @@ function giveToGet(rule: ReciprocityRule, facts: ReciprocityFacts): Verdict {
   const missing =
     `would receive ${wouldReceive} ${rule.datasetKind} releases in ${rule.researchField} (${received} received + ${pending} pending) ` +
     `but may receive at most ${mayReceive} (ratio ${ratio} × ${given} given + allowance ${allowance})`;
-  return { holds: false, evidence: [], missing };
+  // The fewest releases given to others after which wouldReceive <= ratio × given + allowance (same rounding as above).
+  let more = Math.max(1, Math.ceil((wouldReceive - allowance) / ratio - given - 1e-9));
+  while (Math.round((ratio * (given + more) + allowance) * 1e9) / 1e9 < wouldReceive) more++;
+  while (more > 1 && Math.round((ratio * (given + more - 1) + allowance) * 1e9) / 1e9 >= wouldReceive) more--;
+  const needs = `${more} more ${more === 1 ? 'release' : 'releases'} of its contributed ${rule.datasetKind} datasets in ${rule.researchField} to others`;
+  return { holds: false, evidence: [], missing, needs };
 }
 
 /** The requester's datasets of the rule's field and kind; others never count. */
@@ -233,6 +265,21 @@ function relevantDatasets(rule: ReciprocityRule, facts: ReciprocityFacts): OwnDa
 // Strict comparisons: a missing or non-boolean flag must not count as shared.
 function isShared(d: OwnDataset): boolean {
   return d.withdrawn === false && d.hasActiveOffer === true;
+}
+
+// Strict too: a dataset counts as a contribution only when it was shown real.
+function isProven(d: OwnDataset): boolean {
+  return d.proven === true;
+}
+
+/**
+ * In words, what the release being decided still needs: one phrase per rule
+ * that does not hold ("one more release needs 1 more contributed insight
+ * dataset in genomics and ..."), or '' when the decision allows.
+ */
+export function describeNeeds(decision: ReciprocityDecision): string {
+  const needs = decision.outcomes.filter((o) => !o.holds).map((o) => `${o.needs ?? o.missing} (rule ${o.ruleId}, ${o.kind})`);
+  return needs.length === 0 ? '' : `one more release needs ${needs.join(' and ')}`;
 }
 
 // Code-unit order rather than localeCompare: the same on every host.

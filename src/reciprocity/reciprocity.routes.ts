@@ -20,8 +20,8 @@ export function reciprocityRoutes(svc: ReciprocityService, schemas: SchemaRegist
     res.json({ items: await svc.list(schemas.checkQuery('rule-query.v1', req.query)) });
   });
   r.get('/reciprocity/standing', async (req, res) => {
-    const q = schemas.checkQuery<{ field: string; kind?: 'raw' | 'insight' }>('standing-query.v1', req.query);
-    res.json(await svc.standing(principalOf(res), q.field, q.kind));
+    const q = schemas.checkQuery<{ field?: string; kind?: 'raw' | 'insight'; contractId?: string }>('standing-query.v1', req.query);
+    res.json(await svc.standing(principalOf(res), q));
   });
   return r;
 }

@@ -6,13 +6,14 @@
  * reciprocity.store.ts; this gathers facts and turns decisions into refusals.
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import { domainError, refused } from '../errors.js';
+import { domainError, forbidden, invalidField, notFound, refused } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
 import { lockReciprocityFacts } from './reciprocity-lock.js';
-import { insertRule, listRules, readFacts, ruleOwners, rulesOfDataset, type RuleRow } from './reciprocity.store.js';
-import { describeRefusal, evaluateRules, releaseKey, type ReciprocityDecision, type ReciprocityFacts, type ReciprocityRule } from './evaluate-rules.js';
+import { contractRuleScope, insertRule, listRules, readFacts, ruleOwners, rulesOfDataset, type RuleRow } from './reciprocity.store.js';
+import { describeNeeds, describeRefusal, evaluateRules, releaseKey, type ReciprocityDecision, type ReciprocityFacts, type ReciprocityRule } from './evaluate-rules.js';
+import { isUuid } from '../ids.js';
 import type { ReciprocityRuleV1 } from '../generated/contracts.js';
 
 /** Body of a rule (already schema-checked): the type generated from reciprocity-rule.v1. */
@@ -93,24 +94,36 @@ export class ReciprocityService {
     return {
       requesterId,
       now,
-      ownDatasets: own.map((d) => ({ id: d.id, researchField: d.research_field, kind: d.kind, publishedAt: new Date(d.published_at), withdrawn: d.status !== 'published', hasActiveOffer: d.has_offer })),
+      ownDatasets: own.map((d) => ({ id: d.id, researchField: d.research_field, kind: d.kind, publishedAt: new Date(d.published_at), withdrawn: d.status !== 'published', hasActiveOffer: d.has_offer, proven: d.proven === true })),
       releases: new Map(counts.map((c) => [releaseKey(c.research_field, c.kind), { receivedFromOthers: c.received, givenToOthers: c.given }])),
       pendingReleases,
     };
   }
 
-  /** Evaluate rules for a requester inside tx; returns the decision (the caller decides how to refuse). */
-  async evaluate(tx: EntityManager, requesterId: string, rules: RuleView[], pendingReleases = 1): Promise<ReciprocityDecision> {
+  /**
+   * THE reciprocity question of one more release (or proposal) to a
+   * requester: the rules evaluated inside tx on the facts tx sees, counting
+   * the release being decided. The release path (evaluateLocked), contract
+   * proposals and the standing endpoint all ask it through this one method,
+   * so standing answers exactly what the next release will be told.
+   */
+  async evaluate(tx: EntityManager, requesterId: string, rules: RuleView[], alsoFields: readonly string[] = []): Promise<{ decision: ReciprocityDecision; facts: ReciprocityFacts }> {
+    // alsoFields: facts to gather beyond the rules' fields (standing shows them); they change no verdict.
+    const fields = [...new Set([...rules.map((r) => r.researchField), ...alsoFields])];
+    const facts = await this.factsFor(tx, requesterId, fields, 1);
+    return { decision: rules.length === 0 ? { allowed: true, outcomes: [] } : evaluateRules(rules.map(toRule), facts), facts };
+  }
+
+  /** The decision of `evaluate` (what proposals enforce). */
+  async decide(tx: EntityManager, requesterId: string, rules: RuleView[]): Promise<ReciprocityDecision> {
     if (rules.length === 0) return { allowed: true, outcomes: [] };
-    const fields = [...new Set(rules.map((r) => r.researchField))];
-    const facts = await this.factsFor(tx, requesterId, fields, pendingReleases);
-    return evaluateRules(rules.map(toRule), facts);
+    return (await this.evaluate(tx, requesterId, rules)).decision;
   }
 
   /** Evaluate rules for a requester inside tx after taking its (requester, field) locks: the facts cannot change until tx ends. */
   async evaluateLocked(tx: EntityManager, requesterId: string, rules: RuleView[]): Promise<ReciprocityDecision> {
     await lockReciprocityFacts(tx, requesterId, rules.map((r) => r.researchField));
-    return this.evaluate(tx, requesterId, rules, 1);
+    return this.decide(tx, requesterId, rules);
   }
 
   /** Throw RECIPROCITY_UNMET (naming each failing rule and what is missing) unless the decision allows. */
@@ -120,22 +133,59 @@ export class ReciprocityService {
     }
   }
 
-  /** What the caller has shared in a field, which rules apply to it there and which hold. */
-  async standing(actor: Principal, field: string, kind?: 'raw' | 'insight'): Promise<object> {
+  /**
+   * What the caller has shared in a field and what its next release would be
+   * told: with `contractId`, the rules of that contract's next release (its
+   * dataset's space rules plus the offer's own); otherwise the space-wide
+   * rules of the field (and kind). The verdict comes from `evaluate`, the
+   * method the release path runs, counting the release being asked about, and
+   * `nextRelease.needs` says in words what one more release would need.
+   */
+  async standing(actor: Principal, q: { field?: string; kind?: 'raw' | 'insight'; contractId?: string }): Promise<object> {
     return inTransaction(this.ds, async (tx) => {
-      const rules = (await this.list({ researchField: field })).filter((r) => r.scope === 'space' && (!kind || r.datasetKind === kind));
-      const facts = await this.factsFor(tx, actor.participantId, [field], 0);
-      const decision = evaluateRules(rules.map(toRule), facts);
+      let field = q.field;
+      let kind = q.kind;
+      let rules: RuleView[];
+      if (q.contractId !== undefined) {
+        const scope = isUuid(q.contractId) ? await contractRuleScope(tx, q.contractId) : null;
+        if (!scope) throw notFound('contract', q.contractId);
+        if (scope.consumer_id !== actor.participantId) throw forbidden('standing under a contract is for its consumer');
+        if (field !== undefined && field !== scope.research_field) throw invalidField('/field', `the contract's dataset is in ${scope.research_field}, not ${field}`);
+        if (kind !== undefined && kind !== scope.kind) throw invalidField('/kind', `the contract's dataset is ${scope.kind}, not ${kind}`);
+        [field, kind] = [scope.research_field, scope.kind];
+        rules = await this.rulesFor(tx, { researchField: scope.research_field, kind: scope.kind }, scope.rule_ids);
+      } else {
+        if (field === undefined) throw invalidField('/field', 'is required unless contractId is given');
+        rules = (await this.list({ researchField: field })).filter((r) => r.scope === 'space' && (!kind || r.datasetKind === kind));
+      }
+      const f = field as string;
+      const { decision, facts } = await this.evaluate(tx, actor.participantId, rules, [f]);
+      const inField = facts.ownDatasets.filter((d) => d.researchField === f);
+      const byKind = (k: 'raw' | 'insight') => {
+        const outcomes = decision.outcomes.filter((o) => rules.find((r) => r.id === o.ruleId)?.datasetKind === k);
+        const d = { allowed: outcomes.every((o) => o.holds), outcomes };
+        return { authorized: d.allowed, needs: describeNeeds(d) };
+      };
       return {
         participantId: actor.participantId,
-        researchField: field,
-        shared: facts.ownDatasets.filter((d) => !d.withdrawn && d.hasActiveOffer).map((d) => ({ id: d.id, kind: d.kind, publishedAt: d.publishedAt.toISOString() })),
-        withheld: facts.ownDatasets.filter((d) => d.withdrawn || !d.hasActiveOffer).map((d) => ({ id: d.id, kind: d.kind, withdrawn: d.withdrawn, hasActiveOffer: d.hasActiveOffer })),
-        releases: sumReleases(facts, field, kind ? [kind] : ['raw', 'insight']),
-        releasesByKind: { raw: sumReleases(facts, field, ['raw']), insight: sumReleases(facts, field, ['insight']) },
+        researchField: f,
+        ...(kind ? { kind } : {}),
+        ...(q.contractId ? { contractId: q.contractId } : {}),
+        shared: inField.filter((d) => !d.withdrawn && d.hasActiveOffer).map((d) => ({ id: d.id, kind: d.kind, publishedAt: d.publishedAt.toISOString(), contributed: d.proven })),
+        withheld: inField.filter((d) => d.withdrawn || !d.hasActiveOffer).map((d) => ({ id: d.id, kind: d.kind, withdrawn: d.withdrawn, hasActiveOffer: d.hasActiveOffer })),
+        releases: sumReleases(facts, f, kind ? [kind] : ['raw', 'insight']),
+        releasesByKind: { raw: sumReleases(facts, f, ['raw']), insight: sumReleases(facts, f, ['insight']) },
         mayAccess: decision.allowed,
+        nextRelease: {
+          authorized: decision.allowed,
+          needs: describeNeeds(decision),
+          ...(kind ? {} : { byKind: { raw: byKind('raw'), insight: byKind('insight') } }),
+        },
         rules: decision.outcomes.map((o) => ({ ...o, rule: rules.find((r) => r.id === o.ruleId) })),
-        note: 'space-wide rules only; offers may add their own rules (see each offer reciprocityRuleIds)',
+        note: q.contractId
+          ? 'the rules of this contract\'s next release: its dataset\'s space-wide rules and the offer\'s own'
+          : 'space-wide rules only; offers may add their own rules (ask with contractId for a contract\'s next release)',
+        counting: 'a dataset counts as contributed once shown real: a completed job on it by another participant whose bytes matched its digest, or an attestation by its provider\'s data node; releases given count only for contributed datasets',
       };
     });
   }

@@ -60,24 +60,54 @@ export async function rulesOfDataset<Body>(q: Queryable, dataset: { researchFiel
 /** The raw facts about a requester in some fields (see readFacts). */
 export interface FactsRow {
   now: Date;
-  own: Array<{ id: string; research_field: string; kind: 'raw' | 'insight'; published_at: string; status: string; has_offer: boolean }>;
+  own: Array<{ id: string; research_field: string; kind: 'raw' | 'insight'; published_at: string; status: string; has_offer: boolean; proven: boolean }>;
   counts: Array<{ research_field: string; kind: 'raw' | 'insight'; received: number; given: number }>;
 }
 
-/** In one round trip: the requester's datasets in these fields (with whether each has an active offer), its release counts by field and kind, and the database time. */
+/**
+ * When a dataset `d` counts as shown real (SQL condition): its provider's data
+ * node attested its file, or another participant's job on it completed with
+ * the published bytes (a download whose consumer reported the matching
+ * SHA-256, or a compute job, whose provider's node checks the file's digest
+ * before it runs and signs a result bound to that digest).
+ */
+export const PROVEN_DATASET = `(d.attested_at IS NOT NULL OR EXISTS (
+  SELECT 1 FROM jobs v WHERE v.dataset_id = d.id AND v.state = 'completed' AND v.consumer_id <> d.provider_id
+     AND (v.access = 'compute' OR v.dataset_sha256 = d.distribution->>'sha256')))`;
+
+/**
+ * In one round trip: the requester's datasets in these fields (with whether
+ * each has an active offer and was shown real), its release counts by field
+ * and kind (received: all releases of others' datasets to it; given: releases
+ * of its proven datasets to others), and the database time.
+ */
 export async function readFacts(q: Queryable, requesterId: string, fields: readonly string[]): Promise<FactsRow> {
   const rows = (await q.query(
-    `SELECT now() AS now,
-            (SELECT coalesce(json_agg(json_build_object('id', d.id, 'research_field', d.research_field, 'kind', d.kind, 'published_at', d.published_at, 'status', d.status,
-                      'has_offer', EXISTS (SELECT 1 FROM offers o WHERE o.dataset_id = d.id AND o.status = 'active' AND now() >= o.valid_from AND now() < o.valid_until))), '[]'::json)
-               FROM datasets d WHERE d.provider_id = $1 AND d.research_field = ANY($2::text[])) AS own,
+    `WITH mine AS (
+       SELECT d.id, d.research_field, d.kind, d.published_at, d.status, ${PROVEN_DATASET} AS proven,
+              EXISTS (SELECT 1 FROM offers o WHERE o.dataset_id = d.id AND o.status = 'active' AND now() >= o.valid_from AND now() < o.valid_until) AS has_offer
+         FROM datasets d WHERE d.provider_id = $1 AND d.research_field = ANY($2::text[]))
+     SELECT now() AS now,
+            (SELECT coalesce(json_agg(json_build_object('id', m.id, 'research_field', m.research_field, 'kind', m.kind, 'published_at', m.published_at, 'status', m.status,
+                      'has_offer', m.has_offer, 'proven', m.proven)), '[]'::json) FROM mine m) AS own,
             (SELECT coalesce(json_agg(x), '[]'::json) FROM (
                SELECT j.research_field, d.kind,
                       count(*) FILTER (WHERE j.consumer_id = $1 AND j.provider_id <> $1)::int AS received,
-                      count(*) FILTER (WHERE j.provider_id = $1 AND j.consumer_id <> $1)::int AS given
+                      count(*) FILTER (WHERE j.provider_id = $1 AND j.consumer_id <> $1 AND EXISTS (SELECT 1 FROM mine m WHERE m.id = j.dataset_id AND m.proven))::int AS given
                  FROM jobs j JOIN datasets d ON d.id = j.dataset_id
                 WHERE (j.consumer_id = $1 OR j.provider_id = $1) AND j.research_field = ANY($2::text[]) GROUP BY j.research_field, d.kind) x) AS counts`,
     [requesterId, fields],
   )) as FactsRow[];
   return rows[0]!;
+}
+
+/** What the next release under a contract is decided on: its consumer, its dataset's field and kind, the rule ids its document names. */
+export async function contractRuleScope(q: Queryable, contractId: string): Promise<{ consumer_id: string; research_field: string; kind: 'raw' | 'insight'; rule_ids: string[] } | null> {
+  const rows = (await q.query(
+    `SELECT c.consumer_id, d.research_field, d.kind,
+            ARRAY(SELECT jsonb_array_elements_text(coalesce(cd.document->'reciprocityRuleIds', '[]'::jsonb))) AS rule_ids
+       FROM contracts c JOIN datasets d ON d.id = c.dataset_id JOIN contract_documents cd ON cd.contract_id = c.id WHERE c.id = $1`,
+    [contractId],
+  )) as Array<{ consumer_id: string; research_field: string; kind: 'raw' | 'insight'; rule_ids: string[] }>;
+  return rows[0] ?? null;
 }

@@ -7,7 +7,7 @@
  */
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
-import { activeContract, makeOffer, publishDataset } from '../helpers/scenario.js';
+import { activeContract, attestDataset, makeOffer, publishDataset } from '../helpers/scenario.js';
 
 let ctx: TestContext;
 let provider: Actor;
@@ -54,6 +54,8 @@ describe('reciprocity inside the release', () => {
       const sharer = await makeParticipant(ctx, ['consumer', 'provider']);
       const own = await publishDataset(ctx, sharer, { kind: 'insight', researchField: 'virology', title: `Sharer insight ${round}` });
       await makeOffer(ctx, sharer, own);
+      // A contribution counts once shown real: here its provider's data node attests the file.
+      await attestDataset(ctx, sharer, own);
       const cid = await activeContract(ctx, provider, sharer, { offerId: offer, maxInvocations: 100 });
       const jobs = Array.from({ length: PARALLEL }, () => signed(ctx.app, sharer, 'post', '/v1/jobs', { contractId: cid, purpose: 'DUO:0000006' }));
       const withdrawal = signed(ctx.app, sharer, 'post', `/v1/datasets/${own}/withdraw`);

@@ -1,6 +1,6 @@
 import { createTestContext, snapshotCounts, type TestContext } from '../helpers/context.js';
 import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
-import { activeContract, makeOffer, publishDataset } from '../helpers/scenario.js';
+import { activeContract, attestDataset, makeOffer, publishDataset } from '../helpers/scenario.js';
 
 let ctx: TestContext;
 let hospital: Actor;
@@ -28,6 +28,8 @@ describe('share your insights to see others\' insights', () => {
   it('grants the sharer, refuses the free rider with an explanation, leaves another field alone, and follows withdrawal', async () => {
     const sharerInsight = await publishDataset(ctx, sharer, insight('oncology', 'Tumour response model'));
     await makeOffer(ctx, sharer, sharerInsight);
+    // Shown real by the sharer's data node: only then does it count as a contribution.
+    await attestDataset(ctx, sharer, sharerInsight);
     const partnerInsight = await publishDataset(ctx, partner, insight('oncology', 'Survival curves'));
     const partnerOffer = await makeOffer(ctx, partner, partnerInsight);
     await makeOffer(ctx, partner, await publishDataset(ctx, partner, insight('oncology', 'Partner second set')));

@@ -58,3 +58,15 @@ export async function activeContract(
   }
   return id;
 }
+
+/**
+ * The dataset's provider attests, as its data node would after hashing its
+ * file, that it holds the published bytes: from then on the dataset counts as
+ * a contribution for reciprocity.
+ */
+export async function attestDataset(ctx: TestContext, provider: Actor, datasetId: string): Promise<void> {
+  const d = await signed(ctx.app, provider, 'get', `/v1/datasets/${datasetId}`);
+  const { sha256, byteSize } = d.body.distribution as { sha256: string; byteSize: number };
+  const res = await signed(ctx.app, provider, 'post', `/v1/datasets/${datasetId}/attestations`, { sha256, byteSize });
+  if (res.status !== 201) throw new Error(`attestation failed: ${res.status} ${JSON.stringify(res.body)}`);
+}

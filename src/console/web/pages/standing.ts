@@ -8,6 +8,7 @@ interface Standing {
   withheld: Array<{ id: string; kind: string; withdrawn?: boolean; hasActiveOffer?: boolean }>;
   releases: { receivedFromOthers: number; givenToOthers: number };
   mayAccess: boolean;
+  nextRelease?: { authorized: boolean; needs: string };
   rules: Array<{ ruleId: string; kind: string; holds: boolean; evidence: string[]; missing: string }>;
 }
 
@@ -27,6 +28,7 @@ export function standingPage(main: HTMLElement): void {
       h('p', { class: `status ${s.mayAccess ? 'ok' : 'bad'}` }, s.mayAccess
         ? `In ${s.researchField} you meet every rule that applies: you may access others' data.`
         : `In ${s.researchField} you do not meet every rule yet: see what is missing below.`),
+      h('p', { id: 'standing-needs' }, s.nextRelease?.needs ? `Your next release would be refused: ${s.nextRelease.needs}.` : 'Your next release would pass every rule that applies.'),
       h('p', {}, `You share ${plural(s.shared.length, 'dataset')} in ${s.researchField}${s.withheld.length ? ` and hold back ${s.withheld.length} (withdrawn or without an active offer)` : ''}. `,
         `You have received ${plural(s.releases.receivedFromOthers, 'release')} of others' data and others have received ${plural(s.releases.givenToOthers, 'release')} of yours.`),
       s.rules.length === 0 ? h('p', {}, 'No reciprocity rule applies in this field.') : h('ul', {}, ...s.rules.map((r) => h('li', {},
