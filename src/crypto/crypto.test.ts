@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { sha256, sha256Reference, toHex, fromHex, fromBase64, toBase64, fromBase64Url } from './sha256.js';
+import { sha256, sha256Incremental, sha256Reference, toHex, fromHex, fromBase64, toBase64, fromBase64Url } from './sha256.js';
 import { generateKeyPair, sign, verify, publicJwkOf, publicKeyFromJwk, privateJwkOf, secretKeyFromJwk, thumbprintOf } from './ed25519.js';
 
 describe('sha256', () => {
@@ -12,6 +12,12 @@ describe('sha256', () => {
       const b = new Uint8Array(randomBytes(i));
       expect(toHex(sha256(a, b))).toBe(toHex(sha256Reference(a, b)));
     }
+  });
+  it('the incremental hasher (the console hashes files in chunks) equals the one-shot digest', () => {
+    const whole = new Uint8Array(randomBytes(1000));
+    const h = sha256Incremental();
+    for (let i = 0; i < whole.length; i += 333) h.update(whole.subarray(i, i + 333));
+    expect(toHex(h.digest())).toBe(toHex(sha256(whole)));
   });
   it('refuses malformed encodings', () => {
     expect(() => fromHex('abc')).toThrow();

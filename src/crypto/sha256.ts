@@ -19,6 +19,12 @@ export function sha256Reference(...parts: Uint8Array[]): Uint8Array {
   return h.digest();
 }
 
+/** An incremental SHA-256 (by @noble/hashes, so it runs in Node and the browser alike): feed it chunks, then take the digest. */
+export function sha256Incremental(): { update(chunk: Uint8Array): void; digest(): Uint8Array } {
+  const h = nobleSha256.create();
+  return { update: (chunk) => void h.update(chunk), digest: () => h.digest() };
+}
+
 /** Bytes of a hex string; throws on odd length or non-hex characters. */
 export function fromHex(hex: string): Uint8Array {
   if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) throw new Error('invalid hex');

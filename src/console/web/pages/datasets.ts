@@ -3,18 +3,17 @@
  * computed here, in the page; the file itself is never uploaded), list them,
  * and make offers on them.
  */
-import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { call, query, type Page } from '../api.js';
 import { field, h, input, run, select, Status, table, valueOf, when } from '../dom.js';
 import * as session from '../session.js';
-import { toHex } from '../../../crypto/sha256.js';
+import { sha256Incremental, toHex } from '../../../crypto/sha256.js';
 import { policyText, PURPOSES, purposeText } from '../terms.js';
 import type { DatasetView, OfferView } from './catalog.js';
 import { policyFieldset } from './policy-form.js';
 
 /** Size and SHA-256 hex of a file, read in chunks so large files do not fill memory. */
 export async function digestFile(file: File, progress: (done: number) => void): Promise<{ byteSize: number; sha256: string }> {
-  const h256 = nobleSha256.create();
+  const h256 = sha256Incremental();
   const reader = file.stream().getReader();
   let done = 0;
   for (;;) {
