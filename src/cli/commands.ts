@@ -16,6 +16,7 @@ import { settlementCommand, statementCreate, statementShow, statementVerify } fr
 import { witnessCommand, witnessVkeyCommand } from './witness-command.js';
 import { receiptVerify } from './receipt-command.js';
 import { monitorCommand } from './monitor-command.js';
+import { catalogCommand, contractsCommand, jobsCommand, offersCommand, participantsCommand } from './browse-commands.js';
 
 /** `tds help [command]`: the generated usage (it needs the table, so it is declared here). */
 const help: CommandSpec = {
@@ -35,13 +36,18 @@ export const COMMANDS: readonly CommandSpec[] = [
   register,
   approve,
   suspend,
+  participantsCommand,
+  catalogCommand,
+  offersCommand,
   datasetPublish,
   datasetAttest,
   offerCreate,
   contractPropose,
   contractSign,
   contractVerify,
+  contractsCommand,
   standing,
+  jobsCommand,
   jobRun,
   analysisSubmit,
   jobResult,

@@ -85,6 +85,76 @@ export interface JobView {
   resultDigest?: string | null;
 }
 
+/** One page of a list answer: its items and the cursor of the next page (null on the last). */
+export interface ListPage<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** A dataset as GET /v1/datasets lists it (the fields the CLI reads). */
+export interface DatasetListItem {
+  id: string;
+  providerId: string;
+  providerName?: string;
+  title: string;
+  researchField: string;
+  kind: string;
+  status: string;
+  publishedAt: string;
+}
+
+/** An offer as GET /v1/datasets/:id/offers lists it. */
+export interface OfferListItem {
+  id: string;
+  status: string;
+  access: string;
+  purposes: string[];
+  maxInvocations: number;
+  validFrom: string;
+  validUntil: string;
+  price: { perInvocation: string; currency: string } | null;
+}
+
+/** A contract as GET /v1/contracts lists it. */
+export interface ContractListItem {
+  id: string;
+  state: string;
+  datasetId: string;
+  datasetTitle: string;
+  provider: { id: string; name: string };
+  consumer: { id: string; name: string };
+  maxInvocations: number;
+  invocationsUsed: number;
+  validUntil: string;
+  createdAt: string;
+}
+
+/** A job as GET /v1/jobs lists it. */
+export interface JobListItem {
+  id: string;
+  state: string;
+  access: string;
+  datasetId: string;
+  datasetTitle?: string;
+  providerId: string;
+  consumerId: string;
+  provider?: { id: string; name: string };
+  consumer?: { id: string; name: string };
+  purpose: string;
+  createdAt: string;
+  reason?: string | null;
+}
+
+/** A participant as GET /v1/participants lists it. */
+export interface ParticipantListItem {
+  id: string;
+  name: string;
+  roles: string[];
+  status: string;
+  organization?: string | null;
+  createdAt: string;
+}
+
 /** Signed client of one tds service. */
 export class TdsClient {
   readonly baseUrl: string;
@@ -165,6 +235,33 @@ export class TdsClient {
       }
     }
     return text as T;
+  }
+
+  /**
+   * Every item of a paginated list (`{items, nextCursor}`), following
+   * nextCursor page by page; with `limit`, at most that many, and the
+   * returned nextCursor continues after them (null when nothing is left).
+   */
+  async listAll<T>(path: string, query: Record<string, string | number | undefined> = {}, limit?: number, pageSize = 200): Promise<ListPage<T>> {
+    const items: T[] = [];
+    let cursor = typeof query.cursor === 'string' ? query.cursor : undefined;
+    for (;;) {
+      const want = limit === undefined ? pageSize : Math.min(pageSize, limit - items.length);
+      const page = await this.getJson<ListPage<T>>(path, { ...query, limit: want, cursor });
+      items.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+      if (!cursor || (limit !== undefined && items.length >= limit)) return { items, nextCursor: cursor ?? null };
+    }
+  }
+
+  /** One dataset of the catalog. */
+  async getDataset(datasetId: string): Promise<DatasetListItem> {
+    return this.request('GET', `/v1/datasets/${encodeURIComponent(datasetId)}`);
+  }
+
+  /** The offers of a dataset, newest first (one answer `{items}`, not paginated). */
+  async listOffers(datasetId: string): Promise<{ items: OfferListItem[] }> {
+    return this.request('GET', `/v1/datasets/${encodeURIComponent(datasetId)}/offers`);
   }
 
   /** POST /v1/participants, signed by the key being registered (iss = kid = its thumbprint). */

@@ -95,7 +95,14 @@ export const RESPONSE_SCHEMAS: Record<string, object> = {
     required: ['id', 'state', 'contractId', 'datasetId'],
     properties: { id: str, state: str, contractId: str, datasetId: str, consumerId: str, providerId: str, purpose: str, release: ref('Release'), resultDigest: nstr, createdAt: time, completedAt: ntime },
   },
-  JobPage: page('Job'),
+  JobListItem: {
+    allOf: [ref('Job')],
+    type: 'object',
+    required: ['datasetTitle', 'provider', 'consumer'],
+    properties: { datasetTitle: nstr, provider: ref('JobParty'), consumer: ref('JobParty') },
+  },
+  JobParty: { type: 'object', required: ['id', 'name'], properties: { id: str, name: nstr } },
+  JobPage: page('JobListItem'),
   ReciprocityRule: { type: 'object', required: ['id', 'scope', 'kind', 'researchField', 'createdBy', 'createdAt'], properties: { id: str, scope: str, kind: str, researchField: str, createdBy: str, createdAt: time } },
   RuleList: page('ReciprocityRule'),
   Standing: {

@@ -15,7 +15,7 @@ import { completeOutputPolicy, type OutputPolicy, type OutputPolicyInput } from 
 import { JobEntity, type JobState } from './job.entity.js';
 import { jobView, type JobView } from './jobs.service.js';
 import { computeReleaseStop } from './release-decision.js';
-import { claimJob, computeFacts, failJob, listJobs, lockJob, readResult, signingKeys, storeResult, type ComputeJobFacts, type StoredResult } from './job-queue.store.js';
+import { claimJob, computeFacts, failJob, jobLabels, listJobs, lockJob, readResult, signingKeys, storeResult, type ComputeJobFacts, type StoredResult } from './job-queue.store.js';
 import { canonicalResult, checkBindings, checkCounts, checkReleasedCells, verifyingKey, type ResultDocument } from './result-verification.js';
 
 /** GET /v1/jobs query (already schema-checked). */
@@ -26,6 +26,9 @@ export interface JobQuery {
   limit: number;
   cursor?: string;
 }
+
+/** A job in a list: its view plus the dataset's title and both parties' names (null only if a row vanished meanwhile). */
+export type JobListItem = JobView & { datasetTitle: string | null; provider: { id: string; name: string | null }; consumer: { id: string; name: string | null } };
 
 /** What a data node receives when it claims a job. */
 export interface ClaimView {
@@ -71,7 +74,7 @@ export class ComputeJobsService {
   ) {}
 
   /** The caller's jobs as consumer, provider or named reviewer, oldest first, keyset-paginated. */
-  async list(actor: Principal, q: JobQuery): Promise<{ items: JobView[]; nextCursor: string | null }> {
+  async list(actor: Principal, q: JobQuery): Promise<{ items: JobListItem[]; nextCursor: string | null }> {
     // A limit the schema's coercion let through as Infinity (e.g. 1e400) is no page size.
     if (!Number.isSafeInteger(q.limit)) throw invalidField('/limit', 'must be an integer from 1 to 200');
     const role = q.role ?? (['consumer', 'provider', 'reviewer'] as const).find((r) => actor.roles.includes(r)) ?? 'consumer';
@@ -81,8 +84,13 @@ export class ComputeJobsService {
     });
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
+    const labels = await jobLabels(this.ds.manager, page.map((j) => j.id));
     // A list never carries release tokens: GET /v1/jobs/:id gives the consumer its token.
-    return { items: page.map((j) => jobView(j, false)), nextCursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.id) : null };
+    const items = page.map((j): JobListItem => {
+      const l = labels.get(j.id);
+      return { ...jobView(j, false), datasetTitle: l?.dataset_title ?? null, provider: { id: j.providerId, name: l?.provider_name ?? null }, consumer: { id: j.consumerId, name: l?.consumer_name ?? null } };
+    });
+    return { items, nextCursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.id) : null };
   }
 
   /** The job's provider (its data node): queued -> running with a lease; a running job whose lease ran out may be claimed again. */

@@ -200,14 +200,17 @@ describe('result', () => {
 
 describe('GET /v1/jobs', () => {
   it("lists the caller's own jobs by role, state and contract, page by page", async () => {
-    const lab = await makeParticipant(ctx, ['provider']);
-    const uni = await makeParticipant(ctx, ['consumer']);
-    const { contractId } = await computeContract(ctx, lab, uni, { maxInvocations: 10 });
+    const lab = await makeParticipant(ctx, ['provider'], 'List Lab');
+    const uni = await makeParticipant(ctx, ['consumer'], 'List University');
+    const { contractId, datasetId } = await computeContract(ctx, lab, uni, { maxInvocations: 10 });
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await submitAnalysis(ctx, uni, contractId)).body.id as string);
     await signed(ctx.app, lab, 'post', `/v1/jobs/${ids[0]}/claim`);
     const queue = await signed(ctx.app, lab, 'get', '/v1/jobs?role=provider&state=queued');
     expect(queue.body.items.map((j: { id: string }) => j.id)).toEqual(ids.slice(1));
+    // Names and titles beside the ids, for people reading the list.
+    const title = (await signed(ctx.app, uni, 'get', `/v1/datasets/${datasetId}`)).body.title as string;
+    expect(queue.body.items[0]).toMatchObject({ datasetId, datasetTitle: title, providerId: lab.id, provider: { id: lab.id, name: 'List Lab' }, consumer: { id: uni.id, name: 'List University' } });
     const pages: string[] = [];
     let cursor: string | null = null;
     do {
