@@ -9,7 +9,8 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { domainError, unauthenticated } from './errors.js';
-import { authenticate, type AuthDeps } from './http/auth.js';
+import { authenticate, requestPath, type AuthDeps } from './http/auth.js';
+import { RecentTokens } from './http/recent-tokens.js';
 import { problemHandler } from './http/problem.js';
 import { inputGuard } from './http/input-guard.js';
 import { rateLimit } from './http/rate-limit.js';
@@ -103,7 +104,12 @@ export function buildApp(deps: AppDeps): Express {
     audience: config.audience,
     resolveKey: (kid) => services.participants.resolveKey(kid),
     recordUseAndReadState: (kid, iss, jti, exp) => services.participants.recordUseAndReadState(kid, iss, jti, exp),
+    readKeyState: (kid) => services.participants.readKeyState(kid),
     recordTokenUse: (iss, jti, exp) => services.participants.recordTokenUse(iss, jti, exp),
+    // One memory per app, i.e. per process: a replayed GET is refused here, a replayed write everywhere (README, "Security").
+    recentReads: config.readTokenReplay === 'process' ? new RecentTokens() : undefined,
+    // POST /v1/jobs records its token use inside the release statement (jobs/release.store.ts).
+    deferred: (req) => req.method === 'POST' && requestPath(req) === '/v1/jobs',
   };
   // Registration is the one unauthenticated write: bounded per source address and globally before any work.
   app.post('/v1/participants', rateLimit({ perAddressPerMinute: config.registrationsPerMinutePerAddress, globalPerMinute: config.registrationsPerMinute }));

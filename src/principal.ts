@@ -29,6 +29,26 @@ export interface KeyState {
   roles: string[];
 }
 
+/**
+ * A caller whose token's signature and claims hold but whose token use is not
+ * recorded yet: a handler that records it in its own statement (the job
+ * release) passes the key state that statement read to `accept`; any other
+ * path calls `complete`, which records it by itself. Either gives the
+ * Principal or throws the authentication refusal (KEY_ROTATED,
+ * TOKEN_REPLAYED, PARTICIPANT_NOT_ACTIVE).
+ */
+export interface PendingPrincipal {
+  participantId: string;
+  kid: string;
+  jti: string;
+  /** Until when the token id must be remembered. */
+  expiresAt: Date;
+  accept(state: KeyState): Principal;
+  complete(): Promise<Principal>;
+  /** True once accept or complete decided. */
+  readonly settled: boolean;
+}
+
 /** Throw ROLE_REQUIRED unless the principal holds one of the roles. */
 export function requireRole(p: Principal, ...roles: string[]): void {
   if (!roles.some((r) => p.roles.includes(r))) throw roleRequired(roles);

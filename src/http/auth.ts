@@ -4,11 +4,12 @@
  * This module never imports participants/: app.ts hands it a key resolver.
  */
 import type { RequestHandler, Request } from 'express';
-import { decodeProtectedHeader, errors as joseErrors, importJWK, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
 import { badText } from '../input-text.js';
-import { publicKeyFromJwk } from '../crypto/ed25519.js';
-import { DomainError, tokenReplayed, unauthenticated, unknownKey } from '../errors.js';
-import type { KeyState, Principal, ResolvedKey } from '../principal.js';
+import { verifierOf, type Verifier } from '../crypto/ed25519-node.js';
+import { decodeJws, jwsSignatureHolds, JwsFormatError, type DecodedJws } from '../crypto/compact-jws.js';
+import { tokenReplayed, unauthenticated, unknownKey } from '../errors.js';
+import type { KeyState, PendingPrincipal, Principal, ResolvedKey } from '../principal.js';
+import type { RecentTokens } from './recent-tokens.js';
 
 /** Dependencies of the authenticator, wired by app.ts. */
 export interface AuthDeps {
@@ -17,25 +18,33 @@ export interface AuthDeps {
   resolveKey(kid: string): Promise<ResolvedKey | null>;
   /** Record (issuer, jti) until expiresAt and read the key's and owner's current state, in one round trip. */
   recordUseAndReadState(kid: string, issuer: string, jti: string, expiresAt: Date): Promise<KeyState>;
+  /** The key's and owner's current state, recording nothing (read-only requests, whose token ids recentReads holds). */
+  readKeyState(kid: string): Promise<Omit<KeyState, 'fresh'>>;
   /** Record (issuer, jti) until expiresAt; false when it was already used (registration). */
   recordTokenUse(issuer: string, jti: string, expiresAt: Date): Promise<boolean>;
+  /** This process's memory of read-only requests' token ids; without it every token id is recorded durably. */
+  recentReads?: RecentTokens;
+  /** Requests whose handler records the token use itself, in its own statement (POST /v1/jobs). */
+  deferred?(req: Request): boolean;
 }
 
-// Imported verification keys by kid. A kid is the hash of its key and its owner
-// never changes, so entries never go stale; revocation and status are always read fresh.
-const keyCache = new Map<string, { participantId: string; key: CryptoKey | Uint8Array }>();
+/** The claims of a request token after its checks. */
+type TokenPayload = Record<string, unknown> & { iss: string; jti: string; iat: number; exp: number };
+
+// Verifiers by kid, each holding its key imported once (node:crypto KeyObject). A kid is the hash of
+// its key and its owner never changes, so entries never go stale; revocation and status are always read fresh.
+const keyCache = new Map<string, { participantId: string; verify: Verifier }>();
 const KEY_CACHE_MAX = 10_000;
 
-// jose verifies with node's OpenSSL, which accepts small-order and non-canonical public keys (with
-// them a "signature" needs no secret); so the key itself is checked strictly before it is imported,
-// for keys on record from before this check too. A refused key authenticates nothing.
-async function importPublic(publicJwk: ResolvedKey['publicJwk']): Promise<CryptoKey | Uint8Array> {
+// OpenSSL accepts small-order and non-canonical public keys (with them a "signature" needs no
+// secret); verifierOf checks the key strictly before importing it, for keys on record from before
+// that check too, and adds the checks on s and R that do not depend on OpenSSL. A refused key authenticates nothing.
+function importPublic(publicJwk: ResolvedKey['publicJwk']): Verifier {
   try {
-    publicKeyFromJwk(publicJwk);
+    return verifierOf(publicJwk);
   } catch {
     throw unauthenticated('TOKEN_SIGNATURE_INVALID', 'the signing key is not an acceptable Ed25519 public key');
   }
-  return importJWK({ kty: publicJwk.kty, crv: publicJwk.crv, x: publicJwk.x, alg: 'EdDSA' }, 'EdDSA');
 }
 
 /** Longest token lifetime accepted (exp - iat), seconds. */
@@ -58,51 +67,44 @@ function bearerOf(req: Request): string {
   return m[1]!;
 }
 
-function mapJoseError(err: unknown): DomainError {
-  if (err instanceof DomainError) return err;
-  if (err instanceof joseErrors.JWTExpired) return unauthenticated('TOKEN_EXPIRED', 'the token has expired');
-  if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    if (err.claim === 'aud') return unauthenticated('TOKEN_AUDIENCE_MISMATCH', 'the token is not for this service (aud)');
-    if (err.claim === 'iat' || err.claim === 'nbf') return unauthenticated('TOKEN_NOT_YET_VALID', 'the token is not valid yet (iat/nbf in the future)');
-    return unauthenticated('TOKEN_MALFORMED', `token claim ${err.claim} is invalid`);
+function decodeToken(token: string): DecodedJws {
+  try {
+    return decodeJws(token);
+  } catch (e) {
+    if (e instanceof JwsFormatError) throw unauthenticated('TOKEN_MALFORMED', 'the token is not a valid EdDSA JWT');
+    throw e;
   }
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return unauthenticated('TOKEN_SIGNATURE_INVALID', 'the token signature does not verify');
-  return unauthenticated('TOKEN_MALFORMED', 'the token is not a valid EdDSA JWT');
 }
 
+const REQUIRED_CLAIMS = ['iss', 'aud', 'iat', 'exp', 'jti', 'htm', 'htu'] as const;
+
 /**
- * Verify a request token's signature and claims against a public key and the
+ * Verify a request token's signature and claims against a key and the
  * request it came with; returns the payload with its jti and expiry. Does not
  * record the jti: the caller does, in the same round trip as its state read.
+ * Claims are checked in jose's order (signature, presence, aud, nbf, exp), so
+ * every refusal keeps the code it had when jose did this.
  */
-async function verifyTokenClaims(
-  token: string,
-  key: CryptoKey | Uint8Array,
-  req: Request,
-  expectedIssuer: string,
-  audience: string,
-): Promise<JWTPayload & { jti: string; exp: number }> {
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await jwtVerify(token, key, {
-      algorithms: ['EdDSA', 'Ed25519'],
-      audience,
-      clockTolerance: CLOCK_SKEW_S,
-      requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti', 'htm', 'htu'],
-    }));
-  } catch (err) {
-    throw mapJoseError(err);
+function verifyTokenClaims(jws: DecodedJws, verify: Verifier, req: Request, expectedIssuer: string, audience: string): TokenPayload {
+  if (!jwsSignatureHolds(jws, verify)) throw unauthenticated('TOKEN_SIGNATURE_INVALID', 'the token signature does not verify');
+  const payload = jws.payload;
+  for (const claim of REQUIRED_CLAIMS) {
+    if (payload[claim] === undefined) throw unauthenticated('TOKEN_MALFORMED', `token claim ${claim} is invalid`);
   }
-  const { iat, exp, jti, htm, htu, iss } = payload as JWTPayload & { htm?: unknown; htu?: unknown };
+  const { iat, exp, jti, htm, htu, iss, aud, nbf } = payload;
+  if (!(aud === audience || (Array.isArray(aud) && aud.includes(audience)))) throw unauthenticated('TOKEN_AUDIENCE_MISMATCH', 'the token is not for this service (aud)');
   if (typeof iat !== 'number' || typeof exp !== 'number' || typeof jti !== 'string' || jti.length === 0 || jti.length > 200 || badText(jti) !== null) {
     throw unauthenticated('TOKEN_MALFORMED', 'iat, exp must be numbers and jti a string of 1-200 characters (no NUL, valid Unicode)');
   }
+  const now = Math.floor(Date.now() / 1000);
+  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + CLOCK_SKEW_S)) throw unauthenticated('TOKEN_NOT_YET_VALID', 'the token is not valid yet (iat/nbf in the future)');
+  if (exp <= now - CLOCK_SKEW_S) throw unauthenticated('TOKEN_EXPIRED', 'the token has expired');
   if (exp - iat > MAX_TOKEN_LIFETIME_S) throw unauthenticated('TOKEN_LIFETIME_TOO_LONG', `exp may be at most ${MAX_TOKEN_LIFETIME_S} s after iat`);
   if (iat > Date.now() / 1000 + CLOCK_SKEW_S) throw unauthenticated('TOKEN_NOT_YET_VALID', 'iat is in the future');
   if (iss !== expectedIssuer) throw unauthenticated('TOKEN_ISSUER_MISMATCH', 'iss does not name the owner of the signing key');
   if (htm !== req.method) throw unauthenticated('TOKEN_BINDING_MISMATCH', `the token is for method ${String(htm)}, not ${req.method}`);
   if (htu !== requestPath(req)) throw unauthenticated('TOKEN_BINDING_MISMATCH', `the token is for path ${String(htu)}, not ${requestPath(req)}`);
-  return { ...payload, jti, exp };
+  return payload as TokenPayload;
 }
 
 /** How long a token id must be remembered: until the token can no longer pass the expiry check. */
@@ -120,56 +122,94 @@ export async function verifyRegistrationToken(
   req: Request,
   thumbprint: string,
   deps: Pick<AuthDeps, 'audience' | 'recordTokenUse'>,
-): Promise<JWTPayload> {
-  let key: CryptoKey | Uint8Array;
+): Promise<Record<string, unknown>> {
+  let verify: Verifier;
   try {
-    key = await importPublic(publicJwk);
+    verify = importPublic(publicJwk);
   } catch {
     throw unauthenticated('TOKEN_SIGNATURE_INVALID', 'the key in the body cannot verify the token');
   }
-  const payload = await verifyTokenClaims(token, key, req, thumbprint, deps.audience);
+  const payload = verifyTokenClaims(decodeToken(token), verify, req, thumbprint, deps.audience);
   const fresh = await deps.recordTokenUse(thumbprint, payload.jti, rememberUntil(payload.exp));
   if (!fresh) throw tokenReplayed();
   return payload;
 }
 
+function kidOf(header: Record<string, unknown>): string {
+  const kid = header.kid;
+  if (typeof kid !== 'string' || kid.length === 0 || kid.length > 100 || badText(kid) !== null) throw unauthenticated('TOKEN_MALFORMED', 'the token header needs a kid');
+  return kid;
+}
+
 /** The header kid of a compact JWS, or a TOKEN_MALFORMED error. */
 export function tokenKid(token: string): string {
-  let header;
-  try {
-    header = decodeProtectedHeader(token);
-  } catch {
-    throw unauthenticated('TOKEN_MALFORMED', 'the token header cannot be decoded');
-  }
-  if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519') throw unauthenticated('TOKEN_MALFORMED', 'the token must be signed with alg EdDSA');
-  if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 100 || badText(header.kid) !== null) throw unauthenticated('TOKEN_MALFORMED', 'the token header needs a kid');
-  return header.kid;
+  return kidOf(decodeToken(token).header);
 }
 
 /** Bearer token of a request (throws AUTH_REQUIRED / TOKEN_MALFORMED). */
 export const bearerToken = bearerOf;
 
-/** Middleware: authenticate the caller or answer 401; sets res.locals.principal. */
+/** The refusal a key state calls for, or the principal (same order for every path: rotated, replayed, not active). */
+export function principalFromState(participantId: string, kid: string, state: KeyState): Principal {
+  if (state.revokedAt) throw unauthenticated('KEY_ROTATED', 'this key was rotated out and no longer authenticates requests');
+  if (!state.fresh) throw tokenReplayed();
+  if (state.status !== 'active') throw unauthenticated('PARTICIPANT_NOT_ACTIVE', `the participant is ${state.status}`);
+  return { participantId, roles: state.roles, kid };
+}
+
+/** True for requests that change nothing (GET, HEAD): their token ids may live in the per-process memory. */
+function isReadOnly(req: Request): boolean {
+  return req.method === 'GET' || req.method === 'HEAD';
+}
+
+/**
+ * Middleware: authenticate the caller or answer 401; sets res.locals.principal.
+ * A write's token id is recorded durably (PostgreSQL, every process sees it)
+ * in the same statement as the key's state read; a read-only request's token
+ * id is held in this process's memory (`recentReads`) and only the state is
+ * read (no write, no commit). For a request `deferred` names, the signature
+ * and claims are checked here and the token use is left to the handler
+ * (res.locals.pendingPrincipal), which records it in its own statement.
+ */
 export function authenticate(deps: AuthDeps): RequestHandler {
   return async (req, res, next) => {
     const token = bearerOf(req);
-    const kid = tokenKid(token);
+    const jws = decodeToken(token);
+    const kid = kidOf(jws.header);
     let known = keyCache.get(kid);
     if (!known) {
       const resolved = await deps.resolveKey(kid);
       if (!resolved) throw unknownKey();
-      known = { participantId: resolved.participantId, key: await importPublic(resolved.publicJwk) };
+      known = { participantId: resolved.participantId, verify: importPublic(resolved.publicJwk) };
       if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
       keyCache.set(kid, known);
     }
-    const payload = await verifyTokenClaims(token, known.key, req, known.participantId, deps.audience);
+    const { participantId } = known;
+    const payload = verifyTokenClaims(jws, known.verify, req, participantId, deps.audience);
+    const expiresAt = rememberUntil(payload.exp);
+    if (deps.deferred?.(req)) {
+      let settled = false;
+      const settle = (state: KeyState): Principal => {
+        settled = true;
+        return principalFromState(participantId, kid, state);
+      };
+      res.locals.pendingPrincipal = {
+        participantId, kid, jti: payload.jti, expiresAt,
+        accept: settle,
+        // Idempotent: a handler that already recorded the use in its own statement passes that state to accept().
+        complete: async () => settle(await deps.recordUseAndReadState(kid, participantId, payload.jti, expiresAt)),
+        get settled() { return settled; },
+      } satisfies PendingPrincipal;
+      next();
+      return;
+    }
     // Revocation and status are read after the signature (so an outsider learns nothing
     // about who is pending) and fresh on every request (so a suspension is immediate).
-    const state = await deps.recordUseAndReadState(kid, known.participantId, payload.jti, rememberUntil(payload.exp));
-    if (state.revokedAt) throw unauthenticated('KEY_ROTATED', 'this key was rotated out and no longer authenticates requests');
-    if (!state.fresh) throw tokenReplayed();
-    if (state.status !== 'active') throw unauthenticated('PARTICIPANT_NOT_ACTIVE', `the participant is ${state.status}`);
-    res.locals.principal = { participantId: known.participantId, roles: state.roles, kid } satisfies Principal;
+    let state: KeyState;
+    const memory = isReadOnly(req) ? deps.recentReads?.remember(participantId, payload.jti, expiresAt.getTime()) : undefined;
+    if (memory === 'fresh' || memory === 'replayed') state = { ...(await deps.readKeyState(kid)), fresh: memory === 'fresh' };
+    else state = await deps.recordUseAndReadState(kid, participantId, payload.jti, expiresAt);
+    res.locals.principal = principalFromState(participantId, kid, state);
     next();
   };
 }
@@ -179,4 +219,16 @@ export function principalOf(res: { locals: Record<string, unknown> }): Principal
   const p = res.locals.principal as Principal | undefined;
   if (!p) throw unauthenticated('AUTH_REQUIRED', 'authentication is required');
   return p;
+}
+
+/** The caller of a deferred request (see authenticate): its token is verified, its use not yet recorded. */
+export function pendingPrincipalOf(res: { locals: Record<string, unknown> }): PendingPrincipal {
+  const p = res.locals.pendingPrincipal as PendingPrincipal | undefined;
+  if (p) return p;
+  // Not deferred (the app was built without it): the principal is settled already.
+  const settled = principalOf(res);
+  return {
+    participantId: settled.participantId, kid: settled.kid, jti: '', expiresAt: new Date(0), settled: true,
+    accept: () => settled, complete: async () => settled,
+  };
 }

@@ -1,7 +1,7 @@
 /** HTTP routes of compute jobs. */
 import { Router } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
-import { principalOf } from '../http/auth.js';
+import { pendingPrincipalOf, principalOf } from '../http/auth.js';
 import { pathId } from '../http/params.js';
 import { requireRole } from '../principal.js';
 import { invalidField } from '../errors.js';
@@ -13,14 +13,21 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 export function jobRoutes(svc: JobsService, schemas: SchemaRegistry): Router {
   const r = Router();
   r.post('/jobs', async (req, res) => {
-    const p = principalOf(res);
-    requireRole(p, 'consumer');
-    const body = schemas.check<JobRequest>('job-request.v1', req.body);
+    // Authentication left the token use to the release statement (app.ts `deferred`, jobs/release.store.ts).
+    const pending = pendingPrincipalOf(res);
+    let body: JobRequest;
     const key = req.get('Idempotency-Key');
-    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw invalidField('/headers/Idempotency-Key', 'invalid', 'Idempotency-Key must be 1-200 visible ASCII characters');
+    try {
+      body = schemas.check<JobRequest>('job-request.v1', req.body);
+      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+        throw invalidField('/headers/Idempotency-Key', 'invalid', 'Idempotency-Key must be 1-200 visible ASCII characters');
+      }
+    } catch (e) {
+      // Bad input still uses the token, and a refusal of the caller comes before one of its input.
+      requireRole(await pending.complete(), 'consumer');
+      throw e;
     }
-    const { job, replayed } = await svc.authorize(p, body, key);
+    const { job, replayed } = await svc.authorizeAsCaller(pending, body, key);
     if (replayed) res.set('Idempotent-Replayed', 'true');
     res.status(201).location(`/v1/jobs/${job.id}`).json(job);
   });

@@ -12,25 +12,24 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import { DomainError, conflict, domainError, forbidden, notFound } from '../errors.js';
+import { DomainError, conflict, domainError, forbidden, notFound, unknownKey } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
-import type { Principal } from '../principal.js';
+import { requireRole, type PendingPrincipal, type Principal } from '../principal.js';
 import { isUuid } from '../ids.js';
-import { canonicalize } from '../crypto/canonical-json.js';
-import { sha256, toHex, utf8 } from '../crypto/sha256.js';
 import type { ServiceKey } from '../service-keys.js';
 import { ReciprocityService, ruleViewFromRow } from '../reciprocity/reciprocity.service.js';
 import type { ReciprocityDecision } from '../reciprocity/evaluate-rules.js';
 import { checkRelease, denialRecording, reciprocityDenial, releaseStillValid, stateDenial, type ReleaseCheckFacts, type ReleaseDenial } from './release-decision.js';
-import { preparedQuery } from '../db/prepared.js';
-import { IDEMPOTENCY_INDEX, READ_RELEASE_FACTS, RELEASE, type ReleaseFacts } from './release-statements.js';
+import { readReleaseFacts, release as runReleaseStatement, releaseAsCaller, type CallerReleaseRow, type ReleaseFacts } from './release.store.js';
+import { isPurposeAllowed, defaultVocabulary } from '../agreements/purpose-match.js';
 import { JobEntity } from './job.entity.js';
 import { signReleaseToken } from './release-token.js';
 import { DenialLimiter } from './denial-limiter.js';
 import { computeSubmissionOf, type ComputeSubmission } from './compute-submission.js';
 import type { Analysis } from './analysis-check.js';
 import { computeJobView, type ComputeJobView } from './compute-job-view.js';
+import { CONTRACT_FACTS_MAX, contractFactsOf, isIdempotencyConflict, releasedJob, releaseValues, requestDigestOf, type ContractFacts, type ContractTerms } from './release-parts.js';
 
 /** Body of a job request (already schema-checked). */
 export interface JobRequest {
@@ -105,6 +104,8 @@ function view(j: JobEntity, forConsumer: boolean, counts?: { used: number; remai
 /** Job authorization, release and completion. */
 export class JobsService {
   private readonly limiter = new DenialLimiter();
+  // The facts of each contract that never change (parties, dataset, purposes, distribution, terms), by id.
+  private readonly contractFacts = new Map<string, ContractFacts>();
 
   constructor(
     private readonly ds: DataSource,
@@ -116,8 +117,7 @@ export class JobsService {
 
   /** Consumer: authorize a job and release the dataset to it. `replayed` is true for an idempotent retry. */
   async authorize(actor: Principal, req: JobRequest, idempotencyKey?: string): Promise<{ job: JobView; replayed: boolean }> {
-    // A retry must repeat the same analysis too; download requests keep their digest unchanged.
-    const requestDigest = toHex(sha256(utf8(canonicalize({ contractId: req.contractId, purpose: req.purpose, ...(req.analysis ? { analysis: req.analysis } : {}) }))));
+    const requestDigest = requestDigestOf(req);
     if (idempotencyKey) {
       const prior = await this.byIdempotencyKey(actor.participantId, idempotencyKey, requestDigest);
       if (prior) return { job: await this.stillReleasable(prior), replayed: true };
@@ -145,55 +145,88 @@ export class JobsService {
     const compute = computeSubmissionOf(f, req.analysis);
     const rules = f.rules.map(ruleViewFromRow);
     const rows = rules.length === 0
-      ? await this.runRelease(f, actor, req, idempotencyKey, requestDigest, compute, { allowed: true, outcomes: [] }, (text, values) => preparedQuery(this.ds, 'tds_release', text, values))
+      ? await this.runRelease(f, actor, req, idempotencyKey, requestDigest, compute, { allowed: true, outcomes: [] }, (values) => runReleaseStatement(this.ds, values))
       : await inTransaction(this.ds, async (tx) => {
           const decision = await this.reciprocity.evaluateLocked(tx, actor.participantId, rules);
           const unmet = reciprocityDenial(decision);
           if (unmet) throw refusal(unmet, { rules: decision.outcomes });
-          return this.runRelease(f, actor, req, idempotencyKey, requestDigest, compute, decision, (text, values) => tx.query(text, values));
+          return this.runRelease(f, actor, req, idempotencyKey, requestDigest, compute, decision, (values) => runReleaseStatement(tx, values));
         });
     const counted = rows[0]!;
-    // Built from what was just written: no re-read.
-    const job = Object.assign(new JobEntity(), {
-      id: counted.id, contractId: f.id, consumerId: actor.participantId, providerId: f.provider_id, datasetId: f.dataset_id, researchField: f.research_field,
-      purpose: req.purpose, state: compute ? 'queued' as const : 'authorized' as const, idempotencyKey: idempotencyKey ?? null, requestDigest, resultDigest: null, completedAt: null,
-      createdAt: counted.created_at, release: counted.release, access: compute ? 'compute' as const : 'download' as const, analysis: compute?.analysis ?? null,
-      analysisDigest: compute?.analysisDigest ?? null, leaseUntil: null, claims: 0, reason: null,
-    });
-    return view(job, true, { used: counted.invocations_used, remaining: counted.max_invocations - counted.invocations_used });
+    return view(releasedJob(f, actor.participantId, req, idempotencyKey, requestDigest, compute, counted), true, { used: counted.invocations_used, remaining: counted.max_invocations - counted.invocations_used });
+  }
+
+  /**
+   * POST /v1/jobs whose token use is still to be recorded (PendingPrincipal). On a contract whose
+   * immutable facts this process knows, that no reciprocity rule governs, for a purpose it allows and a
+   * well-formed submission, the whole authorization is ONE statement (RELEASE_AS_CALLER: token record,
+   * caller's state, idempotency, count, job, ledger queue). Everything else (a refusal, rules, an
+   * idempotent retry, a lost race) records the token use on its own and takes `authorize`, whose checks,
+   * codes and ledger denials stay the reference; the one statement only ever releases when it would.
+   */
+  async authorizeAsCaller(pending: PendingPrincipal, req: JobRequest, idempotencyKey?: string): Promise<{ job: JobView; replayed: boolean }> {
+    const reference = async (actor?: Principal): Promise<{ job: JobView; replayed: boolean }> => {
+      const p = actor ?? (await pending.complete());
+      requireRole(p, 'consumer');
+      return this.authorize(p, req, idempotencyKey);
+    };
+    let f = this.contractFacts.get(req.contractId);
+    if (!f) {
+      // First sight of this contract in this process: one read, kept for the facts that never change.
+      const read = isUuid(req.contractId) ? await readReleaseFacts(this.ds, req.contractId) : null;
+      if (!read) return reference();
+      f = this.keepFacts(read);
+    }
+    if (f.ruled || f.consumer_id !== pending.participantId || !isPurposeAllowed(defaultVocabulary(), req.purpose, f.purposes)) return reference();
+    let compute: ComputeSubmission | null;
+    try {
+      compute = computeSubmissionOf(f, req.analysis);
+    } catch {
+      return reference();
+    }
+    const requestDigest = requestDigestOf(req);
+    const id = randomUUID();
+    const { release, subjects, data } = await this.releaseParts(f, pending.participantId, id, req.purpose, compute, { allowed: true, outcomes: [] });
+    let row: CallerReleaseRow;
+    try {
+      row = await releaseAsCaller(this.ds, [...releaseValues(f, pending.participantId, id, req, idempotencyKey, requestDigest, compute, release, subjects, data), pending.jti, pending.expiresAt, pending.kid]);
+    } catch (e) {
+      // A concurrent retry with the same Idempotency-Key won: the statement failed whole (token record too).
+      if (isIdempotencyConflict(e)) return reference();
+      throw e;
+    }
+    if (row.status === null) throw unknownKey();
+    const actor = pending.accept({ fresh: row.fresh, revokedAt: row.revoked_at, status: row.status, roles: row.roles ?? [] });
+    requireRole(actor, 'consumer');
+    if (row.created_at !== null) {
+      const counted = { id, release, invocations_used: row.invocations_used!, max_invocations: row.max_invocations!, created_at: row.created_at };
+      return { job: view(releasedJob(f, actor.participantId, req, idempotencyKey, requestDigest, compute, counted), true, { used: counted.invocations_used, remaining: counted.max_invocations - counted.invocations_used }), replayed: false };
+    }
+    if (row.ruled) f.ruled = true;
+    // Not released: the token use is recorded; the reference path says why (or releases under rules, or finds the prior job).
+    return reference(actor);
+  }
+
+  private keepFacts(f: ReleaseFacts): ContractFacts {
+    const kept = contractFactsOf(f);
+    if (this.contractFacts.size >= CONTRACT_FACTS_MAX) this.contractFacts.clear();
+    this.contractFacts.set(f.id, kept);
+    return kept;
   }
 
   // Sign the release token and run the atomic release statement through `run`; no row back means the
   // statement's own re-check refused (lost the race for the last invocation, or the state changed): say why.
   private async runRelease(
     f: ReleaseFacts, actor: Principal, req: JobRequest, idempotencyKey: string | undefined, requestDigest: string, compute: ComputeSubmission | null, decision: ReciprocityDecision,
-    run: (text: string, values: unknown[]) => Promise<Array<{ invocations_used: number; max_invocations: number; created_at: Date }>>,
+    run: (values: unknown[]) => Promise<Array<{ invocations_used: number; max_invocations: number; created_at: Date }>>,
   ): Promise<Array<{ id: string; release: JobEntity['release']; invocations_used: number; max_invocations: number; created_at: Date }>> {
     const id = randomUUID();
-    const { url, sha256: digest, byteSize, mediaType } = f.distribution;
-    // A compute job gets no release token: only the checked result will ever leave the provider.
-    const signed = compute ? null : await signReleaseToken(this.releaseKey, this.issuer, { job: id, contract: f.id, dataset: f.dataset_id, sha256: digest, provider: f.provider_id, url });
-    const release = signed ? { token: signed.token, url, sha256: digest, byteSize, mediaType, expiresAt: signed.expiresAt.toISOString(), jti: signed.jti } : null;
-    const subjects = { job: id, contract: f.id, dataset: f.dataset_id, provider: f.provider_id, consumer: actor.participantId };
-    const data = {
-      purpose: req.purpose,
-      sha256: digest,
-      access: compute ? 'compute' : 'download',
-      ...(compute ? { analysisDigest: compute.analysisDigest } : { releaseJti: signed!.jti, releaseExpiresAt: release!.expiresAt }),
-      reciprocity: decision.outcomes.map((o) => ({ ruleId: o.ruleId, kind: o.kind, holds: o.holds, evidence: o.evidence })),
-    };
+    const { release, subjects, data } = await this.releaseParts(f, actor.participantId, id, req.purpose, compute, decision);
     let rows: Array<{ invocations_used: number; max_invocations: number; created_at: Date }>;
     try {
-      rows = await run(RELEASE, [
-        f.id, actor.participantId, id, f.research_field, req.purpose, idempotencyKey ?? null, requestDigest,
-        release ? JSON.stringify(release) : null, JSON.stringify(subjects), JSON.stringify(data),
-        compute ? 'queued' : 'authorized', compute ? 'compute' : 'download', compute ? JSON.stringify(compute.analysis) : null, compute?.analysisDigest ?? null,
-      ]);
+      rows = await run(releaseValues(f, actor.participantId, id, req, idempotencyKey, requestDigest, compute, release, subjects, data));
     } catch (e) {
-      const pgErr = e as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
-      const code = pgErr.driverError?.code ?? pgErr.code;
-      const constraint = pgErr.driverError?.constraint ?? pgErr.constraint;
-      if (code === '23505' && constraint === IDEMPOTENCY_INDEX) throw new IdempotentReplay();
+      if (isIdempotencyConflict(e)) throw new IdempotentReplay();
       throw e;
     }
     if (!rows[0]) {
@@ -201,6 +234,23 @@ export class JobsService {
       throw why ? refusal(why) : domainError('CONTRACT_EXHAUSTED', 'the contract cannot release: contract exhausted');
     }
     return rows.map((r) => ({ ...r, id, release }));
+  }
+
+  // The release token (download only), the ledger subjects and the event data of a job about to be released.
+  private async releaseParts(f: ContractTerms, consumerId: string, id: string, purpose: string, compute: ComputeSubmission | null, decision: ReciprocityDecision) {
+    const { url, sha256: digest, byteSize, mediaType } = f.distribution;
+    // A compute job gets no release token: only the checked result will ever leave the provider.
+    const signed = compute ? null : await signReleaseToken(this.releaseKey, this.issuer, { job: id, contract: f.id, dataset: f.dataset_id, sha256: digest, provider: f.provider_id, url });
+    const release = signed ? { token: signed.token, url, sha256: digest, byteSize, mediaType, expiresAt: signed.expiresAt.toISOString(), jti: signed.jti } : null;
+    const subjects = { job: id, contract: f.id, dataset: f.dataset_id, provider: f.provider_id, consumer: consumerId };
+    const data = {
+      purpose,
+      sha256: digest,
+      access: compute ? 'compute' : 'download',
+      ...(compute ? { analysisDigest: compute.analysisDigest } : { releaseJti: signed!.jti, releaseExpiresAt: release!.expiresAt }),
+      reciprocity: decision.outcomes.map((o) => ({ ruleId: o.ruleId, kind: o.kind, holds: o.holds, evidence: o.evidence })),
+    };
+    return { release, subjects, data };
   }
 
   // An idempotent retry re-checks the state: after a revocation, withdrawal or suspension it gets the refusal, not the old token.
@@ -227,9 +277,10 @@ export class JobsService {
 
   private async readFacts(contractId: string): Promise<ReleaseFacts> {
     // contractId comes from the body: its schema's uuid format also admits a urn:uuid: prefix PostgreSQL refuses.
-    const rows = isUuid(contractId) ? await preparedQuery<ReleaseFacts>(this.ds, 'tds_release_facts', READ_RELEASE_FACTS, [contractId]) : [];
-    if (!rows[0]) throw notFound('contract', contractId);
-    return rows[0];
+    const f = isUuid(contractId) ? await readReleaseFacts(this.ds, contractId) : null;
+    if (!f) throw notFound('contract', contractId);
+    this.keepFacts(f);
+    return f;
   }
 
   private async byIdempotencyKey(consumerId: string, key: string, requestDigest: string): Promise<JobView | null> {

@@ -4,8 +4,10 @@
  * gateway checks them against /.well-known/jwks.json and serves once per jti.
  */
 import { randomUUID } from 'node:crypto';
-import { SignJWT, importJWK, jwtVerify, type JWTPayload, type CryptoKey, createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { jwtVerify, type JWTPayload, createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { ServiceKey } from '../service-keys.js';
+import { signerOf } from '../crypto/ed25519-node.js';
+import { signJws } from '../crypto/compact-jws.js';
 
 /** How long a release token lives. */
 export const RELEASE_TTL_S = 300;
@@ -22,22 +24,19 @@ export interface ReleaseClaims {
   url: string;
 }
 
-let cachedKey: { kid: string; key: CryptoKey | Uint8Array } | undefined;
+// The release key imported once (node:crypto KeyObject), re-imported only if the key changes.
+let cachedKey: { kid: string; sign: (message: Uint8Array) => Uint8Array } | undefined;
 
-/** Sign a release token; returns it with its expiry. */
+/** Sign a release token; returns it with its expiry. Same header and claims jose's SignJWT wrote. */
 export async function signReleaseToken(key: ServiceKey, issuer: string, claims: ReleaseClaims): Promise<{ token: string; expiresAt: Date; jti: string }> {
-  if (cachedKey?.kid !== key.publicJwk.kid) cachedKey = { kid: key.publicJwk.kid, key: await importJWK({ ...key.privateJwk, alg: 'EdDSA' }, 'EdDSA') };
+  if (cachedKey?.kid !== key.publicJwk.kid) cachedKey = { kid: key.publicJwk.kid, sign: signerOf(key.privateJwk) };
   const now = Math.floor(Date.now() / 1000);
   const jti = randomUUID();
-  const token = await new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: 'EdDSA', kid: key.publicJwk.kid, typ: RELEASE_TOKEN_TYPE })
-    .setIssuer(issuer)
-    .setSubject(claims.job)
-    .setAudience(claims.provider)
-    .setIssuedAt(now)
-    .setExpirationTime(now + RELEASE_TTL_S)
-    .setJti(jti)
-    .sign(cachedKey.key);
+  const token = signJws(
+    { alg: 'EdDSA', kid: key.publicJwk.kid, typ: RELEASE_TOKEN_TYPE },
+    { ...claims, iss: issuer, sub: claims.job, aud: claims.provider, iat: now, exp: now + RELEASE_TTL_S, jti },
+    cachedKey.sign,
+  );
   return { token, expiresAt: new Date((now + RELEASE_TTL_S) * 1000), jti };
 }
 

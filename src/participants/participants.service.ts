@@ -12,7 +12,7 @@ import type { KeyState, Principal, ResolvedKey } from '../principal.js';
 import { ParticipantEntity, type Role } from './participant.entity.js';
 import { ParticipantKeyEntity } from './participant-key.entity.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
-import { deleteExpiredTokens, findKey, insertTokenUse, lockParticipantForUpdate, publicKeyOfParticipant, recordUseAndReadState, signingKeyOfParticipant, revokeCurrentKey, statusAndCurrentKid } from './participants.store.js';
+import { deleteExpiredTokens, findKey, insertTokenUse, lockParticipantForUpdate, readKeyState, publicKeyOfParticipant, recordUseAndReadState, signingKeyOfParticipant, revokeCurrentKey, statusAndCurrentKid } from './participants.store.js';
 import type { ParticipantRegistrationV1 } from '../generated/contracts.js';
 
 /** Body of a registration (already schema-checked): the type generated from participant-registration.v1. */
@@ -198,6 +198,13 @@ export class ParticipantsService {
    */
   async recordUseAndReadState(kid: string, issuer: string, jti: string, expiresAt: Date): Promise<KeyState> {
     const state = await recordUseAndReadState(this.ds, kid, issuer, jti, expiresAt);
+    if (!state) throw unknownKey();
+    return state;
+  }
+
+  /** The key's revocation and its owner's status and roles, recording nothing (read-only requests). */
+  async readKeyState(kid: string): Promise<Omit<KeyState, 'fresh'>> {
+    const state = await readKeyState(this.ds, kid);
     if (!state) throw unknownKey();
     return state;
   }

@@ -24,14 +24,29 @@ export async function recordUseAndReadState(ds: DataSource, kid: string, issuer:
   const rows = await preparedQuery<{ revoked_at: Date | null; status: KeyState['status']; roles: string[]; fresh: boolean }>(
     ds,
     'tds_token_use',
-    `WITH used AS (INSERT INTO used_tokens (issuer, jti, expires_at) VALUES ($2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1)
-     SELECT k.revoked_at, p.status, p.roles, EXISTS (SELECT 1 FROM used) AS fresh
-       FROM participant_keys k JOIN participants p ON p.id = k.participant_id WHERE k.kid = $1`,
+    TOKEN_USE_STATEMENT,
     [kid, issuer, jti, expiresAt],
   );
   const r = rows[0];
   return r ? { fresh: r.fresh, revokedAt: r.revoked_at, status: r.status, roles: r.roles } : null;
 }
+
+/** The key's revocation and its owner's status and roles, recording nothing (read-only requests); null for an unknown kid. */
+export async function readKeyState(ds: DataSource, kid: string): Promise<Omit<KeyState, 'fresh'> | null> {
+  const rows = await preparedQuery<{ revoked_at: Date | null; status: KeyState['status']; roles: string[] }>(
+    ds,
+    'tds_key_state',
+    'SELECT k.revoked_at, p.status, p.roles FROM participant_keys k JOIN participants p ON p.id = k.participant_id WHERE k.kid = $1',
+    [kid],
+  );
+  const r = rows[0];
+  return r ? { revokedAt: r.revoked_at, status: r.status, roles: r.roles } : null;
+}
+
+/** The statement of recordUseAndReadState, exported for the benchmark's replay of the request path. */
+export const TOKEN_USE_STATEMENT = `WITH used AS (INSERT INTO used_tokens (issuer, jti, expires_at) VALUES ($2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1)
+     SELECT k.revoked_at, p.status, p.roles, EXISTS (SELECT 1 FROM used) AS fresh
+       FROM participant_keys k JOIN participants p ON p.id = k.participant_id WHERE k.kid = $1`;
 
 /** Record (issuer, jti) until expiresAt; false when it was recorded before. */
 export async function insertTokenUse(q: Queryable, issuer: string, jti: string, expiresAt: Date): Promise<boolean> {

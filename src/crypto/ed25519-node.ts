@@ -1,0 +1,88 @@
+/**
+ * Ed25519 on the service's hot paths through node:crypto (OpenSSL) with the
+ * key imported once as a KeyObject: request-token verification and
+ * release-token signing. About 2.5× cheaper per verification than jose's
+ * WebCrypto path and an order of magnitude cheaper than noble, measured on the
+ * project machine. Node only: the console keeps using ed25519.ts (noble).
+ *
+ * Strictness is the same as ed25519.ts's `verify` or stricter, and does not
+ * depend on what the linked OpenSSL version checks:
+ * - the public key passes `weakKeyProblem` before it is imported (canonical
+ *   encoding, not small-order, in the prime-order subgroup): OpenSSL itself
+ *   decodes non-canonical and small-order keys;
+ * - s must be reduced (s < L), checked here before OpenSSL sees it;
+ * - R must not be a small-order point (any encoding, canonical or not): with
+ *   R = identity and an honest key, a signature s = k·a exists for every
+ *   message; refused as libsodium does;
+ * - OpenSSL then checks the cofactorless equation [s]B = R + [k]A by
+ *   re-encoding R, so a non-canonical R, or R with a torsion component (which
+ *   noble's cofactored check accepts), never verifies.
+ * `ed25519-node.test.ts` checks each of these against crafted signatures.
+ */
+import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { publicKeyFromJwk, type PrivateJwk, type PublicJwk } from './ed25519.js';
+import { toBase64Url } from './sha256.js';
+
+// L = 2^252 + 27742317777372353535851937790883648493, little-endian, as libsodium compares it.
+const L = Uint8Array.from([
+  0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+]);
+
+/** True when the 32 little-endian bytes at sig[32..64) encode an integer < L. */
+export function isReducedScalar(sig: Uint8Array): boolean {
+  for (let i = 31; i >= 0; i--) {
+    const s = sig[32 + i]!;
+    if (s < L[i]!) return true;
+    if (s > L[i]!) return false;
+  }
+  return false; // s == L
+}
+
+// The y coordinates (little-endian, sign bit masked) of the eight small-order points, and their
+// non-canonical encodings y + p where y + p < 2^255; libsodium's blocklist.
+const SMALL_ORDER_Y = [
+  '0000000000000000000000000000000000000000000000000000000000000000', // y = 0 (order 4)
+  '0100000000000000000000000000000000000000000000000000000000000000', // y = 1 (identity)
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // y = -1 (order 2)
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05', // order 8
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', // order 8
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // y = p (non-canonical 0)
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // y = p + 1 (non-canonical 1)
+].map((h) => Buffer.from(h, 'hex'));
+
+/** True when the first 32 bytes of sig (R) encode a small-order point, canonically or not. */
+export function isSmallOrderR(sig: Uint8Array): boolean {
+  const r = Buffer.from(sig.buffer, sig.byteOffset, 32);
+  outer: for (const y of SMALL_ORDER_Y) {
+    for (let i = 0; i < 31; i++) if (r[i] !== y[i]) continue outer;
+    if ((r[31]! & 0x7f) === y[31]) return true;
+  }
+  return false;
+}
+
+/** A strict Ed25519 verifier for one public key: (signature, message) -> valid. */
+export type Verifier = (signature: Uint8Array, message: Uint8Array) => boolean;
+
+/**
+ * A verifier for this public JWK, the key imported once. Throws when the key
+ * is not an acceptable Ed25519 public key (see weakKeyProblem).
+ */
+export function verifierOf(jwk: Pick<PublicJwk, 'kty' | 'crv' | 'x'>): Verifier {
+  const raw = publicKeyFromJwk(jwk);
+  const key: KeyObject = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: toBase64Url(raw) }, format: 'jwk' });
+  return (signature, message) => {
+    if (signature.length !== 64 || !isReducedScalar(signature) || isSmallOrderR(signature)) return false;
+    try {
+      return nodeVerify(null, message, key, signature);
+    } catch {
+      return false;
+    }
+  };
+}
+
+/** An Ed25519 signer for this private JWK, the key imported once: message -> 64-byte signature. */
+export function signerOf(jwk: PrivateJwk): (message: Uint8Array) => Uint8Array {
+  const key = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', x: jwk.x, d: jwk.d }, format: 'jwk' });
+  return (message) => new Uint8Array(nodeSign(null, message, key));
+}
