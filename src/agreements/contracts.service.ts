@@ -2,7 +2,7 @@
  * Digital contracts: a consumer proposes from an offer, the service builds the
  * canonical document, consumer then provider sign it, and it becomes active.
  * Every transition is a ledger event in the same transaction. Invocations are
- * counted by the release statement in jobs/release-statements.ts.
+ * counted by the release statement in jobs/release.store.ts.
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';

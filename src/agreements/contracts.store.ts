@@ -2,7 +2,7 @@
  * The SQL of contracts beyond plain entity reads: the proposal (contract row
  * and its signed document in one statement), state changes, and the expiry
  * sweep. The invocation counter is not here: the release statement
- * (jobs/release-statements.ts) counts it atomically with the job it releases.
+ * (jobs/release.store.ts) counts it atomically with the job it releases.
  */
 import type { EntityManager } from 'typeorm';
 import type { ContractState } from './contract.entity.js';

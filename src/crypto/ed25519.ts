@@ -33,8 +33,9 @@ export function sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
 
 /**
  * True when signature is a valid Ed25519 signature of message by publicKey; false on any malformed input.
- * Strict RFC 8032 verification (noble's `zip215: false`): canonical R and A, s < L, cofactorless
- * equation, small-order A refused, so no signature exists that needs no secret.
+ * Strict RFC 8032 verification (noble's `zip215: false`): canonical R and A, s < L, small-order A
+ * refused, so no signature exists that needs no secret. noble checks the cofactored equation (an R
+ * with a torsion component passes); the service's node:crypto path (ed25519-node.ts) is stricter there.
  */
 export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== 64 || publicKey.length !== 32) return false;

@@ -1,7 +1,7 @@
 /**
  * Weak Ed25519 keys (hardening, class 3): small-order points and
  * non-canonical encodings are refused as keys, and verification is strict
- * RFC 8032 (cofactorless, canonical R and A, no small-order A) so a
+ * RFC 8032 (canonical R and A, s < L, no small-order A) so a
  * "signature" that needs no secret never verifies.
  */
 import { generateKeyPair, publicKeyFromJwk, sign, verify, weakKeyProblem, publicJwkOf } from './ed25519.js';
