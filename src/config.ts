@@ -41,7 +41,7 @@ export interface Config {
   readonly jobLeaseSeconds: number;
   /** Witnesses every new checkpoint is submitted to (TDS_WITNESSES): submission prefix and cosigner vkey. */
   readonly witnesses: ReadonlyArray<WitnessEndpoint>;
-  /** Replay refusal of read-only requests' tokens: `process` (per-process memory, the default) or `durable` (recorded in PostgreSQL like writes). TDS_READ_TOKEN_REPLAY. */
+  /** Replay refusal of read-only requests' tokens: `process` (per-process memory, the default with one process) or `durable` (recorded in PostgreSQL like writes; the default when TDS_WORKERS > 1). TDS_READ_TOKEN_REPLAY. */
   readonly readTokenReplay: 'process' | 'durable';
 }
 
@@ -162,7 +162,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (net.isIP(host) === 0 && !/^[A-Za-z0-9.-]{1,253}$/.test(host)) problems.push(`HOST must be an IP address or a host name, got "${host}"`);
   const metrics = env.TDS_METRICS || 'public';
   if (metrics !== 'public' && metrics !== 'off') problems.push(`TDS_METRICS must be "public" or "off", got "${metrics}"`);
-  const readTokenReplay = env.TDS_READ_TOKEN_REPLAY || 'process';
+  // Several worker processes share one port, so a replayed read would reach another process's memory:
+  // with TDS_WORKERS > 1 reads are recorded durably unless the operator explicitly chooses `process`.
+  const readTokenReplay = env.TDS_READ_TOKEN_REPLAY || (workers > 1 ? 'durable' : 'process');
   if (readTokenReplay !== 'process' && readTokenReplay !== 'durable') problems.push(`TDS_READ_TOKEN_REPLAY must be "process" or "durable", got "${readTokenReplay}"`);
   const metricsToken = env.TDS_METRICS_TOKEN || undefined;
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,200}$/.test(metricsToken)) problems.push('TDS_METRICS_TOKEN must be 16-200 printable characters without spaces');
