@@ -8,18 +8,35 @@ import { sha256, toHex, utf8, fromBase64Url } from '../crypto/sha256.js';
 import { publicKeyFromJwk, verify, type PublicJwk } from '../crypto/ed25519.js';
 import type { Access, OutputPolicy } from './output-policy.js';
 
-/** The document's schema identifier: part of the signed bytes, so the format cannot change silently. */
-export const CONTRACT_DOCUMENT_TYPE = 'tds.contract.v1';
+/**
+ * The document's schema identifier: part of the signed bytes, so the format
+ * cannot change silently. v2 (the documents the service builds) adds the
+ * parties' display names and the dataset's title to v1, so what people read
+ * before signing is part of what they sign; v1 documents still verify.
+ */
+export const CONTRACT_DOCUMENT_TYPE = 'tds.contract.v2';
+
+/** Every document type a verifier accepts: the current one and v1 (no names, no title). */
+export const CONTRACT_DOCUMENT_TYPES = ['tds.contract.v1', CONTRACT_DOCUMENT_TYPE] as const;
+
+/** A party as the document names it: participant id, the key it signs with, and (v2) its registered display name. */
+export interface ContractParty {
+  id: string;
+  kid: string;
+  /** The participant's display name at proposal time; in every v2 document, absent from v1. */
+  name?: string;
+}
 
 /** Every term both parties agree to. */
 export interface ContractDocument {
-  type: typeof CONTRACT_DOCUMENT_TYPE;
+  type: (typeof CONTRACT_DOCUMENT_TYPES)[number];
   id: string;
   space: string;
   offerId: string;
-  dataset: { id: string; sha256: string; researchField: string; kind: string };
-  provider: { id: string; kid: string };
-  consumer: { id: string; kid: string };
+  /** `title`: the dataset's title at proposal time; in every v2 document, absent from v1. */
+  dataset: { id: string; sha256: string; researchField: string; kind: string; title?: string };
+  provider: ContractParty;
+  consumer: ContractParty;
   purposes: string[];
   maxInvocations: number;
   validFrom: string;

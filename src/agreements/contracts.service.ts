@@ -127,8 +127,11 @@ export class ContractsService {
       if (validFrom < offer.validFrom || validUntil > offer.validUntil) {
         throw refused('TERMS_EXCEED_OFFER', `the window must lie inside the offer's ${offer.validFrom.toISOString()} .. ${offer.validUntil.toISOString()}`);
       }
-      const provider = await this.participants.statusAndCurrentKid(tx, offer.providerId);
+      const provider = await this.participants.contractParty(tx, offer.providerId);
       if (provider?.status !== 'active' || !provider.kid) throw refused('PARTICIPANT_SUSPENDED', 'the provider is not active');
+      // The consumer is the authenticated caller (active, signing with actor.kid); only its name is read here.
+      const consumer = await this.participants.contractParty(tx, actor.participantId);
+      if (!consumer) throw notFound('participant', actor.participantId);
       const rules = await this.reciprocity.rulesFor(tx, dataset, offer.reciprocityRuleIds);
       ReciprocityService.enforce(await this.reciprocity.decide(tx, actor.participantId, rules));
 
@@ -138,9 +141,10 @@ export class ContractsService {
         id,
         space: this.space,
         offerId: offer.id,
-        dataset: { id: dataset.id, sha256: dataset.distribution.sha256, researchField: dataset.researchField, kind: dataset.kind },
-        provider: { id: offer.providerId, kid: provider.kid },
-        consumer: { id: actor.participantId, kid: actor.kid },
+        // Names and title as registered now: what both parties read before signing is part of what they sign.
+        dataset: { id: dataset.id, sha256: dataset.distribution.sha256, researchField: dataset.researchField, kind: dataset.kind, title: dataset.title },
+        provider: { id: offer.providerId, kid: provider.kid, name: provider.name },
+        consumer: { id: actor.participantId, kid: actor.kid, name: consumer.name },
         purposes: input.purposes,
         maxInvocations: input.maxInvocations,
         validFrom: validFrom.toISOString(),

@@ -9,24 +9,19 @@ import { canonicalizeContract, keysByKid, verifyExportedContract, type ContractD
 import { secretKeyFromJwk, sign } from '../crypto/ed25519.js';
 import { toBase64Url, utf8 } from '../crypto/sha256.js';
 import type { ContractExport, TdsClient } from '../client/tds-client.js';
+import { termsInWords } from '../agreements/terms-text.js';
 import { stringOption, type CliIo, type CommandSpec } from './cli-args.js';
 
-/** The terms a signer should see before signing, one per line. */
+/** The terms a signer should see before signing, one per line, in words (terms-text.ts, shared with the console). */
 export function describeContract(c: ContractExport): string[] {
   const d = c.document;
-  const lines = [
-    `contract:        ${c.id} (${c.state})`,
-    `provider:        ${d.provider.id} (key ${d.provider.kid})`,
-    `consumer:        ${d.consumer.id} (key ${d.consumer.kid})`,
-    `dataset:         ${d.dataset.id} (${d.dataset.kind}, ${d.dataset.researchField})`,
-    `dataset sha256:  ${d.dataset.sha256}`,
-    `purposes:        ${d.purposes.join(', ')}`,
-    `maxInvocations:  ${d.maxInvocations}`,
-    `valid:           ${d.validFrom} .. ${d.validUntil}`,
-  ];
-  if (d.reciprocityRuleIds.length > 0) lines.push(`reciprocity:     ${d.reciprocityRuleIds.join(', ')}`);
-  if (d.price) lines.push(`price:           ${d.price.perInvocation} ${d.price.currency} per invocation`);
-  lines.push(`digest (sha256): ${canonicalizeContract(d).digest}`);
+  const lines = [`${'contract:'.padEnd(17)}${c.id} (${c.state})`];
+  for (const [label, text] of termsInWords(d)) {
+    const [first, ...more] = Array.isArray(text) ? text : [text];
+    lines.push(`${`${label}:`.padEnd(17)}${first ?? ''}`);
+    for (const m of more) lines.push(`${''.padEnd(17)}${m}`);
+  }
+  lines.push(`${'digest (sha256):'.padEnd(17)}${canonicalizeContract(d).digest}`);
   return lines;
 }
 

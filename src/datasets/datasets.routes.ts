@@ -4,8 +4,17 @@ import type { SchemaRegistry } from '../http/validation.js';
 import { principalOf } from '../http/auth.js';
 import { pathId } from '../http/params.js';
 import { requireRole } from '../principal.js';
+import { invalidField } from '../errors.js';
+import { badDisplayText } from '../input-text.js';
 import type { DatasetInput, DatasetQuery, DatasetsService } from './datasets.service.js';
 import type { DatasetAttestationV1 } from '../generated/contracts.js';
+
+// The title is shown to people and signed into every contract on the dataset: no bidi overrides or
+// invisible characters that would make it read as something else.
+function checkTitle(body: DatasetInput): void {
+  const why = badDisplayText(body.title);
+  if (why) throw invalidField('/title', why, `title ${why}`);
+}
 
 /** Mount under /v1 (authenticated). */
 export function datasetRoutes(svc: DatasetsService, schemas: SchemaRegistry): Router {
@@ -16,6 +25,7 @@ export function datasetRoutes(svc: DatasetsService, schemas: SchemaRegistry): Ro
     const body = schemas.check<DatasetInput>('dataset.v1', req.body);
     // Consumers publish insight datasets; raw data comes from providers.
     if (body.kind === 'raw') requireRole(p, 'provider');
+    checkTitle(body);
     const d = await svc.publish(p, body);
     res.status(201).location(`/v1/datasets/${d.id}`).json(d);
   });

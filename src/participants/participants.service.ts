@@ -12,7 +12,7 @@ import type { KeyState, Principal, ResolvedKey } from '../principal.js';
 import { ParticipantEntity, type Role } from './participant.entity.js';
 import { ParticipantKeyEntity } from './participant-key.entity.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
-import { deleteExpiredTokens, findKey, insertTokenUse, lockParticipantForUpdate, readKeyState, publicKeyOfParticipant, recordUseAndReadState, signingKeyOfParticipant, revokeCurrentKey, statusAndCurrentKid } from './participants.store.js';
+import { deleteExpiredTokens, findKey, insertTokenUse, lockParticipantForUpdate, readKeyState, publicKeyOfParticipant, recordUseAndReadState, signingKeyOfParticipant, revokeCurrentKey, contractPartyOf } from './participants.store.js';
 import type { ParticipantRegistrationV1 } from '../generated/contracts.js';
 
 /** Body of a registration (already schema-checked): the type generated from participant-registration.v1. */
@@ -172,9 +172,9 @@ export class ParticipantsService {
     return { items, nextCursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.id) : null };
   }
 
-  /** A participant's status and current key id in tx (a contract names the provider's current key); null when unknown. */
-  async statusAndCurrentKid(tx: EntityManager, participantId: string): Promise<{ status: string; kid: string | null } | null> {
-    return statusAndCurrentKid(tx, participantId);
+  /** A participant's status, current key id and display name in tx (a contract names each party's current key and name); null when unknown. */
+  async contractParty(tx: EntityManager, participantId: string): Promise<{ status: string; kid: string | null; name: string } | null> {
+    return contractPartyOf(tx, participantId);
   }
 
   /** The public key kid of this participant in tx (to verify what it signed); null when kid is not one of its keys. */

@@ -72,11 +72,11 @@ export async function revokeCurrentKey(tx: EntityManager, participantId: string,
 }
 
 /** A participant's status and current (unrevoked) key id, or null when it does not exist. */
-export async function statusAndCurrentKid(q: Queryable, participantId: string): Promise<{ status: string; kid: string | null } | null> {
+export async function contractPartyOf(q: Queryable, participantId: string): Promise<{ status: string; kid: string | null; name: string } | null> {
   const rows = (await q.query(
-    'SELECT p.status, k.kid FROM participants p LEFT JOIN participant_keys k ON k.participant_id = p.id AND k.revoked_at IS NULL WHERE p.id = $1',
+    'SELECT p.status, k.kid, p.name FROM participants p LEFT JOIN participant_keys k ON k.participant_id = p.id AND k.revoked_at IS NULL WHERE p.id = $1',
     [participantId],
-  )) as Array<{ status: string; kid: string | null }>;
+  )) as Array<{ status: string; kid: string | null; name: string }>;
   return rows[0] ?? null;
 }
 

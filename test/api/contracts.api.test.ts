@@ -12,8 +12,8 @@ let stranger: Actor;
 
 beforeAll(async () => {
   ctx = await createTestContext();
-  hospital = await makeParticipant(ctx, ['provider']);
-  institute = await makeParticipant(ctx, ['consumer']);
+  hospital = await makeParticipant(ctx, ['provider'], 'St. Mary Hospital');
+  institute = await makeParticipant(ctx, ['consumer'], 'Heart Research Institute');
   auditor = await makeParticipant(ctx, ['auditor']);
   stranger = await makeParticipant(ctx, ['consumer']);
 });
@@ -35,7 +35,16 @@ describe('end to end: dataset, offer, proposal, two signatures', () => {
     expect(proposed.status).toBe(201);
     expect(proposed.body).toMatchObject({ state: 'proposed', digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const { id, canonical, document } = proposed.body as { id: string; canonical: string; document: ContractDocument };
-    expect(document).toMatchObject({ provider: { id: hospital.id, kid: hospital.kid }, consumer: { id: institute.id, kid: institute.kid }, dataset: { id: datasetId }, purposes: ['DUO:0000007'], maxInvocations: 5 });
+    expect(document).toMatchObject({
+      type: 'tds.contract.v2',
+      provider: { id: hospital.id, kid: hospital.kid, name: 'St. Mary Hospital' },
+      consumer: { id: institute.id, kid: institute.kid, name: 'Heart Research Institute' },
+      dataset: { id: datasetId, title: 'Cardiology cohort 2024' },
+      purposes: ['DUO:0000007'],
+      maxInvocations: 5,
+    });
+    // The names and the title are in the bytes both parties sign, not only beside them.
+    for (const text of ['"name":"St. Mary Hospital"', '"name":"Heart Research Institute"', '"title":"Cardiology cohort 2024"']) expect(canonical).toContain(text);
 
     const s1 = await signed(ctx.app, institute, 'post', `/v1/contracts/${id}/signatures`, { kid: institute.kid, signature: signCanonical(institute, canonical) });
     expect(s1.body).toEqual({ id, state: 'consumer_signed' });
@@ -50,7 +59,15 @@ describe('end to end: dataset, offer, proposal, two signatures', () => {
     const keys = { [hospital.kid]: publicOf(hospital.privateJwk), [institute.kid]: publicOf(institute.privateJwk) };
     expect(verifyExportedContract(got.body, keys)).toMatchObject({ ok: true, problems: [] });
     // Changing any field of the document breaks verification.
-    for (const [field, value] of Object.entries({ maxInvocations: 500, purposes: ['DUO:0000042'], validUntil: '2999-01-01T00:00:00.000Z', consumer: { id: stranger.id, kid: stranger.kid } })) {
+    const renamed = {
+      provider: { ...document.provider, name: 'St. Mary Hospital (Trust)' },
+      dataset: { ...document.dataset, title: 'Oncology cohort 2024' },
+    };
+    const tampers: Array<[string, unknown]> = [
+      ...Object.entries({ maxInvocations: 500, purposes: ['DUO:0000042'], validUntil: '2999-01-01T00:00:00.000Z', consumer: { id: stranger.id, kid: stranger.kid }, ...renamed }),
+      ['consumer', { ...document.consumer, name: 'Another Institute' }],
+    ];
+    for (const [field, value] of tampers) {
       const tampered = { ...got.body, document: { ...got.body.document, [field]: value } };
       expect(verifyExportedContract(tampered, keys).ok).toBe(false);
       const noCanonical = { ...tampered, canonical: undefined, digest: undefined };
@@ -209,5 +226,13 @@ describe('datasets and catalog', () => {
     const ok = await signed(ctx.app, hospital, 'post', `/v1/datasets/${d}/offers`, { purposes: ['DUO:0000006'], maxInvocations: 1, access: 'download', price: { perInvocation: '12.50', currency: 'EUR' } });
     expect(ok.body).toMatchObject({ datasetId: d, price: { perInvocation: '12.50', currency: 'EUR' }, status: 'active' });
     expect((await signed(ctx.app, institute, 'get', `/v1/offers/${ok.body.id}`)).body.id).toBe(ok.body.id);
+  });
+});
+
+describe('dataset titles are signed into contracts', () => {
+  it('refuses a title with bidirectional overrides or invisible characters, writing nothing', async () => {
+    for (const title of ['Cardiology\u202e4202 trohoc', 'Cohort\u200b', '\ufeffCohort']) {
+      await refusedWithoutWrites(() => signed(ctx.app, hospital, 'post', '/v1/datasets', datasetBody({ title })), 400, 'VALIDATION_FAILED');
+    }
   });
 });

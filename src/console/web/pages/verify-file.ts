@@ -6,6 +6,7 @@
  * against the log key and witness keys pinned on this page. Nothing is sent:
  * the file is read in this page.
  */
+import { partyText } from '../../../agreements/terms-text.js';
 import { keysByKid, verifyExportedContract, type ContractDocument, type ExportedSignature, type OfflineVerification } from '../../../agreements/contract-document.js';
 import { parseVerifierKey } from '../../../ledger/checkpoint.js';
 import { parseCosignerKey } from '../../../ledger/cosignature.js';
@@ -53,7 +54,7 @@ export function verifyText(text: string, name: string, keys: ReceiptKeys): HTMLE
     }
     return result.ok
       ? h('div', { class: 'status ok', id: 'file-verdict' }, h('p', {}, h('strong', {}, `Contract ${f.document.id}: valid.`)),
-        h('p', {}, `The terms are exactly what both parties signed: consumer ${f.document.consumer.id} (key ${f.document.consumer.kid}) and provider ${f.document.provider.id} (key ${f.document.provider.kid}).`),
+        h('p', {}, `The terms are exactly what both parties signed: consumer ${partyText(f.document.consumer)} and provider ${partyText(f.document.provider)}.`),
         ...(result.notes ?? []).map((n) => h('p', { class: 'detail' }, `Note: ${n}.`)))
       : h('div', { class: 'status bad', role: 'alert', id: 'file-verdict' }, h('p', {}, h('strong', {}, `Contract ${f.document.id ?? '?'}: INVALID.`)), h('ul', {}, ...result.problems.map((p) => h('li', {}, p))));
   }
