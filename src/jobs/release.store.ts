@@ -95,17 +95,22 @@ function releaseWrite(gate: string): string {
                     access, analysis, analysis_digest)
   SELECT $3, upd.id, upd.consumer_id, upd.provider_id, upd.dataset_id, $4, $5, $11, $6, $7, $8::jsonb, $12, $13::jsonb, $14 FROM upd
   RETURNING created_at
-), authorized AS (
+), events AS (
+  -- One INSERT, rows in cause-then-effect order: ledger_queue ids follow the rows as the ORDER BY yields them, so
+  -- contract.exhausted lands after the job.authorized that used the last invocation. (Two sibling
+  -- data-modifying CTEs run in an unspecified order; PostgreSQL in fact runs the later one first.)
   INSERT INTO ledger_queue (kind, actor, subjects, data)
-  SELECT 'job.authorized', $2, $9::jsonb,
-         $10::jsonb || jsonb_build_object('invocation', upd.invocations_used, 'remaining', upd.max_invocations - upd.invocations_used)
-    FROM upd, job
-), exhausted AS (
-  INSERT INTO ledger_queue (kind, actor, subjects, data)
-  SELECT 'contract.exhausted', $2,
-         jsonb_build_object('contract', upd.id, 'dataset', upd.dataset_id, 'provider', upd.provider_id, 'consumer', upd.consumer_id),
-         jsonb_build_object('invocationsUsed', upd.invocations_used)
-    FROM upd, job WHERE upd.invocations_used = upd.max_invocations
+  SELECT e.kind, $2, e.subjects, e.data
+    FROM upd CROSS JOIN job
+   CROSS JOIN LATERAL (VALUES
+           (1, 'job.authorized', $9::jsonb,
+            $10::jsonb || jsonb_build_object('invocation', upd.invocations_used, 'remaining', upd.max_invocations - upd.invocations_used)),
+           (2, 'contract.exhausted',
+            jsonb_build_object('contract', upd.id, 'dataset', upd.dataset_id, 'provider', upd.provider_id, 'consumer', upd.consumer_id),
+            jsonb_build_object('invocationsUsed', upd.invocations_used))
+         ) AS e(ord, kind, subjects, data)
+   WHERE e.ord = 1 OR upd.invocations_used = upd.max_invocations
+   ORDER BY e.ord
 )`;
 }
 

@@ -92,7 +92,8 @@ export class ParticipantsService {
       );
       await this.insertKey(tx, p.id, kid, publicHalf(jwk));
       await appendEvent(tx, { kind: 'participant.registered', actor: 'system', subjects: { participant: p.id }, data: { name, roles, kid, publicKeyJwk: publicHalf(jwk) } });
-      await appendEvent(tx, { kind: 'participant.approved', actor: 'system', subjects: { participant: p.id }, data: { status: 'active' } });
+      // The same data shape as an operator's approval (setStatus): registered, then approved, in one step.
+      await appendEvent(tx, { kind: 'participant.approved', actor: 'system', subjects: { participant: p.id }, data: { from: 'pending', to: 'active' } });
       return { id: p.id, kid };
     });
   }
