@@ -120,7 +120,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use('/v1', agreementRoutes(services.offers, services.contracts, schemas));
   app.use('/v1', reciprocityRoutes(services.reciprocity, schemas));
   app.use('/v1', computeRoutes(services.computeJobs, services.reviews, schemas));
-  app.use('/v1', jobRoutes(services.jobs, schemas));
+  app.use('/v1', jobRoutes(services.jobs, services.jobLifecycle, schemas));
   app.use('/v1', ledgerRoutes(services.ledger, schemas, services.receipts));
   app.use('/v1', statementRoutes(services.statements, services.settlements, schemas));
 

@@ -1,6 +1,7 @@
 /**
  * Background work of a process: the ledger sequencer and checkpointer (its
- * own loop), the witness cosigning loops, the contract expiry sweep and the clean-up of expired token ids.
+ * own loop), the witness cosigning loops, the contract expiry sweep, the sweep of download releases whose
+ * token ran out unused, and the clean-up of expired token ids.
  * Errors are logged and retried on the next tick (e.g. during a database outage).
  */
 import type { Logger } from 'pino';
@@ -19,6 +20,8 @@ export function startBackgroundWork(services: Services, logger: Logger): { stop(
       try {
         const expired = await services.contracts.expireDue();
         if (expired > 0) logger.info({ expired }, 'contracts expired');
+        const releases = await services.jobLifecycle.expireUnusedReleases();
+        if (releases > 0) logger.info({ releases }, 'unused releases expired');
         await services.participants.purgeExpiredTokens();
       } catch (err) {
         logger.warn({ err }, 'sweep failed; retrying next tick');

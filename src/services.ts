@@ -21,6 +21,7 @@ import { ContractEntity } from './agreements/contract.entity.js';
 import { ContractDocumentEntity } from './agreements/contract-document.entity.js';
 import { ContractSignatureEntity } from './agreements/contract-signature.entity.js';
 import { JobsService } from './jobs/jobs.service.js';
+import { JobLifecycleService } from './jobs/job-lifecycle.service.js';
 import { ComputeJobsService } from './jobs/compute-jobs.service.js';
 import { ReviewsService } from './jobs/reviews.service.js';
 import { JobEntity } from './jobs/job.entity.js';
@@ -40,6 +41,8 @@ export interface Services {
   offers: OffersService;
   contracts: ContractsService;
   jobs: JobsService;
+  /** Download jobs after the release: failure reports and the expiry sweep. */
+  jobLifecycle: JobLifecycleService;
   /** Compute jobs after submission: list, claim with lease, signed results. */
   computeJobs: ComputeJobsService;
   /** Output review of held compute results. */
@@ -67,6 +70,7 @@ export function createServices(ds: DataSource, config: Config, keys: ServiceKeys
   const witnessing = new WitnessingService(ds, ledger, config.witnesses);
   return {
     participants, datasets, reciprocity, offers, contracts, jobs, computeJobs, reviews, ledger, witnessing,
+    jobLifecycle: new JobLifecycleService(ds),
     receipts: new ReceiptService(ds, ledger),
     statements: new StatementsService(ds, ledger, keys.ledger),
     settlements: new SettlementsService(ds, ledger),

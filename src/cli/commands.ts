@@ -8,7 +8,7 @@ import { usageText, type CommandSpec } from './cli-args.js';
 import { approve, keygen, register, standing, suspend } from './participant-commands.js';
 import { contractPropose, datasetAttest, datasetPublish, offerCreate } from './catalog-commands.js';
 import { contractSign, contractVerify } from './contract-commands.js';
-import { jobRun } from './job-runner.js';
+import { jobFail, jobRun } from './job-runner.js';
 import { analysisSubmit, jobResult, nodeCommand, reviewApprove, reviewList, reviewReject } from './compute-commands.js';
 import { gatewayCommand } from './gateway-command.js';
 import { ledgerExport, ledgerKey, verify } from './verify-command.js';
@@ -49,6 +49,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   standing,
   jobsCommand,
   jobRun,
+  jobFail,
   analysisSubmit,
   jobResult,
   reviewList,

@@ -326,6 +326,11 @@ export class TdsClient {
     return this.request('POST', `/v1/jobs/${encodeURIComponent(jobId)}/complete`, body);
   }
 
+  /** Consumer: a download job could not run (the invocation stays used). */
+  async failJob(jobId: string, reason: string): Promise<{ id: string; state: 'failed'; reason: string; releaseConfirmed: boolean }> {
+    return this.request('POST', `/v1/jobs/${encodeURIComponent(jobId)}/fail`, { reason });
+  }
+
   /** What the caller shares in a research field (or under a contract) and what its next release would be told. */
   async standing(field: string | undefined, kind?: 'raw' | 'insight', contractId?: string): Promise<Standing> {
     const q = new URLSearchParams({ ...(field ? { field } : {}), ...(kind ? { kind } : {}), ...(contractId ? { contractId } : {}) });

@@ -191,7 +191,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       }
       if (claimed !== name) throw new Refusal(403, 'RELEASE_TOKEN_WRONG_URL', 'the release token is for another file');
       if (used.has(claims.jti!)) throw new Refusal(401, 'RELEASE_TOKEN_REPLAYED', 'the release token was already used');
-      await stillReleasable(claims.job, claims.jti!);
       jti = claims.jti!;
       Object.assign(log, { job: claims.job, dataset: claims.dataset, contract: claims.contract, jti });
       let fh: fs.promises.FileHandle;
@@ -206,6 +205,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         size = st.size;
       } catch {
         throw new Refusal(404, 'FILE_NOT_FOUND', 'no such file on this gateway');
+      }
+      // Asked only when the file is there: the service takes the question as the release's use (job-lifecycle).
+      try {
+        await stillReleasable(claims.job, jti);
+      } catch (e) {
+        await fh.close();
+        throw e;
       }
       // Claimed after every check and durable before the first byte: single use, across restarts too.
       if (!(await used.claim(jti, claims.exp!))) {

@@ -93,8 +93,9 @@ export const RESPONSE_SCHEMAS: Record<string, object> = {
   Job: {
     type: 'object',
     required: ['id', 'state', 'contractId', 'datasetId'],
-    properties: { id: str, state: str, contractId: str, datasetId: str, consumerId: str, providerId: str, purpose: str, release: ref('Release'), resultDigest: nstr, createdAt: time, completedAt: ntime },
+    properties: { id: str, state: str, contractId: str, datasetId: str, consumerId: str, providerId: str, purpose: str, release: ref('Release'), resultDigest: nstr, reason: nstr, createdAt: time, completedAt: ntime },
   },
+  FailedJob: { type: 'object', required: ['id', 'state', 'reason', 'releaseConfirmed'], properties: { id: str, state: { const: 'failed' }, reason: str, releaseConfirmed: { type: 'boolean' } } },
   JobListItem: {
     allOf: [ref('Job')],
     type: 'object',

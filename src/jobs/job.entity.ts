@@ -10,8 +10,8 @@ export interface Release extends Distribution {
   jti: string;
 }
 
-/** Download jobs: authorized -> completed. Compute jobs: queued -> running -> completed | held | rejected | failed; held -> completed | rejected. */
-export type JobState = 'authorized' | 'completed' | 'queued' | 'running' | 'held' | 'rejected' | 'failed';
+/** Download jobs: authorized -> completed | failed (the consumer says it could not run) | expired (token ran out unused). Compute jobs: queued -> running -> completed | held | rejected | failed; held -> completed | rejected. */
+export type JobState = 'authorized' | 'completed' | 'queued' | 'running' | 'held' | 'rejected' | 'failed' | 'expired';
 
 /** Row of `jobs`. */
 @Entity({ name: 'jobs' })
@@ -35,8 +35,10 @@ export class JobEntity {
   @Column({ type: 'timestamptz', name: 'lease_until', nullable: true }) leaseUntil!: Date | null;
   /** How often the job was claimed (a re-claim after an expired lease counts). */
   @Column({ type: 'integer' }) claims!: number;
-  /** Rejected or failed compute jobs: the code saying why. */
+  /** Rejected or failed compute jobs: the code saying why; failed download jobs: the consumer's words; expired: RELEASE_EXPIRED. */
   @Column({ type: 'text', nullable: true }) reason!: string | null;
+  /** Download jobs: when the provider's gateway was first told the release stands (it asks just before serving). */
+  @Column({ type: 'timestamptz', name: 'release_confirmed_at', nullable: true }) releaseConfirmedAt!: Date | null;
   @Column({ type: 'text', name: 'result_digest', nullable: true }) resultDigest!: string | null;
   @Column({ type: 'timestamptz', name: 'created_at', insert: false, update: false }) createdAt!: Date;
   @Column({ type: 'timestamptz', name: 'completed_at', nullable: true }) completedAt!: Date | null;

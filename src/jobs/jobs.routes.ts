@@ -6,11 +6,12 @@ import { pathId } from '../http/params.js';
 import { requireRole } from '../principal.js';
 import { invalidField } from '../errors.js';
 import type { JobRequest, JobsService } from './jobs.service.js';
+import type { JobFailure, JobLifecycleService } from './job-lifecycle.service.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 /** Mount under /v1 (authenticated). */
-export function jobRoutes(svc: JobsService, schemas: SchemaRegistry): Router {
+export function jobRoutes(svc: JobsService, lifecycle: JobLifecycleService, schemas: SchemaRegistry): Router {
   const r = Router();
   r.post('/jobs', async (req, res) => {
     // Authentication left the token use to the release statement (app.ts `deferred`, jobs/release.store.ts).
@@ -41,6 +42,11 @@ export function jobRoutes(svc: JobsService, schemas: SchemaRegistry): Router {
     const p = principalOf(res);
     const body = schemas.check<{ resultDigest: string; exitCode?: number }>('job-completion.v1', req.body);
     res.json(await svc.complete(p, pathId(req, 'job'), body));
+  });
+  r.post('/jobs/:id/fail', async (req, res) => {
+    const p = principalOf(res);
+    const body = schemas.check<JobFailure>('job-failure.v1', req.body);
+    res.json(await lifecycle.fail(p, pathId(req, 'job'), body));
   });
   return r;
 }

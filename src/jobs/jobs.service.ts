@@ -24,6 +24,7 @@ import { checkRelease, denialRecording, reciprocityDenial, releaseStillValid, st
 import { readReleaseFacts, release as runReleaseStatement, releaseAsCaller, type CallerReleaseRow, type ReleaseFacts } from './release.store.js';
 import { isPurposeAllowed, defaultVocabulary } from '../agreements/purpose-match.js';
 import { JobEntity } from './job.entity.js';
+import { confirmRelease } from './job-lifecycle.store.js';
 import { signReleaseToken } from './release-token.js';
 import { DenialLimiter } from './denial-limiter.js';
 import { computeSubmissionOf, type ComputeSubmission } from './compute-submission.js';
@@ -46,7 +47,7 @@ export type JobView = DownloadJobView | ComputeJobView;
 /** A download job: the release token only to its consumer. */
 export interface DownloadJobView {
   id: string;
-  state: 'authorized' | 'completed';
+  state: 'authorized' | 'completed' | 'failed' | 'expired';
   access: 'download';
   contractId: string;
   datasetId: string;
@@ -55,6 +56,8 @@ export interface DownloadJobView {
   purpose: string;
   release: { token?: string; url: string; sha256: string; byteSize: number; mediaType: string; expiresAt: string };
   resultDigest: string | null;
+  /** Failed: the consumer's reason; expired: RELEASE_EXPIRED. */
+  reason?: string;
   createdAt: string;
   completedAt: string | null;
   invocationsUsed?: number;
@@ -95,6 +98,7 @@ function view(j: JobEntity, forConsumer: boolean, counts?: { used: number; remai
     purpose: j.purpose,
     release: { ...(forConsumer ? { token } : {}), url, sha256: digest, byteSize, mediaType, expiresAt },
     resultDigest: j.resultDigest,
+    ...(j.reason ? { reason: j.reason } : {}),
     createdAt: j.createdAt.toISOString(),
     completedAt: j.completedAt?.toISOString() ?? null,
     ...(counts ? { invocationsUsed: counts.used, invocationsRemaining: counts.remaining } : {}),
@@ -272,7 +276,17 @@ export class JobsService {
     // A compute job releases no file: there is nothing a gateway may serve for it.
     if (!j.release) throw notFound('download release of job', id);
     const why = releaseStillValid(checkFacts(await this.readFacts(j.contractId)));
-    return { jobId: j.id, jti: (j.release as { jti?: string }).jti ?? null, releasable: why === null, reason: why?.code ?? null, expiresAt: j.release.expiresAt };
+    const jti = (j.release as { jti?: string }).jti ?? null;
+    const answer = (reason: string | null) => ({ jobId: j.id, jti, releasable: reason === null, reason, expiresAt: j.release!.expiresAt });
+    if (why) return answer(why.code);
+    // The gateway asks just before serving: remember it (job-lifecycle), and refuse a job failed or expired meanwhile.
+    if (j.state === 'authorized' && !(await confirmRelease(this.ds, j.id))) return answer(await this.stopReason(j.id));
+    return answer(j.state === 'failed' ? 'JOB_FAILED' : j.state === 'expired' ? 'RELEASE_EXPIRED' : null);
+  }
+
+  private async stopReason(id: string): Promise<string> {
+    const now = await this.ds.getRepository(JobEntity).findOneByOrFail({ id });
+    return now.state === 'expired' ? 'RELEASE_EXPIRED' : 'JOB_FAILED';
   }
 
   private async readFacts(contractId: string): Promise<ReleaseFacts> {
@@ -334,7 +348,7 @@ export class JobsService {
       if (!j) throw notFound('job', id);
       if (j.consumerId !== actor.participantId) throw forbidden('only the job\'s consumer reports its completion');
       if (j.access === 'compute') throw conflict('INVALID_STATE_TRANSITION', 'a compute job completes with its provider\'s signed result (POST /v1/jobs/:id/result)');
-      if (j.state !== 'authorized') throw conflict('INVALID_STATE_TRANSITION', 'the job is already completed');
+      if (j.state !== 'authorized') throw conflict('INVALID_STATE_TRANSITION', `cannot complete a job in state ${j.state}`);
       await tx.query(`UPDATE jobs SET state = 'completed', result_digest = $2, dataset_sha256 = $3, completed_at = clock_timestamp() WHERE id = $1`, [id, body.resultDigest, body.datasetSha256 ?? null]);
       await appendEvent(tx, {
         kind: 'job.completed',

@@ -31,7 +31,8 @@ export type LedgerEventKind =
   | 'job.reviewed'
   | 'job.released'
   | 'job.rejected'
-  | 'job.failed';
+  | 'job.failed'
+  | 'job.expired';
 
 /** An event before sequencing: who did what to which objects. Ids and digests only, never dataset contents. */
 export interface LedgerEvent {

@@ -95,9 +95,13 @@ describe('tds, from keygen to a completed job', () => {
     expect((await tds('/nonexistent-key.json', 'contract', 'verify', saved)).out[0]).toBe(`contract ${contractId}: valid`);
 
     const work = path.join(tmp, 'work');
-    const run = await tds(institute, 'job', 'run', '--contract', contractId, '--purpose', PURPOSE, '--ca', path.join(tmp, 'cert.pem'), '--work-dir', work, '--', 'wc', '-l');
+    const run = await tds(institute, 'job', 'run', '--contract', contractId, '--purpose', PURPOSE, '--ca', path.join(tmp, 'cert.pem'), '--work-dir', work, '--out', path.join(tmp, 'wc.out'), '--', 'wc', '-l');
     expect(run).toMatchObject({ code: 0, err: [] });
     expect(run.out.join('\n')).toMatch(/job \S+ completed: exit 0, resultDigest [0-9a-f]{64}/);
+    expect(fs.readFileSync(path.join(tmp, 'wc.out'), 'utf8').trim()).toMatch(/^2 /);
+    const ranJob = run.out[0]!.split(' ')[1]!;
+    expect(await tds(institute, 'job', 'fail', ranJob, '--reason', 'too late')).toMatchObject({ code: 1, err: [expect.stringMatching(/^tds: INVALID_STATE_TRANSITION: /)] });
+    expect((await tds(institute, 'job', 'fail', ranJob)).code).toBe(2);
 
     const standing = await tds(lab, 'standing', '--field', 'cardiology');
     expect(standing.out).toEqual(expect.arrayContaining(['research field: cardiology', 'releases: received from others 0, given to others 1', 'shared datasets: 1']));

@@ -137,19 +137,24 @@ describe('a job from contract to ledger', () => {
 
   it('downloads, checks, runs the command, completes, and the gateway refuses the token again', async () => {
     const workDir = path.join(tmp, 'work-ok');
+    const outDir = path.join(tmp, 'out-ok');
+    fs.mkdirSync(outDir);
+    const out = path.join(outDir, 'first-line.txt');
     const io = testIo();
     const firstLine = "process.stdout.write(require('fs').readFileSync(process.argv[1], 'utf8').split('\\n')[0] + '\\n')";
-    const code = await runJob({ client: instituteClient, contractId, purpose: PURPOSE, command: [process.execPath, '-e', firstLine], idempotencyKey: 'run-1', ca: cert, allowPrivateAddresses: true, workDir, io });
+    const code = await runJob({ client: instituteClient, contractId, purpose: PURPOSE, command: [process.execPath, '-e', firstLine], idempotencyKey: 'run-1', ca: cert, allowPrivateAddresses: true, workDir, out, io });
     expect({ code, err: io.err_ }).toEqual({ code: 0, err: [] });
     const resultDigest = sha256Hex('patient_id,age\n');
     expect(io.out_.join('\n')).toContain(`resultDigest ${resultDigest}`);
-    // Only the result and the release receipt stay behind; the released data is deleted after the run.
-    const files = fs.readdirSync(workDir).sort();
-    expect(files.map((f) => f.replace(/^[0-9a-f-]{36}/, 'ID'))).toEqual(['ID.result', 'ID.tlog-proof']);
-    expect(fs.readFileSync(path.join(workDir, files[0]!), 'utf8')).toBe('patient_id,age\n');
-    const receipt = verifyReceipt(fs.readFileSync(path.join(workDir, files[1]!), 'utf8'), parseVerifierKey(ctx.services.ledger.verifierKey()), [], 0);
+    // The released data is deleted after the run; the output goes to --out, the receipt beside it.
+    expect(fs.readdirSync(workDir)).toEqual([]);
+    const files = fs.readdirSync(outDir).sort();
+    expect(files.map((f) => f.replace(/^[0-9a-f-]{36}/, 'ID'))).toEqual(['ID.tlog-proof', 'first-line.txt']);
+    expect(fs.readFileSync(out, 'utf8')).toBe('patient_id,age\n');
+    expect(io.out_).toContain(`output: ${out} (15 bytes)`);
+    const receipt = verifyReceipt(fs.readFileSync(path.join(outDir, files[0]!), 'utf8'), parseVerifierKey(ctx.services.ledger.verifierKey()), [], 0);
     expect(receipt.entry).toMatchObject({ kind: 'job.authorized', subjects: { job: files[0]!.slice(0, 36), consumer: institute.id } });
-    expect(io.out_.join('\n')).toContain(`receipt: ${path.join(workDir, files[1]!)}`);
+    expect(io.out_.join('\n')).toContain(`receipt: ${path.join(outDir, files[0]!)}`);
 
     // The same Idempotency-Key returns the same (now completed) job, and consumes nothing.
     const job = await instituteClient.createJob({ contractId, purpose: PURPOSE }, 'run-1');
@@ -228,6 +233,44 @@ describe('a job from contract to ledger', () => {
   });
 });
 
+describe('the runner saves its output and never overwrites it', () => {
+  const content = 'k,v\n1,2\n';
+  let contractId: string;
+  beforeAll(async () => {
+    ({ contractId } = await publishAndContract('outputs.csv', content, 10));
+  });
+  const used = async () => (await instituteClient.getContract(contractId)).invocationsUsed ?? 0;
+
+  it('refuses an existing --out before asking for a release, and replaces it with --force', async () => {
+    const out = path.join(tmp, 'existing.txt');
+    fs.writeFileSync(out, 'keep me');
+    const before = await used();
+    await expect(runJob({ client: instituteClient, contractId, purpose: PURPOSE, command: ['cat'], ca: cert, allowPrivateAddresses: true, out, io: testIo() })).rejects.toThrow(/exists: pass --force/);
+    expect({ used: await used(), text: fs.readFileSync(out, 'utf8') }).toEqual({ used: before, text: 'keep me' });
+    const io = testIo();
+    expect(await runJob({ client: instituteClient, contractId, purpose: PURPOSE, command: ['cat'], ca: cert, allowPrivateAddresses: true, out, force: true, io })).toBe(0);
+    expect({ used: await used(), text: fs.readFileSync(out, 'utf8') }).toEqual({ used: before + 1, text: content });
+    expect(io.out_).toContain(`output: ${out} (${content.length} bytes)`);
+  });
+
+  it('without a command keeps the verified dataset itself, named after the job in the current folder by default', async () => {
+    const cwd = process.cwd();
+    const here = fs.mkdtempSync(path.join(tmp, 'cwd-'));
+    process.chdir(here);
+    try {
+      const io = testIo();
+      expect(await runJob({ client: instituteClient, contractId, purpose: PURPOSE, command: [], ca: cert, allowPrivateAddresses: true, io })).toBe(0);
+      const jobId = io.out_[0]!.split(' ')[1]!;
+      expect(fs.readdirSync(here).sort()).toEqual([`${jobId}-outputs.csv`, `${jobId}.tlog-proof`]);
+      expect(fs.readFileSync(path.join(here, `${jobId}-outputs.csv`), 'utf8')).toBe(content);
+      expect(io.out_).toContain(`output: ${jobId}-outputs.csv (${content.length} bytes)`);
+      expect((await instituteClient.getJob(jobId))).toMatchObject({ state: 'completed', resultDigest: sha256Hex(content) });
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+});
+
 describe('the runner checks the bytes before running anything', () => {
   it('exits 3 without running the command when the file changed after publishing', async () => {
     const original = 'id,value\n1,2\n';
@@ -242,6 +285,9 @@ describe('the runner checks the bytes before running anything', () => {
       expect(io.err_.join('\n')).toMatch(/integrity check failed.*\n.*command was not run/);
       expect(fs.existsSync(marker)).toBe(false);
       expect(fs.readdirSync(workDir)).toEqual([]);
+      // Reported as the job's failure: it is failed, with the reason, and the invocation stays used.
+      const jobId = io.out_[0]!.split(' ')[1]!;
+      expect(await instituteClient.getJob(jobId)).toMatchObject({ state: 'failed', reason: expect.stringMatching(/^integrity check failed/) });
     }
   });
 
@@ -258,8 +304,13 @@ describe('the runner checks the bytes before running anything', () => {
   it('reports a gateway refusal as an error', async () => {
     const { contractId } = await publishAndContract('gone.csv', 'a\n');
     fs.rmSync(path.join(served, 'gone.csv'));
-    await expect(runJob({ client: instituteClient, contractId, purpose: PURPOSE, command: ['true'], ca: cert, allowPrivateAddresses: true, workDir: path.join(tmp, 'work-gone'), io: testIo() }))
+    const io = testIo();
+    await expect(runJob({ client: instituteClient, contractId, purpose: PURPOSE, command: ['true'], ca: cert, allowPrivateAddresses: true, workDir: path.join(tmp, 'work-gone'), out: path.join(tmp, 'gone.out'), io }))
       .rejects.toThrow(/refused the download \(404\) FILE_NOT_FOUND/);
+    // The gateway answered: the job is reported failed (nothing was served, so the release was never confirmed).
+    const jobId = io.out_[0]!.split(' ')[1]!;
+    expect(await instituteClient.getJob(jobId)).toMatchObject({ state: 'failed', reason: expect.stringMatching(/FILE_NOT_FOUND/) });
+    expect(fs.existsSync(path.join(tmp, 'gone.out'))).toBe(false);
   });
 });
 
