@@ -43,6 +43,11 @@ describe('parseCommandLine', () => {
     expect(() => parseCommandLine(['verify', '--frobnicate', '1'])).toThrow(/verify: Unknown option '--frobnicate'/);
   });
 
+  it('takes job run with or without a command after --', () => {
+    expect(parseCommandLine(['job', 'run', '--contract', 'c', '--purpose', 'p', '--out', 'x.csv'])).toMatchObject({ command: 'job run', rest: [], values: { out: 'x.csv' } });
+    expect(parseCommandLine(['job', 'run', '--contract', 'c', '--purpose', 'p', '--', 'wc', '-l'])).toMatchObject({ command: 'job run', rest: ['wc', '-l'] });
+  });
+
   it('declares every command once, and the usage lists each of them', () => {
     const names = COMMANDS.map((c) => c.name);
     expect(new Set(names).size).toBe(names.length);
@@ -59,7 +64,6 @@ describe('parseCommandLine', () => {
     [['approve', 'a', 'b'], /approve: unexpected argument b/],
     [['keygen', '--bogus'], /keygen: Unknown option '--bogus'/],
     [['register', '--name'], /register: Option '--name <value>' argument missing/],
-    [['job', 'run', '--contract', 'c', '--purpose', 'p'], /give the command to run after --/],
     [['approve', 'a', '--', 'x'], /takes no arguments after --/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(UsageError);

@@ -63,8 +63,8 @@ export interface CommandSpec {
   options?: Options;
   /** Least and most positional arguments (default none). */
   positionals?: [min: number, max: number];
-  /** Takes the words after `--` as a command to run. */
-  rest?: boolean;
+  /** Takes the words after `--` as a command to run ('optional': the command may be left out). */
+  rest?: boolean | 'optional';
   run(ctx: CommandContext): Promise<number>;
 }
 
@@ -130,7 +130,7 @@ export function parseCommandLine(argv: string[], commands: readonly CommandSpec[
   const [min, max] = spec.positionals ?? [0, 0];
   if (parsed.positionals.length < min) throw new UsageError(`${command}: missing argument`);
   if (parsed.positionals.length > max) throw new UsageError(`${command}: unexpected argument ${parsed.positionals[max]}`);
-  if (spec.rest && rest.length === 0) throw new UsageError(`${command}: give the command to run after --`);
+  if (spec.rest === true && rest.length === 0) throw new UsageError(`${command}: give the command to run after --`);
   return { command, values: parsed.values, positionals: parsed.positionals, rest };
 }
 

@@ -17,6 +17,7 @@ import { witnessCommand, witnessVkeyCommand } from './witness-command.js';
 import { receiptVerify } from './receipt-command.js';
 import { monitorCommand } from './monitor-command.js';
 import { catalogCommand, contractsCommand, jobsCommand, offersCommand, participantsCommand } from './browse-commands.js';
+import { reportCommand } from './report-command.js';
 
 /** `tds help [command]`: the generated usage (it needs the table, so it is declared here). */
 const help: CommandSpec = {
@@ -60,6 +61,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   verify,
   ledgerExport,
   ledgerKey,
+  reportCommand,
   statementCreate,
   statementShow,
   statementVerify,

@@ -234,7 +234,7 @@ export const jobRun: CommandSpec = {
     contract: { type: 'string' }, purpose: { type: 'string' }, 'idempotency-key': { type: 'string' }, ca: { type: 'string' }, 'work-dir': { type: 'string' },
     out: { type: 'string' }, force: { type: 'boolean' },
   },
-  rest: true,
+  rest: 'optional',
   run: async ({ p, io, client }) => {
     const contractId = requireOption(p, 'contract');
     const allowPrivateAddresses = io.env.TDS_DEV_MODE === 'true';

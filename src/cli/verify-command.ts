@@ -121,57 +121,73 @@ function readBundle(dir: string): { entries: ServedEntry[]; checkpointNote: stri
   return { entries, checkpointNote: fs.readFileSync(path.join(dir, 'checkpoint.txt'), 'utf8') };
 }
 
+/** A verified ledger: the exit code of the verification (its lines printed), and on success the entries the signed checkpoint covers. */
+export interface VerifiedLedger {
+  code: number;
+  entries: ServedEntry[];
+  size: number;
+}
+
+/** The options `tds verify` and `tds report` share. */
+export const VERIFY_OPTIONS = { ...TRUST_OPTIONS, state: { type: 'string' }, bundle: { type: 'string' } } as const;
+
 /**
- * `tds verify`. Online: downloads the checkpoint and every entry, verifies
- * them against the pinned log key, checks consistency with the checkpoint in
- * the state file, and saves the new one on success. With --bundle: the same
- * checks offline on an export (the state file is used only when --state is
- * given). Resolves to the exit code.
+ * What `tds verify` does, for any command that must trust the ledger first.
+ * Online: downloads the checkpoint and every entry, verifies them against the
+ * pinned log key (and witness quorum), checks consistency with the checkpoint
+ * in the state file, and saves the new one on success. With --bundle: the
+ * same checks offline on an export (the state file is used only when --state
+ * is given). Prints what it checked; entries only when everything held.
  */
+export async function verifyLedger(ctx: CommandContext): Promise<VerifiedLedger> {
+  const { p, io } = ctx;
+  const logKey = keyArgument('--log-key', requireOption(p, 'log-key'));
+  const { witnesses, quorum } = witnessOptions(p);
+  const bundle = stringOption(p, 'bundle');
+  if (bundle !== undefined && p.values.service !== undefined) throw new UsageError(`${p.command}: --bundle verifies offline: do not combine it with --service`);
+  const client = bundle === undefined ? await auditorClient(ctx) : undefined;
+  const stateFile = bundle !== undefined ? stringOption(p, 'state') : (stringOption(p, 'state') ?? DEFAULT_STATE);
+  const failed = { code: EXIT_FAILED, entries: [], size: 0 };
+  let previous: VerifiedCheckpoint | undefined;
+  try {
+    previous = stateFile === undefined ? undefined : readState(stateFile);
+    let input: VerifyLogInput;
+    let proofs: InclusionProofSource | undefined;
+    if (!client) {
+      input = { ...readBundle(bundle!), verifierKey: logKey, previous };
+    } else {
+      const checkpointNote = await client.getText('/v1/ledger/checkpoint');
+      const size = Number(checkpointNote.split('\n')[1]);
+      const entries = await downloadEntries(client, Number.isSafeInteger(size) ? size : 0, io);
+      let consistencyProof: string[] | undefined;
+      if (previous && previous.size > 0 && previous.size <= size) {
+        consistencyProof = (await client.getJson<{ proof: string[] }>('/v1/ledger/proofs/consistency', { from: previous.size, to: size })).proof;
+      }
+      input = { entries, checkpointNote, verifierKey: logKey, previous, consistencyProof };
+      // Only asked for when the entries disagree with a checkpoint: names an entry altered with its hashes recomputed.
+      proofs = (index, treeSize) => client.getJson<{ leafHash: string; proof: string[] }>('/v1/ledger/proofs/inclusion', { index, treeSize });
+    }
+    const result = await verifyLogLocating(input, proofs);
+    const cosigned = result.ok && witnesses.length > 0 ? checkQuorum(input.checkpointNote, logKey, witnesses, quorum, io) : '';
+    if (cosigned === null) return failed;
+    if (result.ok && stateFile !== undefined) writeState(stateFile, result);
+    const code = report(result, previous, io);
+    if (cosigned) io.out(cosigned);
+    // Only what the signed checkpoint covers is proven; entries served beyond it are not used.
+    return result.ok ? { code, entries: input.entries.slice(0, result.size), size: result.size } : { ...failed, code };
+  } catch (e) {
+    io.out(`FAILED: could not verify: ${(e as Error).message}`);
+    return failed;
+  }
+}
+
+/** `tds verify`: verifyLedger, resolving to its exit code. */
 export const verify: CommandSpec = {
   name: 'verify',
   synopsis: '--log-key KEY|@FILE [--witness VKEY|@FILE ...] [--quorum N] [--state FILE] | --bundle DIR --log-key KEY|@FILE [--witness ...] [--quorum N] [--state FILE]',
   summary: 'auditor: verify the ledger online (chain, tree, signed checkpoint, witness quorum, consistency), or an export offline',
-  options: { ...TRUST_OPTIONS, state: { type: 'string' }, bundle: { type: 'string' } },
-  run: async (ctx) => {
-    const { p, io } = ctx;
-    const logKey = keyArgument('--log-key', requireOption(p, 'log-key'));
-    const { witnesses, quorum } = witnessOptions(p);
-    const bundle = stringOption(p, 'bundle');
-    if (bundle !== undefined && p.values.service !== undefined) throw new UsageError('verify: --bundle verifies offline: do not combine it with --service');
-    const client = bundle === undefined ? await auditorClient(ctx) : undefined;
-    const stateFile = bundle !== undefined ? stringOption(p, 'state') : (stringOption(p, 'state') ?? DEFAULT_STATE);
-    let previous: VerifiedCheckpoint | undefined;
-    try {
-      previous = stateFile === undefined ? undefined : readState(stateFile);
-      let input: VerifyLogInput;
-      let proofs: InclusionProofSource | undefined;
-      if (!client) {
-        input = { ...readBundle(bundle!), verifierKey: logKey, previous };
-      } else {
-        const checkpointNote = await client.getText('/v1/ledger/checkpoint');
-        const size = Number(checkpointNote.split('\n')[1]);
-        const entries = await downloadEntries(client, Number.isSafeInteger(size) ? size : 0, io);
-        let consistencyProof: string[] | undefined;
-        if (previous && previous.size > 0 && previous.size <= size) {
-          consistencyProof = (await client.getJson<{ proof: string[] }>('/v1/ledger/proofs/consistency', { from: previous.size, to: size })).proof;
-        }
-        input = { entries, checkpointNote, verifierKey: logKey, previous, consistencyProof };
-        // Only asked for when the entries disagree with a checkpoint: names an entry altered with its hashes recomputed.
-        proofs = (index, treeSize) => client.getJson<{ leafHash: string; proof: string[] }>('/v1/ledger/proofs/inclusion', { index, treeSize });
-      }
-      const result = await verifyLogLocating(input, proofs);
-      const cosigned = result.ok && witnesses.length > 0 ? checkQuorum(input.checkpointNote, logKey, witnesses, quorum, io) : '';
-      if (cosigned === null) return EXIT_FAILED;
-      if (result.ok && stateFile !== undefined) writeState(stateFile, result);
-      const code = report(result, previous, io);
-      if (cosigned) io.out(cosigned);
-      return code;
-    } catch (e) {
-      io.out(`FAILED: could not verify: ${(e as Error).message}`);
-      return EXIT_FAILED;
-    }
-  },
+  options: VERIFY_OPTIONS,
+  run: async (ctx) => (await verifyLedger(ctx)).code,
 };
 
 /**
