@@ -279,8 +279,9 @@ export class JobsService {
     const jti = (j.release as { jti?: string }).jti ?? null;
     const answer = (reason: string | null) => ({ jobId: j.id, jti, releasable: reason === null, reason, expiresAt: j.release!.expiresAt });
     if (why) return answer(why.code);
-    // The gateway asks just before serving: remember it (job-lifecycle), and refuse a job failed or expired meanwhile.
-    if (j.state === 'authorized' && !(await confirmRelease(this.ds, j.id))) return answer(await this.stopReason(j.id));
+    // The provider's gateway asks just before serving: remember it (job-lifecycle), and refuse a job failed or expired
+    // meanwhile. The operator's question is only a question.
+    if (j.state === 'authorized' && j.providerId === actor.participantId && !(await confirmRelease(this.ds, j.id))) return answer(await this.stopReason(j.id));
     return answer(j.state === 'failed' ? 'JOB_FAILED' : j.state === 'expired' ? 'RELEASE_EXPIRED' : null);
   }
 

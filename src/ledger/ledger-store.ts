@@ -240,10 +240,18 @@ export async function readEntriesOfParty(q: Queryable, participantId: string, st
 /** The `job.authorized` entry of a job (its exact stored text) or, if it is still queued, its subjects; null when neither exists. */
 export async function readAuthorization(q: Queryable, jobId: string): Promise<{ index: number; text: string; subjects: Record<string, string> } | { queued: Record<string, string> } | null> {
   const subject = JSON.stringify({ job: jobId });
-  const rows = (await q.query(`SELECT idx::text AS pos, entry, subjects FROM ledger_entries WHERE subjects @> $1::jsonb AND kind = 'job.authorized' ORDER BY idx LIMIT 1`, [subject])) as Array<{ pos: string; entry: string; subjects: Record<string, string> }>;
-  if (rows.length > 0) return { index: Number(rows[0].pos), text: rows[0].entry, subjects: rows[0].subjects };
-  const queued = (await q.query(`SELECT subjects FROM ledger_queue WHERE subjects @> $1::jsonb AND kind = 'job.authorized' LIMIT 1`, [subject])) as Array<{ subjects: Record<string, string> }>;
-  return queued.length > 0 ? { queued: queued[0].subjects } : null;
+  // One statement, so one snapshot: two reads could miss an event the sequencer moves from the queue in between.
+  const rows = (await q.query(
+    `SELECT pos, entry, subjects FROM (
+       (SELECT idx::text AS pos, entry, subjects FROM ledger_entries WHERE subjects @> $1::jsonb AND kind = 'job.authorized' ORDER BY idx LIMIT 1)
+       UNION ALL
+       (SELECT NULL, NULL, subjects FROM ledger_queue WHERE subjects @> $1::jsonb AND kind = 'job.authorized' LIMIT 1)
+     ) found ORDER BY pos IS NULL LIMIT 1`,
+    [subject],
+  )) as Array<{ pos: string | null; entry: string | null; subjects: Record<string, string> }>;
+  const row = rows[0];
+  if (!row) return null;
+  return row.pos !== null && row.entry !== null ? { index: Number(row.pos), text: row.entry, subjects: row.subjects } : { queued: row.subjects };
 }
 
 /** Size of the latest stored checkpoint, or null when none is stored yet. */

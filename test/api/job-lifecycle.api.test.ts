@@ -105,6 +105,8 @@ describe('the expiry sweep', () => {
     const unused = await release(cid);
     const confirmed = await release(cid);
     const fresh = await release(cid);
+    // The operator asking is not the gateway asking: that release stays unconfirmed and expires.
+    expect((await signed(ctx.app, ctx.operator, 'get', `/v1/jobs/${unused}/release-status`)).body.releasable).toBe(true);
     const completed = await release(cid);
     expect((await signed(ctx.app, hospital, 'get', `/v1/jobs/${confirmed}/release-status`)).body.releasable).toBe(true);
     await signed(ctx.app, institute, 'post', `/v1/jobs/${completed}/complete`, { resultDigest: 'c'.repeat(64) });
