@@ -150,6 +150,18 @@ export interface JobCompletionV1 {
   datasetSha256?: string;
 }
 
+/** https://tds.example/contracts/job-failure.v1.schema.json */
+
+/**
+ * The consumer reports that a download job could not run (the download was refused, the bytes did not match, the command could not start). The invocation stays used.
+ */
+export interface JobFailureV1 {
+  /**
+   * why, in words (recorded in the ledger's job.failed)
+   */
+  reason: string;
+}
+
 /** https://tds.example/contracts/job-query.v1.schema.json */
 
 export interface JobQueryV1 {
@@ -157,7 +169,7 @@ export interface JobQueryV1 {
    * which of the caller's jobs: those it submitted, those on its data, or those whose policy names it as reviewer; default: consumer, else provider, else reviewer, by the caller's roles
    */
   role?: 'consumer' | 'provider' | 'reviewer';
-  state?: 'authorized' | 'completed' | 'queued' | 'running' | 'held' | 'rejected' | 'failed';
+  state?: 'authorized' | 'completed' | 'queued' | 'running' | 'held' | 'rejected' | 'failed' | 'expired';
   contractId?: string;
   limit?: number;
   cursor?: string;
@@ -209,7 +221,7 @@ export interface LedgerEntryV1 {
    */
   index: number;
   /**
-   * event kind, <object>.<event>: participant.registered|approved|suspended|key_rotated, dataset.published|withdrawn|attested, offer.published, contract.proposed|signed|activated|revoked|exhausted|expired, reciprocity_rule.created, job.authorized|denied|completed|claimed|result|reviewed|released|rejected|failed
+   * event kind, <object>.<event>: participant.registered|approved|suspended|key_rotated, dataset.published|withdrawn|attested, offer.published, contract.proposed|signed|activated|revoked|exhausted|expired, reciprocity_rule.created, job.authorized|denied|completed|claimed|result|reviewed|released|rejected|failed|expired
    */
   kind: string;
   /**
