@@ -36,6 +36,8 @@ export interface GlobalSettings {
   serviceUrl: string;
   keyFile: string;
   audience: string;
+  /** A PEM file of extra CA certificate(s) (or a self-signed certificate) to trust for the service's HTTPS. */
+  caFile?: string;
   /** Machine-readable output (`--json`) instead of text for people. */
   json: boolean;
 }
@@ -73,10 +75,11 @@ const GLOBAL: Options = {
   service: { type: 'string' },
   key: { type: 'string' },
   audience: { type: 'string' },
+  ca: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
-const GLOBAL_VALUE_OPTIONS = new Set(['--service', '--key', '--audience']);
+const GLOBAL_VALUE_OPTIONS = new Set(['--service', '--key', '--audience', '--ca']);
 
 /** A parsed command line. */
 export interface ParsedCommand {
@@ -194,16 +197,18 @@ export function globalSettings(p: ParsedCommand, env: CliIo['env']): GlobalSetti
     serviceUrl: str(p.values.service) ?? str(env.TDS_URL) ?? 'http://localhost:8080',
     keyFile: str(p.values.key) ?? str(env.TDS_KEY) ?? './tds-key.json',
     audience: str(p.values.audience) ?? str(env.TDS_AUDIENCE) ?? 'tds',
+    ...(str(p.values.ca) ?? str(env.TDS_CA) ? { caFile: (str(p.values.ca) ?? str(env.TDS_CA))! } : {}),
     json: p.values.json === true,
   };
 }
 
-const HEADER = `usage: tds [--service URL] [--key FILE] [--audience AUD] [--json] <command> [options]
+const HEADER = `usage: tds [--service URL] [--key FILE] [--audience AUD] [--ca FILE] [--json] <command> [options]
 
 Global options (or environment variables):
   --service URL      the tds service (TDS_URL, default http://localhost:8080)
   --key FILE         your credentials file {id, kid, privateJwk} (TDS_KEY, default ./tds-key.json)
   --audience AUD     the service's audience (TDS_AUDIENCE, default tds)
+  --ca FILE          also trust this CA or self-signed certificate (PEM) for the service (TDS_CA)
   --json             machine-readable output for scripts (where a command prints data)
 
 Exit status: 0 done, 1 failed or a violation found, 2 bad command line, 3 a job's data did not match its digest.

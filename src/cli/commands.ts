@@ -9,6 +9,8 @@ import { approve, keygen, register, standing, suspend } from './participant-comm
 import { contractPropose, datasetAttest, datasetPublish, offerCreate } from './catalog-commands.js';
 import { contractSign, contractVerify } from './contract-commands.js';
 import { jobFail, jobRun } from './job-runner.js';
+import { contractRevoke, datasetWithdraw, ruleCreate, ruleList } from './action-commands.js';
+import { keyRotate } from './key-rotate-command.js';
 import { analysisSubmit, jobResult, nodeCommand, reviewApprove, reviewList, reviewReject } from './compute-commands.js';
 import { gatewayCommand } from './gateway-command.js';
 import { ledgerExport, ledgerKey, verify } from './verify-command.js';
@@ -38,15 +40,20 @@ export const COMMANDS: readonly CommandSpec[] = [
   approve,
   suspend,
   participantsCommand,
+  keyRotate,
   catalogCommand,
   offersCommand,
   datasetPublish,
+  datasetWithdraw,
   datasetAttest,
   offerCreate,
   contractPropose,
   contractSign,
   contractVerify,
   contractsCommand,
+  contractRevoke,
+  ruleCreate,
+  ruleList,
   standing,
   jobsCommand,
   jobRun,

@@ -49,7 +49,10 @@ export async function signContractCommand(opts: { client: TdsClient; contractId:
   const party = c.document.consumer.id === creds.id ? 'consumer' : c.document.provider.id === creds.id ? 'provider' : undefined;
   if (!party) throw new Error(`participant ${creds.id} is not a party to contract ${c.id}`);
   const named = c.document[party].kid;
-  if (named !== creds.kid) throw new Error(`the contract names key ${named} for the ${party}, but the key file holds ${creds.kid}`);
+  if (named !== creds.kid) {
+    throw new Error(`the contract names key ${named} for the ${party}, but the key file holds ${creds.kid}`
+      + ' (if you rotated your key since the proposal, it cannot be signed any more: the consumer proposes again from the same offer)');
+  }
   if (c.signatures.some((s) => s.participantId === creds.id && s.kid === creds.kid)) {
     io.out(`already signed as ${party}; state: ${c.state}`);
     return 0;
@@ -90,32 +93,58 @@ function readJson(file: string, what: string): unknown {
   }
 }
 
+/** What a state means for the parties, beside the signatures' verdict. */
+function stateText(state: string | undefined): string {
+  switch (state) {
+    case 'active': return 'active: in force';
+    case 'proposed': return 'proposed: not in force (waiting for the consumer\'s signature)';
+    case 'consumer_signed': return 'consumer_signed: not in force (waiting for the provider\'s countersignature)';
+    case 'revoked': return 'revoked: no longer in force';
+    case 'expired': return 'expired: past its validity window';
+    case 'exhausted': return 'exhausted: every invocation used';
+    case undefined: return 'not recorded';
+    default: return state;
+  }
+}
+
 /**
  * `tds contract verify <id|file>`: a file is checked fully offline (keys from
  * the file's `keys` or --keys); an id fetches the contract and the parties'
  * registered keys with their history, then checks locally, including that
  * each key was current when it signed. `save` writes contract + keys (with
  * their history) as a file that can be re-verified later without the service.
+ * It says where each key came from, the contract's state and, when revoked, why.
  */
 export async function verifyContractCommand(opts: { target: string; keysFile?: string; save?: string; client?: () => TdsClient; io: CliIo }): Promise<number> {
   const { io } = opts;
-  let exported: ContractFile;
+  let exported: ContractFile & { revokeReason?: string | null };
   let keys: Record<string, VerificationKey>;
+  // Where each key came from, by kid (said in the output: a key is only as trustworthy as its source).
+  const source: Record<string, string> = {};
+  const take = (found: Record<string, VerificationKey>, from: string) => {
+    for (const [kid, jwk] of Object.entries(found)) {
+      keys[kid] = jwk;
+      source[kid] = from;
+    }
+  };
   const isFile = opts.target.endsWith('.json') || fs.existsSync(opts.target);
   if (isFile) {
     exported = readJson(opts.target, 'contract file') as ContractFile;
     if (!exported || typeof exported !== 'object' || !exported.document || !Array.isArray(exported.signatures)) {
       throw new Error(`${opts.target} is not an exported contract (needs document and signatures)`);
     }
-    keys = { ...keysByKid(exported.keys ?? {}), ...(opts.keysFile ? keysByKid(readJson(opts.keysFile, 'keys file')) : {}) };
+    keys = {};
+    take(keysByKid(exported.keys ?? {}), `pinned in ${opts.target} (offline)`);
+    if (opts.keysFile) take(keysByKid(readJson(opts.keysFile, 'keys file')), `from ${opts.keysFile} (--keys, offline)`);
   } else {
     if (!opts.client) throw new Error('a contract id needs a service; pass a file for offline verification');
     const client = opts.client();
     exported = await client.getContract(opts.target);
-    keys = opts.keysFile ? keysByKid(readJson(opts.keysFile, 'keys file')) : {};
+    keys = {};
+    if (opts.keysFile) take(keysByKid(readJson(opts.keysFile, 'keys file')), `from ${opts.keysFile} (--keys)`);
     for (const party of ['consumer', 'provider'] as const) {
       const named = exported.document?.[party];
-      if (named && !Object.prototype.hasOwnProperty.call(keys, named.kid)) Object.assign(keys, keysByKid((await client.getParticipant(named.id)).keys));
+      if (named && !Object.prototype.hasOwnProperty.call(keys, named.kid)) take(keysByKid((await client.getParticipant(named.id)).keys), `from the service's participant directory (${client.baseUrl}/v1/participants/${named.id})`);
     }
   }
   let result: OfflineVerification;
@@ -140,12 +169,16 @@ export async function verifyContractCommand(opts: { target: string; keysFile?: s
   }
   const d = exported.document;
   io.out(`contract ${d.id}: valid`);
+  io.out(`  state ${isFile ? 'when exported' : 'now'}: ${stateText(exported.state)}${isFile ? ' (verify by id for the current state)' : ''}`);
+  if (exported.state === 'revoked') io.out(`  revocation reason: ${exported.revokeReason ?? 'not recorded'}`);
   io.out(`  digest ${canonicalizeContract(d).digest}`);
   for (const party of ['consumer', 'provider'] as const) {
-    const sig = exported.signatures.find((s) => s.participantId === d[party].id && s.kid === d[party].kid);
-    const key = keys[d[party].kid];
+    const named = d[party];
+    const sig = exported.signatures.find((s) => s.participantId === named.id && s.kid === named.kid);
+    const key = keys[named.kid];
     const when = key?.revokedAt === undefined ? '' : `${sig?.signedAt ? ` at ${sig.signedAt}` : ''}, ${key.revokedAt === null ? 'a key still current' : `before the key was rotated out at ${key.revokedAt}`}`;
-    io.out(`  ${party} ${d[party].id} signed with ${d[party].kid}${when}`);
+    io.out(`  ${party} ${named.name ? `${named.name} (${named.id})` : named.id} signed with ${named.kid}${when}`);
+    io.out(`    key ${source[named.kid] ?? 'of unknown source'}`);
   }
   return 0;
 }

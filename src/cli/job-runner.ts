@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { httpGet, pemOrFile, readBody, type Release, type TdsClient } from '../client/tds-client.js';
-import { problemOf } from '../client/problem-message.js';
+import { networkErrorMessage, problemOf } from '../client/problem-message.js';
 import { addressProblem } from '../net/address-policy.js';
 import { requireOption, stringOption, type CliIo, type CommandSpec } from './cli-args.js';
 
@@ -55,6 +55,16 @@ export class IntegrityError extends Error {
   override readonly name = 'IntegrityError';
 }
 
+/** A failed download in one line, with what usually fixes it (a CA for the gateway, dev mode for local gateways). */
+function downloadFailure(url: string, e: unknown, ca: string | undefined): string {
+  const message = (e as Error)?.message ?? String(e);
+  if (message.startsWith('refusing ')) {
+    return `${message} (a release is only fetched from public addresses; for local trials set TDS_DEV_MODE=true, never in production)`;
+  }
+  const origin = new URL(url).origin;
+  return `the gateway ${networkErrorMessage(origin, e, { caHint: ca ? `the certificate given with --ca ${ca} does not vouch for this gateway` : 'pass the gateway\'s CA or its self-signed certificate with --ca FILE' })}`;
+}
+
 /**
  * Stream the release to `file` (mode 0600), hashing and counting; abort as
  * soon as more bytes than declared arrive. Throws IntegrityError on a size
@@ -63,7 +73,12 @@ export class IntegrityError extends Error {
 export async function downloadRelease(release: Release, file: string, ca?: string, allowPrivateAddresses = false): Promise<{ bytes: number; sha256: string }> {
   if (!release.token) throw new Error('the job carries no release token');
   // A published name can resolve to anything later: the address connected to is checked, not the URL text.
-  const res = await httpGet(release.url, { ca, headers: { authorization: `Bearer ${release.token}` }, timeoutMs: 60_000, ...(allowPrivateAddresses ? {} : { addressProblem }) });
+  let res: Awaited<ReturnType<typeof httpGet>>;
+  try {
+    res = await httpGet(release.url, { ca, headers: { authorization: `Bearer ${release.token}` }, timeoutMs: 60_000, ...(allowPrivateAddresses ? {} : { addressProblem }) });
+  } catch (e) {
+    throw new Error(downloadFailure(release.url, e, ca), { cause: e });
+  }
   if (res.statusCode !== 200) {
     const p = problemOf(res.statusCode ?? 0, await readBody(res, 64 * 1024).catch(() => ''));
     throw new GatewayRefusal(`the gateway refused the download (${res.statusCode}) ${p.code}: ${p.detail}`.trim());

@@ -10,12 +10,22 @@ import readline from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { TdsClient } from '../client/tds-client.js';
 import { errorLine } from '../client/problem-message.js';
-import { UsageError, globalSettings, parseCommandLine, type CliIo, type CommandContext } from './cli-args.js';
+import { UsageError, globalSettings, parseCommandLine, type CliIo, type CommandContext, type GlobalSettings } from './cli-args.js';
 import { COMMANDS, usageFor } from './commands.js';
 import { loadCredentials } from './participant-commands.js';
 
 /** One line for any error: the problem's code and detail for API errors, the message otherwise. */
 export const formatError = errorLine;
+
+/** The --ca / TDS_CA certificate(s) as PEM text; an unreadable file is named. */
+function caOf(settings: GlobalSettings): { ca?: string } {
+  if (!settings.caFile) return {};
+  try {
+    return { ca: fs.readFileSync(settings.caFile, 'utf8') };
+  } catch (e) {
+    throw new Error(`cannot read the CA file ${settings.caFile} (--ca / TDS_CA): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+  }
+}
 
 /** The real terminal. */
 export function processIo(): CliIo {
@@ -68,7 +78,7 @@ export async function runTds(argv: string[], io: CliIo): Promise<number> {
       p,
       io,
       settings,
-      client: () => (client ??= loadCredentials(settings.keyFile, io).then((credentials) => new TdsClient({ baseUrl: settings.serviceUrl, audience: settings.audience, credentials }))),
+      client: () => (client ??= loadCredentials(settings.keyFile, io).then((credentials) => new TdsClient({ baseUrl: settings.serviceUrl, audience: settings.audience, credentials, ...caOf(settings) }))),
     };
     return await spec.run(ctx);
   } catch (e) {

@@ -9,7 +9,7 @@
 import { canonicalBytes } from '../crypto/canonical-json.js';
 import { publicKeyFromJwk, secretKeyFromJwk, sign, verify, type PublicJwk } from '../crypto/ed25519.js';
 import { fromBase64Url, sha256, toBase64Url, toHex } from '../crypto/sha256.js';
-import type { TdsClient } from './tds-client.js';
+import { newIdempotencyKey, type TdsClient } from './tds-client.js';
 
 /** A compute job as the API lists it (fields the CLI and node read). */
 export interface ComputeJob {
@@ -101,7 +101,7 @@ export function getResult(client: TdsClient, jobId: string): Promise<SignedResul
 
 /** The consumer submits an analysis on a compute contract (counted at once, like a release). */
 export function submitAnalysis(client: TdsClient, input: { contractId: string; purpose: string; analysis: unknown }, idempotencyKey?: string): Promise<ComputeJob> {
-  return client.request('POST', '/v1/jobs', input, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
+  return client.request('POST', '/v1/jobs', input, { 'idempotency-key': idempotencyKey ?? newIdempotencyKey() });
 }
 
 /** The vote a reviewer signs: `{type: "tds.review.v1", jobId, resultDigest, decision}`. */

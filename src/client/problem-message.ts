@@ -25,7 +25,13 @@ const NETWORK_HINTS: Record<string, string> = {
   ECONNREFUSED: 'nothing listens there: is the service running, and is the URL (--service / TDS_URL) right?',
   ENOTFOUND: 'the host name does not resolve: check the URL',
   ETIMEDOUT: 'no answer in time: check the URL and the network',
+  UND_ERR_CONNECT_TIMEOUT: 'no connection in time: check the URL and the network',
+  UND_ERR_HEADERS_TIMEOUT: 'the service did not answer in time',
+  UND_ERR_BODY_TIMEOUT: 'the service did not finish its answer in time',
+  EHOSTUNREACH: 'the host cannot be reached: check the URL and the network',
+  ENETUNREACH: 'the network cannot be reached',
   ECONNRESET: 'the connection was dropped',
+  EPIPE: 'the connection was dropped',
   UND_ERR_SOCKET: 'the connection was dropped',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'the server uses a self-signed certificate',
   SELF_SIGNED_CERT_IN_CHAIN: 'the server uses a certificate from a private CA',
@@ -43,21 +49,27 @@ export function networkCode(e: unknown): string | undefined {
   return code;
 }
 
+/** Failures where the request certainly never reached the server (nothing to retry idempotently, nothing to check). */
+const NOT_SENT = new Set([...CERT_CODES, 'ENOTFOUND', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+
 /**
  * A network failure as one line: `cannot reach URL: CODE` and, when the code
  * has a usual cause, what to do. `caHint` says how this caller trusts a private
- * CA (`--ca PEM` for gateways, NODE_EXTRA_CA_CERTS for the service);
- * `retryHint` is added for calls that changed state on the server side (a
- * retry with the same Idempotency-Key is safe).
+ * CA or a self-signed certificate (`--ca FILE`); `retryHint` is added for
+ * calls that are safe to retry (a job request with its Idempotency-Key), on
+ * every failure where the request may have been sent (connection refused,
+ * dropped, timed out); `maybeReceivedHint` for other calls that change state,
+ * when the request may have reached the server (not when it was refused).
  */
-export function networkErrorMessage(target: string, e: unknown, opts: { caHint?: string; retryHint?: string } = {}): string {
+export function networkErrorMessage(target: string, e: unknown, opts: { caHint?: string; retryHint?: string; maybeReceivedHint?: string } = {}): string {
   const code = networkCode(e);
   const cause = (e as { cause?: { message?: string } })?.cause;
   const what = code ?? cause?.message ?? (e as Error)?.message ?? String(e);
   const hints: string[] = [];
   if (code && NETWORK_HINTS[code]) hints.push(NETWORK_HINTS[code]!);
   if (code && CERT_CODES.has(code) && opts.caHint) hints.push(opts.caHint);
-  if (opts.retryHint && code && !CERT_CODES.has(code) && code !== 'ENOTFOUND') hints.push(opts.retryHint);
+  if (opts.retryHint && code && !NOT_SENT.has(code)) hints.push(opts.retryHint);
+  else if (opts.maybeReceivedHint && code && !NOT_SENT.has(code) && code !== 'ECONNREFUSED') hints.push(opts.maybeReceivedHint);
   return `cannot reach ${target}: ${what}${hints.length ? ` (${hints.join('; ')})` : ''}`;
 }
 

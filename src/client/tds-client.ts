@@ -8,10 +8,13 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import dns from 'node:dns';
+import tls from 'node:tls';
+import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
 import type { JSONWebKeySet } from 'jose';
 import type { PrivateJwk, PublicJwk } from '../crypto/ed25519.js';
 import type { ContractDocument } from '../agreements/contract-document.js';
+import type { ReciprocityRuleV1 } from '../generated/contracts.js';
 import { signRequestToken, type Signer } from './request-token.js';
 import { networkErrorMessage, problemOf } from './problem-message.js';
 
@@ -41,6 +44,8 @@ export interface TdsClientOptions {
   baseUrl: string;
   credentials?: Credentials;
   audience?: string;
+  /** Extra CA certificate(s), PEM, trusted for the service's HTTPS besides the system's (`--ca FILE`). */
+  ca?: string;
 }
 
 /** GET /v1/contracts/:id as the API returns it. */
@@ -53,6 +58,8 @@ export interface ContractExport {
   signatures: Array<{ participantId: string; party?: 'consumer' | 'provider'; kid: string; signature: string; signedAt?: string }>;
   invocationsUsed?: number;
   invocationsRemaining?: number;
+  /** Why the contract was revoked (revoked contracts only). */
+  revokeReason?: string | null;
 }
 
 /** GET /v1/participants/:id (the fields the CLI reads). */
@@ -202,31 +209,24 @@ export class TdsClient {
   }
 
   private async send<T>(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<T> {
-    const init: RequestInit = { method: method.toUpperCase(), headers: { accept: 'application/json, application/problem+json', ...headers } };
-    if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] = 'application/json';
-    }
-    let res: Response;
+    const h: Record<string, string> = { accept: 'application/json, application/problem+json', ...headers };
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    if (payload !== undefined) h['content-type'] = 'application/json';
+    let res: { ok: boolean; status: number; statusText: string; contentType: string; text: string };
     try {
-      res = await fetch(`${this.baseUrl}${path}`, init);
+      res = this.opts.ca && this.baseUrl.startsWith('https:')
+        ? await sendWithCa(`${this.baseUrl}${path}`, method.toUpperCase(), h, payload, this.opts.ca)
+        : await fetchText(`${this.baseUrl}${path}`, { method: method.toUpperCase(), headers: h, ...(payload !== undefined ? { body: payload } : {}) });
     } catch (e) {
-      const key = headers['idempotency-key'];
-      throw new Error(
-        networkErrorMessage(this.baseUrl, e, {
-          caHint: 'trust its CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem',
-          ...(key ? { retryHint: `it may have been received: retry with the same --idempotency-key ${key}` } : {}),
-        }),
-        { cause: e },
-      );
+      throw new Error(networkErrorMessage(this.baseUrl, e, this.networkHints(method, headers['idempotency-key'])), { cause: e });
     }
-    const text = await res.text();
+    const text = res.text;
     if (!res.ok) {
       const p = problemOf(res.status, text, res.statusText);
       throw new TdsApiError(res.status, p.code, p.detail, p.body);
     }
     // JSON.parse of the text, not res.json(): objects from fetch's own realm would not count as plain JSON data for canonicalize.
-    const isJson = /json/i.test(res.headers.get('content-type') ?? '');
+    const isJson = /json/i.test(res.contentType);
     if (isJson && text !== '') {
       try {
         return JSON.parse(text) as T;
@@ -262,6 +262,18 @@ export class TdsClient {
   /** The offers of a dataset, newest first (one answer `{items}`, not paginated). */
   async listOffers(datasetId: string): Promise<{ items: OfferListItem[] }> {
     return this.request('GET', `/v1/datasets/${encodeURIComponent(datasetId)}/offers`);
+  }
+
+  /** What to say about a failed connection: how to trust a certificate, and whether a retry is safe. */
+  private networkHints(method: string, idempotencyKey: string | undefined): { caHint: string; retryHint?: string; maybeReceivedHint?: string } {
+    const caHint = this.opts.ca
+      ? 'the certificate given with --ca (TDS_CA) does not vouch for this server: pass its CA or its own certificate'
+      : 'pass the server\'s CA or its self-signed certificate with --ca FILE (or TDS_CA=FILE)';
+    if (idempotencyKey) {
+      return { caHint, retryHint: `retry with the same --idempotency-key ${idempotencyKey}: if the service received the request, it returns the same job and uses no further invocation` };
+    }
+    if (method.toUpperCase() !== 'GET') return { caHint, maybeReceivedHint: 'the service may have received the request: check its effect before you retry' };
+    return { caHint };
   }
 
   /** POST /v1/participants, signed by the key being registered (iss = kid = its thumbprint). */
@@ -311,9 +323,36 @@ export class TdsClient {
     return this.request('POST', `/v1/contracts/${encodeURIComponent(contractId)}/signatures`, body);
   }
 
+  /** Owning provider: withdraw a dataset (no further offers, contracts or releases). */
+  async withdrawDataset(datasetId: string): Promise<{ id: string; title: string; status: string; withdrawnAt?: string | null }> {
+    return this.request('POST', `/v1/datasets/${encodeURIComponent(datasetId)}/withdraw`, {});
+  }
+
+  /** The contract's provider or the operator: revoke it at once, with a reason. */
+  async revokeContract(contractId: string, reason: string): Promise<ContractExport> {
+    return this.request('POST', `/v1/contracts/${encodeURIComponent(contractId)}/revoke`, { reason });
+  }
+
+  /** Operator (space-wide) or provider (for its own offers): create a reciprocity rule. */
+  async createRule(rule: RuleInput): Promise<RuleView> {
+    return this.request('POST', '/v1/reciprocity-rules', rule);
+  }
+
+  /** Every reciprocity rule, optionally of one research field or scope. */
+  async listRules(q: { researchField?: string; scope?: 'space' | 'offer' } = {}): Promise<{ items: RuleView[] }> {
+    return this.getJson('/v1/reciprocity-rules', q);
+  }
+
+  /** Self: make `publicKeyJwk` the current key; signed by the current key, which then no longer authenticates. */
+  async rotateKey(publicKeyJwk: PublicJwk): Promise<ParticipantView> {
+    const id = this.opts.credentials?.id;
+    if (!id) throw new Error('the key file has no participant id yet: run `tds register` first');
+    return this.request('POST', `/v1/participants/${encodeURIComponent(id)}/keys`, { publicKeyJwk });
+  }
+
   /** Consumer: ask for a job's release; a retry with the same idempotency key returns the same job. */
   async createJob(input: { contractId: string; purpose: string }, idempotencyKey?: string): Promise<JobView> {
-    return this.request('POST', '/v1/jobs', input, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
+    return this.request('POST', '/v1/jobs', input, { 'idempotency-key': idempotencyKey ?? newIdempotencyKey() });
   }
 
   /** A job's state (the token only for its consumer). */
@@ -348,6 +387,40 @@ export class TdsClient {
   }
 }
 
+/**
+ * A fresh Idempotency-Key for a job request made without one: every POST
+ * /v1/jobs carries a key, so a request whose answer was lost can be retried
+ * with the key the error message names, and never counts twice.
+ */
+export function newIdempotencyKey(): string {
+  return `tds-${randomUUID()}`;
+}
+
+/** fetch, reading the whole body as text. */
+async function fetchText(url: string, init: RequestInit): Promise<{ ok: boolean; status: number; statusText: string; contentType: string; text: string }> {
+  const res = await fetch(url, init);
+  return { ok: res.ok, status: res.status, statusText: res.statusText, contentType: res.headers.get('content-type') ?? '', text: await res.text() };
+}
+
+/**
+ * One HTTPS request with node:https trusting the system's CAs plus `ca`
+ * (global fetch cannot take a CA without undici). Answers are capped at
+ * 64 MiB, far above any API answer.
+ */
+function sendWithCa(url: string, method: string, headers: Record<string, string>, body: string | undefined, ca: string): Promise<{ ok: boolean; status: number; statusText: string; contentType: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(new URL(url), { method, headers, ca: [...tls.rootCertificates, ca] }, (res) => {
+      readBody(res, 64 << 20).then((text) => {
+        const status = res.statusCode ?? 0;
+        resolve({ ok: status >= 200 && status < 300, status, statusText: res.statusMessage ?? '', contentType: String(res.headers['content-type'] ?? ''), text });
+      }, reject);
+    });
+    req.setTimeout(120_000, () => req.destroy(Object.assign(new Error('no answer in 120 s'), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** `path?k=v&...` with the defined values of `query`. */
 export function withQuery(path: string, query: Record<string, string | number | undefined>): string {
   const q = new URLSearchParams();
@@ -355,6 +428,12 @@ export function withQuery(path: string, query: Record<string, string | number | 
   const s = q.toString();
   return s ? `${path}${path.includes('?') ? '&' : '?'}${s}` : path;
 }
+
+/** A reciprocity rule's body (contracts/reciprocity-rule.v1). */
+export type RuleInput = ReciprocityRuleV1;
+
+/** A stored rule: its body plus id, scope (space-wide, or for the offers that name it), creator and time. */
+export type RuleView = RuleInput & { id: string; scope: 'space' | 'offer'; createdBy: string; createdAt: string };
 
 /** GET /v1/reciprocity/standing as the CLI prints it. */
 export interface Standing {

@@ -61,7 +61,12 @@ export class DatasetsService {
   /** Provider: publish a dataset (distribution URL checked against the URL rule). */
   async publish(actor: Principal, input: DatasetInput): Promise<DatasetView> {
     const problem = distributionUrlProblem(input.distribution.url, this.devMode);
-    if (problem) throw invalidField('/distribution/url', problem, `distribution.url refused: ${problem}`);
+    if (problem) {
+      // The usual cause is a local trial (a gateway on localhost, plain http): say how to allow it, and that it is for trials only.
+      const devModeWouldAllow = !this.devMode && distributionUrlProblem(input.distribution.url, true) === null;
+      const hint = devModeWouldAllow ? '; for local trials the operator can start the service with TDS_DEV_MODE=true (never in production)' : '';
+      throw invalidField('/distribution/url', problem, `distribution.url refused: ${problem}${hint}`);
+    }
     const names = ((input.schema as { columns?: Array<{ name: string }> } | undefined)?.columns ?? []).map((c) => c.name);
     const dup = names.findIndex((n, i) => names.indexOf(n) !== i);
     if (dup >= 0) throw invalidField(`/schema/columns/${dup}/name`, 'duplicate column name', `column ${names[dup]} is declared twice`);

@@ -37,7 +37,10 @@ function toErrors(errors: ErrorObject[] | null | undefined): Array<{ pointer: st
     let pointer = e.instancePath || '';
     if (e.keyword === 'required') pointer += `/${(e.params as { missingProperty: string }).missingProperty}`;
     if (e.keyword === 'additionalProperties') pointer += `/${(e.params as { additionalProperty: string }).additionalProperty}`;
-    return { pointer: pointer || '/', message: e.message ?? 'is invalid' };
+    // "must be equal to one of the allowed values" alone leaves the caller guessing: name them.
+    const allowed = e.keyword === 'enum' ? (e.params as { allowedValues?: unknown[] }).allowedValues : undefined;
+    const message = allowed ? `must be one of: ${allowed.map((v) => String(v)).join(', ')}` : (e.message ?? 'is invalid');
+    return { pointer: pointer || '/', message };
   });
 }
 

@@ -36,11 +36,17 @@ export class WitnessState {
     fs.mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
     for (const name of fs.readdirSync(this.#dir)) {
       if (!/^[0-9a-f]{64}\.json$/.test(name)) continue;
-      const record = JSON.parse(fs.readFileSync(path.join(this.#dir, name), 'utf8')) as WitnessRecord;
-      if (typeof record.origin !== 'string' || !Number.isSafeInteger(record.size) || typeof record.rootHash !== 'string' || typeof record.checkpoint !== 'string') {
-        throw new Error(`witness state file ${name} is not a record`);
+      const file = path.join(this.#dir, name);
+      let record: WitnessRecord;
+      try {
+        record = JSON.parse(fs.readFileSync(file, 'utf8')) as WitnessRecord;
+      } catch (e) {
+        throw new Error(`witness state file ${file} (--state) is not JSON: ${(e as Error).message}; restore it from a backup (a witness must not forget what it cosigned)`, { cause: e });
       }
-      if (`${originHash(record.origin)}.json` !== name) throw new Error(`witness state file ${name} does not belong to origin ${record.origin}`);
+      if (typeof record?.origin !== 'string' || !Number.isSafeInteger(record.size) || typeof record.rootHash !== 'string' || typeof record.checkpoint !== 'string') {
+        throw new Error(`witness state file ${file} (--state) is not a record {origin, size, rootHash, checkpoint}`);
+      }
+      if (`${originHash(record.origin)}.json` !== name) throw new Error(`witness state file ${file} (--state) does not belong to origin ${record.origin}`);
       this.#cache.set(record.origin, record);
     }
   }

@@ -132,3 +132,151 @@ describe('tds contract sign shows the terms in words', () => {
     expect((await tds(institute, ['contract', 'sign', contractId], { answer: 'y' })).out.at(-1)).toBe('signed as consumer; state: consumer_signed');
   });
 });
+
+/** Propose (as the institute) and have both parties sign through the CLI; returns the contract id. */
+async function signedContract(offerId: string, provider = hospital): Promise<string> {
+  const proposal = await tds(institute, ['contract', 'propose', '--offer', offerId, '--purposes', 'DUO:0000006', '--max-invocations', '2']);
+  expect(proposal).toMatchObject({ code: 0, err: [] });
+  const id = proposal.out.at(-1)!.split(' ').at(-1)!;
+  expect((await tds(institute, ['contract', 'sign', id, '--yes'])).code).toBe(0);
+  if (provider) expect((await tds(provider, ['contract', 'sign', id, '--yes'])).out.at(-1)).toBe('signed as provider; state: active');
+  return id;
+}
+
+describe('tds dataset withdraw', () => {
+  it('withdraws the provider\'s own dataset, in words or JSON, and passes on the service\'s refusals', async () => {
+    const { datasetId } = await datasetAndOffer({ access: 'download' }, 'Withdrawn cohort');
+    expect(await tds(institute, ['dataset', 'withdraw', datasetId])).toMatchObject({ code: 1, err: [expect.stringMatching(/^tds: (NOT_OWNER|ROLE_REQUIRED): /)] });
+    const w = await tds(hospital, ['dataset', 'withdraw', datasetId]);
+    expect(w).toMatchObject({ code: 0, err: [] });
+    expect(w.out[0]).toBe(`dataset ${datasetId} (Withdrawn cohort): withdrawn`);
+    expect(w.out[1]).toMatch(/no new offers, contracts or releases/);
+    expect(await tds(hospital, ['dataset', 'withdraw', datasetId])).toMatchObject({ code: 1, err: [expect.stringMatching(/^tds: INVALID_STATE_TRANSITION: /)] });
+    const { datasetId: other } = await datasetAndOffer({ access: 'download' });
+    const json = await tds(hospital, ['--json', 'dataset', 'withdraw', other]);
+    expect(JSON.parse(json.out.join('\n'))).toMatchObject({ id: other, status: 'withdrawn' });
+    expect((await tds(hospital, ['dataset', 'withdraw'])).code).toBe(2);
+  });
+});
+
+describe('tds contract revoke, and tds contract verify on a revoked contract', () => {
+  it('revokes with a reason; verify says the state, the reason and where the keys came from, online and offline', async () => {
+    const { offerId } = await datasetAndOffer({ access: 'download' });
+    const id = await signedContract(offerId);
+    expect(await tds(institute, ['contract', 'revoke', id, '--reason', 'mine'])).toMatchObject({ code: 1, err: [expect.stringMatching(/^tds: ROLE_REQUIRED: /)] });
+
+    const before = await tds(institute, ['contract', 'verify', id]);
+    expect(before.out).toEqual(expect.arrayContaining([`contract ${id}: valid`, '  state now: active: in force']));
+
+    const r = await tds(hospital, ['contract', 'revoke', id, '--reason', 'ethics approval withdrawn']);
+    expect(r).toMatchObject({ code: 0, err: [] });
+    expect(r.out.slice(0, 2)).toEqual([`contract ${id}: revoked`, 'reason: ethics approval withdrawn']);
+    expect(await tds(hospital, ['contract', 'revoke', id])).toMatchObject({ code: 1, err: [expect.stringMatching(/^tds: INVALID_STATE_TRANSITION: /)] });
+
+    const saved = path.join(tmp, `revoked-${id}.json`);
+    const online = await tds(institute, ['contract', 'verify', id, '--save', saved]);
+    expect(online).toMatchObject({ code: 0, err: [] });
+    const hospitalId = credentialsOf(hospital).id;
+    const instituteId = credentialsOf(institute).id;
+    expect(online.out).toEqual(expect.arrayContaining([
+      `contract ${id}: valid`,
+      '  state now: revoked: no longer in force',
+      '  revocation reason: ethics approval withdrawn',
+      `  consumer Heart Research Institute (${instituteId}) signed with ${credentialsOf(institute).kid}`,
+      `    key from the service's participant directory (${serviceUrl}/v1/participants/${instituteId})`,
+      `  provider St. Mary Hospital (${hospitalId}) signed with ${credentialsOf(hospital).kid}`,
+      `    key from the service's participant directory (${serviceUrl}/v1/participants/${hospitalId})`,
+    ]));
+
+    // Offline: no service, no key file; the keys are the ones pinned in the file.
+    const offline = await tds('/nonexistent-key.json', ['contract', 'verify', saved], { env: { TDS_URL: 'http://127.0.0.1:9' } });
+    expect(offline).toMatchObject({ code: 0, err: [] });
+    expect(offline.out).toEqual(expect.arrayContaining([
+      `contract ${id}: valid`,
+      '  state when exported: revoked: no longer in force (verify by id for the current state)',
+      '  revocation reason: ethics approval withdrawn',
+      `    key pinned in ${saved} (offline)`,
+    ]));
+    expect(offline.out.filter((l) => l === `    key pinned in ${saved} (offline)`)).toHaveLength(2);
+
+    const json = await tds(hospital, ['--json', 'contract', 'revoke', await signedContract(offerId)]);
+    expect(JSON.parse(json.out.join('\n'))).toMatchObject({ state: 'revoked', revokeReason: 'revoked with tds contract revoke (no reason given)' });
+  });
+});
+
+describe('tds rule create and tds rule list', () => {
+  it('creates a space-wide rule as operator and an offer rule as provider, lists them, and shows schema refusals', async () => {
+    const space = await tds(operator, ['rule', 'create', '--kind', 'minimum-contribution', '--field', 'oncology', '--min-count', '2', '--min-age-days', '30']);
+    expect(space).toMatchObject({ code: 0, err: [] });
+    const spaceId = space.out[0]!.replace('rule: ', '');
+    expect(space.out.slice(1)).toEqual([
+      'minimum-contribution on insight data in oncology (minCount 2, minAgeDays 30)',
+      'scope: space-wide: applies to every insight dataset in oncology, at proposal and at every release',
+    ]);
+    const own = await tds(hospital, ['--json', 'rule', 'create', '--kind', 'give-to-get', '--field', 'oncology', '--dataset-kind', 'raw', '--ratio', '0.5', '--allowance', '3']);
+    const ownRule = JSON.parse(own.out.join('\n')) as { id: string; scope: string; ratio: number };
+    expect(ownRule).toMatchObject({ scope: 'offer', kind: 'give-to-get', ratio: 0.5, allowance: 3, datasetKind: 'raw' });
+
+    expect(await tds(operator, ['rule', 'create', '--kind', 'share-all', '--field', 'oncology', '--min-count', '1'])).toMatchObject({ code: 1, err: [expect.stringMatching(/^tds: VALIDATION_FAILED: .*minCount/)] });
+    expect(await tds(institute, ['rule', 'create', '--kind', 'share-all', '--field', 'oncology'])).toMatchObject({ code: 1, err: [expect.stringMatching(/^tds: ROLE_REQUIRED: /)] });
+    expect((await tds(operator, ['rule', 'create', '--field', 'oncology'])).code).toBe(2);
+    expect((await tds(operator, ['rule', 'create', '--kind', 'tit-for-tat', '--field', 'oncology'])).code).toBe(2);
+
+    const list = await tds(institute, ['rule', 'list', '--field', 'oncology']);
+    expect(list).toMatchObject({ code: 0, err: [] });
+    expect(list.out[0]).toMatch(/^ID +SCOPE +KIND +FIELD +DATASETS +PARAMETERS +CREATED BY$/);
+    expect(list.out.find((l) => l.startsWith(spaceId))).toMatch(/ space +minimum-contribution +oncology +insight +minCount 2, minAgeDays 30 /);
+    expect(list.out.find((l) => l.startsWith(ownRule.id))).toMatch(/ offer +give-to-get +oncology +raw +ratio 0.5, allowance 3 /);
+    const spaceOnly = JSON.parse((await tds(institute, ['--json', 'rule', 'list', '--field', 'oncology', '--scope', 'space'])).out.join('\n')) as Array<{ id: string }>;
+    expect(spaceOnly.map((r) => r.id)).toEqual([spaceId]);
+    expect((await tds(institute, ['rule', 'list', '--field', 'no-such-field'])).out).toEqual(['no reciprocity rules']);
+  });
+});
+
+describe('tds key rotate', () => {
+  it('rotates, writes the new key file (0600) atomically, keeps a dated backup, and explains what happens to pending proposals', async () => {
+    const lab = await participant('Rotating Lab', 'provider');
+    const old = fs.readFileSync(lab, 'utf8');
+    const oldKid = credentialsOf(lab).kid;
+    // A proposal the lab has not countersigned yet names its old key.
+    const labClient = clientOf(lab);
+    const d = await labClient.request<{ id: string }>('POST', '/v1/datasets', {
+      title: 'Lab panel', description: '', researchField: 'hepatology', kind: 'raw',
+      distribution: { url: 'http://127.0.0.1:9/panel.csv', sha256: 'b'.repeat(64), byteSize: 10, mediaType: 'text/csv' },
+    });
+    const offer = await labClient.createOffer(d.id, { purposes: ['DUO:0000006'], maxInvocations: 5, access: 'download', validUntil: '2099-12-31T00:00:00Z' });
+    const pending = await signedContract(offer.id, '');
+
+    const r = await tds(lab, ['key', 'rotate']);
+    expect(r).toMatchObject({ code: 0, err: [] });
+    const now = credentialsOf(lab);
+    expect(now.kid).not.toBe(oldKid);
+    expect(now.id).toBe(JSON.parse(old).id);
+    expect(fs.statSync(lab).mode & 0o777).toBe(0o600);
+    const backups = fs.readdirSync(tmp).filter((f) => f.startsWith('rotating-lab.json.') && f.endsWith('.bak'));
+    expect(backups).toHaveLength(1);
+    expect(backups[0]).toMatch(/^rotating-lab\.json\.\d{8}T\d{6}Z\.bak$/);
+    const backup = path.join(tmp, backups[0]!);
+    expect(fs.readFileSync(backup, 'utf8')).toBe(old);
+    expect(fs.statSync(backup).mode & 0o777).toBe(0o600);
+    expect(fs.readdirSync(tmp).filter((f) => f.includes('.rotating-'))).toEqual([]);
+    expect(r.out.slice(0, 3)).toEqual([`participant ${now.id}: key rotated`, `new key: ${now.kid} (in ${lab}, mode 0600)`, `old key: ${oldKid} (no longer authenticates; backup in ${backup})`]);
+    const said = r.out.join('\n');
+    expect(said).toContain('signatures you already made stay valid');
+    expect(said).toContain('SIGNING_KEY_ROTATED');
+    expect(said).toContain('the consumer proposes again from the same offer');
+
+    // The new key works, the old one does not, and the pending proposal cannot be countersigned: re-proposing can.
+    expect((await tds(lab, ['rule', 'list'])).code).toBe(0);
+    expect(await tds(backup, ['rule', 'list'])).toMatchObject({ code: 1, err: [expect.stringMatching(/^tds: KEY_ROTATED: /)] });
+    expect(await tds(lab, ['contract', 'sign', pending, '--yes'])).toMatchObject({ code: 1, err: [expect.stringMatching(/cannot be signed any more: the consumer proposes again/)] });
+    expect((await tds(lab, ['contract', 'sign', await signedContract(offer.id, ''), '--yes'])).out.at(-1)).toBe('signed as provider; state: active');
+
+    // A refused rotation (signed by the rotated-out key) changes nothing and leaves no pending key behind.
+    const backupBefore = fs.readFileSync(backup, 'utf8');
+    expect(await tds(backup, ['key', 'rotate'])).toMatchObject({ code: 1, err: [expect.stringMatching(/^tds: KEY_ROTATED: /)] });
+    expect(fs.readFileSync(backup, 'utf8')).toBe(backupBefore);
+    expect(fs.readdirSync(tmp).filter((f) => f.startsWith('rotating-lab.json.') && (f.includes('.rotating-') || f.endsWith('.bak')))).toEqual([backups[0]]);
+    expect((await tds(backup, ['--json', 'key', 'rotate'])).code).toBe(1);
+  });
+});

@@ -1,0 +1,113 @@
+/**
+ * `tds key rotate`: replace the key of a key file with a fresh one
+ * (POST /v1/participants/:id/keys, signed by the current key). The new
+ * private key is on disk before the service hears of it, so no crash or lost
+ * answer can leave the participant with a registered key nobody holds; the
+ * key file is replaced atomically (mode 0600) only once the service
+ * accepted, and the old one is kept as a dated backup.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { generateKeyPair, privateJwkOf, thumbprintOf } from '../crypto/ed25519.js';
+import { TdsApiError, type TdsClient } from '../client/tds-client.js';
+import { publicJwkFrom } from './participant-commands.js';
+import type { CliIo, CommandSpec } from './cli-args.js';
+
+/** What happens to contracts naming the old key, in words (README "Rotated keys"). */
+export const ROTATION_CONSEQUENCES = [
+  'signatures you already made stay valid: the old key stays on record, so contracts you signed still verify',
+  'contracts that name your old key and that you have not signed yet (proposed, or waiting for your countersignature)',
+  '  can no longer be signed by you: the service refuses with SIGNING_KEY_ROTATED;',
+  '  the consumer proposes again from the same offer to get a document naming the current keys',
+  'programs that run with the old key file (tds gateway --credentials, tds node --key, tds monitor) must be restarted',
+];
+
+/** `2026-12-01T23:15:00.123Z` -> `20261201T231500Z`. */
+function stamp(d: Date): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
+}
+
+/** Write a file durably (fsync), mode 0600, refusing to overwrite. */
+function writeNewFile(file: string, text: string): void {
+  const fd = fs.openSync(file, 'wx', 0o600);
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function syncDir(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // Not every platform can fsync a directory; the rename itself is still atomic.
+  }
+}
+
+/** A backup name beside the key file that does not exist yet: `<file>.<UTC time>.bak` (then -1, -2, ...). */
+function backupName(keyFile: string, now: Date): string {
+  const base = `${keyFile}.${stamp(now)}`;
+  for (let i = 0; ; i++) {
+    const name = i === 0 ? `${base}.bak` : `${base}-${i}.bak`;
+    if (!fs.existsSync(name)) return name;
+  }
+}
+
+/** Rotate the key of `keyFile` (the client signs with it); resolves to the exit status. */
+export async function rotateKeyCommand(client: TdsClient, keyFile: string, json: boolean, io: CliIo, now: () => Date = () => new Date()): Promise<number> {
+  const creds = client.credentials;
+  if (!creds?.id) throw new Error(`key file ${keyFile} has no participant id: register first (there is nothing to rotate)`);
+  const privateJwk = privateJwkOf(generateKeyPair().secretKey);
+  const kid = await thumbprintOf(privateJwk);
+  const next = `${JSON.stringify({ id: creds.id, kid, privateJwk }, null, 2)}\n`;
+  const pending = `${keyFile}.rotating-${kid.slice(0, 12)}`;
+  writeNewFile(pending, next);
+  let answer: Awaited<ReturnType<TdsClient['rotateKey']>>;
+  try {
+    answer = await client.rotateKey(publicJwkFrom(privateJwk));
+  } catch (e) {
+    if (e instanceof TdsApiError) {
+      // Refused: the service kept the old key, so the new one is worthless; nothing else changed.
+      fs.rmSync(pending, { force: true });
+      throw e;
+    }
+    throw new Error(
+      `${(e as Error).message}; the service may or may not have rotated the key. The new key is kept in ${pending}: if requests with ${keyFile} now fail with KEY_ROTATED, `
+      + `move ${pending} over ${keyFile}; otherwise delete it and run tds key rotate again`,
+      { cause: e },
+    );
+  }
+  if (answer.kid !== kid) {
+    fs.rmSync(pending, { force: true });
+    throw new Error(`the service answered with current key ${answer.kid}, not the new key ${kid}; ${keyFile} is unchanged`);
+  }
+  const backup = backupName(keyFile, now());
+  fs.copyFileSync(keyFile, backup, fs.constants.COPYFILE_EXCL);
+  fs.chmodSync(backup, 0o600);
+  fs.renameSync(pending, keyFile);
+  syncDir(path.dirname(path.resolve(keyFile)));
+  if (json) {
+    io.out(JSON.stringify({ id: creds.id, kid, oldKid: creds.kid, keyFile, backup, keys: answer.keys }, null, 2));
+    return 0;
+  }
+  io.out(`participant ${creds.id}: key rotated`);
+  io.out(`new key: ${kid} (in ${keyFile}, mode 0600)`);
+  io.out(`old key: ${creds.kid} (no longer authenticates; backup in ${backup})`);
+  for (const line of ROTATION_CONSEQUENCES) io.out(line.startsWith('  ') ? `    ${line.trimStart()}` : `- ${line}`);
+  return 0;
+}
+
+/** `tds key rotate`. */
+export const keyRotate: CommandSpec = {
+  name: 'key rotate',
+  synopsis: '',
+  summary: 'replace the key of your key file (--key); the old file is kept as <file>.<time>.bak',
+  run: async ({ io, settings, client }) => rotateKeyCommand(await client(), settings.keyFile, settings.json, io),
+};
