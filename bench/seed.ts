@@ -104,6 +104,8 @@ export async function seedRules(base: string, operator: TokenSigner, providers: 
       distribution: { url: `https://data.consumer.example/shared-${i}.csv`, sha256: 'b'.repeat(64), byteSize: 10, mediaType: 'text/csv' },
     });
     await expectCall(base, c, 'POST', `/v1/datasets/${d.id as string}/offers`, 201, { purposes: [BENCH_PURPOSE], maxInvocations: 10, access: 'download' });
+    // A contribution counts once shown real: the sharer attests its dataset as its data node would.
+    await expectCall(base, c, 'POST', `/v1/datasets/${d.id as string}/attestations`, 201, { sha256: 'b'.repeat(64), byteSize: 10 });
     return c;
   }));
   return pool(4, Array.from({ length: opts.contracts }, (_, i) => async () => {
