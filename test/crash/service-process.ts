@@ -20,11 +20,11 @@ export interface ServiceProcess {
   output: () => string;
 }
 
-/** Start dist/src/main.js with this environment and wait until /readyz answers 200. */
-export async function startService(env: Record<string, string>, port?: number): Promise<ServiceProcess> {
+/** Start dist/src/main.js (or another build's `main`, e.g. an installed package's) with this environment and wait until /readyz answers 200. */
+export async function startService(env: Record<string, string>, port?: number, main = path.resolve('dist/src/main.js')): Promise<ServiceProcess> {
   const p = port ?? (await freePort());
   let out = '';
-  const child = spawn(process.execPath, [path.resolve('dist/src/main.js')], {
+  const child = spawn(process.execPath, [main], {
     env: { ...process.env, PORT: String(p), TDS_DEV_MODE: 'true', LOG_LEVEL: 'warn', TDS_REGISTRATIONS_PER_MINUTE_PER_ADDRESS: '1000000', TDS_REGISTRATIONS_PER_MINUTE: '1000000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
