@@ -15,12 +15,13 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDataSource, openDatabase } from './db/data-source.js';
-import { startEmbeddedPostgres, type EmbeddedServer } from './db/embedded-postgres.js';
+import { DataDirInUseError, startEmbeddedPostgres, type EmbeddedServer } from './db/embedded-postgres.js';
 import { migrations } from '../migrations/index.js';
 import { buildApp } from './app.js';
 import { createServices, entities } from './services.js';
@@ -44,6 +45,28 @@ function readConfig(): Config {
     }
     throw e;
   }
+}
+
+/** A start-up refusal with a cause the person can fix: one line, no stack. */
+class StartupRefusal extends Error {
+  override readonly name = 'StartupRefusal';
+}
+
+/**
+ * The HTTP port must be free before anything else starts (the embedded
+ * database included): a second `npm start` says so and changes nothing.
+ */
+async function ensurePortFree(config: Config): Promise<void> {
+  if (config.port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) => {
+      reject(e.code === 'EADDRINUSE'
+        ? new StartupRefusal(`port ${config.port} is already in use on ${config.host} (is tds already running? stop it, or set PORT)`)
+        : e);
+    });
+    probe.listen(config.port, config.host, () => probe.close(() => resolve()));
+  });
 }
 
 /** The database URL to use: DATABASE_URL, or an embedded server started here. */
@@ -95,7 +118,18 @@ async function single(config: Config, logger: Logger): Promise<void> {
   const background = startBackgroundWork(services, logger);
   const app = buildApp({ config, ds, logger, keys, schemas: loadSchemas(), services });
   const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, resolve);
+    });
+  } catch (e) {
+    // Taken meanwhile: do not leave the embedded database running behind a process that cannot serve.
+    await background.stop().catch(() => undefined);
+    await ds.destroy().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    throw (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new StartupRefusal(`port ${config.port} is already in use on ${config.host} (is tds already running? stop it, or set PORT)`) : e;
+  }
   console.log(listening(config, (server.address() as { port: number }).port));
   printOperator(op);
 
@@ -207,11 +241,16 @@ async function main(): Promise<void> {
   const config = readConfig();
   const logger = pino({ level: config.logLevel });
   if (cluster.isWorker) return worker(config, logger);
+  await ensurePortFree(config);
   if (config.workers > 1) return primary(config, logger);
   return single(config, logger);
 }
 
 main().catch((e: unknown) => {
+  if (e instanceof StartupRefusal || e instanceof DataDirInUseError) {
+    console.error(`tds: cannot start: ${e.message}`);
+    process.exit(1);
+  }
   console.error('tds: start-up failed:', e);
   process.exit(1);
 });

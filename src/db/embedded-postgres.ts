@@ -46,6 +46,45 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A start refused because another live tds process runs this data directory's cluster. */
+export class DataDirInUseError extends Error {
+  override readonly name = 'DataDirInUseError';
+}
+
+/** The file naming the tds process that runs the cluster of a data directory. */
+const ownerFile = (baseDir: string) => path.join(baseDir, 'pg-owner.pid');
+
+/** Whether `pid` is a live node process (on Linux checked by its command line; elsewhere any live process counts). */
+function liveNodeProcess(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return /(^|\/)node(\0|$)|\.js(\0|$)/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return process.platform !== 'linux';
+  }
+}
+
+/**
+ * Refuse to start when another tds process still runs this cluster: stopping
+ * its server as an orphan would pull the database from under a running
+ * service (a second `npm start` in another terminal).
+ */
+function refuseWhenOwned(baseDir: string): void {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(ownerFile(baseDir), 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && liveNodeProcess(pid)) {
+    throw new DataDirInUseError(`the data directory ${baseDir} is in use by another tds process (pid ${pid}), whose embedded PostgreSQL runs there: stop that one first, or give this one another TDS_DATA_DIR (if pid ${pid} is not tds, delete ${ownerFile(baseDir)})`);
+  }
+}
+
 // A server left running by a process that died (kill -9) still holds the
 // cluster; stop it so this start can take over instead of failing.
 async function stopOrphan(clusterDir: string): Promise<void> {
@@ -88,6 +127,7 @@ export async function startEmbeddedPostgres(baseDir: string, onLog: (msg: string
   }
   const password = fs.readFileSync(passwordFile, 'utf8').trim();
   const port = await freePort();
+  refuseWhenOwned(baseDir);
   if (!fresh) await stopOrphan(clusterDir);
   // The socket lives in the cluster's own directory: the server (the postgres user, as root) owns it, and
   // the service can reach it (it owns it, or is root). A path too long for a socket keeps TCP only.
@@ -100,12 +140,16 @@ export async function startEmbeddedPostgres(baseDir: string, onLog: (msg: string
     flags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', `unix_socket_directories=${socketDir ?? ''}`, '-c', 'unix_socket_permissions=0700'],
     onLog,
   });
+  fs.writeFileSync(ownerFile(baseDir), `${process.pid}\n`, { mode: 0o600 });
   const tcpUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   return {
     url: socketDir ? socketUrl(password, port, socketDir) : tcpUrl,
     tcpUrl,
     socketDir,
     port,
-    stop: () => cluster.stop(),
+    stop: async () => {
+      await cluster.stop();
+      fs.rmSync(ownerFile(baseDir), { force: true });
+    },
   };
 }
