@@ -31,6 +31,21 @@ import { BENCH_PURPOSE, type SeededContract } from './seed.js';
 export interface RecordedStatement {
   text: string;
   values: Array<string | Buffer | null>;
+  /**
+   * When it answered one row: its array-valued columns, serialised as pg would send them back. A later
+   * statement's value equal to one of them is one the service read and passes on (the fact versions a
+   * decision under rules saw): the replay reads it back (pgbench \gset) instead of replaying it.
+   */
+  arrays?: Record<string, string>;
+}
+
+// The array-valued columns of a one-row answer, serialised as parameters are.
+function arrayCells(result: unknown): Record<string, string> | undefined {
+  const rows = (result as { rows?: unknown[] } | undefined)?.rows;
+  if (!Array.isArray(rows) || rows.length !== 1 || rows[0] === null || typeof rows[0] !== 'object') return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rows[0] as Record<string, unknown>)) if (Array.isArray(v)) out[k] = String(prepareValue(v));
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** The statements of one job on one contract, twice (to tell what varies per job). */
@@ -53,12 +68,29 @@ function tapDriver(): { start(): void; stop(): RecordedStatement[]; restore(): v
   const original = proto.query;
   let log: RecordedStatement[] | null = null;
   proto.query = function (this: pg.Client, ...args: unknown[]) {
+    let entry: RecordedStatement | undefined;
     if (log) {
       const [first, second] = args;
       const cfg = (typeof first === 'string' ? { text: first, values: Array.isArray(second) ? second : undefined } : first) as { text?: string; values?: unknown[] } | undefined;
-      if (cfg && typeof cfg.text === 'string') log.push({ text: cfg.text, values: (cfg.values ?? []).map((v) => prepareValue(v)) });
+      if (cfg && typeof cfg.text === 'string') log.push((entry = { text: cfg.text, values: (cfg.values ?? []).map((v) => prepareValue(v)) }));
     }
-    return original.apply(this, args);
+    if (!entry) return original.apply(this, args);
+    const recorded = entry;
+    const keep = (result: unknown): void => {
+      const arrays = arrayCells(result);
+      if (arrays) recorded.arrays = arrays;
+    };
+    const last = args[args.length - 1];
+    if (typeof last === 'function') {
+      args[args.length - 1] = (err: unknown, result: unknown) => {
+        if (!err) keep(result);
+        return (last as (e: unknown, r: unknown) => unknown)(err, result);
+      };
+      return original.apply(this, args);
+    }
+    const answer = original.apply(this, args);
+    if (answer && typeof (answer as Promise<unknown>).then === 'function') (answer as Promise<unknown>).then(keep, () => undefined);
+    return answer;
   };
   return {
     start: () => void (log = []),
@@ -158,19 +190,32 @@ export function scriptOfRecording(job: RecordedJob, types: string[][]): string {
     for (const u of inside) sql = `replace(${sql}, '${u}', ${fresh(varying.get(u)!)}::text)`;
     return `(${sql})${cast}`;
   };
-  const lines = ['\\set rnd random(1, 9000000000000000000)'];
+  // Values an earlier statement answered (its one row's array columns): read back through pgbench variables.
+  const readBack = new Map<string, string>();
+  const used = new Set<number>();
+  const lines: string[] = [];
   first.forEach((s, i) => {
     const t = types[i] ?? [];
     const text = s.text.trim().replace(/;\s*$/, '').replace(/\$(\d+)\b/g, (m, n: string) => {
       const k = Number(n) - 1;
       if (k >= s.values.length) throw new Error(`statement ${i} uses ${m} but was sent ${s.values.length} values`);
-      return `(${valueSql(s.values[k], t[k] ?? 'unknown')})`;
+      const v = s.values[k];
+      const variable = typeof v === 'string' ? readBack.get(v) : undefined;
+      const type = t[k] ?? 'unknown';
+      if (variable) {
+        used.add(Number(/^p(\d+)_/.exec(variable)![1]));
+        // Unquoted: with -M prepared pgbench sends a variable as a parameter of the statement.
+        return `(:${variable}${type === 'unknown' ? '' : `::${type}`})`;
+      }
+      return `(${valueSql(v, type)})`;
     });
-    lines.push(`${text};`);
+    lines.push(text);
+    for (const [column, value] of Object.entries(s.arrays ?? {})) if (/^[a-z_][a-z0-9_]*$/.test(column) && !readBack.has(value)) readBack.set(value, `p${i}_${column}`);
   });
-  const script = `${lines.join('\n')}\n`;
+  // Each statement ends with ';', or with \gset (store its row's columns as p<i>_<column>) when a later one reads one back.
+  const script = `${['\\set rnd random(1, 9000000000000000000)', ...lines.map((l, i) => (used.has(i) ? `${l} \\gset p${i}_` : `${l};`))].join('\n')}\n`;
   // Any other `:word` would be taken for a variable: fail here rather than measure an error loop.
-  const stray = script.replace(/:rnd\b/g, '').replace(/::/g, '').match(/:[A-Za-z0-9_]/);
+  const stray = script.replace(/:rnd\b/g, '').replace(/:p\d+_[a-z0-9_]+/g, '').replace(/::/g, '').match(/:[A-Za-z0-9_]/);
   if (stray) throw new Error(`job-path script has a stray pgbench variable near ${JSON.stringify(script.slice(Math.max(0, stray.index! - 40), stray.index! + 20))}`);
   return script;
 }

@@ -6,6 +6,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { domainError, invalidField, invalidTransition, notFound, notOwner } from '../errors.js';
 import { lockReciprocityFacts } from '../reciprocity/reciprocity-lock.js';
+import { bumpVersions, startVersion } from '../reciprocity/reciprocity.store.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
@@ -87,6 +88,8 @@ export class DatasetsService {
         }),
       );
       const d = await repo.findOneByOrFail({ id: saved.id });
+      // Its provider's reciprocity facts in the field now have a version a withdrawal can bump.
+      await startVersion(tx, actor.participantId, d.researchField);
       await appendEvent(tx, {
         kind: 'dataset.published',
         actor: actor.participantId,
@@ -103,9 +106,11 @@ export class DatasetsService {
       const d = await this.lockForUpdate(tx, id);
       if (d.providerId !== actor.participantId) throw notOwner('only the providing participant can withdraw this dataset');
       if (d.status === 'withdrawn') throw invalidTransition('dataset', 'withdrawn', 'withdraw');
-      // The provider's own releases under reciprocity rules in this field hold the same lock: none is
-      // decided on facts that still count this dataset once the withdrawal has committed.
+      // The provider's own releases under reciprocity rules in this field hold the same lock, and the ones
+      // decided without it check the fact version this bumps: none is decided on facts that still count
+      // this dataset once the withdrawal has committed.
       await lockReciprocityFacts(tx, d.providerId, [d.researchField]);
+      await bumpVersions(tx, d.providerId, [d.researchField]);
       await tx.query(`UPDATE datasets SET status = 'withdrawn', withdrawn_at = clock_timestamp() WHERE id = $1`, [id]);
       await appendEvent(tx, { kind: 'dataset.withdrawn', actor: actor.participantId, subjects: { dataset: id, provider: d.providerId }, data: {} });
       return datasetView(await tx.getRepository(DatasetEntity).findOneByOrFail({ id }));

@@ -141,6 +141,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
         logger.warn({ err, path: req.path }, 'database unavailable');
         res.setHeader('Retry-After', '2');
       }
+      if (domain.code === 'RATE_LIMITED' && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', '1');
       return sendProblem(res, domain);
     }
     logger.error({ err, method: req.method, path: req.path }, 'unhandled error');

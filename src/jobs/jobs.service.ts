@@ -4,9 +4,11 @@
  * statement; the release itself is ONE statement that re-checks the stateful
  * facts in its WHERE clause, counts the invocation, stores the job and queues
  * `job.authorized`: all of it commits or none. When reciprocity rules apply,
- * that statement runs in a transaction that first takes the requester's
- * (requester, research field) advisory locks and evaluates the rules on facts
- * read after them, so the rules hold under any concurrency.
+ * the rules are evaluated on one read and the release statement re-checks at
+ * commit what concurrent requests could have changed (fact versions, the
+ * give-to-get bound on what the requester received), so the rules hold under
+ * any concurrency; the reference path does the same after taking the
+ * requester's (requester, research field) advisory locks.
  * A denial answers 403 with its code and is itself a (rate-limited) ledger event.
  */
 import { randomUUID } from 'node:crypto';
@@ -21,7 +23,8 @@ import type { ServiceKey } from '../service-keys.js';
 import { ReciprocityService, ruleViewFromRow } from '../reciprocity/reciprocity.service.js';
 import type { ReciprocityDecision } from '../reciprocity/evaluate-rules.js';
 import { checkRelease, denialRecording, reciprocityDenial, releaseStillValid, stateDenial, type ReleaseCheckFacts, type ReleaseDenial } from './release-decision.js';
-import { readReleaseFacts, release as runReleaseStatement, releaseAsCaller, type CallerReleaseRow, type ReleaseFacts } from './release.store.js';
+import { readReleaseFacts, readRuledFacts, release as runReleaseStatement, releaseAsCaller, releaseAsCallerRuled, type CallerReleaseRow, type ReleaseFacts, type ReleaseRow } from './release.store.js';
+import { RECIPROCITY_LIMIT_PASSED, seenVersions, type SeenVersions } from '../reciprocity/reciprocity.store.js';
 import { isPurposeAllowed, defaultVocabulary } from '../agreements/purpose-match.js';
 import { JobEntity } from './job.entity.js';
 import { confirmRelease } from './job-lifecycle.store.js';
@@ -66,6 +69,24 @@ export interface DownloadJobView {
 
 // The idempotency key was taken by a concurrent request: the release statement failed whole.
 class IdempotentReplay extends Error {}
+
+// How often a release under rules decides again, under its locks, when a check at commit failed (each
+// time, a release decided without the locks committed in between and moved what the decision saw).
+const RULED_ATTEMPTS = 8;
+
+// No fact version to re-check: no rule governs the release.
+const NO_VERSIONS: SeenVersions = { fields: [], seen: [] };
+
+/** True for the release statement's abort past a give-to-get bound (SQLSTATE TDS01): nothing was written. */
+function isLimitPassed(e: unknown): boolean {
+  const pgErr = e as { code?: string; driverError?: { code?: string } };
+  return (pgErr.driverError?.code ?? pgErr.code) === RECIPROCITY_LIMIT_PASSED;
+}
+
+// Releases decided without the locks kept winning: vanishingly rare; the retry (same Idempotency-Key) is safe.
+function busy(): DomainError {
+  return new DomainError('RATE_LIMITED', 'too many simultaneous releases to this requester under reciprocity rules; retry with the same Idempotency-Key');
+}
 
 /** A refusal of the release decision as the DomainError the API answers with. */
 function refusal(d: ReleaseDenial, extensions?: Record<string, unknown>): DomainError {
@@ -138,25 +159,36 @@ export class JobsService {
     }
   }
 
-  // The release decision (release-decision.ts) on facts read in one statement; then either the one-statement
-  // release (no reciprocity rule applies) or, under rules, a transaction that takes the requester's
-  // (requester, field) locks, evaluates the rules on facts read after the lock and runs the same release
-  // statement before committing: rules hold whatever the concurrency.
+  // The release decision (release-decision.ts) on facts read in one statement; then either the release
+  // statement (no reciprocity rule applies) or, under rules, a transaction that takes the requester's
+  // (requester, field) locks, evaluates the rules on facts read after them and runs the same release
+  // statement, which re-checks at commit what a release decided without those locks (authorizeAsCaller's
+  // one-read path) could have changed meanwhile: the fact versions, and the give-to-get bound on what the
+  // requester received. When one of them moved, decide again on what is now true.
   private async release(actor: Principal, req: JobRequest, idempotencyKey: string | undefined, requestDigest: string): Promise<JobView> {
     const f = await this.readFacts(req.contractId);
     const denied = checkRelease(checkFacts(f), actor.participantId, req.purpose);
     if (denied) throw refusal(denied);
     const compute = computeSubmissionOf(f, req.analysis);
     const rules = f.rules.map(ruleViewFromRow);
-    const rows = rules.length === 0
-      ? await this.runRelease(f, actor, req, idempotencyKey, requestDigest, compute, { allowed: true, outcomes: [] }, (values) => runReleaseStatement(this.ds, values))
-      : await inTransaction(this.ds, async (tx) => {
-          const decision = await this.reciprocity.evaluateLocked(tx, actor.participantId, rules);
+    const released = { field: f.research_field, kind: f.dataset_kind };
+    let counted: Awaited<ReturnType<JobsService['runRelease']>> = null;
+    if (rules.length === 0) {
+      counted = await this.runRelease(f, actor, req, idempotencyKey, requestDigest, compute, { allowed: true, outcomes: [] }, NO_VERSIONS, null, (values) => runReleaseStatement(this.ds, values));
+    }
+    for (let attempt = 1; counted === null; attempt++) {
+      if (attempt > RULED_ATTEMPTS) throw busy();
+      try {
+        counted = await inTransaction(this.ds, async (tx) => {
+          const { decision, versions, bounds } = await this.reciprocity.evaluateLocked(tx, actor.participantId, rules, released);
           const unmet = reciprocityDenial(decision);
           if (unmet) throw refusal(unmet, { rules: decision.outcomes });
-          return this.runRelease(f, actor, req, idempotencyKey, requestDigest, compute, decision, (values) => runReleaseStatement(tx, values));
+          return this.runRelease(f, actor, req, idempotencyKey, requestDigest, compute, decision, versions, bounds.limit, (values) => runReleaseStatement(tx, values));
         });
-    const counted = rows[0]!;
+      } catch (e) {
+        if (!isLimitPassed(e)) throw e;
+      }
+    }
     return view(releasedJob(f, actor.participantId, req, idempotencyKey, requestDigest, compute, counted), true, { used: counted.invocations_used, remaining: counted.max_invocations - counted.invocations_used });
   }
 
@@ -181,13 +213,14 @@ export class JobsService {
       if (!read) return reference();
       f = this.keepFacts(read);
     }
-    if (f.ruled || f.consumer_id !== pending.participantId || !isPurposeAllowed(defaultVocabulary(), req.purpose, f.purposes)) return reference();
+    if (f.consumer_id !== pending.participantId || !isPurposeAllowed(defaultVocabulary(), req.purpose, f.purposes)) return reference();
     let compute: ComputeSubmission | null;
     try {
       compute = computeSubmissionOf(f, req.analysis);
     } catch {
       return reference();
     }
+    if (f.ruled) return this.authorizeRuledAsCaller(pending, f, req, idempotencyKey, compute, reference);
     const requestDigest = requestDigestOf(req);
     const id = randomUUID();
     const { release, subjects, data } = await this.releaseParts(f, pending.participantId, id, req.purpose, compute, { allowed: true, outcomes: [] });
@@ -199,6 +232,49 @@ export class JobsService {
       if (isIdempotencyConflict(e)) return reference();
       throw e;
     }
+    return this.answerAsCaller(pending, f, req, idempotencyKey, requestDigest, compute, id, release, row, reference);
+  }
+
+  /**
+   * POST /v1/jobs under reciprocity rules in two statements and no lock held between them: one read of
+   * the rules and the requester's facts with their versions (READ_RULED_FACTS), the same pure evaluation
+   * as everywhere, and the release statement, which commits only if the rules and versions are still
+   * those read and aborts if its addition to what the requester received passes the give-to-get bound
+   * the decision allowed (concurrent releases took the rest). Give-to-get rules about another field or
+   * kind than the dataset's, a refusal, or a check that failed take the reference path, which decides
+   * under the locks and says why.
+   */
+  private async authorizeRuledAsCaller(
+    pending: PendingPrincipal, f: ContractFacts, req: JobRequest, idempotencyKey: string | undefined, compute: ComputeSubmission | null,
+    reference: (actor?: Principal) => Promise<{ job: JobView; replayed: boolean }>,
+  ): Promise<{ job: JobView; replayed: boolean }> {
+    const read = await readRuledFacts(this.ds, f.id, pending.participantId);
+    const rules = read.rules.map(ruleViewFromRow);
+    const { decision, bounds } = this.reciprocity.decideOnRead(pending.participantId, rules, read, { field: f.research_field, kind: f.dataset_kind });
+    if (!decision.allowed || bounds.elsewhere.length > 0) return reference();
+    const versions = seenVersions(read);
+    const requestDigest = requestDigestOf(req);
+    const id = randomUUID();
+    const { release, subjects, data } = await this.releaseParts(f, pending.participantId, id, req.purpose, compute, decision);
+    let row: CallerReleaseRow;
+    try {
+      row = await releaseAsCallerRuled(this.ds, [
+        ...releaseValues(f, pending.participantId, id, req, idempotencyKey, requestDigest, compute, release, subjects, data), pending.jti, pending.expiresAt, pending.kid,
+        versions.fields, versions.seen, rules.map((r) => r.id), bounds.limit,
+      ]);
+    } catch (e) {
+      // A concurrent retry with the same Idempotency-Key won, or the bound was passed: the statement failed whole (token record too).
+      if (isIdempotencyConflict(e) || isLimitPassed(e)) return reference();
+      throw e;
+    }
+    return this.answerAsCaller(pending, f, req, idempotencyKey, requestDigest, compute, id, release, row, reference);
+  }
+
+  // What a one-statement authorization answers: the released job, or (the token use recorded) the reference path.
+  private async answerAsCaller(
+    pending: PendingPrincipal, f: ContractFacts, req: JobRequest, idempotencyKey: string | undefined, requestDigest: string, compute: ComputeSubmission | null,
+    id: string, release: JobEntity['release'], row: CallerReleaseRow, reference: (actor?: Principal) => Promise<{ job: JobView; replayed: boolean }>,
+  ): Promise<{ job: JobView; replayed: boolean }> {
     if (row.status === null) throw unknownKey();
     const actor = pending.accept({ fresh: row.fresh, revokedAt: row.revoked_at, status: row.status, roles: row.roles ?? [] });
     requireRole(actor, 'consumer');
@@ -218,26 +294,28 @@ export class JobsService {
     return kept;
   }
 
-  // Sign the release token and run the atomic release statement through `run`; no row back means the
-  // statement's own re-check refused (lost the race for the last invocation, or the state changed): say why.
+  // Sign the release token and run the atomic release statement through `run`. Null: the fact versions
+  // the decision saw moved (decide again; past `limit` the statement aborts instead, isLimitPassed). Released nothing otherwise: the statement's own re-check refused
+  // (lost the race for the last invocation, or the state changed): say why.
   private async runRelease(
     f: ReleaseFacts, actor: Principal, req: JobRequest, idempotencyKey: string | undefined, requestDigest: string, compute: ComputeSubmission | null, decision: ReciprocityDecision,
-    run: (values: unknown[]) => Promise<Array<{ invocations_used: number; max_invocations: number; created_at: Date }>>,
-  ): Promise<Array<{ id: string; release: JobEntity['release']; invocations_used: number; max_invocations: number; created_at: Date }>> {
+    versions: SeenVersions, limit: number | null, run: (values: unknown[]) => Promise<ReleaseRow>,
+  ): Promise<{ id: string; release: JobEntity['release']; invocations_used: number; max_invocations: number; created_at: Date } | null> {
     const id = randomUUID();
     const { release, subjects, data } = await this.releaseParts(f, actor.participantId, id, req.purpose, compute, decision);
-    let rows: Array<{ invocations_used: number; max_invocations: number; created_at: Date }>;
+    let row: ReleaseRow;
     try {
-      rows = await run(releaseValues(f, actor.participantId, id, req, idempotencyKey, requestDigest, compute, release, subjects, data));
+      row = await run([...releaseValues(f, actor.participantId, id, req, idempotencyKey, requestDigest, compute, release, subjects, data), versions.fields, versions.seen, limit]);
     } catch (e) {
       if (isIdempotencyConflict(e)) throw new IdempotentReplay();
       throw e;
     }
-    if (!rows[0]) {
+    if (!row.current) return null;
+    if (row.created_at === null) {
       const why = stateDenial(checkFacts(await this.readFacts(req.contractId)));
       throw why ? refusal(why) : domainError('CONTRACT_EXHAUSTED', 'the contract cannot release: contract exhausted');
     }
-    return rows.map((r) => ({ ...r, id, release }));
+    return { id, release, invocations_used: row.invocations_used!, max_invocations: row.max_invocations!, created_at: row.created_at };
   }
 
   // The release token (download only), the ledger subjects and the event data of a job about to be released.

@@ -11,9 +11,17 @@
  * key's and caller's state, refuses a reused Idempotency-Key or a dataset
  * that rules govern, counts the invocation, inserts the job and queues
  * `job.authorized`. One round trip per authorization.
- * Under reciprocity rules, `RELEASE` (the same write without the token and
- * gate) runs in a transaction that first takes the requester's
- * (requester, field) advisory locks and evaluates the rules (jobs.service.ts).
+ * Under reciprocity rules, `READ_RULED_FACTS` reads the rules and the
+ * requester's facts (with their versions) in one statement, the service
+ * evaluates the rules, and `RELEASE_AS_CALLER_RULED` releases in one more,
+ * with no lock held in between: it checks that the rules and the versions are
+ * still those read, and its own addition to what the requester received
+ * (reciprocity_received, kept by every release statement) aborts the statement
+ * past the give-to-get limit the decision allowed. Refusals, retries, those
+ * checks failing and give-to-get rules about another field or kind than the
+ * dataset's take `RELEASE` (the same write and checks without the token) in a
+ * transaction that first takes the requester's (requester, field) advisory
+ * locks (jobs.service.ts).
  * "The rules of a dataset" is the reciprocity store's one condition
  * (rulesOfDatasetCondition), not a copy. This is a deliberate exception to
  * "capabilities go through each other's services": those services own the
@@ -22,7 +30,7 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { preparedQuery } from '../db/prepared.js';
-import { rulesOfDatasetCondition } from '../reciprocity/reciprocity.store.js';
+import { currentVersionsSql, factsSql, receivedIncrementSql, rulesOfDatasetCondition, type FactsRow } from '../reciprocity/reciprocity.store.js';
 
 // The ids of the rules the signed contract document's offer references, as uuid[] (offer rule ids are checked uuids).
 const OFFER_RULE_IDS = `ARRAY(SELECT jsonb_array_elements_text(coalesce(cd.document->'reciprocityRuleIds', '[]'::jsonb))::uuid)`;
@@ -77,7 +85,7 @@ export interface ReleaseFacts {
  * A concurrent retry with the same Idempotency-Key fails the whole statement
  * on the unique index (23505), so nothing is counted twice.
  */
-// The write shared by RELEASE and RELEASE_AS_CALLER; `gate` is an extra SQL condition on the counter UPDATE.
+// The write shared by the release statements; `gate` is an extra SQL condition on the counter UPDATE.
 function releaseWrite(gate: string): string {
   return `upd AS (
   UPDATE contracts
@@ -111,25 +119,53 @@ function releaseWrite(gate: string): string {
          ) AS e(ord, kind, subjects, data)
    WHERE e.ord = 1 OR upd.invocations_used = upd.max_invocations
    ORDER BY e.ord
+), received AS (
+  -- After the contract's row (every release locks its contract first, then at most this one counter row).
+  ${receivedIncrementSql('upd', '$4')}
 )`;
 }
 
+// The final check of a release under give-to-get: the consumer's new received count in the dataset's field and
+// kind must not pass `limit` (a bigint expression; NULL: no limit), else the whole statement aborts (SQLSTATE
+// TDS01: nothing counted, nothing written) and the caller decides again on what is now true.
+function withinLimit(limit: string): string {
+  return `(SELECT bool_and(${limit} IS NULL OR n.received <= ${limit} OR tds_reciprocity_limit_passed(n.received, ${limit})) FROM received n)`;
+}
+
+// How many of the fact versions $fields/$seen are still current (share-locked until the statement's transaction ends).
+function currentCount(fields: string, seen: string): string {
+  return `(SELECT count(*) FROM (${currentVersionsSql('$2::uuid', fields, seen)}) x) = cardinality(${fields})`;
+}
+
+/**
+ * RELEASE_WRITE's parameters, plus $15 the fields and $16 the fact versions a
+ * decision under rules was made on (empty arrays when no rule governs), and
+ * $17 the most the consumer may have received in the dataset's field and kind
+ * after this release (NULL: no give-to-get rule about them). Always one row:
+ * `current` false when a version moved since (nothing released), and the
+ * counts when released; aborts with TDS01 past the limit.
+ */
 export const RELEASE = `
-WITH ${releaseWrite('true')}
-SELECT upd.invocations_used, upd.max_invocations, job.created_at FROM upd, job`;
+WITH versions AS (SELECT ${currentCount('$15::text[]', '$16::bigint[]')} AS current),
+${releaseWrite('(SELECT current FROM versions)')}
+SELECT v.current, r.invocations_used, r.max_invocations, r.created_at, ${withinLimit('$17::bigint')} AS within_limit
+  FROM versions v LEFT JOIN LATERAL (SELECT upd.invocations_used, upd.max_invocations, job.created_at FROM upd, job) r ON true`;
+
+/** The one row of RELEASE: counts null when nothing was released. */
+export interface ReleaseRow { current: boolean; invocations_used: number | null; max_invocations: number | null; created_at: Date | null }
 
 /**
  * The whole authorization of one POST /v1/jobs on a dataset no reciprocity
- * rule governs, in one statement: RELEASE's parameters, plus $15 the token's
- * jti, $16 until when it is remembered, $17 the token's kid. The token id is
- * recorded whatever else happens (a refused request used its token too); the
- * release happens only when the token is fresh, the key unrevoked, the
- * caller active with role consumer, the Idempotency-Key unused by the caller
- * and no rule governs the dataset, besides RELEASE's own conditions. Always
- * one row: what the gate saw (fresh, the key's state, prior, ruled) and, when
- * released, the counts and the job's creation time (else nulls).
- * A concurrent retry with the same Idempotency-Key fails the whole statement
- * on the unique index (23505), token record included.
+ * rule governs, in one statement: RELEASE_WRITE's parameters ($1..$14), plus
+ * $15 the token's jti, $16 until when it is remembered, $17 the token's kid.
+ * The token id is recorded whatever else happens (a refused request used its
+ * token too); the release happens only when the token is fresh, the key
+ * unrevoked, the caller active with role consumer, the Idempotency-Key unused
+ * by the caller and no rule governs the dataset, besides the write's own
+ * conditions. Always one row: what the gate saw (fresh, the key's state,
+ * prior, ruled) and, when released, the counts and the job's creation time
+ * (else nulls). A concurrent retry with the same Idempotency-Key fails the
+ * whole statement on the unique index (23505), token record included.
  */
 export const RELEASE_AS_CALLER = `
 WITH used AS (
@@ -144,15 +180,74 @@ WITH used AS (
                    JOIN reciprocity_rules r ON (${rulesOfDatasetCondition('d.research_field', 'd.kind', OFFER_RULE_IDS)})
                   WHERE c.id = $1) AS ruled
 ), ${releaseWrite('(SELECT g.fresh AND g.caller_ok AND NOT g.prior AND NOT g.ruled FROM gate g)')}
-SELECT g.fresh, g.prior, g.ruled, w.revoked_at, w.status, w.roles, r.invocations_used, r.max_invocations, r.created_at
+SELECT g.fresh, g.prior, g.ruled, true AS current, w.revoked_at, w.status, w.roles, r.invocations_used, r.max_invocations, r.created_at
   FROM gate g LEFT JOIN who w ON true
   LEFT JOIN LATERAL (SELECT upd.invocations_used, upd.max_invocations, job.created_at FROM upd, job) r ON true`;
 
-/** The one row of RELEASE_AS_CALLER. */
+// The rules governing the contract's dataset now, as rows of reciprocity_rules `r` ($1 the contract).
+const RULES_NOW = `SELECT r.id, r.scope, r.body, r.created_by, r.created_at, r.research_field
+    FROM contracts c JOIN datasets d ON d.id = c.dataset_id JOIN contract_documents cd ON cd.contract_id = c.id
+    JOIN reciprocity_rules r ON (${rulesOfDatasetCondition('d.research_field', 'd.kind', OFFER_RULE_IDS)})
+   WHERE c.id = $1`;
+
+const RULED_FACTS = factsSql('$2::uuid', '(SELECT f FROM fields)::text[]');
+
+/**
+ * The one read of a release under reciprocity rules on a contract whose
+ * unchanging facts the process keeps: the rules governing its dataset now and
+ * the requester's reciprocity facts (datasets, counts, versions, database
+ * time) in those rules' fields and the dataset's own. $1 contract, $2 requester.
+ */
+export const READ_RULED_FACTS = `
+WITH rules AS (${RULES_NOW}),
+fields AS (SELECT ARRAY(SELECT research_field FROM rules UNION SELECT d.research_field FROM contracts c JOIN datasets d ON d.id = c.dataset_id WHERE c.id = $1) AS f),
+${RULED_FACTS.ctes}
+SELECT (SELECT coalesce(json_agg(json_build_object('id', r.id, 'scope', r.scope, 'body', r.body, 'created_by', r.created_by, 'created_at', r.created_at) ORDER BY r.created_at, r.id), '[]'::json)
+          FROM rules r) AS rules,
+       ${RULED_FACTS.columns}`;
+
+/** The one row of READ_RULED_FACTS. */
+export type RuledFacts = FactsRow & { rules: ReleaseFacts['rules'] };
+
+/**
+ * The whole authorization of one POST /v1/jobs under reciprocity rules whose
+ * decision was made on READ_RULED_FACTS, no lock held in between:
+ * RELEASE_AS_CALLER's $1..$17, plus $18 the fields and $19 the fact versions
+ * the decision saw, $20 the ids of the rules it evaluated, $21 the most the
+ * consumer may have received in the dataset's field and kind after this
+ * release (NULL: no give-to-get rule about them). It releases only if,
+ * besides RELEASE_AS_CALLER's own conditions, the governing rules are still
+ * exactly those and every version still the one seen (share-locked: a
+ * withdrawal that committed after the read leaves nothing released,
+ * `current` false); past the limit (concurrent releases to the same
+ * requester took the rest) it aborts with TDS01. Either way the caller
+ * decides again on the reference path.
+ */
+export const RELEASE_AS_CALLER_RULED = `
+WITH used AS (
+  INSERT INTO used_tokens (issuer, jti, expires_at) VALUES ($2::uuid::text, $15, $16) ON CONFLICT DO NOTHING RETURNING 1
+), who AS (
+  SELECT k.revoked_at, p.status, p.roles FROM participant_keys k JOIN participants p ON p.id = k.participant_id WHERE k.kid = $17 AND k.participant_id = $2
+), rules_now AS (${RULES_NOW}
+), gate AS (
+  SELECT EXISTS (SELECT 1 FROM used) AS fresh,
+         EXISTS (SELECT 1 FROM who WHERE who.revoked_at IS NULL AND who.status = 'active' AND 'consumer' = ANY(who.roles)) AS caller_ok,
+         ($6::text IS NOT NULL AND EXISTS (SELECT 1 FROM jobs j WHERE j.consumer_id = $2 AND j.idempotency_key = $6::text)) AS prior,
+         ((SELECT count(*) FROM rules_now) = cardinality($20::uuid[]) AND NOT EXISTS (SELECT 1 FROM rules_now n WHERE n.id <> ALL($20::uuid[]))) AS same_rules,
+         ${currentCount('$18::text[]', '$19::bigint[]')} AS current
+), ${releaseWrite('(SELECT g.fresh AND g.caller_ok AND NOT g.prior AND g.same_rules AND g.current FROM gate g)')}
+SELECT g.fresh, g.prior, true AS ruled, g.current AND g.same_rules AS current, w.revoked_at, w.status, w.roles, r.invocations_used, r.max_invocations, r.created_at,
+       ${withinLimit('$21::bigint')} AS within_limit
+  FROM gate g LEFT JOIN who w ON true
+  LEFT JOIN LATERAL (SELECT upd.invocations_used, upd.max_invocations, job.created_at FROM upd, job) r ON true`;
+
+/** The one row of RELEASE_AS_CALLER and RELEASE_AS_CALLER_RULED. */
 export interface CallerReleaseRow {
   fresh: boolean;
   prior: boolean;
   ruled: boolean;
+  /** Ruled: the rules and fact versions the decision saw were still current (always true otherwise). */
+  current: boolean;
   /** The key's state; status null when the kid is no longer the caller's (cannot happen: kids are immutable). */
   revoked_at: Date | null;
   status: 'pending' | 'active' | 'suspended' | null;
@@ -176,9 +271,20 @@ export async function releaseAsCaller(ds: DataSource, values: unknown[]): Promis
   return (await preparedQuery<CallerReleaseRow>(ds, 'tds_release_as_caller', RELEASE_AS_CALLER, values))[0]!;
 }
 
-/** RELEASE with its 14 parameters: prepared on the data source, or plain inside tx (under rules). */
-export async function release(on: On, values: unknown[]): Promise<Array<{ invocations_used: number; max_invocations: number; created_at: Date }>> {
-  return 'manager' in on ? preparedQuery(on, 'tds_release', RELEASE, values) : (on.query(RELEASE, values) as Promise<Array<{ invocations_used: number; max_invocations: number; created_at: Date }>>);
+/** READ_RULED_FACTS (prepared) for a contract and requester. */
+export async function readRuledFacts(ds: DataSource, contractId: string, requesterId: string): Promise<RuledFacts> {
+  return (await preparedQuery<RuledFacts>(ds, 'tds_ruled_facts', READ_RULED_FACTS, [contractId, requesterId]))[0]!;
+}
+
+/** RELEASE_AS_CALLER_RULED (prepared) with its 21 parameters. */
+export async function releaseAsCallerRuled(ds: DataSource, values: unknown[]): Promise<CallerReleaseRow> {
+  return (await preparedQuery<CallerReleaseRow>(ds, 'tds_release_as_caller_ruled', RELEASE_AS_CALLER_RULED, values))[0]!;
+}
+
+/** RELEASE with its 17 parameters: prepared on the data source, or plain inside tx (under rules). */
+export async function release(on: On, values: unknown[]): Promise<ReleaseRow> {
+  const rows = 'manager' in on ? await preparedQuery<ReleaseRow>(on, 'tds_release', RELEASE, values) : ((await on.query(RELEASE, values)) as ReleaseRow[]);
+  return rows[0]!;
 }
 
 /** Name of the unique index that makes an Idempotency-Key single-use per consumer. */

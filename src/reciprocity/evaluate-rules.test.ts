@@ -4,9 +4,11 @@ import { readFileSync } from 'node:fs';
 // `Ajv2020` is both declared in 2020.d.ts and detected by Node's CJS lexer.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import {
+  countedElsewhere,
   describeNeeds,
   describeRefusal,
   evaluateRules,
+  receivedBounds,
   releaseKey,
   type OwnDataset,
   type ReciprocityFacts,
@@ -323,5 +325,39 @@ describe('what one more release needs', () => {
     const d = evaluateRules([minContrib({ minCount: 1, minAgeDays: 0 }), giveToGet({ ratio: 1 })], facts({ releases: releases(1, 0) }));
     expect(describeNeeds(d)).toBe('one more release needs 1 more contributed insight dataset in oncology (rule r-min, minimum-contribution) and 2 more releases of its contributed insight datasets in oncology to others (rule r-g2g, give-to-get)');
     expect(describeNeeds(evaluateRules([], facts()))).toBe('');
+  });
+});
+
+describe('receivedBounds: what the release statement re-checks of give-to-get', () => {
+  const released = { field: 'oncology', kind: 'insight' as const };
+  const counts = (received: number, given: number) => facts({ releases: new Map([[releaseKey('oncology', 'insight'), { receivedFromOthers: received, givenToOthers: given }]]) });
+
+  it('is the largest count after the release for which every rule about the dataset\'s field and kind holds', () => {
+    // Exhaustively: whenever the evaluator allows one more release, received + 1 is within the bound, and the
+    // bound + 1 would not be allowed (the statement's re-check is exactly the evaluator's comparison).
+    for (const ratio of [0.29, 0.5, 1, 2, 3.5]) {
+      for (const allowance of [0, 1, 3]) {
+        for (let given = 0; given <= 12; given++) {
+          const rule = giveToGet({ ratio, allowance });
+          const { limit } = receivedBounds([rule], counts(0, given), released);
+          for (let received = 0; received <= 40; received++) {
+            const allowed = evaluateRules([rule], counts(received, given)).allowed;
+            expect({ ratio, allowance, given, received, allowed }).toEqual({ ratio, allowance, given, received, allowed: received + 1 <= limit! });
+          }
+        }
+      }
+    }
+  });
+
+  it('takes the smallest bound of several rules and ignores other kinds of rule', () => {
+    const b = receivedBounds([giveToGet({ id: 'a', ratio: 2, allowance: 5 }), giveToGet({ id: 'b', ratio: 1, allowance: 1 }), minContrib(), shareAll()], counts(0, 4), released);
+    expect(b).toEqual({ limit: 5, elsewhere: [] });
+    expect(receivedBounds([minContrib(), shareAll()], counts(0, 4), released)).toEqual({ limit: null, elsewhere: [] });
+  });
+
+  it('names the other fields and kinds give-to-get rules count, once each, without reading their parameters', () => {
+    const rules = [giveToGet({ datasetKind: 'raw' }), giveToGet({ id: 'x', datasetKind: 'raw', ratio: undefined }), giveToGet({ researchField: 'genomics' }), giveToGet()];
+    expect(countedElsewhere(rules, released)).toEqual([{ field: 'oncology', kind: 'raw' }, { field: 'genomics', kind: 'insight' }]);
+    expect(receivedBounds([giveToGet({ ratio: 1, allowance: 2 }), giveToGet({ researchField: 'genomics' })], counts(0, 0), released)).toEqual({ limit: 2, elsewhere: [{ field: 'genomics', kind: 'insight' }] });
   });
 });

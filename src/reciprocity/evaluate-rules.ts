@@ -231,6 +231,52 @@ function shareAll(rule: ReciprocityRule, facts: ReciprocityFacts): Verdict {
   return { holds: true, evidence, missing: '' };
 }
 
+// The left side of give-to-get's comparison is an integer; rounding the product to 9 decimals keeps
+// ratios like 0.29 x 100 (= 28.999999999999996 in binary) on the boundary.
+function mayReceiveOf(ratio: number, given: number, allowance: number): number {
+  return Math.round((ratio * given + allowance) * 1e9) / 1e9;
+}
+
+/** What a release's own statement enforces of the give-to-get rules that allowed it (receivedBounds). */
+export interface ReceivedBounds {
+  /** The most the requester may have received in the released dataset's field and kind, this release included; null: no rule about them. */
+  limit: number | null;
+  /** The other (field, kind) pairs give-to-get rules count: the release does not move them, the caller must hold them still. */
+  elsewhere: Array<{ field: string; kind: DatasetKind }>;
+}
+
+/**
+ * For a decision that ALLOWED one release of a dataset of `released`'s field
+ * and kind: the bound each give-to-get rule puts on what the requester
+ * received, so that the release statement can re-check it at commit against
+ * the exact count (a concurrent release may have taken the last one). The
+ * bound of a rule about the dataset's own field and kind is the largest count
+ * after this release for which it holds: floor(ratio x given + allowance),
+ * given as read (it only grows, so the bound only errs on the safe side).
+ */
+export function receivedBounds(rules: readonly ReciprocityRule[], facts: ReciprocityFacts, released: { field: string; kind: DatasetKind }): ReceivedBounds {
+  let limit: number | null = null;
+  for (const rule of rules) {
+    if (rule.kind !== 'give-to-get' || rule.researchField !== released.field || rule.datasetKind !== released.kind) continue;
+    const ratio = requireNumber(rule.ratio, 'ratio', { min: 0, exclusiveMin: true });
+    const allowance = rule.allowance === undefined ? 0 : requireNumber(rule.allowance, 'allowance', { integer: true, min: 0 });
+    const given = facts.releases.get(releaseKey(rule.researchField, rule.datasetKind))?.givenToOthers ?? 0;
+    const bound = Math.floor(mayReceiveOf(ratio, given, allowance));
+    limit = limit === null ? bound : Math.min(limit, bound);
+  }
+  return { limit, elsewhere: countedElsewhere(rules, released) };
+}
+
+/** The (field, kind) pairs other than `released`'s whose received counts give-to-get rules compare (no parameter is read). */
+export function countedElsewhere(rules: readonly ReciprocityRule[], released: { field: string; kind: DatasetKind }): Array<{ field: string; kind: DatasetKind }> {
+  const elsewhere = new Map<string, { field: string; kind: DatasetKind }>();
+  for (const rule of rules) {
+    if (rule.kind !== 'give-to-get' || (rule.researchField === released.field && rule.datasetKind === released.kind)) continue;
+    elsewhere.set(releaseKey(rule.researchField, rule.datasetKind), { field: rule.researchField, kind: rule.datasetKind });
+  }
+  return [...elsewhere.values()];
+}
+
 function giveToGet(rule: ReciprocityRule, facts: ReciprocityFacts): Verdict {
   const ratio = requireNumber(rule.ratio, 'ratio', { min: 0, exclusiveMin: true });
   const allowance = rule.allowance === undefined ? 0 : requireNumber(rule.allowance, 'allowance', { integer: true, min: 0 });
@@ -241,9 +287,7 @@ function giveToGet(rule: ReciprocityRule, facts: ReciprocityFacts): Verdict {
   const received = entry === undefined ? 0 : requireNumber(entry.receivedFromOthers, 'receivedFromOthers', { integer: true, min: 0 });
   const given = entry === undefined ? 0 : requireNumber(entry.givenToOthers, 'givenToOthers', { integer: true, min: 0 });
   const wouldReceive = received + pending;
-  // The left side is an integer; rounding the product to 9 decimals keeps
-  // ratios like 0.29 x 100 (= 28.999999999999996 in binary) on the boundary.
-  const mayReceive = Math.round((ratio * given + allowance) * 1e9) / 1e9;
+  const mayReceive = mayReceiveOf(ratio, given, allowance);
   if (wouldReceive <= mayReceive) return { holds: true, evidence: [], missing: '' };
   const missing =
     `would receive ${wouldReceive} ${rule.datasetKind} releases in ${rule.researchField} (${received} received + ${pending} pending) ` +

@@ -5,7 +5,10 @@
  * lock, one per (participant, field), so the rules are evaluated on facts
  * that cannot change until the release has committed: two releases of one
  * requester under give-to-get cannot both see "one more is allowed", and a
- * job that starts after a withdrawal committed sees the withdrawal.
+ * job that starts after a withdrawal committed sees the withdrawal. Only the
+ * reference path takes it: the one-read path holds no lock and relies on the
+ * release statement's checks at commit (fact versions, received counts;
+ * reciprocity.store.ts), which the locked path runs too.
  * Hash collisions only serialise more than needed; they never let anything through.
  */
 import type { EntityManager } from 'typeorm';

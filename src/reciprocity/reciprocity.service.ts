@@ -11,8 +11,8 @@ import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
 import { lockReciprocityFacts } from './reciprocity-lock.js';
-import { contractRuleScope, insertRule, listRules, readFacts, ruleOwners, rulesOfDataset, type RuleRow } from './reciprocity.store.js';
-import { describeNeeds, describeRefusal, evaluateRules, releaseKey, type ReciprocityDecision, type ReciprocityFacts, type ReciprocityRule } from './evaluate-rules.js';
+import { contractRuleScope, holdReceived, insertRule, listRules, readFacts, ruleOwners, rulesOfDataset, seenVersions, type FactsRow, type RuleRow, type SeenVersions } from './reciprocity.store.js';
+import { countedElsewhere, describeNeeds, describeRefusal, evaluateRules, receivedBounds, releaseKey, type DatasetKind, type ReceivedBounds, type ReciprocityDecision, type ReciprocityFacts, type ReciprocityRule } from './evaluate-rules.js';
 import { isUuid } from '../ids.js';
 import type { ReciprocityRuleV1 } from '../generated/contracts.js';
 
@@ -52,6 +52,24 @@ function toRule(v: RuleView): ReciprocityRule {
   return { id: v.id, kind: v.kind, researchField: v.researchField, datasetKind: v.datasetKind, minCount: v.minCount, minAgeDays: v.minAgeDays, ratio: v.ratio, allowance: v.allowance };
 }
 
+/** The facts the pure evaluation takes, from a facts read (`pendingReleases`: releases being decided). */
+function factsOfRow(requesterId: string, row: FactsRow, pendingReleases: number): ReciprocityFacts {
+  return {
+    requesterId,
+    now: new Date(row.now),
+    ownDatasets: row.own.map((d) => ({ id: d.id, researchField: d.research_field, kind: d.kind, publishedAt: new Date(d.published_at), withdrawn: d.status !== 'published', hasActiveOffer: d.has_offer, proven: d.proven === true })),
+    releases: new Map(row.counts.map((c) => [releaseKey(c.research_field, c.kind), { receivedFromOthers: c.received, givenToOthers: c.given }])),
+    pendingReleases,
+  };
+}
+
+// The bounds of a refused release: nothing to re-check.
+const NO_BOUNDS: ReceivedBounds = { limit: null, elsewhere: [] };
+
+function decideOn(rules: RuleView[], facts: ReciprocityFacts): ReciprocityDecision {
+  return rules.length === 0 ? { allowed: true, outcomes: [] } : evaluateRules(rules.map(toRule), facts);
+}
+
 /** Rule storage, fact gathering and enforcement. */
 export class ReciprocityService {
   constructor(private readonly ds: DataSource) {}
@@ -88,16 +106,10 @@ export class ReciprocityService {
     return (await rulesOfDataset<RuleInput>(tx, dataset, offerRuleIds)).map(toView);
   }
 
-  /** Facts about a requester in the given fields, read in tx (so a job sees what its transaction sees). */
-  async factsFor(tx: EntityManager, requesterId: string, fields: string[], pendingReleases: number): Promise<ReciprocityFacts> {
-    const { now, own, counts } = await readFacts(tx, requesterId, fields);
-    return {
-      requesterId,
-      now,
-      ownDatasets: own.map((d) => ({ id: d.id, researchField: d.research_field, kind: d.kind, publishedAt: new Date(d.published_at), withdrawn: d.status !== 'published', hasActiveOffer: d.has_offer, proven: d.proven === true })),
-      releases: new Map(counts.map((c) => [releaseKey(c.research_field, c.kind), { receivedFromOthers: c.received, givenToOthers: c.given }])),
-      pendingReleases,
-    };
+  /** Facts about a requester in the given fields, read in tx (so a job sees what its transaction sees), and their versions. */
+  async factsFor(tx: EntityManager, requesterId: string, fields: string[], pendingReleases: number): Promise<{ facts: ReciprocityFacts; versions: SeenVersions }> {
+    const row = await readFacts(tx, requesterId, fields);
+    return { facts: factsOfRow(requesterId, row, pendingReleases), versions: seenVersions(row) };
   }
 
   /**
@@ -107,11 +119,23 @@ export class ReciprocityService {
    * proposals and the standing endpoint all ask it through this one method,
    * so standing answers exactly what the next release will be told.
    */
-  async evaluate(tx: EntityManager, requesterId: string, rules: RuleView[], alsoFields: readonly string[] = []): Promise<{ decision: ReciprocityDecision; facts: ReciprocityFacts }> {
+  async evaluate(tx: EntityManager, requesterId: string, rules: RuleView[], alsoFields: readonly string[] = []): Promise<{ decision: ReciprocityDecision; facts: ReciprocityFacts; versions: SeenVersions }> {
     // alsoFields: facts to gather beyond the rules' fields (standing shows them); they change no verdict.
     const fields = [...new Set([...rules.map((r) => r.researchField), ...alsoFields])];
-    const facts = await this.factsFor(tx, requesterId, fields, 1);
-    return { decision: rules.length === 0 ? { allowed: true, outcomes: [] } : evaluateRules(rules.map(toRule), facts), facts };
+    const { facts, versions } = await this.factsFor(tx, requesterId, fields, 1);
+    return { decision: decideOn(rules, facts), facts, versions };
+  }
+
+  /**
+   * The same decision on facts the release path read itself, in the one
+   * statement that also read the rules (jobs' ruled read): `row` is that
+   * statement's facts part, counting the release being decided of a dataset
+   * in `released`'s field and kind; with the bounds its statement re-checks.
+   */
+  decideOnRead(requesterId: string, rules: RuleView[], row: FactsRow, released: { field: string; kind: DatasetKind }): { decision: ReciprocityDecision; bounds: ReceivedBounds } {
+    const facts = factsOfRow(requesterId, row, 1);
+    const decision = decideOn(rules, facts);
+    return { decision, bounds: decision.allowed ? receivedBounds(rules.map(toRule), facts, released) : NO_BOUNDS };
   }
 
   /** The decision of `evaluate` (what proposals enforce). */
@@ -120,10 +144,18 @@ export class ReciprocityService {
     return (await this.evaluate(tx, requesterId, rules)).decision;
   }
 
-  /** Evaluate rules for a requester inside tx after taking its (requester, field) locks: the facts cannot change until tx ends. */
-  async evaluateLocked(tx: EntityManager, requesterId: string, rules: RuleView[]): Promise<ReciprocityDecision> {
+  /**
+   * The release path's decision under its locks: inside tx, take the requester's (requester, field)
+   * advisory locks and hold still what it received where give-to-get rules count another field or kind
+   * than the released dataset's, then evaluate on facts read after that. Returns the fact versions and
+   * bounds the release statement re-checks: a release decided without the locks (the one-read path)
+   * may still commit meanwhile in the dataset's own field and kind.
+   */
+  async evaluateLocked(tx: EntityManager, requesterId: string, rules: RuleView[], released: { field: string; kind: DatasetKind }): Promise<{ decision: ReciprocityDecision; versions: SeenVersions; bounds: ReceivedBounds }> {
     await lockReciprocityFacts(tx, requesterId, rules.map((r) => r.researchField));
-    return this.decide(tx, requesterId, rules);
+    await holdReceived(tx, requesterId, countedElsewhere(rules.map(toRule), released));
+    const { decision, facts, versions } = await this.evaluate(tx, requesterId, rules, [released.field]);
+    return { decision, versions, bounds: decision.allowed ? receivedBounds(rules.map(toRule), facts, released) : NO_BOUNDS };
   }
 
   /** Throw RECIPROCITY_UNMET (naming each failing rule and what is missing) unless the decision allows. */

@@ -62,6 +62,12 @@ export interface FactsRow {
   now: Date;
   own: Array<{ id: string; research_field: string; kind: 'raw' | 'insight'; published_at: string; status: string; has_offer: boolean; proven: boolean }>;
   counts: Array<{ research_field: string; kind: 'raw' | 'insight'; received: number; given: number }>;
+  /**
+   * The requester's fact version in each field read that has one (reciprocity_versions): a release
+   * decided on these facts passes both back unchanged, and commits only while they are current.
+   */
+  version_fields: string[];
+  version_seen: string[];
 }
 
 /**
@@ -76,29 +82,122 @@ export const PROVEN_DATASET = `(d.attested_at IS NOT NULL OR EXISTS (
      AND (v.access = 'compute' OR v.dataset_sha256 = d.distribution->>'sha256')))`;
 
 /**
- * In one round trip: the requester's datasets in these fields (with whether
- * each has an active offer and was shown real), its release counts by field
- * and kind (received: all releases of others' datasets to it; given: releases
- * of its proven datasets to others), and the database time.
+ * The facts read as SQL parts, for readFacts and for statements that read them
+ * together with something else (the release path's ruled read): `ctes` (to
+ * follow WITH) and `columns` (FactsRow). `requester` and `fields` are SQL
+ * expressions (a uuid and a text[]). Received counts come from
+ * reciprocity_received (kept exact by the release statement), given counts
+ * from the requester's proven datasets' jobs; all in one statement, so the
+ * versions are those of the facts read beside them.
  */
-export async function readFacts(q: Queryable, requesterId: string, fields: readonly string[]): Promise<FactsRow> {
-  const rows = (await q.query(
-    `WITH mine AS (
+export function factsSql(requester: string, fields: string): { ctes: string; columns: string } {
+  return {
+    ctes: `mine AS (
        SELECT d.id, d.research_field, d.kind, d.published_at, d.status, ${PROVEN_DATASET} AS proven,
               EXISTS (SELECT 1 FROM offers o WHERE o.dataset_id = d.id AND o.status = 'active' AND now() >= o.valid_from AND now() < o.valid_until) AS has_offer
-         FROM datasets d WHERE d.provider_id = $1 AND d.research_field = ANY($2::text[]))
-     SELECT now() AS now,
+         FROM datasets d WHERE d.provider_id = ${requester} AND d.research_field = ANY(${fields}))`,
+    columns: `now() AS now,
             (SELECT coalesce(json_agg(json_build_object('id', m.id, 'research_field', m.research_field, 'kind', m.kind, 'published_at', m.published_at, 'status', m.status,
                       'has_offer', m.has_offer, 'proven', m.proven)), '[]'::json) FROM mine m) AS own,
             (SELECT coalesce(json_agg(x), '[]'::json) FROM (
-               SELECT j.research_field, d.kind,
-                      count(*) FILTER (WHERE j.consumer_id = $1 AND j.provider_id <> $1)::int AS received,
-                      count(*) FILTER (WHERE j.provider_id = $1 AND j.consumer_id <> $1 AND EXISTS (SELECT 1 FROM mine m WHERE m.id = j.dataset_id AND m.proven))::int AS given
-                 FROM jobs j JOIN datasets d ON d.id = j.dataset_id
-                WHERE (j.consumer_id = $1 OR j.provider_id = $1) AND j.research_field = ANY($2::text[]) GROUP BY j.research_field, d.kind) x) AS counts`,
-    [requesterId, fields],
-  )) as FactsRow[];
+               SELECT coalesce(r.research_field, g.research_field) AS research_field, coalesce(r.kind, g.kind) AS kind,
+                      coalesce(r.received, 0)::int AS received, coalesce(g.given, 0)::int AS given
+                 FROM (SELECT c.research_field, c.kind, c.received FROM reciprocity_received c
+                        WHERE c.participant_id = ${requester} AND c.research_field = ANY(${fields})) r
+                 FULL JOIN (SELECT j.research_field, d.kind, count(*) AS given FROM jobs j JOIN datasets d ON d.id = j.dataset_id
+                             WHERE j.provider_id = ${requester} AND j.consumer_id <> ${requester} AND j.research_field = ANY(${fields})
+                               AND EXISTS (SELECT 1 FROM mine m WHERE m.id = j.dataset_id AND m.proven)
+                             GROUP BY j.research_field, d.kind) g
+                   ON g.research_field = r.research_field AND g.kind = r.kind) x) AS counts,
+            ARRAY(SELECT v.research_field FROM reciprocity_versions v WHERE v.participant_id = ${requester} AND v.research_field = ANY(${fields}) ORDER BY v.research_field) AS version_fields,
+            ARRAY(SELECT v.version FROM reciprocity_versions v WHERE v.participant_id = ${requester} AND v.research_field = ANY(${fields}) ORDER BY v.research_field) AS version_seen`,
+  };
+}
+
+/**
+ * In one round trip: the requester's datasets in these fields (with whether
+ * each has an active offer and was shown real), its release counts by field
+ * and kind (received: all releases of others' datasets to it; given: releases
+ * of its proven datasets to others), its fact versions and the database time.
+ */
+export async function readFacts(q: Queryable, requesterId: string, fields: readonly string[]): Promise<FactsRow> {
+  const { ctes, columns } = factsSql('$1', '$2::text[]');
+  const rows = (await q.query(`WITH ${ctes} SELECT ${columns}`, [requesterId, fields])) as FactsRow[];
   return rows[0]!;
+}
+
+/** The fact versions a release under rules was decided on, as the release statements check them (FactsRow). */
+export interface SeenVersions { fields: string[]; seen: string[] }
+
+/** The versions of a facts read. */
+export function seenVersions(row: Pick<FactsRow, 'version_fields' | 'version_seen'>): SeenVersions {
+  return { fields: row.version_fields, seen: row.version_seen.map(String) };
+}
+
+/**
+ * SQL rows (select list `1`) of the participant's fact versions that are still
+ * the ones seen, share-locked: FOR SHARE waits for a change in progress and
+ * rechecks the newest committed version, whatever the statement's snapshot, so
+ * a withdrawal that committed after the facts were read leaves its field out.
+ * Releases share the lock; only changes to the facts wait for them. A field
+ * without a version row when the facts were read is not checked: a row
+ * appears only with a new dataset, which makes no rule less permissive.
+ */
+export function currentVersionsSql(participant: string, fields: string, seen: string): string {
+  return `SELECT 1 FROM reciprocity_versions v JOIN unnest(${fields}, ${seen}) AS t(f, s) ON v.research_field = t.f AND v.version = t.s
+   WHERE v.participant_id = ${participant} FOR SHARE OF v`;
+}
+
+/**
+ * The release statement's addition to what its consumer received (SQL, to
+ * follow WITH as `name AS (...)`): one more in the dataset's field and kind
+ * unless the consumer provides the dataset itself, returning the new count.
+ * `released` is the CTE of the counted contract (consumer_id, provider_id,
+ * dataset_id), `field` a SQL expression.
+ */
+export function receivedIncrementSql(released: string, field: string): string {
+  return `INSERT INTO reciprocity_received AS c (participant_id, research_field, kind, received)
+    SELECT u.consumer_id, ${field}, d.kind, 1 FROM ${released} u JOIN datasets d ON d.id = u.dataset_id WHERE u.provider_id <> u.consumer_id
+    ON CONFLICT (participant_id, research_field, kind) DO UPDATE SET received = c.received + 1
+    RETURNING c.received`;
+}
+
+/** SQLSTATE of the release statement's abort when a give-to-get limit would be passed (tds_reciprocity_limit_passed). */
+export const RECIPROCITY_LIMIT_PASSED = 'TDS01';
+
+/** A participant's first dataset in a field: its fact version there starts (inside the publishing tx). */
+export async function startVersion(tx: EntityManager, participantId: string, field: string): Promise<void> {
+  await tx.query(`INSERT INTO reciprocity_versions (participant_id, research_field, version) VALUES ($1, $2, 1) ON CONFLICT DO NOTHING`, [participantId, field]);
+}
+
+/** Bump the participant's fact versions in these fields inside tx: a change that can make a rule less permissive (a withdrawal). */
+export async function bumpVersions(tx: EntityManager, participantId: string, fields: readonly string[]): Promise<void> {
+  await tx.query(
+    `INSERT INTO reciprocity_versions AS v (participant_id, research_field, version) SELECT $1, f, 1 FROM unnest($2::text[]) AS t(f) ORDER BY f
+     ON CONFLICT (participant_id, research_field) DO UPDATE SET version = v.version + 1`,
+    [participantId, [...new Set(fields)]],
+  );
+}
+
+/**
+ * Inside tx: share-lock what the participant received in these (field, kind)
+ * pairs (creating zero rows where none exist yet), so no release to it there
+ * commits until tx ends and a facts read after this sees the final counts. The
+ * release path takes it for give-to-get rules about another field or kind than
+ * the released dataset's, whose counts the release itself does not move.
+ */
+export async function holdReceived(tx: EntityManager, participantId: string, keys: ReadonlyArray<{ field: string; kind: string }>): Promise<void> {
+  if (keys.length === 0) return;
+  const fields = keys.map((k) => k.field);
+  const kinds = keys.map((k) => k.kind);
+  await tx.query(
+    `INSERT INTO reciprocity_received (participant_id, research_field, kind, received) SELECT $1, f, k, 0 FROM unnest($2::text[], $3::text[]) AS t(f, k) ON CONFLICT DO NOTHING`,
+    [participantId, fields, kinds],
+  );
+  await tx.query(
+    `SELECT 1 FROM reciprocity_received c JOIN unnest($2::text[], $3::text[]) AS t(f, k) ON c.research_field = t.f AND c.kind = t.k WHERE c.participant_id = $1 FOR SHARE OF c`,
+    [participantId, fields, kinds],
+  );
 }
 
 /** What the next release under a contract is decided on: its consumer, its dataset's field and kind, the rule ids its document names. */

@@ -28,10 +28,29 @@ afterAll(async () => {
   await ctx.close();
 });
 
-/** Runs a pgbench script's SQL the way pgbench would, with :rnd set to `rnd`. */
+/**
+ * Runs a pgbench script's SQL the way pgbench would, with :rnd set to `rnd`:
+ * a statement ending in `\gset PREFIX` stores its one row's columns (as text)
+ * in variables PREFIXcolumn that later statements use as :PREFIXcolumn (a
+ * parameter, as with pgbench -M prepared).
+ */
 async function runScript(script: string, rnd: number): Promise<void> {
   const body = script.split('\n').filter((l) => !l.startsWith('\\set')).join('\n').replace(/:rnd\b/g, String(rnd));
-  for (const statement of body.split(/;\n/).map((s) => s.trim()).filter(Boolean)) await db.query(statement);
+  const vars = new Map<string, string>();
+  const asText = { getTypeParser: () => (v: string) => v };
+  for (const raw of body.split(/;\n|(?<=\\gset \w+)\n/).map((s) => s.trim()).filter(Boolean)) {
+    const gset = /\s\\gset (\w+)$/.exec(raw);
+    const text = (gset ? raw.slice(0, gset.index) : raw).replace(/:(p\d+_[a-z0-9_]+)/g, (m, name: string) => {
+      if (!vars.has(name)) throw new Error(`the script uses ${m} before any statement set it`);
+      // pgbench (-M prepared) sends a variable as a text parameter: the same as a quoted literal here.
+      return `'${vars.get(name)!.replace(/'/g, "''")}'`;
+    });
+    const result = await db.query({ text, types: asText });
+    if (gset) {
+      expect(result.rows).toHaveLength(1);
+      for (const [k, v] of Object.entries(result.rows[0] as Record<string, string>)) vars.set(`${gset[1]}${k}`, v);
+    }
+  }
 }
 
 const counts = async (contractId: string): Promise<{ used: number; jobs: number; tokens: number; queued: number }> =>

@@ -1,0 +1,140 @@
+/**
+ * Releases under reciprocity rules decided on one read with no lock held,
+ * re-checked by the release statement at commit: exact whatever the number of
+ * serving processes; every release, whichever path released it, adds exactly
+ * one to what its consumer received (the count give-to-get is re-checked
+ * against); a withdrawal moves the fact version the next decision checks.
+ */
+import type { Express } from 'express';
+import { pino } from 'pino';
+import { createTestContext, type TestContext } from '../helpers/context.js';
+import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
+import { activeContract, makeOffer, publishDataset } from '../helpers/scenario.js';
+import { buildApp } from '../../src/app.js';
+import { createServices } from '../../src/services.js';
+import { loadSchemas } from '../../src/http/validation.js';
+
+let ctx: TestContext;
+let provider: Actor;
+let other: Express;
+
+// A second serving process on the same database: its own services (its own in-process queue and caches).
+function secondProcess(): Express {
+  const logger = pino({ level: 'silent' });
+  return buildApp({ config: ctx.config, ds: ctx.ds, logger, keys: ctx.keys, schemas: loadSchemas(), services: createServices(ctx.ds, ctx.config, ctx.keys, logger) });
+}
+
+async function received(participant: string, field: string, kind: string): Promise<number> {
+  const rows = (await ctx.ds.query(`SELECT received FROM reciprocity_received WHERE participant_id = $1 AND research_field = $2 AND kind = $3`, [participant, field, kind])) as Array<{ received: string }>;
+  return rows[0] ? Number(rows[0].received) : 0;
+}
+
+async function version(participant: string, field: string): Promise<number> {
+  const rows = (await ctx.ds.query(`SELECT version FROM reciprocity_versions WHERE participant_id = $1 AND research_field = $2`, [participant, field])) as Array<{ version: string }>;
+  return rows[0] ? Number(rows[0].version) : 0;
+}
+
+async function jobsOf(consumer: string): Promise<number> {
+  return ((await ctx.ds.query(`SELECT count(*)::int AS n FROM jobs WHERE consumer_id = $1`, [consumer])) as Array<{ n: number }>)[0]!.n;
+}
+
+beforeAll(async () => {
+  ctx = await createTestContext({ TDS_DB_POOL_SIZE: '20' });
+  provider = await makeParticipant(ctx, ['provider']);
+  other = secondProcess();
+  expect((await signed(ctx.app, ctx.operator, 'post', '/v1/reciprocity-rules', { kind: 'give-to-get', researchField: 'oncology', datasetKind: 'insight', ratio: 1, allowance: 3 })).status).toBe(201);
+});
+afterAll(() => ctx.close());
+
+const ROUNDS = 6;
+const PARALLEL = 24;
+
+describe('releases under rules decided on one read', () => {
+  it('release exactly the allowance across two serving processes, round after round', async () => {
+    const dataset = await publishDataset(ctx, provider, { kind: 'insight', researchField: 'oncology', title: 'Tumour board outcomes' });
+    const offer = await makeOffer(ctx, provider, dataset);
+    for (let round = 0; round < ROUNDS; round++) {
+      const consumer = await makeParticipant(ctx, ['consumer']);
+      const a = await activeContract(ctx, provider, consumer, { offerId: offer, maxInvocations: 50 });
+      const b = await activeContract(ctx, provider, consumer, { offerId: offer, maxInvocations: 50 });
+      // Alternate processes and contracts: two in-process queues race for the same versions.
+      const results = await Promise.all(Array.from({ length: PARALLEL }, (_, i) =>
+        signed(i % 2 ? ctx.app : other, consumer, 'post', '/v1/jobs', { contractId: i % 4 < 2 ? a : b, purpose: 'DUO:0000006' })));
+      expect(results.filter((r) => r.status === 201)).toHaveLength(3);
+      expect(results.filter((r) => r.status !== 201).map((r) => r.body.code)).toEqual(Array(PARALLEL - 3).fill('RECIPROCITY_UNMET'));
+      expect(await jobsOf(consumer.id)).toBe(3);
+      // Each release added one to what the consumer received there, and nothing else did.
+      expect(await received(consumer.id, 'oncology', 'insight')).toBe(3);
+    }
+  });
+
+  it('counts releases no rule governs in a field an offer rule counts, whichever process and path released them', async () => {
+    // An offer-scoped rule: the open dataset in the same field and kind is governed by nothing.
+    const guardian = await makeParticipant(ctx, ['provider']);
+    const rule = await signed(ctx.app, guardian, 'post', '/v1/reciprocity-rules', { kind: 'give-to-get', researchField: 'cardiology', datasetKind: 'insight', ratio: 1, allowance: 4 });
+    expect(rule.status).toBe(201);
+    const guarded = await publishDataset(ctx, guardian, { kind: 'insight', researchField: 'cardiology', title: 'Guarded echo panel' });
+    const guardedOffer = await makeOffer(ctx, guardian, guarded, { reciprocityRuleIds: [rule.body.id] });
+    const open = await publishDataset(ctx, provider, { kind: 'insight', researchField: 'cardiology', title: 'Open echo panel' });
+    const openOffer = await makeOffer(ctx, provider, open);
+    for (let round = 0; round < ROUNDS; round++) {
+      const consumer = await makeParticipant(ctx, ['consumer']);
+      const ruled = await activeContract(ctx, guardian, consumer, { offerId: guardedOffer, maxInvocations: 50 });
+      const plain = await activeContract(ctx, provider, consumer, { offerId: openOffer, maxInvocations: 50 });
+      const results = await Promise.all(Array.from({ length: PARALLEL }, (_, i) =>
+        signed(i % 3 ? ctx.app : other, consumer, 'post', '/v1/jobs', { contractId: i % 2 ? ruled : plain, purpose: 'DUO:0000006' })));
+      const released = results.filter((r) => r.status === 201);
+      const plainReleased = released.filter((r) => r.body.contractId === plain).length;
+      const ruledReleased = released.filter((r) => r.body.contractId === ruled).length;
+      // Every plain request releases (nothing governs it); refusals are the rule's only.
+      expect(plainReleased).toBe(PARALLEL / 2);
+      expect(results.filter((r) => r.status !== 201).map((r) => r.body.code)).toEqual(Array(PARALLEL / 2 - ruledReleased).fill('RECIPROCITY_UNMET'));
+      // Every release, plain or ruled, added one to the count the rule is re-checked against.
+      expect(await received(consumer.id, 'cardiology', 'insight')).toBe(plainReleased + ruledReleased);
+      expect(ruledReleased).toBeLessThanOrEqual(4);
+      expect(await jobsOf(consumer.id)).toBe(plainReleased + ruledReleased);
+      // Sequential check of the count itself: with everything committed, one more ruled release is refused
+      // exactly when received + 1 would exceed the allowance (given is 0).
+      const more = await signed(ctx.app, consumer, 'post', '/v1/jobs', { contractId: ruled, purpose: 'DUO:0000006' });
+      expect([more.status, more.body.code]).toEqual([403, 'RECIPROCITY_UNMET']);
+    }
+  });
+
+  it('counts a release of one\'s own dataset as nothing received, and moves the version only on withdrawal', async () => {
+    const both = await makeParticipant(ctx, ['consumer', 'provider']);
+    const own = await publishDataset(ctx, both, { kind: 'raw', researchField: 'dermatology', title: 'Own lesion images' });
+    expect(await version(both.id, 'dermatology')).toBe(1);
+    const theirs = await publishDataset(ctx, provider, { kind: 'raw', researchField: 'dermatology', title: 'Lesion images' });
+    const cid = await activeContract(ctx, provider, both, { offerId: await makeOffer(ctx, provider, theirs), maxInvocations: 5 });
+    for (const app of [ctx.app, other]) expect((await signed(app, both, 'post', '/v1/jobs', { contractId: cid, purpose: 'DUO:0000006' })).status).toBe(201);
+    expect(await received(both.id, 'dermatology', 'raw')).toBe(2);
+    expect(await version(both.id, 'dermatology')).toBe(1);
+    expect((await signed(ctx.app, both, 'post', `/v1/datasets/${own}/withdraw`, {})).status).toBe(200);
+    expect(await version(both.id, 'dermatology')).toBe(2);
+  });
+
+  it('holds a give-to-get rule about another kind than the dataset\'s through the locked path, across processes', async () => {
+    // The rule counts raw releases; the guarded dataset is an insight: its releases do not move the count.
+    const guardian = await makeParticipant(ctx, ['provider']);
+    const rule = await signed(ctx.app, guardian, 'post', '/v1/reciprocity-rules', { kind: 'give-to-get', researchField: 'nephrology', datasetKind: 'raw', ratio: 1, allowance: 2 });
+    const guarded = await publishDataset(ctx, guardian, { kind: 'insight', researchField: 'nephrology', title: 'Guarded dialysis outcomes' });
+    const guardedOffer = await makeOffer(ctx, guardian, guarded, { reciprocityRuleIds: [rule.body.id] });
+    const raw = await publishDataset(ctx, provider, { kind: 'raw', researchField: 'nephrology', title: 'Open dialysis records' });
+    const rawOffer = await makeOffer(ctx, provider, raw);
+    for (let round = 0; round < ROUNDS; round++) {
+      const consumer = await makeParticipant(ctx, ['consumer']);
+      const ruled = await activeContract(ctx, guardian, consumer, { offerId: guardedOffer, maxInvocations: 50 });
+      const plain = await activeContract(ctx, provider, consumer, { offerId: rawOffer, maxInvocations: 50 });
+      // One raw release first: the rule allows while fewer than 2 raw releases were received.
+      expect((await signed(ctx.app, consumer, 'post', '/v1/jobs', { contractId: plain, purpose: 'DUO:0000006' })).status).toBe(201);
+      const results = await Promise.all(Array.from({ length: PARALLEL }, (_, i) =>
+        signed(i % 2 ? ctx.app : other, consumer, 'post', '/v1/jobs', { contractId: i % 3 === 0 ? plain : ruled, purpose: 'DUO:0000006' })));
+      const refusals = results.filter((r) => r.status !== 201).map((r) => r.body.code);
+      expect(new Set(refusals)).toEqual(new Set(refusals.length ? ['RECIPROCITY_UNMET'] : []));
+      expect(results.filter((r) => r.body.contractId === plain && r.status === 201)).toHaveLength(PARALLEL / 3);
+      expect(await received(consumer.id, 'nephrology', 'raw')).toBe(1 + PARALLEL / 3);
+      // Afterwards 1 + 8 raw releases were received: no more under the rule.
+      expect((await signed(ctx.app, consumer, 'post', '/v1/jobs', { contractId: ruled, purpose: 'DUO:0000006' })).body.code).toBe('RECIPROCITY_UNMET');
+    }
+  });
+});
