@@ -107,6 +107,40 @@ function closeServer(server: http.Server): Promise<void> {
   });
 }
 
+/** What a process owns and lets go of last: its background loops, its pool, the embedded database. */
+interface Owned {
+  background?: { stop(): Promise<void> };
+  ds: DataSource;
+  embedded?: EmbeddedServer;
+}
+
+/** Let go of what the process owns, in that order: the loops' last ledger flush needs the pool, the pool the database. */
+async function letGo(owned: Owned, logger: Logger): Promise<void> {
+  await owned.background?.stop().catch((err: unknown) => logger.warn({ err }, 'background work did not stop cleanly'));
+  await owned.ds.destroy().catch(() => undefined);
+  await owned.embedded?.stop().catch(() => undefined);
+}
+
+/**
+ * SIGINT and SIGTERM stop the process once: `first` (stop serving), then what
+ * it owns (letGo), then exit 0. Returns the stop (for a failed start) and
+ * whether it has begun (a worker's exit is then expected).
+ */
+function stopOnSignals(logger: Logger, owned: Owned, first: () => Promise<void>): { stop(reason: string): Promise<void>; stopping(): boolean } {
+  let stopping = false;
+  const stop = async (reason: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal: reason }, 'stopping');
+    await first();
+    await letGo(owned, logger);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  return { stop, stopping: () => stopping };
+}
+
 /** TDS_WORKERS = 1: everything in this process, as before the cluster existed. */
 async function single(config: Config, logger: Logger): Promise<void> {
   const { url, embedded } = await database(config, logger);
@@ -125,28 +159,16 @@ async function single(config: Config, logger: Logger): Promise<void> {
     });
   } catch (e) {
     // Taken meanwhile: do not leave the embedded database running behind a process that cannot serve.
-    await background.stop().catch(() => undefined);
-    await ds.destroy().catch(() => undefined);
-    await embedded?.stop().catch(() => undefined);
+    await letGo({ background, ds, embedded }, logger);
     throw (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new StartupRefusal(`port ${config.port} is already in use on ${config.host} (is tds already running? stop it, or set PORT)`) : e;
   }
   console.log(listening(config, (server.address() as { port: number }).port));
   printOperator(op);
 
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
+  stopOnSignals(logger, { background, ds, embedded }, async () => {
     server.close();
     server.closeIdleConnections?.();
-    await background.stop();
-    await ds.destroy().catch(() => undefined);
-    await embedded?.stop().catch(() => undefined);
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
 }
 
 /**
@@ -166,7 +188,6 @@ async function primary(config: Config, logger: Logger): Promise<void> {
   const background = startBackgroundWork(services, logger);
   logger.info({ role: 'primary', pid: process.pid, workers: config.workers }, 'background work started in the primary');
 
-  let stopping = false;
   const workers = new Set<Worker>();
   let port = config.port;
   const fork = (): Promise<Worker> =>
@@ -182,16 +203,14 @@ async function primary(config: Config, logger: Logger): Promise<void> {
       });
       w.once('exit', (code, signal) => {
         workers.delete(w);
-        if (stopping) return;
+        if (lifecycle.stopping()) return;
         if (!up) return reject(new Error(`worker ${w.process.pid} exited (${signal ?? code}) before listening`));
         logger.error({ pid: w.process.pid, code, signal }, 'worker exited unexpectedly; starting a replacement');
         setTimeout(() => void fork().catch((err: unknown) => logger.error({ err }, 'replacement worker failed to start')), 1000).unref();
       });
     });
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
+  // Workers first (they finish their requests), then the background loops, the pool and the database.
+  const lifecycle = stopOnSignals(logger, { background, ds, embedded }, async () => {
     const gone = [...workers].map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))));
     for (const w of workers) w.process.kill('SIGTERM');
     const kill = setTimeout(() => {
@@ -199,19 +218,13 @@ async function primary(config: Config, logger: Logger): Promise<void> {
     }, STOP_GRACE_MS);
     await Promise.all(gone);
     clearTimeout(kill);
-    await background.stop();
-    await ds.destroy().catch(() => undefined);
-    await embedded?.stop().catch(() => undefined);
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
   try {
     // One at a time: the first one binds the port (PORT=0 picks one), the others share it.
     for (let i = 0; i < config.workers; i++) await fork();
   } catch (e) {
     logger.error({ err: e }, 'a worker failed to start');
-    await stop('startup-failure');
+    await lifecycle.stop('startup-failure');
     return;
   }
   console.log(`${listening(config, port)} (${config.workers} workers, primary ${process.pid})`);
@@ -223,18 +236,10 @@ async function worker(config: Config, logger: Logger): Promise<void> {
   if (!config.databaseUrl) throw new Error('a worker needs the DATABASE_URL its primary passes on');
   const ds = createDataSource({ url: config.databaseUrl, entities, migrations, poolSize: config.dbPoolSize, applicationName: `tds worker ${cluster.worker?.id ?? '?'}` });
   await ds.initialize();
-  const server = await serve(config, ds, logger.child({ worker: cluster.worker?.id }));
-  let stopping = false;
-  const stop = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    await closeServer(server);
-    await ds.destroy().catch(() => undefined);
-    process.exit(0);
-  };
+  const log = logger.child({ worker: cluster.worker?.id });
+  const server = await serve(config, ds, log);
   // SIGINT from a terminal's Ctrl-C reaches the whole group; the primary also sends SIGTERM.
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  stopOnSignals(log, { ds }, () => closeServer(server));
 }
 
 async function main(): Promise<void> {

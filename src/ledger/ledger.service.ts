@@ -78,6 +78,8 @@ const sleep = (ms: number, signal: { wake?: () => void }): Promise<void> =>
  */
 export class LedgerService {
   #head: Head | null = null;
+  // The largest tree size seen integrated (it never shrinks): proofs below it skip the size read.
+  #integratedAtLeast = 0;
 
   constructor(
     private readonly ds: DataSource,
@@ -261,8 +263,11 @@ export class LedgerService {
     return { from, to: size, proof: proofFromNodes(ranges, nodes).map(toBase64) };
   }
 
+  // A tree only grows: a size at or below one already seen integrated needs no read (a proof is then one query).
   async #checkIntegrated(size: number, name: string): Promise<void> {
+    if (size <= this.#integratedAtLeast) return;
     const integrated = await this.treeSize();
+    this.#integratedAtLeast = Math.max(this.#integratedAtLeast, integrated);
     if (size > integrated) throw validationFailed(`${name} ${size} is beyond the integrated tree size ${integrated}`, [{ pointer: `/${name}`, message: 'beyond the tree size' }]);
   }
 
