@@ -14,9 +14,10 @@ import { UsageError, choiceOption, countOption, listOption, requireList, require
 import { describeContract } from './contract-commands.js';
 import { OUTPUT_POLICY_OPTIONS, outputPolicyFromOptions } from './output-policy-options.js';
 import { attestDatasetFile } from '../compute/attest-dataset.js';
+import { progressReporter } from './progress.js';
 
-/** SHA-256 (hex) and size of a file, streamed so large datasets do not fill memory. */
-export async function digestFile(file: string): Promise<{ sha256: string; byteSize: number }> {
+/** SHA-256 (hex) and size of a file, streamed so large datasets do not fill memory; `onBytes` is told the bytes read so far. */
+export async function digestFile(file: string, onBytes?: (bytes: number) => void): Promise<{ sha256: string; byteSize: number }> {
   const hash = createHash('sha256');
   let byteSize = 0;
   await pipeline(
@@ -25,6 +26,7 @@ export async function digestFile(file: string): Promise<{ sha256: string; byteSi
       write(chunk: Buffer, _enc, done) {
         hash.update(chunk);
         byteSize += chunk.length;
+        onBytes?.(byteSize);
         done();
       },
     }),
@@ -57,7 +59,11 @@ export interface PublishInput {
 
 /** `tds dataset publish`: hash the file, publish the description; prints the dataset id. */
 export async function publishCommand(client: TdsClient, input: PublishInput, io: CliIo): Promise<number> {
-  const { sha256, byteSize } = await digestFile(input.file);
+  // On a terminal only (the size is read only then; a missing file is reported by the read as before).
+  const progress = io.progress && fs.existsSync(input.file)
+    ? progressReporter(io.progress, { label: `hashing ${path.basename(input.file)}`, total: fs.statSync(input.file).size, unit: 'bytes' })
+    : undefined;
+  const { sha256, byteSize } = await digestFile(input.file, progress);
   const d = await client.publishDataset({
     title: input.title,
     description: input.description,

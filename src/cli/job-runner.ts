@@ -20,6 +20,7 @@ import { httpGet, pemOrFile, readBody, type Release, type TdsClient } from '../c
 import { networkErrorMessage, problemOf } from '../client/problem-message.js';
 import { addressProblem } from '../net/address-policy.js';
 import { requireOption, stringOption, type CliIo, type CommandSpec } from './cli-args.js';
+import { progressReporter } from './progress.js';
 
 /** Exit status when the downloaded bytes do not match the release (the command is not run). */
 export const EXIT_INTEGRITY = 3;
@@ -68,9 +69,10 @@ function downloadFailure(url: string, e: unknown, ca: string | undefined): strin
 /**
  * Stream the release to `file` (mode 0600), hashing and counting; abort as
  * soon as more bytes than declared arrive. Throws IntegrityError on a size
- * or digest mismatch, Error when the gateway refuses.
+ * or digest mismatch, Error when the gateway refuses. `onBytes` is told the
+ * bytes received so far after every chunk (progress).
  */
-export async function downloadRelease(release: Release, file: string, ca?: string, allowPrivateAddresses = false): Promise<{ bytes: number; sha256: string }> {
+export async function downloadRelease(release: Release, file: string, ca?: string, allowPrivateAddresses = false, onBytes?: (bytes: number) => void): Promise<{ bytes: number; sha256: string }> {
   if (!release.token) throw new Error('the job carries no release token');
   // A published name can resolve to anything later: the address connected to is checked, not the URL text.
   let res: Awaited<ReturnType<typeof httpGet>>;
@@ -95,6 +97,7 @@ export async function downloadRelease(release: Release, file: string, ca?: strin
       bytes += chunk.length;
       if (bytes > release.byteSize) return done(new IntegrityError(`more than the released ${release.byteSize} bytes arrived`));
       hash.update(chunk);
+      onBytes?.(bytes);
       done(null, chunk);
     },
   });
@@ -194,7 +197,10 @@ export async function runJob(opts: RunJobOptions): Promise<number> {
   const file = downloadOnly ? partialBeside(out, job.id) : path.join(workDir, `${job.id}-${safeName(release.url)}`);
   let downloaded: string;
   try {
-    const got = await downloadRelease(release, file, opts.ca ? pemOrFile(opts.ca) : undefined, opts.allowPrivateAddresses === true);
+    // On a terminal: `downloading cohort.csv: 42% (1.2 GB of 2.9 GB)`, overwritten in place (nothing without one).
+    const progress = progressReporter(io.progress, { label: `downloading ${safeName(release.url)}`, total: release.byteSize, unit: 'bytes' });
+    progress(0);
+    const got = await downloadRelease(release, file, opts.ca ? pemOrFile(opts.ca) : undefined, opts.allowPrivateAddresses === true, progress);
     io.out(`downloaded ${got.bytes} bytes, sha256 ${got.sha256} verified`);
     downloaded = got.sha256;
   } catch (e) {

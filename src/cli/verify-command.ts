@@ -13,6 +13,7 @@ import { verifyLogLocating, type InclusionProofSource } from '../ledger/locate-b
 import { parseVerifierKey } from '../ledger/checkpoint.js';
 import { verifyCosignedCheckpoint, type CosignerKey } from '../ledger/cosignature.js';
 import { TRUST_OPTIONS, keyArgument, witnessOptions } from './trust-options.js';
+import { progressReporter } from './progress.js';
 
 /** Where these commands write: the output half of the CLI's io, plus progress when on a terminal. */
 export type VerifyIo = Pick<CliIo, 'out' | 'err' | 'progress'>;
@@ -167,7 +168,11 @@ export async function verifyLedger(ctx: CommandContext): Promise<VerifiedLedger>
       // Only asked for when the entries disagree with a checkpoint: names an entry altered with its hashes recomputed.
       proofs = (index, treeSize) => client.getJson<{ leafHash: string; proof: string[] }>('/v1/ledger/proofs/inclusion', { index, treeSize });
     }
-    const result = await verifyLogLocating(input, proofs);
+    // On a terminal: `verifying entries: 42% (420000/1000000)` while every entry is re-encoded and hashed.
+    const progress = progressReporter(io.progress, { label: 'verifying entries', total: input.entries.length, unit: 'items' });
+    progress(0);
+    const result = await verifyLogLocating({ ...input, onProgress: (checked) => progress(checked) }, proofs);
+    if (result.ok) progress(input.entries.length);
     const cosigned = result.ok && witnesses.length > 0 ? checkQuorum(input.checkpointNote, logKey, witnesses, quorum, io) : '';
     if (cosigned === null) return failed;
     if (result.ok && stateFile !== undefined) writeState(stateFile, result);

@@ -233,6 +233,32 @@ describe('a job from contract to ledger', () => {
   });
 });
 
+describe('tds job run shows the download\'s progress on a terminal', () => {
+  it('reports increasing percentages of the bytes ending at 100%, and nothing without a terminal', async () => {
+    const content = `${'row,value\n'}${'1234567,abcdefghij\n'.repeat(80_000)}`; // 1.5 MB: many chunks
+    const { contractId } = await publishAndContract('large.csv', content, 10);
+    const progress: string[] = [];
+    const io = { ...testIo(), progress: (l: string) => void progress.push(l) };
+    const out = path.join(tmp, 'large-copy.csv');
+    const code = await runJob({ client: instituteClient, contractId, purpose: PURPOSE, command: [], ca: cert, allowPrivateAddresses: true, out, io });
+    expect({ code, err: io.err_ }).toEqual({ code: 0, err: [] });
+    expect(fs.readFileSync(out, 'utf8')).toBe(content);
+    const size = '1.5 MB';
+    expect(progress[0]).toBe(`downloading large.csv: 0% (0 B of ${size})`);
+    expect(progress.at(-1)).toBe(`downloading large.csv: 100% (${size} of ${size})`);
+    const pcts = progress.map((l) => Number(/: (\d+)% \(/.exec(l)![1]));
+    expect(pcts.length).toBeGreaterThanOrEqual(3);
+    expect(pcts.every((p, i) => i === 0 || p >= pcts[i - 1]!)).toBe(true);
+    expect(pcts.filter((p) => p === 100)).toHaveLength(1);
+
+    // Without a terminal (no progress in the io) nothing but the result lines is written.
+    const quiet = testIo();
+    expect(await runJob({ client: instituteClient, contractId, purpose: PURPOSE, command: [], ca: cert, allowPrivateAddresses: true, out: path.join(tmp, 'large-copy-2.csv'), io: quiet })).toBe(0);
+    expect(quiet.err_).toEqual([]);
+    expect(quiet.out_.some((l) => l.includes('%'))).toBe(false);
+  });
+});
+
 describe('the runner saves its output and never overwrites it', () => {
   const content = 'k,v\n1,2\n';
   let contractId: string;
