@@ -246,6 +246,13 @@ describe('tds key rotate', () => {
     });
     const offer = await labClient.createOffer(d.id, { purposes: ['DUO:0000006'], maxInvocations: 5, access: 'download', validUntil: '2099-12-31T00:00:00Z' });
     const pending = await signedContract(offer.id, '');
+    // Also naming the old key: one the lab signed (active), one nobody signed yet (proposed); not listed: a revoked one, and one of another provider.
+    const active = await signedContract(offer.id, lab);
+    const proposedOnly = (await tds(institute, ['contract', 'propose', '--offer', offer.id, '--purposes', 'DUO:0000006', '--max-invocations', '1'])).out.at(-1)!.split(' ').at(-1)!;
+    const revoked = await signedContract(offer.id, lab);
+    expect((await tds(lab, ['contract', 'revoke', revoked])).code).toBe(0);
+    const { offerId: hospitalOffer } = await datasetAndOffer({ access: 'download' });
+    await signedContract(hospitalOffer);
 
     const r = await tds(lab, ['key', 'rotate']);
     expect(r).toMatchObject({ code: 0, err: [] });
@@ -265,6 +272,15 @@ describe('tds key rotate', () => {
     expect(said).toContain('signatures you already made stay valid');
     expect(said).toContain('SIGNING_KEY_ROTATED');
     expect(said).toContain('the consumer proposes again from the same offer');
+    // Which contracts name the old key, and what each needs: re-issuing the ones the lab had not signed.
+    const listed = r.out.slice(r.out.indexOf(`contracts naming the old key ${oldKid} (3):`));
+    expect(listed).toEqual([
+      `contracts naming the old key ${oldKid} (3):`,
+      `  ${pending}  consumer_signed  Lab panel (you: provider)  needs re-issuing: you had not signed it and cannot now; ask the consumer to propose again from offer ${offer.id}`,
+      `  ${proposedOnly}  proposed  Lab panel (you: provider)  needs re-issuing: you had not signed it and cannot now; ask the consumer to propose again from offer ${offer.id}`,
+      `  ${active}  active  Lab panel (you: provider)  signed with the old key before the rotation: stays valid (in force)`,
+      '2 proposal(s) to re-issue: the consumer runs tds contract propose --offer <offer> again, then both sign',
+    ]);
 
     // The new key works, the old one does not, and the pending proposal cannot be countersigned: re-proposing can.
     expect((await tds(lab, ['rule', 'list'])).code).toBe(0);
@@ -278,5 +294,20 @@ describe('tds key rotate', () => {
     expect(fs.readFileSync(backup, 'utf8')).toBe(backupBefore);
     expect(fs.readdirSync(tmp).filter((f) => f.startsWith('rotating-lab.json.') && (f.includes('.rotating-') || f.endsWith('.bak')))).toEqual([backups[0]]);
     expect((await tds(backup, ['--json', 'key', 'rotate'])).code).toBe(1);
+
+    // Rotating again (--json): the contract signed after the first rotation names the key now rotated out; the old ones do not.
+    const second = await tds(lab, ['--json', 'key', 'rotate']);
+    expect(second).toMatchObject({ code: 0, err: [] });
+    const answer = JSON.parse(second.out.join('\n')) as { oldKid: string; contractsNamingOldKey: Array<Record<string, unknown>> };
+    expect(answer.oldKid).toBe(now.kid);
+    expect(answer.contractsNamingOldKey).toEqual([expect.objectContaining({ state: 'active', role: 'provider', datasetTitle: 'Lab panel', offerId: offer.id, signed: true, needsReissue: false })]);
+  });
+
+  it('says when no open proposal or contract names the old key', async () => {
+    const quiet = await participant('Quiet Lab', 'consumer');
+    const oldKid = credentialsOf(quiet).kid;
+    const r = await tds(quiet, ['key', 'rotate']);
+    expect(r).toMatchObject({ code: 0, err: [] });
+    expect(r.out.at(-1)).toBe(`contracts naming the old key ${oldKid}: none (no open proposal or active contract names it)`);
   });
 });
