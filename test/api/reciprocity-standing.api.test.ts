@@ -109,7 +109,7 @@ describe('a contribution counts only once it is shown real', () => {
     expect((await signed(ctx.app, sharer, 'post', '/v1/jobs', { contractId: contract, purpose: PURPOSE })).body.code).toBe('RECIPROCITY_UNMET');
 
     // The served one: the consumer downloads, checks the digest, runs, completes with the digest it computed.
-    expect(await runJob({ client: reading, contractId: onServed, purpose: PURPOSE, command: ['true'], allowPrivateAddresses: true, workDir: path.join(tmp, 'served'), io: quietIo() })).toBe(0);
+    expect(await runJob({ client: reading, contractId: onServed, purpose: PURPOSE, command: ['true'], allowPrivateAddresses: true, workDir: path.join(tmp, 'served'), out: path.join(tmp, 'served.result'), io: quietIo() })).toBe(0);
     s = await standing(sharer, `contractId=${contract}`);
     expect(s).toMatchObject({ mayAccess: true, nextRelease: { authorized: true, needs: '' } });
     expect(Object.fromEntries(s.shared.map((d) => [d.id, d.contributed]))).toEqual({ [empty]: false, [served]: true });
