@@ -10,6 +10,7 @@ import path from 'node:path';
 import { connectClient } from './database.js';
 import { startCpuMeter, type CpuUse } from './cpu.js';
 import { SCHEMA, type PgbenchScript } from './pgbench-scripts.js';
+import { PREPARED_PLAN_OPTIONS } from '../src/db/prepared.js';
 
 /** One pgbench run, or why there was none. */
 export type PgbenchResult =
@@ -80,6 +81,8 @@ export async function runPgbench(url: string, opts: { runs: Array<{ script: Pgbe
     // A socket URL (?host=/dir) keeps pgbench on the socket too, as the service is.
     PGHOST: u.searchParams.get('host') ?? u.hostname, PGPORT: u.port || '5432', PGUSER: decodeURIComponent(u.username), PGPASSWORD: decodeURIComponent(u.password),
     PGDATABASE: decodeURIComponent(u.pathname.slice(1)),
+    // Planned as the service's connections plan its prepared statements (src/db/prepared.ts).
+    PGOPTIONS: PREPARED_PLAN_OPTIONS,
   };
   const out: PgbenchResult[] = [];
   for (const { script, clients } of opts.runs) {

@@ -6,7 +6,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { domainError, invalidField, invalidTransition, notFound, notOwner } from '../errors.js';
 import { lockReciprocityFacts } from '../reciprocity/reciprocity-lock.js';
-import { bumpVersions, startVersion } from '../reciprocity/reciprocity.store.js';
+import { bumpVersion } from '../reciprocity/reciprocity.store.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
@@ -88,8 +88,10 @@ export class DatasetsService {
         }),
       );
       const d = await repo.findOneByOrFail({ id: saved.id });
-      // Its provider's reciprocity facts in the field now have a version a withdrawal can bump.
-      await startVersion(tx, actor.participantId, d.researchField);
+      // A new dataset without an offer yet is withheld, which a share-all rule counts against its provider:
+      // the same lock and version as a withdrawal, so no release to it is decided on facts without it.
+      await lockReciprocityFacts(tx, actor.participantId, [d.researchField]);
+      await bumpVersion(tx, actor.participantId, d.researchField);
       await appendEvent(tx, {
         kind: 'dataset.published',
         actor: actor.participantId,
@@ -107,10 +109,10 @@ export class DatasetsService {
       if (d.providerId !== actor.participantId) throw notOwner('only the providing participant can withdraw this dataset');
       if (d.status === 'withdrawn') throw invalidTransition('dataset', 'withdrawn', 'withdraw');
       // The provider's own releases under reciprocity rules in this field hold the same lock, and the ones
-      // decided without it check the fact version this bumps: none is decided on facts that still count
-      // this dataset once the withdrawal has committed.
+      // decided without it check the version this bumps: none is decided on facts that still count this
+      // dataset once the withdrawal has committed.
       await lockReciprocityFacts(tx, d.providerId, [d.researchField]);
-      await bumpVersions(tx, d.providerId, [d.researchField]);
+      await bumpVersion(tx, d.providerId, d.researchField);
       await tx.query(`UPDATE datasets SET status = 'withdrawn', withdrawn_at = clock_timestamp() WHERE id = $1`, [id]);
       await appendEvent(tx, { kind: 'dataset.withdrawn', actor: actor.participantId, subjects: { dataset: id, provider: d.providerId }, data: {} });
       return datasetView(await tx.getRepository(DatasetEntity).findOneByOrFail({ id }));

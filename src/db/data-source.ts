@@ -4,6 +4,7 @@
  */
 import 'reflect-metadata';
 import { DataSource, type MixedList, type EntitySchema } from 'typeorm';
+import { PREPARED_PLAN_OPTIONS } from './prepared.js';
 
 /** What a data source needs from the wiring layer. */
 export interface DataSourceOptions {
@@ -33,6 +34,8 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
       connectionTimeoutMillis: 10000,
       statement_timeout: 15000,
       query_timeout: 20000,
+      // The hot path's named statements are planned once per connection (see prepared.ts).
+      options: PREPARED_PLAN_OPTIONS,
     },
   });
 }

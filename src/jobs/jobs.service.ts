@@ -5,10 +5,10 @@
  * facts in its WHERE clause, counts the invocation, stores the job and queues
  * `job.authorized`: all of it commits or none. When reciprocity rules apply,
  * the rules are evaluated on one read and the release statement re-checks at
- * commit what concurrent requests could have changed (fact versions, the
- * give-to-get bound on what the requester received), so the rules hold under
- * any concurrency; the reference path does the same after taking the
- * requester's (requester, research field) advisory locks.
+ * commit what concurrent requests could have changed (the give-to-get bound
+ * on what the requester received, the version a withdrawal bumps), so the
+ * rules hold under any concurrency; the reference path takes the requester's
+ * (requester, research field) advisory locks first.
  * A denial answers 403 with its code and is itself a (rate-limited) ledger event.
  */
 import { randomUUID } from 'node:crypto';
@@ -24,7 +24,8 @@ import { ReciprocityService, ruleViewFromRow } from '../reciprocity/reciprocity.
 import type { ReciprocityDecision } from '../reciprocity/evaluate-rules.js';
 import { checkRelease, denialRecording, reciprocityDenial, releaseStillValid, stateDenial, type ReleaseCheckFacts, type ReleaseDenial } from './release-decision.js';
 import { readReleaseFacts, readRuledFacts, release as runReleaseStatement, releaseAsCaller, releaseAsCallerRuled, type CallerReleaseRow, type ReleaseFacts, type ReleaseRow } from './release.store.js';
-import { RECIPROCITY_LIMIT_PASSED, seenVersions, type SeenVersions } from '../reciprocity/reciprocity.store.js';
+import { RECIPROCITY_CHANGED } from '../reciprocity/reciprocity.store.js';
+import { RuledReads } from './ruled-reads.js';
 import { isPurposeAllowed, defaultVocabulary } from '../agreements/purpose-match.js';
 import { JobEntity } from './job.entity.js';
 import { confirmRelease } from './job-lifecycle.store.js';
@@ -74,13 +75,10 @@ class IdempotentReplay extends Error {}
 // time, a release decided without the locks committed in between and moved what the decision saw).
 const RULED_ATTEMPTS = 8;
 
-// No fact version to re-check: no rule governs the release.
-const NO_VERSIONS: SeenVersions = { fields: [], seen: [] };
-
-/** True for the release statement's abort past a give-to-get bound (SQLSTATE TDS01): nothing was written. */
-function isLimitPassed(e: unknown): boolean {
+/** True for the release statement's abort when what a decision under rules saw changed (SQLSTATE TDS01): nothing was written. */
+function isReciprocityChanged(e: unknown): boolean {
   const pgErr = e as { code?: string; driverError?: { code?: string } };
-  return (pgErr.driverError?.code ?? pgErr.code) === RECIPROCITY_LIMIT_PASSED;
+  return (pgErr.driverError?.code ?? pgErr.code) === RECIPROCITY_CHANGED;
 }
 
 // Releases decided without the locks kept winning: vanishingly rare; the retry (same Idempotency-Key) is safe.
@@ -131,6 +129,8 @@ export class JobsService {
   private readonly limiter = new DenialLimiter();
   // The facts of each contract that never change (parties, dataset, purposes, distribution, terms), by id.
   private readonly contractFacts = new Map<string, ContractFacts>();
+  // The last ruled read of each contract, decided on while it may be (ruled-reads.ts).
+  private readonly ruledReads = new RuledReads();
 
   constructor(
     private readonly ds: DataSource,
@@ -163,8 +163,8 @@ export class JobsService {
   // statement (no reciprocity rule applies) or, under rules, a transaction that takes the requester's
   // (requester, field) locks, evaluates the rules on facts read after them and runs the same release
   // statement, which re-checks at commit what a release decided without those locks (authorizeAsCaller's
-  // one-read path) could have changed meanwhile: the fact versions, and the give-to-get bound on what the
-  // requester received. When one of them moved, decide again on what is now true.
+  // one-read path) could have changed meanwhile: the give-to-get bound on what the requester received.
+  // When it was passed, decide again on what is now true.
   private async release(actor: Principal, req: JobRequest, idempotencyKey: string | undefined, requestDigest: string): Promise<JobView> {
     const f = await this.readFacts(req.contractId);
     const denied = checkRelease(checkFacts(f), actor.participantId, req.purpose);
@@ -172,21 +172,21 @@ export class JobsService {
     const compute = computeSubmissionOf(f, req.analysis);
     const rules = f.rules.map(ruleViewFromRow);
     const released = { field: f.research_field, kind: f.dataset_kind };
-    let counted: Awaited<ReturnType<JobsService['runRelease']>> = null;
+    let counted: Awaited<ReturnType<JobsService['runRelease']>> | null = null;
     if (rules.length === 0) {
-      counted = await this.runRelease(f, actor, req, idempotencyKey, requestDigest, compute, { allowed: true, outcomes: [] }, NO_VERSIONS, null, (values) => runReleaseStatement(this.ds, values));
+      counted = await this.runRelease(f, actor, req, idempotencyKey, requestDigest, compute, { allowed: true, outcomes: [] }, null, (values) => runReleaseStatement(this.ds, values));
     }
     for (let attempt = 1; counted === null; attempt++) {
       if (attempt > RULED_ATTEMPTS) throw busy();
       try {
         counted = await inTransaction(this.ds, async (tx) => {
-          const { decision, versions, bounds } = await this.reciprocity.evaluateLocked(tx, actor.participantId, rules, released);
+          const { decision, bounds } = await this.reciprocity.evaluateLocked(tx, actor.participantId, rules, released);
           const unmet = reciprocityDenial(decision);
           if (unmet) throw refusal(unmet, { rules: decision.outcomes });
-          return this.runRelease(f, actor, req, idempotencyKey, requestDigest, compute, decision, versions, bounds.limit, (values) => runReleaseStatement(tx, values));
+          return this.runRelease(f, actor, req, idempotencyKey, requestDigest, compute, decision, bounds.limit, (values) => runReleaseStatement(tx, values));
         });
       } catch (e) {
-        if (!isLimitPassed(e)) throw e;
+        if (!isReciprocityChanged(e)) throw e;
       }
     }
     return view(releasedJob(f, actor.participantId, req, idempotencyKey, requestDigest, compute, counted), true, { used: counted.invocations_used, remaining: counted.max_invocations - counted.invocations_used });
@@ -236,23 +236,33 @@ export class JobsService {
   }
 
   /**
-   * POST /v1/jobs under reciprocity rules in two statements and no lock held between them: one read of
-   * the rules and the requester's facts with their versions (READ_RULED_FACTS), the same pure evaluation
-   * as everywhere, and the release statement, which commits only if the rules and versions are still
-   * those read and aborts if its addition to what the requester received passes the give-to-get bound
-   * the decision allowed (concurrent releases took the rest). Give-to-get rules about another field or
-   * kind than the dataset's, a refusal, or a check that failed take the reference path, which decides
-   * under the locks and says why.
+   * POST /v1/jobs under reciprocity rules, no lock held: the rules and the requester's facts as read
+   * (READ_RULED_FACTS, or the process's kept read of the contract: ruled-reads.ts), the same pure
+   * evaluation as everywhere, and the release statement, which commits only if the rules are still those
+   * read and aborts if its addition to what the requester received passes the give-to-get bound the
+   * decision allowed or finds the version a withdrawal or publication bumps moved. A refusal, a failed
+   * check, or rules it cannot re-check take the reference path, which decides under the locks on a
+   * fresh read and says why.
    */
   private async authorizeRuledAsCaller(
     pending: PendingPrincipal, f: ContractFacts, req: JobRequest, idempotencyKey: string | undefined, compute: ComputeSubmission | null,
     reference: (actor?: Principal) => Promise<{ job: JobView; replayed: boolean }>,
   ): Promise<{ job: JobView; replayed: boolean }> {
-    const read = await readRuledFacts(this.ds, f.id, pending.participantId);
+    let read = this.ruledReads.get(f.id);
+    if (!read) {
+      read = await readRuledFacts(this.ds, f.id, pending.participantId);
+      this.ruledReads.keep(f.id, read);
+    }
     const rules = read.rules.map(ruleViewFromRow);
     const { decision, bounds } = this.reciprocity.decideOnRead(pending.participantId, rules, read, { field: f.research_field, kind: f.dataset_kind });
-    if (!decision.allowed || bounds.elsewhere.length > 0) return reference();
-    const versions = seenVersions(read);
+    // What the statement can re-check is the received row of the dataset's field and kind: rules about
+    // another field, give-to-get about another kind, or a release of one's own dataset (no row) go locked.
+    const checkable = bounds.elsewhere.length === 0 && rules.every((r) => r.researchField === f.research_field) && f.consumer_id !== f.provider_id;
+    const notReleased = (): Promise<{ job: JobView; replayed: boolean }> => {
+      this.ruledReads.forget(f.id);
+      return reference();
+    };
+    if (!decision.allowed || !checkable) return notReleased();
     const requestDigest = requestDigestOf(req);
     const id = randomUUID();
     const { release, subjects, data } = await this.releaseParts(f, pending.participantId, id, req.purpose, compute, decision);
@@ -260,13 +270,18 @@ export class JobsService {
     try {
       row = await releaseAsCallerRuled(this.ds, [
         ...releaseValues(f, pending.participantId, id, req, idempotencyKey, requestDigest, compute, release, subjects, data), pending.jti, pending.expiresAt, pending.kid,
-        versions.fields, versions.seen, rules.map((r) => r.id), bounds.limit,
+        rules.map((r) => r.id), bounds.limit, read.released_version,
       ]);
     } catch (e) {
-      // A concurrent retry with the same Idempotency-Key won, or the bound was passed: the statement failed whole (token record too).
-      if (isIdempotencyConflict(e) || isLimitPassed(e)) return reference();
+      // A concurrent retry with the same Idempotency-Key won, or what the decision saw changed: the statement failed whole (token record too).
+      if (isIdempotencyConflict(e) || isReciprocityChanged(e)) return notReleased();
       throw e;
     }
+    if (row.created_at === null) {
+      this.ruledReads.forget(f.id);
+      return this.answerAsCaller(pending, f, req, idempotencyKey, requestDigest, compute, id, release, row, reference);
+    }
+    this.ruledReads.countRelease(f.id, f.research_field, f.dataset_kind);
     return this.answerAsCaller(pending, f, req, idempotencyKey, requestDigest, compute, id, release, row, reference);
   }
 
@@ -294,28 +309,28 @@ export class JobsService {
     return kept;
   }
 
-  // Sign the release token and run the atomic release statement through `run`. Null: the fact versions
-  // the decision saw moved (decide again; past `limit` the statement aborts instead, isLimitPassed). Released nothing otherwise: the statement's own re-check refused
-  // (lost the race for the last invocation, or the state changed): say why.
+  // Sign the release token and run the atomic release statement through `run` (past `limit` it aborts:
+  // isReciprocityChanged). Nothing released: the statement's own re-check refused (lost the race for the
+  // last invocation, or the state changed): say why.
   private async runRelease(
     f: ReleaseFacts, actor: Principal, req: JobRequest, idempotencyKey: string | undefined, requestDigest: string, compute: ComputeSubmission | null, decision: ReciprocityDecision,
-    versions: SeenVersions, limit: number | null, run: (values: unknown[]) => Promise<ReleaseRow>,
-  ): Promise<{ id: string; release: JobEntity['release']; invocations_used: number; max_invocations: number; created_at: Date } | null> {
+    limit: number | null, run: (values: unknown[]) => Promise<ReleaseRow | null>,
+  ): Promise<{ id: string; release: JobEntity['release']; invocations_used: number; max_invocations: number; created_at: Date }> {
     const id = randomUUID();
     const { release, subjects, data } = await this.releaseParts(f, actor.participantId, id, req.purpose, compute, decision);
-    let row: ReleaseRow;
+    let row: ReleaseRow | null;
     try {
-      row = await run([...releaseValues(f, actor.participantId, id, req, idempotencyKey, requestDigest, compute, release, subjects, data), versions.fields, versions.seen, limit]);
+      // The locked path holds the advisory locks a withdrawal takes: no version to check (null).
+      row = await run([...releaseValues(f, actor.participantId, id, req, idempotencyKey, requestDigest, compute, release, subjects, data), limit, null]);
     } catch (e) {
       if (isIdempotencyConflict(e)) throw new IdempotentReplay();
       throw e;
     }
-    if (!row.current) return null;
-    if (row.created_at === null) {
+    if (row === null) {
       const why = stateDenial(checkFacts(await this.readFacts(req.contractId)));
       throw why ? refusal(why) : domainError('CONTRACT_EXHAUSTED', 'the contract cannot release: contract exhausted');
     }
-    return { id, release, invocations_used: row.invocations_used!, max_invocations: row.max_invocations!, created_at: row.created_at };
+    return { id, release, ...row };
   }
 
   // The release token (download only), the ledger subjects and the event data of a job about to be released.

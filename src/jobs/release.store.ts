@@ -12,16 +12,16 @@
  * that rules govern, counts the invocation, inserts the job and queues
  * `job.authorized`. One round trip per authorization.
  * Under reciprocity rules, `READ_RULED_FACTS` reads the rules and the
- * requester's facts (with their versions) in one statement, the service
- * evaluates the rules, and `RELEASE_AS_CALLER_RULED` releases in one more,
- * with no lock held in between: it checks that the rules and the versions are
- * still those read, and its own addition to what the requester received
- * (reciprocity_received, kept by every release statement) aborts the statement
- * past the give-to-get limit the decision allowed. Refusals, retries, those
- * checks failing and give-to-get rules about another field or kind than the
- * dataset's take `RELEASE` (the same write and checks without the token) in a
- * transaction that first takes the requester's (requester, field) advisory
- * locks (jobs.service.ts).
+ * requester's facts in one statement, the service evaluates the rules, and
+ * `RELEASE_AS_CALLER_RULED` releases in one more, with no lock held in
+ * between: it checks that the rules are still those read, and its own
+ * addition to what the requester received (reciprocity_received, kept by
+ * every release statement) aborts the statement past the give-to-get bound
+ * the decision allowed or when the row's version moved (a withdrawal).
+ * Refusals, retries, failed checks and rules about another field (or
+ * give-to-get about another kind) than the dataset's take `RELEASE` (the same
+ * write and bound without the token) in a transaction that first takes the
+ * requester's (requester, field) advisory locks (jobs.service.ts).
  * "The rules of a dataset" is the reciprocity store's one condition
  * (rulesOfDatasetCondition), not a copy. This is a deliberate exception to
  * "capabilities go through each other's services": those services own the
@@ -30,7 +30,7 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { preparedQuery } from '../db/prepared.js';
-import { currentVersionsSql, factsSql, receivedIncrementSql, rulesOfDatasetCondition, type FactsRow } from '../reciprocity/reciprocity.store.js';
+import { factsSql, receivedIncrementSql, releasedVersionSql, rulesOfDatasetCondition, type FactsRow } from '../reciprocity/reciprocity.store.js';
 
 // The ids of the rules the signed contract document's offer references, as uuid[] (offer rule ids are checked uuids).
 const OFFER_RULE_IDS = `ARRAY(SELECT jsonb_array_elements_text(coalesce(cd.document->'reciprocityRuleIds', '[]'::jsonb))::uuid)`;
@@ -125,34 +125,28 @@ function releaseWrite(gate: string): string {
 )`;
 }
 
-// The final check of a release under give-to-get: the consumer's new received count in the dataset's field and
-// kind must not pass `limit` (a bigint expression; NULL: no limit), else the whole statement aborts (SQLSTATE
-// TDS01: nothing counted, nothing written) and the caller decides again on what is now true.
-function withinLimit(limit: string): string {
-  return `(SELECT bool_and(${limit} IS NULL OR n.received <= ${limit} OR tds_reciprocity_limit_passed(n.received, ${limit})) FROM received n)`;
-}
-
-// How many of the fact versions $fields/$seen are still current (share-locked until the statement's transaction ends).
-function currentCount(fields: string, seen: string): string {
-  return `(SELECT count(*) FROM (${currentVersionsSql('$2::uuid', fields, seen)}) x) = cardinality(${fields})`;
+// The final check of a release under rules: the consumer's new received count in the dataset's field and kind
+// must not pass `limit` (a bigint expression; NULL: no give-to-get bound) and its row's version must still be
+// `seen` (NULL: not checked), else the whole statement aborts (SQLSTATE TDS01: nothing counted, nothing
+// written) and the caller decides again on what is now true.
+function unchanged(limit: string, seen: string): string {
+  return `(SELECT bool_and(((${limit} IS NULL OR n.received <= ${limit}) AND (${seen} IS NULL OR n.version = ${seen}))
+                            OR tds_reciprocity_changed(n.received, ${limit}, n.version, ${seen})) FROM received n)`;
 }
 
 /**
- * RELEASE_WRITE's parameters, plus $15 the fields and $16 the fact versions a
- * decision under rules was made on (empty arrays when no rule governs), and
- * $17 the most the consumer may have received in the dataset's field and kind
- * after this release (NULL: no give-to-get rule about them). Always one row:
- * `current` false when a version moved since (nothing released), and the
- * counts when released; aborts with TDS01 past the limit.
+ * RELEASE_WRITE's parameters, plus $15 the most the consumer may have
+ * received in the dataset's field and kind after this release (NULL: no
+ * give-to-get bound) and $16 the version its decision saw (NULL: not
+ * checked; the locked path holds the advisory locks a withdrawal takes).
+ * No row back = not released; aborts with TDS01 when a check fails.
  */
 export const RELEASE = `
-WITH versions AS (SELECT ${currentCount('$15::text[]', '$16::bigint[]')} AS current),
-${releaseWrite('(SELECT current FROM versions)')}
-SELECT v.current, r.invocations_used, r.max_invocations, r.created_at, ${withinLimit('$17::bigint')} AS within_limit
-  FROM versions v LEFT JOIN LATERAL (SELECT upd.invocations_used, upd.max_invocations, job.created_at FROM upd, job) r ON true`;
+WITH ${releaseWrite('true')}
+SELECT upd.invocations_used, upd.max_invocations, job.created_at, ${unchanged('$15::bigint', '$16::bigint')} AS unchanged FROM upd, job`;
 
-/** The one row of RELEASE: counts null when nothing was released. */
-export interface ReleaseRow { current: boolean; invocations_used: number | null; max_invocations: number | null; created_at: Date | null }
+/** A row of RELEASE. */
+export interface ReleaseRow { invocations_used: number; max_invocations: number; created_at: Date }
 
 /**
  * The whole authorization of one POST /v1/jobs on a dataset no reciprocity
@@ -194,34 +188,37 @@ const RULED_FACTS = factsSql('$2::uuid', '(SELECT f FROM fields)::text[]');
 
 /**
  * The one read of a release under reciprocity rules on a contract whose
- * unchanging facts the process keeps: the rules governing its dataset now and
- * the requester's reciprocity facts (datasets, counts, versions, database
- * time) in those rules' fields and the dataset's own. $1 contract, $2 requester.
+ * unchanging facts the process keeps: the rules governing its dataset now,
+ * the requester's reciprocity facts (datasets, counts, database time) in
+ * those rules' fields and the dataset's own, and the version of its received
+ * row of the dataset's field and kind. $1 contract, $2 requester.
  */
 export const READ_RULED_FACTS = `
 WITH rules AS (${RULES_NOW}),
-fields AS (SELECT ARRAY(SELECT research_field FROM rules UNION SELECT d.research_field FROM contracts c JOIN datasets d ON d.id = c.dataset_id WHERE c.id = $1) AS f),
+released AS (SELECT d.research_field, d.kind FROM contracts c JOIN datasets d ON d.id = c.dataset_id WHERE c.id = $1),
+fields AS (SELECT ARRAY(SELECT research_field FROM rules UNION SELECT research_field FROM released) AS f),
 ${RULED_FACTS.ctes}
 SELECT (SELECT coalesce(json_agg(json_build_object('id', r.id, 'scope', r.scope, 'body', r.body, 'created_by', r.created_by, 'created_at', r.created_at) ORDER BY r.created_at, r.id), '[]'::json)
           FROM rules r) AS rules,
+       (SELECT ${releasedVersionSql('$2::uuid', 'x.research_field', 'x.kind')} FROM released x) AS released_version,
        ${RULED_FACTS.columns}`;
 
 /** The one row of READ_RULED_FACTS. */
-export type RuledFacts = FactsRow & { rules: ReleaseFacts['rules'] };
+export type RuledFacts = FactsRow & { rules: ReleaseFacts['rules']; released_version: string };
 
 /**
  * The whole authorization of one POST /v1/jobs under reciprocity rules whose
  * decision was made on READ_RULED_FACTS, no lock held in between:
- * RELEASE_AS_CALLER's $1..$17, plus $18 the fields and $19 the fact versions
- * the decision saw, $20 the ids of the rules it evaluated, $21 the most the
- * consumer may have received in the dataset's field and kind after this
- * release (NULL: no give-to-get rule about them). It releases only if,
+ * RELEASE_AS_CALLER's $1..$17, plus $18 the ids of the rules the decision
+ * evaluated, $19 the most the consumer may have received in the dataset's
+ * field and kind after this release (NULL: no give-to-get bound) and $20 the
+ * version of that received row the decision saw. It releases only if,
  * besides RELEASE_AS_CALLER's own conditions, the governing rules are still
- * exactly those and every version still the one seen (share-locked: a
- * withdrawal that committed after the read leaves nothing released,
- * `current` false); past the limit (concurrent releases to the same
- * requester took the rest) it aborts with TDS01. Either way the caller
- * decides again on the reference path.
+ * exactly those (else nothing released, `current` false); its addition to
+ * the received row, under that row's lock, aborts the statement with TDS01
+ * past the bound (concurrent releases took the rest) or when the version
+ * moved (a withdrawal committed meanwhile). Either way the caller decides
+ * again on the reference path.
  */
 export const RELEASE_AS_CALLER_RULED = `
 WITH used AS (
@@ -233,11 +230,10 @@ WITH used AS (
   SELECT EXISTS (SELECT 1 FROM used) AS fresh,
          EXISTS (SELECT 1 FROM who WHERE who.revoked_at IS NULL AND who.status = 'active' AND 'consumer' = ANY(who.roles)) AS caller_ok,
          ($6::text IS NOT NULL AND EXISTS (SELECT 1 FROM jobs j WHERE j.consumer_id = $2 AND j.idempotency_key = $6::text)) AS prior,
-         ((SELECT count(*) FROM rules_now) = cardinality($20::uuid[]) AND NOT EXISTS (SELECT 1 FROM rules_now n WHERE n.id <> ALL($20::uuid[]))) AS same_rules,
-         ${currentCount('$18::text[]', '$19::bigint[]')} AS current
-), ${releaseWrite('(SELECT g.fresh AND g.caller_ok AND NOT g.prior AND g.same_rules AND g.current FROM gate g)')}
-SELECT g.fresh, g.prior, true AS ruled, g.current AND g.same_rules AS current, w.revoked_at, w.status, w.roles, r.invocations_used, r.max_invocations, r.created_at,
-       ${withinLimit('$21::bigint')} AS within_limit
+         ((SELECT count(*) FROM rules_now) = cardinality($18::uuid[]) AND NOT EXISTS (SELECT 1 FROM rules_now n WHERE n.id <> ALL($18::uuid[]))) AS same_rules
+), ${releaseWrite('(SELECT g.fresh AND g.caller_ok AND NOT g.prior AND g.same_rules FROM gate g)')}
+SELECT g.fresh, g.prior, true AS ruled, g.same_rules AS current, w.revoked_at, w.status, w.roles, r.invocations_used, r.max_invocations, r.created_at,
+       ${unchanged('$19::bigint', '$20::bigint')} AS unchanged
   FROM gate g LEFT JOIN who w ON true
   LEFT JOIN LATERAL (SELECT upd.invocations_used, upd.max_invocations, job.created_at FROM upd, job) r ON true`;
 
@@ -246,7 +242,7 @@ export interface CallerReleaseRow {
   fresh: boolean;
   prior: boolean;
   ruled: boolean;
-  /** Ruled: the rules and fact versions the decision saw were still current (always true otherwise). */
+  /** Ruled: the rules the decision evaluated still govern the dataset (always true otherwise). */
   current: boolean;
   /** The key's state; status null when the kid is no longer the caller's (cannot happen: kids are immutable). */
   revoked_at: Date | null;
@@ -276,15 +272,15 @@ export async function readRuledFacts(ds: DataSource, contractId: string, request
   return (await preparedQuery<RuledFacts>(ds, 'tds_ruled_facts', READ_RULED_FACTS, [contractId, requesterId]))[0]!;
 }
 
-/** RELEASE_AS_CALLER_RULED (prepared) with its 21 parameters. */
+/** RELEASE_AS_CALLER_RULED (prepared) with its 20 parameters. */
 export async function releaseAsCallerRuled(ds: DataSource, values: unknown[]): Promise<CallerReleaseRow> {
   return (await preparedQuery<CallerReleaseRow>(ds, 'tds_release_as_caller_ruled', RELEASE_AS_CALLER_RULED, values))[0]!;
 }
 
-/** RELEASE with its 17 parameters: prepared on the data source, or plain inside tx (under rules). */
-export async function release(on: On, values: unknown[]): Promise<ReleaseRow> {
+/** RELEASE with its 16 parameters: prepared on the data source, or plain inside tx (under rules); null when nothing was released. */
+export async function release(on: On, values: unknown[]): Promise<ReleaseRow | null> {
   const rows = 'manager' in on ? await preparedQuery<ReleaseRow>(on, 'tds_release', RELEASE, values) : ((await on.query(RELEASE, values)) as ReleaseRow[]);
-  return rows[0]!;
+  return rows[0] ?? null;
 }
 
 /** Name of the unique index that makes an Idempotency-Key single-use per consumer. */

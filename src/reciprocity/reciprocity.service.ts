@@ -11,7 +11,7 @@ import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
 import { lockReciprocityFacts } from './reciprocity-lock.js';
-import { contractRuleScope, holdReceived, insertRule, listRules, readFacts, ruleOwners, rulesOfDataset, seenVersions, type FactsRow, type RuleRow, type SeenVersions } from './reciprocity.store.js';
+import { contractRuleScope, holdReceived, insertRule, listRules, readFacts, ruleOwners, rulesOfDataset, type FactsRow, type RuleRow } from './reciprocity.store.js';
 import { countedElsewhere, describeNeeds, describeRefusal, evaluateRules, receivedBounds, releaseKey, type DatasetKind, type ReceivedBounds, type ReciprocityDecision, type ReciprocityFacts, type ReciprocityRule } from './evaluate-rules.js';
 import { isUuid } from '../ids.js';
 import type { ReciprocityRuleV1 } from '../generated/contracts.js';
@@ -106,10 +106,9 @@ export class ReciprocityService {
     return (await rulesOfDataset<RuleInput>(tx, dataset, offerRuleIds)).map(toView);
   }
 
-  /** Facts about a requester in the given fields, read in tx (so a job sees what its transaction sees), and their versions. */
-  async factsFor(tx: EntityManager, requesterId: string, fields: string[], pendingReleases: number): Promise<{ facts: ReciprocityFacts; versions: SeenVersions }> {
-    const row = await readFacts(tx, requesterId, fields);
-    return { facts: factsOfRow(requesterId, row, pendingReleases), versions: seenVersions(row) };
+  /** Facts about a requester in the given fields, read in tx (so a job sees what its transaction sees). */
+  async factsFor(tx: EntityManager, requesterId: string, fields: string[], pendingReleases: number): Promise<ReciprocityFacts> {
+    return factsOfRow(requesterId, await readFacts(tx, requesterId, fields), pendingReleases);
   }
 
   /**
@@ -119,11 +118,11 @@ export class ReciprocityService {
    * proposals and the standing endpoint all ask it through this one method,
    * so standing answers exactly what the next release will be told.
    */
-  async evaluate(tx: EntityManager, requesterId: string, rules: RuleView[], alsoFields: readonly string[] = []): Promise<{ decision: ReciprocityDecision; facts: ReciprocityFacts; versions: SeenVersions }> {
+  async evaluate(tx: EntityManager, requesterId: string, rules: RuleView[], alsoFields: readonly string[] = []): Promise<{ decision: ReciprocityDecision; facts: ReciprocityFacts }> {
     // alsoFields: facts to gather beyond the rules' fields (standing shows them); they change no verdict.
     const fields = [...new Set([...rules.map((r) => r.researchField), ...alsoFields])];
-    const { facts, versions } = await this.factsFor(tx, requesterId, fields, 1);
-    return { decision: decideOn(rules, facts), facts, versions };
+    const facts = await this.factsFor(tx, requesterId, fields, 1);
+    return { decision: decideOn(rules, facts), facts };
   }
 
   /**
@@ -146,16 +145,16 @@ export class ReciprocityService {
 
   /**
    * The release path's decision under its locks: inside tx, take the requester's (requester, field)
-   * advisory locks and hold still what it received where give-to-get rules count another field or kind
-   * than the released dataset's, then evaluate on facts read after that. Returns the fact versions and
-   * bounds the release statement re-checks: a release decided without the locks (the one-read path)
-   * may still commit meanwhile in the dataset's own field and kind.
+   * advisory locks (a withdrawal takes them too) and hold still what it received where give-to-get rules
+   * count another field or kind than the released dataset's, then evaluate on facts read after that.
+   * Returns the bound the release statement re-checks: a release decided without the locks (the
+   * one-read path) may still commit meanwhile in the dataset's own field and kind.
    */
-  async evaluateLocked(tx: EntityManager, requesterId: string, rules: RuleView[], released: { field: string; kind: DatasetKind }): Promise<{ decision: ReciprocityDecision; versions: SeenVersions; bounds: ReceivedBounds }> {
+  async evaluateLocked(tx: EntityManager, requesterId: string, rules: RuleView[], released: { field: string; kind: DatasetKind }): Promise<{ decision: ReciprocityDecision; bounds: ReceivedBounds }> {
     await lockReciprocityFacts(tx, requesterId, rules.map((r) => r.researchField));
     await holdReceived(tx, requesterId, countedElsewhere(rules.map(toRule), released));
-    const { decision, facts, versions } = await this.evaluate(tx, requesterId, rules, [released.field]);
-    return { decision, versions, bounds: decision.allowed ? receivedBounds(rules.map(toRule), facts, released) : NO_BOUNDS };
+    const { decision, facts } = await this.evaluate(tx, requesterId, rules, [released.field]);
+    return { decision, bounds: decision.allowed ? receivedBounds(rules.map(toRule), facts, released) : NO_BOUNDS };
   }
 
   /** Throw RECIPROCITY_UNMET (naming each failing rule and what is missing) unless the decision allows. */

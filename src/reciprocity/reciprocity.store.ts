@@ -60,14 +60,9 @@ export async function rulesOfDataset<Body>(q: Queryable, dataset: { researchFiel
 /** The raw facts about a requester in some fields (see readFacts). */
 export interface FactsRow {
   now: Date;
-  own: Array<{ id: string; research_field: string; kind: 'raw' | 'insight'; published_at: string; status: string; has_offer: boolean; proven: boolean }>;
+  /** `offer_until`: when the latest-ending active offer covering now ends (null: no such offer, has_offer false). */
+  own: Array<{ id: string; research_field: string; kind: 'raw' | 'insight'; published_at: string; status: string; has_offer: boolean; offer_until: string | null; proven: boolean }>;
   counts: Array<{ research_field: string; kind: 'raw' | 'insight'; received: number; given: number }>;
-  /**
-   * The requester's fact version in each field read that has one (reciprocity_versions): a release
-   * decided on these facts passes both back unchanged, and commits only while they are current.
-   */
-  version_fields: string[];
-  version_seen: string[];
 }
 
 /**
@@ -87,18 +82,17 @@ export const PROVEN_DATASET = `(d.attested_at IS NOT NULL OR EXISTS (
  * follow WITH) and `columns` (FactsRow). `requester` and `fields` are SQL
  * expressions (a uuid and a text[]). Received counts come from
  * reciprocity_received (kept exact by the release statement), given counts
- * from the requester's proven datasets' jobs; all in one statement, so the
- * versions are those of the facts read beside them.
+ * from the requester's proven datasets' jobs.
  */
 export function factsSql(requester: string, fields: string): { ctes: string; columns: string } {
   return {
     ctes: `mine AS (
        SELECT d.id, d.research_field, d.kind, d.published_at, d.status, ${PROVEN_DATASET} AS proven,
-              EXISTS (SELECT 1 FROM offers o WHERE o.dataset_id = d.id AND o.status = 'active' AND now() >= o.valid_from AND now() < o.valid_until) AS has_offer
+              (SELECT max(o.valid_until) FROM offers o WHERE o.dataset_id = d.id AND o.status = 'active' AND now() >= o.valid_from AND now() < o.valid_until) AS offer_until
          FROM datasets d WHERE d.provider_id = ${requester} AND d.research_field = ANY(${fields}))`,
     columns: `now() AS now,
             (SELECT coalesce(json_agg(json_build_object('id', m.id, 'research_field', m.research_field, 'kind', m.kind, 'published_at', m.published_at, 'status', m.status,
-                      'has_offer', m.has_offer, 'proven', m.proven)), '[]'::json) FROM mine m) AS own,
+                      'has_offer', m.offer_until IS NOT NULL, 'offer_until', m.offer_until, 'proven', m.proven)), '[]'::json) FROM mine m) AS own,
             (SELECT coalesce(json_agg(x), '[]'::json) FROM (
                SELECT coalesce(r.research_field, g.research_field) AS research_field, coalesce(r.kind, g.kind) AS kind,
                       coalesce(r.received, 0)::int AS received, coalesce(g.given, 0)::int AS given
@@ -108,9 +102,7 @@ export function factsSql(requester: string, fields: string): { ctes: string; col
                              WHERE j.provider_id = ${requester} AND j.consumer_id <> ${requester} AND j.research_field = ANY(${fields})
                                AND EXISTS (SELECT 1 FROM mine m WHERE m.id = j.dataset_id AND m.proven)
                              GROUP BY j.research_field, d.kind) g
-                   ON g.research_field = r.research_field AND g.kind = r.kind) x) AS counts,
-            ARRAY(SELECT v.research_field FROM reciprocity_versions v WHERE v.participant_id = ${requester} AND v.research_field = ANY(${fields}) ORDER BY v.research_field) AS version_fields,
-            ARRAY(SELECT v.version FROM reciprocity_versions v WHERE v.participant_id = ${requester} AND v.research_field = ANY(${fields}) ORDER BY v.research_field) AS version_seen`,
+                   ON g.research_field = r.research_field AND g.kind = r.kind) x) AS counts`,
   };
 }
 
@@ -118,7 +110,7 @@ export function factsSql(requester: string, fields: string): { ctes: string; col
  * In one round trip: the requester's datasets in these fields (with whether
  * each has an active offer and was shown real), its release counts by field
  * and kind (received: all releases of others' datasets to it; given: releases
- * of its proven datasets to others), its fact versions and the database time.
+ * of its proven datasets to others) and the database time.
  */
 export async function readFacts(q: Queryable, requesterId: string, fields: readonly string[]): Promise<FactsRow> {
   const { ctes, columns } = factsSql('$1', '$2::text[]');
@@ -126,32 +118,11 @@ export async function readFacts(q: Queryable, requesterId: string, fields: reado
   return rows[0]!;
 }
 
-/** The fact versions a release under rules was decided on, as the release statements check them (FactsRow). */
-export interface SeenVersions { fields: string[]; seen: string[] }
-
-/** The versions of a facts read. */
-export function seenVersions(row: Pick<FactsRow, 'version_fields' | 'version_seen'>): SeenVersions {
-  return { fields: row.version_fields, seen: row.version_seen.map(String) };
-}
-
-/**
- * SQL rows (select list `1`) of the participant's fact versions that are still
- * the ones seen, share-locked: FOR SHARE waits for a change in progress and
- * rechecks the newest committed version, whatever the statement's snapshot, so
- * a withdrawal that committed after the facts were read leaves its field out.
- * Releases share the lock; only changes to the facts wait for them. A field
- * without a version row when the facts were read is not checked: a row
- * appears only with a new dataset, which makes no rule less permissive.
- */
-export function currentVersionsSql(participant: string, fields: string, seen: string): string {
-  return `SELECT 1 FROM reciprocity_versions v JOIN unnest(${fields}, ${seen}) AS t(f, s) ON v.research_field = t.f AND v.version = t.s
-   WHERE v.participant_id = ${participant} FOR SHARE OF v`;
-}
-
 /**
  * The release statement's addition to what its consumer received (SQL, to
  * follow WITH as `name AS (...)`): one more in the dataset's field and kind
- * unless the consumer provides the dataset itself, returning the new count.
+ * unless the consumer provides the dataset itself, under the row's lock,
+ * returning the new count and the row's version (see bumpVersion).
  * `released` is the CTE of the counted contract (consumer_id, provider_id,
  * dataset_id), `field` a SQL expression.
  */
@@ -159,23 +130,32 @@ export function receivedIncrementSql(released: string, field: string): string {
   return `INSERT INTO reciprocity_received AS c (participant_id, research_field, kind, received)
     SELECT u.consumer_id, ${field}, d.kind, 1 FROM ${released} u JOIN datasets d ON d.id = u.dataset_id WHERE u.provider_id <> u.consumer_id
     ON CONFLICT (participant_id, research_field, kind) DO UPDATE SET received = c.received + 1
-    RETURNING c.received`;
+    RETURNING c.received, c.version`;
 }
 
-/** SQLSTATE of the release statement's abort when a give-to-get limit would be passed (tds_reciprocity_limit_passed). */
-export const RECIPROCITY_LIMIT_PASSED = 'TDS01';
-
-/** A participant's first dataset in a field: its fact version there starts (inside the publishing tx). */
-export async function startVersion(tx: EntityManager, participantId: string, field: string): Promise<void> {
-  await tx.query(`INSERT INTO reciprocity_versions (participant_id, research_field, version) VALUES ($1, $2, 1) ON CONFLICT DO NOTHING`, [participantId, field]);
+/**
+ * SQL of the reciprocity facts version a release decides on: that of the
+ * requester's received row for the dataset's field and kind (0 before its
+ * first). `requester`, `field` and `kind` are SQL expressions.
+ */
+export function releasedVersionSql(requester: string, field: string, kind: string): string {
+  return `coalesce((SELECT c.version FROM reciprocity_received c WHERE c.participant_id = ${requester} AND c.research_field = ${field} AND c.kind = ${kind}), 0)`;
 }
 
-/** Bump the participant's fact versions in these fields inside tx: a change that can make a rule less permissive (a withdrawal). */
-export async function bumpVersions(tx: EntityManager, participantId: string, fields: readonly string[]): Promise<void> {
+/** SQLSTATE of the release statement's abort when what its decision saw changed (tds_reciprocity_changed). */
+export const RECIPROCITY_CHANGED = 'TDS01';
+
+/**
+ * Inside tx: a change that can make a rule less permissive for the
+ * participant as a provider in this field (a withdrawal of its dataset) bumps
+ * the version of its received rows of the field, every kind, so a release to
+ * it decided on the old facts without the locks aborts at commit.
+ */
+export async function bumpVersion(tx: EntityManager, participantId: string, field: string): Promise<void> {
   await tx.query(
-    `INSERT INTO reciprocity_versions AS v (participant_id, research_field, version) SELECT $1, f, 1 FROM unnest($2::text[]) AS t(f) ORDER BY f
-     ON CONFLICT (participant_id, research_field) DO UPDATE SET version = v.version + 1`,
-    [participantId, [...new Set(fields)]],
+    `INSERT INTO reciprocity_received AS c (participant_id, research_field, kind, received, version) SELECT $1, $2, k, 0, 1 FROM unnest(ARRAY['insight', 'raw']) AS t(k)
+     ON CONFLICT (participant_id, research_field, kind) DO UPDATE SET version = c.version + 1`,
+    [participantId, field],
   );
 }
 

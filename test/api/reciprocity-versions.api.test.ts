@@ -3,13 +3,13 @@
  * re-checked by the release statement at commit: exact whatever the number of
  * serving processes; every release, whichever path released it, adds exactly
  * one to what its consumer received (the count give-to-get is re-checked
- * against); a withdrawal moves the fact version the next decision checks.
+ * against); a withdrawal moves the version a decision without locks checks.
  */
 import type { Express } from 'express';
 import { pino } from 'pino';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
-import { activeContract, makeOffer, publishDataset } from '../helpers/scenario.js';
+import { activeContract, attestDataset, makeOffer, publishDataset } from '../helpers/scenario.js';
 import { buildApp } from '../../src/app.js';
 import { createServices } from '../../src/services.js';
 import { loadSchemas } from '../../src/http/validation.js';
@@ -29,8 +29,8 @@ async function received(participant: string, field: string, kind: string): Promi
   return rows[0] ? Number(rows[0].received) : 0;
 }
 
-async function version(participant: string, field: string): Promise<number> {
-  const rows = (await ctx.ds.query(`SELECT version FROM reciprocity_versions WHERE participant_id = $1 AND research_field = $2`, [participant, field])) as Array<{ version: string }>;
+async function version(participant: string, field: string, kind: string): Promise<number> {
+  const rows = (await ctx.ds.query(`SELECT version FROM reciprocity_received WHERE participant_id = $1 AND research_field = $2 AND kind = $3`, [participant, field, kind])) as Array<{ version: string }>;
   return rows[0] ? Number(rows[0].version) : 0;
 }
 
@@ -100,17 +100,19 @@ describe('releases under rules decided on one read', () => {
     }
   });
 
-  it('counts a release of one\'s own dataset as nothing received, and moves the version only on withdrawal', async () => {
+  it('counts releases exactly and moves the version on publishing and withdrawing only', async () => {
     const both = await makeParticipant(ctx, ['consumer', 'provider']);
     const own = await publishDataset(ctx, both, { kind: 'raw', researchField: 'dermatology', title: 'Own lesion images' });
-    expect(await version(both.id, 'dermatology')).toBe(1);
     const theirs = await publishDataset(ctx, provider, { kind: 'raw', researchField: 'dermatology', title: 'Lesion images' });
     const cid = await activeContract(ctx, provider, both, { offerId: await makeOffer(ctx, provider, theirs), maxInvocations: 5 });
     for (const app of [ctx.app, other]) expect((await signed(app, both, 'post', '/v1/jobs', { contractId: cid, purpose: 'DUO:0000006' })).status).toBe(201);
     expect(await received(both.id, 'dermatology', 'raw')).toBe(2);
-    expect(await version(both.id, 'dermatology')).toBe(1);
+    // Publishing its own (still withheld) dataset moved every kind of the field once: share-all counts it.
+    expect([await version(both.id, 'dermatology', 'raw'), await version(both.id, 'dermatology', 'insight')]).toEqual([1, 1]);
+    // Its raw dataset withdrawn: every kind of the field moves (rules of either kind may have counted it), counts stay.
     expect((await signed(ctx.app, both, 'post', `/v1/datasets/${own}/withdraw`, {})).status).toBe(200);
-    expect(await version(both.id, 'dermatology')).toBe(2);
+    expect([await version(both.id, 'dermatology', 'raw'), await version(both.id, 'dermatology', 'insight')]).toEqual([2, 2]);
+    expect([await received(both.id, 'dermatology', 'raw'), await received(both.id, 'dermatology', 'insight')]).toEqual([2, 0]);
   });
 
   it('holds a give-to-get rule about another kind than the dataset\'s through the locked path, across processes', async () => {
@@ -136,5 +138,30 @@ describe('releases under rules decided on one read', () => {
       // Afterwards 1 + 8 raw releases were received: no more under the rule.
       expect((await signed(ctx.app, consumer, 'post', '/v1/jobs', { contractId: ruled, purpose: 'DUO:0000006' })).body.code).toBe('RECIPROCITY_UNMET');
     }
+  });
+
+  it('never decides on a kept read past what it cannot re-check: a new rule, the end of one\'s own offer', async () => {
+    const sharer = await makeParticipant(ctx, ['consumer', 'provider']);
+    const own = await publishDataset(ctx, sharer, { kind: 'raw', researchField: 'hepatology', title: 'Own liver panel' });
+    // Its own offer ends in a little while: until then it shares, and a minimum-contribution rule holds.
+    await makeOffer(ctx, sharer, own, { validUntil: new Date(Date.now() + 2500).toISOString() });
+    await attestDataset(ctx, sharer, own);
+    expect((await signed(ctx.app, ctx.operator, 'post', '/v1/reciprocity-rules', { kind: 'minimum-contribution', researchField: 'hepatology', datasetKind: 'raw', minCount: 1 })).status).toBe(201);
+    const theirs = await publishDataset(ctx, provider, { kind: 'raw', researchField: 'hepatology', title: 'Liver panel' });
+    const cid = await activeContract(ctx, provider, sharer, { offerId: await makeOffer(ctx, provider, theirs), maxInvocations: 20 });
+    const job = () => signed(ctx.app, sharer, 'post', '/v1/jobs', { contractId: cid, purpose: 'DUO:0000006' });
+    expect((await job()).status).toBe(201);
+    expect((await job()).status).toBe(201);
+    // The offer ends (well within how long a read is kept): the next release is refused.
+    await new Promise((r) => setTimeout(r, 2700));
+    expect((await job()).body.code).toBe('RECIPROCITY_UNMET');
+
+    // A rule created after a kept read applies to the very next release.
+    const other2 = await publishDataset(ctx, sharer, { kind: 'raw', researchField: 'hepatology', title: 'Own liver panel 2' });
+    await makeOffer(ctx, sharer, other2);
+    await attestDataset(ctx, sharer, other2);
+    expect((await job()).status).toBe(201);
+    expect((await signed(ctx.app, ctx.operator, 'post', '/v1/reciprocity-rules', { kind: 'minimum-contribution', researchField: 'hepatology', datasetKind: 'raw', minCount: 2 })).status).toBe(201);
+    expect((await job()).body.code).toBe('RECIPROCITY_UNMET');
   });
 });
