@@ -4,7 +4,9 @@
  * the reads behind the head, pages and proofs. Hashing comes from the pure
  * modules; nothing here decides policy (locks, caching, validation).
  */
+import type { DataSource } from 'typeorm';
 import { toBase64 } from '../crypto/sha256.js';
+import { preparedQuery } from '../db/prepared.js';
 import { chainHash, ZERO_HASH } from './chain.js';
 import { canonicalEntryText, ENTRY_VERSION, entryTime, leafHashOfText, type LedgerEntry } from './ledger-entry.js';
 import { CompactRange, frontierNodeIds, type NodeId } from './merkle.js';
@@ -183,17 +185,23 @@ export async function readHead(q: Queryable, size: number): Promise<Head> {
   return { size, frontier: ids.map(nodes), lastChain };
 }
 
+// The stored nodes among the wanted (level, index) pairs.
+const FETCH_NODES = `SELECT n.level, n.idx::text AS idx, n.hash FROM ledger_nodes n
+       JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx`;
+
+type NodeRow = { level: number; idx: string; hash: Uint8Array };
+
 /** Fetches the given nodes in one query and returns a lookup that throws on a node that is not stored. */
 export async function fetchNodes(q: Queryable, ids: NodeId[]): Promise<(id: NodeId) => Uint8Array> {
   const found = new Map<string, Uint8Array>();
   // A page of proofs repeats most nodes: asking each once keeps the join to index lookups.
   const unique = [...new Map(ids.map((i) => [nodeKey(i.level, i.index), i])).values()];
   if (unique.length > 0) {
-    const rows = (await q.query(
-      `SELECT n.level, n.idx::text AS idx, n.hash FROM ledger_nodes n
-       JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx`,
-      [unique.map((i) => i.level), unique.map((i) => i.index)],
-    )) as Array<{ level: number; idx: string; hash: Uint8Array }>;
+    const values = [unique.map((i) => i.level), unique.map((i) => i.index)];
+    // On the data source (every proof a GET serves) as a named prepared statement: planned once per connection.
+    const rows = 'createQueryRunner' in q
+      ? await preparedQuery<NodeRow>(q as DataSource, 'tds_ledger_nodes', FETCH_NODES, values)
+      : ((await q.query(FETCH_NODES, values)) as NodeRow[]);
     for (const r of rows) found.set(nodeKey(r.level, Number(r.idx)), new Uint8Array(r.hash));
   }
   return (id) => {
