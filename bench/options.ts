@@ -87,5 +87,5 @@ export function parseOptions(argv: string[]): BenchOptions {
   };
   return quick
     ? { ...common, connections: [32], durationS: 3, warmupS: 1, ledgerSize: 100_000, appendSample: 20_000, fillBlock: 40_000, proofSamples: 1000, checkpointSamples: 20, statementReleases: 20_000 }
-    : { ...common, connections: [16, 32, 64], durationS: 10, warmupS: 3, ledgerSize: 1_000_000, appendSample: 100_000, fillBlock: 150_000, proofSamples: 3000, checkpointSamples: 50, statementReleases: 100_000 };
+    : { ...common, connections: [4, 8, 16, 32, 64], durationS: 10, warmupS: 3, ledgerSize: 1_000_000, appendSample: 100_000, fillBlock: 150_000, proofSamples: 3000, checkpointSamples: 50, statementReleases: 100_000 };
 }
