@@ -9,13 +9,10 @@ import type { EntityManager } from 'typeorm';
 import { domainError } from '../errors.js';
 import type { DatasetEntity } from '../datasets/dataset.entity.js';
 import type { OutputPolicy } from './output-policy.js';
+import type { DatasetV1Column } from '../generated/contracts.js';
 
-/** A declared column of a dataset (dataset.v1 schema.columns). */
-export interface DatasetColumn {
-  name: string;
-  type: 'integer' | 'number' | 'string' | 'boolean' | 'date';
-  identifier?: boolean;
-}
+/** A declared column of a dataset (dataset.v1 `$defs/column`, generated). */
+export type DatasetColumn = DatasetV1Column;
 
 /** The declared columns of a dataset's `schema`, or null when it declares none. */
 export function declaredColumns(schema: unknown): DatasetColumn[] | null {

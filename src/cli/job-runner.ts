@@ -16,7 +16,8 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { httpGet, pemOrFile, readBody, type Release, type TdsClient } from '../client/tds-client.js';
+import { httpGet, pemOrFile, readBody, type TdsClient } from '../client/tds-client.js';
+import type { ReleaseView } from '../jobs/release-token.js';
 import { networkErrorMessage, problemOf } from '../client/problem-message.js';
 import { addressProblem } from '../net/address-policy.js';
 import { requireOption, stringOption, type CliIo, type CommandSpec } from './cli-args.js';
@@ -72,7 +73,7 @@ function downloadFailure(url: string, e: unknown, ca: string | undefined): strin
  * or digest mismatch, Error when the gateway refuses. `onBytes` is told the
  * bytes received so far after every chunk (progress).
  */
-export async function downloadRelease(release: Release, file: string, ca?: string, allowPrivateAddresses = false, onBytes?: (bytes: number) => void): Promise<{ bytes: number; sha256: string }> {
+export async function downloadRelease(release: ReleaseView, file: string, ca?: string, allowPrivateAddresses = false, onBytes?: (bytes: number) => void): Promise<{ bytes: number; sha256: string }> {
   if (!release.token) throw new Error('the job carries no release token');
   // A published name can resolve to anything later: the address connected to is checked, not the URL text.
   let res: Awaited<ReturnType<typeof httpGet>>;

@@ -14,6 +14,7 @@ import type net from 'node:net';
 import type { JSONWebKeySet } from 'jose';
 import type { PrivateJwk, PublicJwk } from '../crypto/ed25519.js';
 import type { ContractDocument } from '../agreements/contract-document.js';
+import type { ReleaseView } from '../jobs/release-token.js';
 import type { ReciprocityRuleV1 } from '../generated/contracts.js';
 import { signRequestToken, type Signer } from './request-token.js';
 import { networkErrorMessage, problemOf } from './problem-message.js';
@@ -72,15 +73,6 @@ export interface ParticipantView {
   keys: Array<{ kid: string; publicKeyJwk: PublicJwk; createdAt: string; revokedAt: string | null }>;
 }
 
-/** The release part of a job: where the bytes are, the token that unlocks them, and what they must hash to. */
-export interface Release {
-  token?: string;
-  url: string;
-  sha256: string;
-  byteSize: number;
-  mediaType: string;
-  expiresAt: string;
-}
 
 /** A job as POST /v1/jobs and GET /v1/jobs/:id return it. */
 export interface JobView {
@@ -88,7 +80,7 @@ export interface JobView {
   state: string;
   contractId: string;
   datasetId: string;
-  release: Release;
+  release: ReleaseView;
   resultDigest?: string | null;
 }
 

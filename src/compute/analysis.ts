@@ -5,53 +5,17 @@
  * `tds.result.v1` document the node posts back. Types and defaults only.
  */
 
+import type { DatasetV1Column, ResultV1 } from '../generated/contracts.js';
 import { completeOutputPolicy, DEFAULT_OUTPUT_POLICY, type OutputPolicy } from '../agreements/output-policy.js';
 
+/** One declared column (dataset.v1 `$defs/column`); `identifier` marks a direct identifier an analysis may never touch. */
+export type DatasetColumn = DatasetV1Column;
+
 /** A declared column type of a dataset (`schema.columns[].type`). */
-export type ColumnType = 'integer' | 'number' | 'string' | 'boolean' | 'date';
+export type ColumnType = DatasetColumn['type'];
 
-/** One declared column; `identifier` marks a direct identifier an analysis may never touch. */
-export interface DatasetColumn {
-  name: string;
-  type: ColumnType;
-  identifier?: boolean;
-}
-
-/** A filter literal: a scalar, or a list of scalars for `in`. */
-export type FilterValue = string | number | boolean | Array<string | number | boolean>;
-
-/** One filter; filters combine with AND. */
-export interface Filter {
-  column: string;
-  op: '=' | '!=' | '<' | '<=' | '>' | '>=' | 'in';
-  value: FilterValue;
-}
-
-/** An aggregate function on a column. */
-export type ColumnFn = 'sum' | 'mean' | 'stddev' | 'median' | 'min' | 'max';
-
-/** One measure: a row count, or a function of a column. */
-export type Measure = { fn: 'count' } | { fn: ColumnFn; column: string };
-
-/** A grouped aggregate. */
-export interface AggregateAnalysis {
-  type: 'aggregate';
-  filters?: Filter[];
-  groupBy?: string[];
-  measures: Measure[];
-}
-
-/** An ordinary least-squares regression with an intercept. */
-export interface RegressionAnalysis {
-  type: 'regression';
-  model: 'ols';
-  outcome: string;
-  predictors: string[];
-  filters?: Filter[];
-}
-
-/** Anything a consumer may ask: no code, no SQL. */
-export type Analysis = AggregateAnalysis | RegressionAnalysis;
+/** What a consumer may ask (analysis.v1): declared once, beside the service's check of it. */
+export type { Analysis, AggregateAnalysis, RegressionAnalysis, Filter, FilterValue, ColumnFn, Measure } from '../jobs/analysis-check.js';
 
 /**
  * The output policy of a compute contract with every field present, and the
@@ -84,30 +48,21 @@ export interface CheckOutcome {
   cells: number;
 }
 
-/** The signed result document (`tds.result.v1`). */
-export interface ResultDocument {
-  type: typeof RESULT_TYPE;
-  jobId: string;
-  contractId: string;
-  datasetSha256: string;
-  analysisDigest: string;
-  status: 'pass' | 'review' | 'fail';
-  columns: Array<{ name: string; type: ColumnType }>;
-  rows: Cell[][];
-  /** Regressions only: rows used (rounded) and residual degrees of freedom. */
-  n?: number;
-  residualDf?: number;
-  disclosure: {
+/**
+ * The signed result document (`tds.result.v1`, the generated ResultV1) as the
+ * node builds it: the same shape, with the parts the node decides narrowed to
+ * what it writes (the complete output policy, its check outcomes, rounding as
+ * a flag, a stable error code that becomes the job's reason, never data).
+ */
+export type ResultDocument = Omit<ResultV1, 'disclosure' | 'error'> & {
+  disclosure: Omit<ResultV1['disclosure'], 'policy' | 'checks' | 'rounded' | 'noise'> & {
     policy: OutputPolicy;
     checks: CheckOutcome[];
-    suppressedRows: number;
     rounded: boolean;
     noise: OutputPolicy['noise'];
   };
-  /** Why a `fail` result failed: a stable code (it becomes the job's reason), never data. */
   error?: { code: ResultErrorCode };
-  producedAt: string;
-}
+};
 
 /** The part of a result that disclosure control decides (the node adds the bindings, the time, and wraps `error` as {code}). */
 export type ResultBody = Pick<ResultDocument, 'status' | 'columns' | 'rows' | 'n' | 'residualDf' | 'disclosure'> & { error?: ResultErrorCode };

@@ -11,7 +11,8 @@ import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
-import { DatasetEntity, type DatasetKind, type Distribution } from './dataset.entity.js';
+import { DatasetEntity } from './dataset.entity.js';
+import type { DatasetView } from './dataset-view.js';
 import { distributionUrlProblem } from './distribution-url.js';
 import type { DatasetQueryV1, DatasetV1 } from '../generated/contracts.js';
 
@@ -20,22 +21,6 @@ export type DatasetInput = DatasetV1;
 
 /** Catalog filters (dataset-query.v1 after validation, which fills in the default limit). */
 export type DatasetQuery = DatasetQueryV1 & { limit: number };
-
-/** A dataset as the API shows it. */
-export interface DatasetView {
-  id: string;
-  providerId: string;
-  title: string;
-  description: string;
-  researchField: string;
-  kind: DatasetKind;
-  distribution: Distribution;
-  license: string | null;
-  schema: object | null;
-  status: 'published' | 'withdrawn';
-  publishedAt: string;
-  withdrawnAt: string | null;
-}
 
 /** Map a row to its API view. */
 export function datasetView(d: DatasetEntity): DatasetView {

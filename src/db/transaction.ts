@@ -9,3 +9,6 @@ import type { DataSource, EntityManager } from 'typeorm';
 export async function inTransaction<T>(ds: DataSource, fn: (tx: EntityManager) => Promise<T>): Promise<T> {
   return ds.transaction('READ COMMITTED', fn);
 }
+
+/** What a store function runs its SQL on: a transaction's EntityManager or the data source's manager. */
+export type Queryable = Pick<EntityManager, 'query'>;

@@ -108,15 +108,19 @@ export interface DatasetV1 {
      * @minItems 1
      * @maxItems 500
      */
-    columns?: {
-      name: string;
-      type: 'integer' | 'number' | 'string' | 'boolean' | 'date';
-      /**
-       * a direct identifier (patient id, record number): never grouped by, filtered on or returned
-       */
-      identifier?: boolean;
-    }[];
+    columns?: DatasetV1Column[];
   };
+}
+/**
+ * one declared column of the data
+ */
+export interface DatasetV1Column {
+  name: string;
+  type: 'integer' | 'number' | 'string' | 'boolean' | 'date';
+  /**
+   * a direct identifier (patient id, record number): never grouped by, filtered on or returned
+   */
+  identifier?: boolean;
 }
 
 /** https://tds.example/contracts/empty-body.v1.schema.json */

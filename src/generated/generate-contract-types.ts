@@ -50,13 +50,20 @@ function prepare(node: unknown, root: string): unknown {
     if (k === 'title' || k === '$id' || k === '$schema') continue;
     // Under these keywords the keys are names (a property may well be called "title"), the values schemas.
     out[k] = NAMED_SCHEMAS.has(k) && typeof v === 'object' && v !== null && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).map(([name, s]) => [name, prepare(s, root)]))
+      ? Object.fromEntries(Object.entries(v).map(([name, s]) => [name, DEFINITIONS.has(k) ? named(prepare(s, root), `${root}${typeNameOf(name)}`) : prepare(s, root)]))
       : prepare(v, root);
   }
   return out;
 }
 
 const NAMED_SCHEMAS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']);
+const DEFINITIONS = new Set(['$defs', 'definitions']);
+
+// A $defs entry gets its type name as title: the compiler's own naming would give it a bare
+// name from its key (`Column`), which collides across schemas.
+function named(schema: unknown, title: string): unknown {
+  return typeof schema === 'object' && schema !== null && !Array.isArray(schema) ? { ...schema, title } : schema;
+}
 
 /** The generated file's text for the schemas in dir (default: the package's contracts/). */
 export async function generateContractTypes(dir = path.join(packageRoot(), 'contracts')): Promise<string> {

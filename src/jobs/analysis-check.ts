@@ -14,17 +14,41 @@ import type { DatasetColumn } from '../agreements/compute-terms.js';
 
 type Scalar = string | number | boolean;
 
-/** One filter of an analysis (combined with AND). */
-export interface AnalysisFilter {
+/** A filter literal: a scalar, or a list of scalars for `in`. */
+export type FilterValue = string | number | boolean | Array<string | number | boolean>;
+
+/** One filter; filters combine with AND. */
+export interface Filter {
   column: string;
   op: '=' | '!=' | '<' | '<=' | '>' | '>=' | 'in';
-  value: Scalar | Scalar[];
+  value: FilterValue;
 }
 
-/** An analysis (contracts/analysis.v1), already schema-checked. */
-export type Analysis =
-  | { type: 'aggregate'; filters?: AnalysisFilter[]; groupBy?: string[]; measures: Array<{ fn: 'count' } | { fn: 'sum' | 'mean' | 'stddev' | 'median' | 'min' | 'max'; column: string }> }
-  | { type: 'regression'; model: 'ols'; outcome: string; predictors: string[]; filters?: AnalysisFilter[] };
+/** An aggregate function on a column. */
+export type ColumnFn = 'sum' | 'mean' | 'stddev' | 'median' | 'min' | 'max';
+
+/** One measure: a row count, or a function of a column. */
+export type Measure = { fn: 'count' } | { fn: ColumnFn; column: string };
+
+/** A grouped aggregate. */
+export interface AggregateAnalysis {
+  type: 'aggregate';
+  filters?: Filter[];
+  groupBy?: string[];
+  measures: Measure[];
+}
+
+/** An ordinary least-squares regression with an intercept. */
+export interface RegressionAnalysis {
+  type: 'regression';
+  model: 'ols';
+  outcome: string;
+  predictors: string[];
+  filters?: Filter[];
+}
+
+/** An analysis (contracts/analysis.v1), already schema-checked: anything a consumer may ask, no code, no SQL. */
+export type Analysis = AggregateAnalysis | RegressionAnalysis;
 
 /** SHA-256 hex of the analysis's RFC 8785 bytes: what the result and the ledger bind to. */
 export function analysisDigestOf(analysis: Analysis): string {

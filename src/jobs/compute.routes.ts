@@ -4,7 +4,7 @@ import type { SchemaRegistry } from '../http/validation.js';
 import { principalOf } from '../http/auth.js';
 import { pathId } from '../http/params.js';
 import type { ComputeJobsService, JobQuery } from './compute-jobs.service.js';
-import type { ResultDocument } from './result-verification.js';
+import type { ResultSubmissionV1 } from '../generated/contracts.js';
 import type { ReviewInput, ReviewsService } from './reviews.service.js';
 
 /** Mount under /v1 (authenticated), before jobRoutes. */
@@ -21,7 +21,7 @@ export function computeRoutes(svc: ComputeJobsService, reviews: ReviewsService, 
   });
   r.post('/jobs/:id/result', async (req, res) => {
     const p = principalOf(res);
-    const body = schemas.check<{ result: ResultDocument; signature: string }>('result-submission.v1', req.body);
+    const body = schemas.check<ResultSubmissionV1>('result-submission.v1', req.body);
     res.json(await svc.submitResult(p, pathId(req, 'job'), body));
   });
   r.get('/jobs/:id/result', async (req, res) => {

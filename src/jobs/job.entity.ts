@@ -1,14 +1,7 @@
 /** A compute job and its release, as stored. */
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { Analysis } from './analysis-check.js';
-import type { Distribution } from '../datasets/dataset.entity.js';
-
-/** What the job received: the dataset's distribution, plus the token (shown only to the consumer) and its expiry and id. */
-export interface Release extends Distribution {
-  token: string;
-  expiresAt: string;
-  jti: string;
-}
+import type { Release } from './release-token.js';
 
 /** Download jobs: authorized -> completed | failed (the consumer says it could not run) | expired (token ran out unused). Compute jobs: queued -> running -> completed | held | rejected | failed; held -> completed | rejected. */
 export type JobState = 'authorized' | 'completed' | 'queued' | 'running' | 'held' | 'rejected' | 'failed' | 'expired';
@@ -26,7 +19,7 @@ export class JobEntity {
   @Column({ type: 'text' }) state!: JobState;
   @Column({ type: 'text', name: 'idempotency_key', nullable: true }) idempotencyKey!: string | null;
   @Column({ type: 'text', name: 'request_digest', nullable: true }) requestDigest!: string | null;
-  /** Download jobs: the release; null for compute jobs. */
+  /** Download jobs: what the job received (the dataset's distribution, the token, its expiry and id); null for compute jobs. */
   @Column({ type: 'jsonb', nullable: true }) release!: Release | null;
   @Column({ type: 'text' }) access!: 'compute' | 'download';
   @Column({ type: 'jsonb', nullable: true }) analysis!: Analysis | null;

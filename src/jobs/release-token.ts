@@ -8,11 +8,30 @@ import { jwtVerify, type JWTPayload, createLocalJWKSet, type JSONWebKeySet, type
 import type { ServiceKey } from '../service-keys.js';
 import { signerOf } from '../crypto/ed25519-node.js';
 import { signJws } from '../crypto/compact-jws.js';
+import type { DatasetV1 } from '../generated/contracts.js';
 
 /** How long a release token lives. */
 export const RELEASE_TTL_S = 300;
 /** The JWT `typ` of release tokens, so no other token of ours can be mistaken for one. */
 export const RELEASE_TOKEN_TYPE = 'tds-release+jwt';
+
+/**
+ * A download job's release as the API shows it: where the bytes are and what
+ * they must hash to (the dataset's distribution), until when the token holds,
+ * and the token itself (shown only to the job's consumer).
+ */
+export interface ReleaseView extends Distribution {
+  token?: string;
+  expiresAt: string;
+}
+
+/** The release as stored with its job (`jobs.release`): the token and its id always present. */
+export interface Release extends ReleaseView {
+  token: string;
+  jti: string;
+}
+
+type Distribution = DatasetV1['distribution'];
 
 /** Claims bound into a release token. */
 export interface ReleaseClaims {

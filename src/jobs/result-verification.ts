@@ -13,25 +13,12 @@ import { publicKeyFromJwk, verify, type PublicJwk } from '../crypto/ed25519.js';
 import { domainError } from '../errors.js';
 import type { OutputPolicy } from '../agreements/output-policy.js';
 import type { Analysis } from './analysis-check.js';
+import type { ResultV1 } from '../generated/contracts.js';
 
-type Cell = string | number | boolean | null;
+/** A tds.result.v1 document (already schema-checked): the type generated from result.v1. */
+export type ResultDocument = ResultV1;
 
-/** A tds.result.v1 document (already schema-checked). */
-export interface ResultDocument {
-  type: 'tds.result.v1';
-  jobId: string;
-  contractId: string;
-  datasetSha256: string;
-  analysisDigest: string;
-  status: 'pass' | 'review' | 'fail';
-  columns: Array<{ name: string; type: string }>;
-  rows: Cell[][];
-  n?: number;
-  residualDf?: number;
-  disclosure: { policy: object; checks: Array<{ check: string; outcome: string; cells: number }>; suppressedRows: number; rounded: boolean | number; noise: object | null };
-  error?: { code: string; detail?: string };
-  producedAt: string;
-}
+type Cell = ResultV1['rows'][number][number];
 
 /** The RFC 8785 text of a result and its digest (resultDigest). */
 export function canonicalResult(result: ResultDocument): { canonical: string; resultDigest: string } {

@@ -5,12 +5,11 @@
  * capabilities need (reached through ParticipantsService, never directly).
  */
 import type { DataSource, EntityManager } from 'typeorm';
+import type { Queryable } from '../db/transaction.js';
 import type { PublicJwk } from '../crypto/ed25519.js';
 import type { KeyState, ResolvedKey } from '../principal.js';
 import { preparedQuery } from '../db/prepared.js';
 
-/** A data source or a transaction's manager. */
-type Queryable = Pick<EntityManager, 'query'>;
 
 /** The immutable facts of a key id, or null when no participant registered it. */
 export async function findKey(q: Queryable, kid: string): Promise<ResolvedKey | null> {

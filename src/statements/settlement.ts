@@ -5,7 +5,7 @@
  * consumers owe equals what the providers are owed in every currency.
  */
 import { formatMinorUnits, toMinorUnits, type CurrencyTable } from '../money/money.js';
-import { buildLines, countedReleases, type ContractTerms, type Release, type StatementRole } from './statement-document.js';
+import { buildLines, countedReleases, type ContractTerms, type CountedRelease, type StatementRole } from './statement-document.js';
 
 /** One party's side in one currency. */
 export interface SettlementParty {
@@ -27,7 +27,7 @@ export interface SettlementCurrency {
 }
 
 /** Per currency, both sides of every release in [from, to). */
-export function settle(table: CurrencyTable, releases: readonly Release[], terms: ReadonlyMap<string, ContractTerms>, from: string, to: string): { currencies: SettlementCurrency[]; balanced: boolean } {
+export function settle(table: CurrencyTable, releases: readonly CountedRelease[], terms: ReadonlyMap<string, ContractTerms>, from: string, to: string): { currencies: SettlementCurrency[]; balanced: boolean } {
   const sides: Record<StatementRole, Map<string, Map<string, { minor: bigint; invocations: number }>>> = { provider: new Map(), consumer: new Map() };
   for (const role of ['provider', 'consumer'] as const) {
     const parties = new Set(releases.map((r) => (role === 'provider' ? r.provider : r.consumer)));

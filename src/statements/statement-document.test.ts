@@ -1,9 +1,9 @@
 import { statementCurrencies } from '../money/currencies.js';
-import { buildLines, countedReleases, inPeriod, releaseOf, termsOf, totalsOf, type ContractTerms, type Release } from './statement-document.js';
+import { buildLines, countedReleases, inPeriod, releaseOf, termsOf, totalsOf, type ContractTerms, type CountedRelease } from './statement-document.js';
 import { settle } from './settlement.js';
 
 const t = statementCurrencies();
-const r = (index: number, contractId: string, at: string, invocation: number, provider = 'P', consumer = 'C'): Release => ({ index, at, contractId, datasetId: `d-${contractId}`, provider, consumer, invocation });
+const r = (index: number, contractId: string, at: string, invocation: number, provider = 'P', consumer = 'C'): CountedRelease => ({ index, at, contractId, datasetId: `d-${contractId}`, provider, consumer, invocation });
 const terms = new Map<string, ContractTerms>([
   ['a', { contractId: 'a', provider: 'P', consumer: 'C', price: { perInvocation: '0.10', currency: 'EUR' } }],
   ['b', { contractId: 'b', provider: 'P', consumer: 'C', price: null }],

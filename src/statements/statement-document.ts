@@ -35,7 +35,7 @@ export type Statement = StatementV1['statement'];
 export type StatementLine = Statement['lines'][number];
 
 /** A counted release: the facts of one job.authorized entry a statement needs. */
-export interface Release {
+export interface CountedRelease {
   index: number;
   at: string;
   contractId: string;
@@ -65,7 +65,7 @@ export interface EntryObject {
 }
 
 /** The release facts of a job.authorized entry, or null when it lacks them (then it is not countable). */
-export function releaseOf(e: EntryObject): Release | null {
+export function releaseOf(e: EntryObject): CountedRelease | null {
   if (e.kind !== 'job.authorized') return null;
   const { contract, dataset, provider, consumer } = e.subjects ?? {};
   const invocation = e.data?.invocation;
@@ -89,7 +89,7 @@ export function inPeriod(at: string, from: string, to: string): boolean {
 }
 
 /** The releases a statement of (party, role, period) counts, in index order. */
-export function countedReleases(releases: readonly Release[], q: { party: string; role: StatementRole; from: string; to: string }): Release[] {
+export function countedReleases(releases: readonly CountedRelease[], q: { party: string; role: StatementRole; from: string; to: string }): CountedRelease[] {
   return releases.filter((r) => (q.role === 'provider' ? r.provider : r.consumer) === q.party && inPeriod(r.at, q.from, q.to)).sort((a, b) => a.index - b.index);
 }
 
@@ -98,8 +98,8 @@ export function countedReleases(releases: readonly Release[], q: { party: string
  * by contract id, each with its exact amount. Throws when a contract's terms
  * are unknown (fail closed: no line without a price source).
  */
-export function buildLines(table: CurrencyTable, counted: readonly Release[], terms: ReadonlyMap<string, ContractTerms>, role: StatementRole): StatementLine[] {
-  const byContract = new Map<string, Release[]>();
+export function buildLines(table: CurrencyTable, counted: readonly CountedRelease[], terms: ReadonlyMap<string, ContractTerms>, role: StatementRole): StatementLine[] {
+  const byContract = new Map<string, CountedRelease[]>();
   for (const r of counted) {
     const list = byContract.get(r.contractId) ?? [];
     list.push(r);

@@ -18,10 +18,11 @@ import { amountFromNumber } from '../money/money.js';
 import { statementCurrencies } from '../money/currencies.js';
 import {
   STATEMENT_TYPE, buildLines, canonicalizeStatement, countedReleases, releaseOf, signStatement, termsOf, totalsOf,
-  type ContractTerms, type EntryObject, type Release, type SignedStatement, type Statement, type StatementRole,
+  type ContractTerms, type EntryObject, type CountedRelease, type SignedStatement, type Statement, type StatementRole,
 } from './statement-document.js';
 import { settle, type SettlementCurrency } from './settlement.js';
-import { insertStatement, readAllEntries, readDocumentPrices, readParticipant, readPartyEntries, readStatement, type Queryable } from './statements.store.js';
+import { insertStatement, readAllEntries, readDocumentPrices, readParticipant, readPartyEntries, readStatement } from './statements.store.js';
+import type { Queryable } from '../db/transaction.js';
 
 /** Body of POST /statements (schema-checked). */
 export interface StatementRequest {
@@ -46,8 +47,8 @@ export function periodOf(from: string, to: string): { from: string; to: string }
  * (the ledger), or for contracts activated before the ledger carried prices,
  * from their signed documents.
  */
-export async function factsOf(q: Queryable, entries: readonly EntryObject[]): Promise<{ releases: Release[]; terms: Map<string, ContractTerms> }> {
-  const releases: Release[] = [];
+export async function factsOf(q: Queryable, entries: readonly EntryObject[]): Promise<{ releases: CountedRelease[]; terms: Map<string, ContractTerms> }> {
+  const releases: CountedRelease[] = [];
   const terms = new Map<string, ContractTerms>();
   const legacy: Array<Omit<ContractTerms, 'price'>> = [];
   for (const e of entries) {

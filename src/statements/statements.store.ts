@@ -4,11 +4,9 @@
  * LedgerService) is deliberate: these are range scans of immutable rows below
  * a signed tree size, specific to statements, and they change nothing.
  */
-import type { EntityManager } from 'typeorm';
+import type { Queryable } from '../db/transaction.js';
 import type { EntryObject, StatementRole } from './statement-document.js';
 
-/** Anything that runs SQL (DataSource or a transaction's manager). */
-export type Queryable = Pick<EntityManager, 'query'>;
 
 /** Kinds a statement reads: the releases and the contract terms (price) and exhaustion. */
 export const STATEMENT_KINDS = ['job.authorized', 'contract.activated', 'contract.exhausted'];

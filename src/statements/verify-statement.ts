@@ -15,7 +15,7 @@ import { verifyConsistency, verifyInclusion } from '../ledger/merkle.js';
 import { amountProblem, multiplyAmount, type CurrencyTable } from '../money/money.js';
 import {
   FREE_CURRENCY, STATEMENT_TYPE, buildLines, countedReleases, releaseOf, termsOf, totalsOf, verifyStatementSignature,
-  type ContractTerms, type EntryObject, type Release, type SignedStatement, type StatementLine,
+  type ContractTerms, type EntryObject, type CountedRelease, type SignedStatement, type StatementLine,
 } from './statement-document.js';
 
 /** One page of GET /v1/ledger/mine. */
@@ -69,7 +69,7 @@ function check(table: CurrencyTable, input: VerifyStatementInput): VerifyStateme
   if (!verifyStatementSignature(signed, verifier.publicKey)) fail('signature: does not verify with the pinned ledger key over the RFC 8785 bytes of the statement');
 
   const entries = provenEntries(input, verifier);
-  const releases: Release[] = [];
+  const releases: CountedRelease[] = [];
   const terms = new Map<string, ContractTerms>();
   const exhausted = new Map<string, { index: number; used: number }>();
   for (const e of entries.values()) {
@@ -143,8 +143,8 @@ function provenEntries(input: VerifyStatementInput, verifier: ReturnType<typeof 
 }
 
 /** Each contract's invocation numbers must be exactly 1..n below the tree size: a gap is a hidden entry, a repeat a double count. */
-function checkSequences(mine: readonly Release[], exhausted: ReadonlyMap<string, { index: number; used: number }>): void {
-  const byContract = new Map<string, Release[]>();
+function checkSequences(mine: readonly CountedRelease[], exhausted: ReadonlyMap<string, { index: number; used: number }>): void {
+  const byContract = new Map<string, CountedRelease[]>();
   for (const r of mine) byContract.set(r.contractId, [...(byContract.get(r.contractId) ?? []), r]);
   for (const [contractId, rs] of [...byContract.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     rs.sort((a, b) => a.invocation - b.invocation || a.index - b.index);
@@ -159,7 +159,7 @@ function checkSequences(mine: readonly Release[], exhausted: ReadonlyMap<string,
 }
 
 /** Compare the statement's lines with the recomputed ones; the first difference is the problem. */
-function compareLines(table: CurrencyTable, lines: readonly StatementLine[], expected: readonly StatementLine[], counted: readonly Release[]): void {
+function compareLines(table: CurrencyTable, lines: readonly StatementLine[], expected: readonly StatementLine[], counted: readonly CountedRelease[]): void {
   if (!Array.isArray(lines)) fail('lines: missing');
   const seen = new Map<number, string>();
   for (const l of lines) {

@@ -6,12 +6,12 @@
  */
 import { call } from '../api.js';
 import { field, h, input, select } from '../dom.js';
-
-interface Column { name: string; type: string; identifier?: boolean }
+import type { DatasetView } from '../../../datasets/dataset-view.js';
+import type { DatasetV1Column as Column } from '../../../generated/contracts.js';
 
 /** The form and a function reading the analysis it describes (throws with a message when incomplete). */
 export async function analysisForm(datasetId: string): Promise<{ el: HTMLElement; value: () => unknown }> {
-  const d = await call<{ schema?: { columns?: Column[] } | null }>('GET', `/v1/datasets/${encodeURIComponent(datasetId)}`);
+  const d = await call<DatasetView>('GET', `/v1/datasets/${encodeURIComponent(datasetId)}`);
   const columns = (d.schema?.columns ?? []).filter((c) => !c.identifier);
   const numeric = columns.filter((c) => c.type === 'integer' || c.type === 'number');
   const names = (cs: Column[]): Array<[string, string]> => cs.map((c) => [c.name, `${c.name} (${c.type})`]);

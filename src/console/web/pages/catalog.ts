@@ -7,20 +7,7 @@ import { field, h, input, run, select, Status, table, valueOf, when } from '../d
 import { participantName } from '../lookup.js';
 import * as session from '../session.js';
 import { purposeText } from '../terms.js';
-
-/** A dataset as the catalog lists it. */
-export interface DatasetView {
-  id: string;
-  providerId: string;
-  title: string;
-  description: string;
-  researchField: string;
-  kind: string;
-  status: string;
-  publishedAt: string;
-  distribution: { url: string; sha256: string; byteSize: number; mediaType: string };
-  schema?: { columns?: Array<{ name: string; type: string; identifier?: boolean }> } | null;
-}
+import type { DatasetView } from '../../../datasets/dataset-view.js';
 
 /** An offer as the API returns it. */
 export interface OfferView {

@@ -8,7 +8,8 @@ import { field, h, input, run, select, Status, table, valueOf, when } from '../d
 import * as session from '../session.js';
 import { sha256Incremental, toHex } from '../../../crypto/sha256.js';
 import { policyText, PURPOSES, purposeText } from '../terms.js';
-import type { DatasetView, OfferView } from './catalog.js';
+import type { DatasetView } from '../../../datasets/dataset-view.js';
+import type { OfferView } from './catalog.js';
 import { policyFieldset } from './policy-form.js';
 
 /** Size and SHA-256 hex of a file, read in chunks so large files do not fill memory. */
