@@ -8,7 +8,7 @@ import express, { type Express } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { domainError, unauthenticated } from './errors.js';
+import { routeNotFound, unauthenticated, unsupportedMediaType } from './errors.js';
 import { authenticate, requestPath, type AuthDeps } from './http/auth.js';
 import { RecentTokens } from './http/recent-tokens.js';
 import { problemHandler } from './http/problem.js';
@@ -95,7 +95,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use('/v1', (req, _res, next) => {
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     if (hasBody && !req.is(['application/json', 'application/*+json'])) {
-      throw domainError('UNSUPPORTED_MEDIA_TYPE', 'request bodies must be application/json');
+      throw unsupportedMediaType('request bodies must be application/json');
     }
     next();
   });
@@ -125,7 +125,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use('/v1', statementRoutes(services.statements, services.settlements, schemas));
 
   app.use((req) => {
-    throw domainError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.path}`);
+    throw routeNotFound(`no route ${req.method} ${req.path}`);
   });
   app.use(problemHandler(logger));
   return app;

@@ -155,11 +155,41 @@ export function datasetWithdrawn(): DomainError {
 }
 
 /** The 409 codes: the object's current state does not allow the action. */
-export type ConflictCode = Extract<ErrorCode, 'KEY_ALREADY_REGISTERED' | 'INVALID_STATE_TRANSITION' | 'SIGNATURE_OUT_OF_ORDER' | 'ALREADY_SIGNED' | 'RECEIPT_PENDING' | 'SIGNING_KEY_ROTATED'>;
+export type ConflictCode = Extract<ErrorCode,
+  | 'KEY_ALREADY_REGISTERED' | 'INVALID_STATE_TRANSITION' | 'SIGNATURE_OUT_OF_ORDER' | 'ALREADY_SIGNED' | 'RECEIPT_PENDING' | 'SIGNING_KEY_ROTATED'
+  | 'RESULT_NOT_AVAILABLE' | 'ALREADY_REVIEWED'>;
 
-/** The object's state conflicts with the action (409). */
-export function conflict(code: ConflictCode, detail: string): DomainError {
-  return new DomainError(code, detail);
+/** The object's state conflicts with the action (409); extensions carry what the caller needs (e.g. the job's state). */
+export function conflict(code: ConflictCode, detail: string, extensions?: Record<string, unknown>): DomainError {
+  return new DomainError(code, detail, extensions);
+}
+
+/** The 422 codes of a signed document that does not match what it must (a result, an attested file). */
+export type MismatchCode = Extract<ErrorCode, 'RESULT_MISMATCH' | 'OUTPUT_POLICY_VIOLATION' | 'ATTESTATION_MISMATCH'>;
+
+/** A submitted document does not match the job, the contract's policy or the published file; `errors` carry JSON pointers. */
+export function mismatch(code: MismatchCode, detail: string, errors?: Array<{ pointer: string; message: string }>): DomainError {
+  return new DomainError(code, detail, errors === undefined ? {} : { errors });
+}
+
+/** No route (or console file) answers this path. */
+export function routeNotFound(detail: string): DomainError {
+  return new DomainError('ROUTE_NOT_FOUND', detail);
+}
+
+/** The request body is not JSON the service reads (415). */
+export function unsupportedMediaType(detail: string): DomainError {
+  return new DomainError('UNSUPPORTED_MEDIA_TYPE', detail);
+}
+
+/** Too many requests of this kind for now (429): retry later. */
+export function rateLimited(detail: string): DomainError {
+  return new DomainError('RATE_LIMITED', detail);
+}
+
+/** The service's own state is broken (500): never the caller's fault. */
+export function internalError(detail: string): DomainError {
+  return new DomainError('INTERNAL', detail);
 }
 
 /** The public key is already registered (to anyone). */

@@ -6,7 +6,7 @@
  * than there are reviewers, or no result could ever be released).
  */
 import type { EntityManager } from 'typeorm';
-import { domainError } from '../errors.js';
+import { invalidField, validationFailed } from '../errors.js';
 import type { DatasetEntity } from '../datasets/dataset.entity.js';
 import type { OutputPolicy } from './output-policy.js';
 import type { DatasetV1Column } from '../generated/contracts.js';
@@ -24,23 +24,18 @@ export function declaredColumns(schema: unknown): DatasetColumn[] | null {
 export async function checkComputeTerms(tx: EntityManager, dataset: DatasetEntity, policy: OutputPolicy, accessDefaulted: boolean): Promise<void> {
   if (!declaredColumns(dataset.schema)) {
     const why = accessDefaulted ? ' (raw datasets are offered for compute unless the offer says access "download")' : '';
-    throw domainError('VALIDATION_FAILED', `a compute offer needs a dataset that declares schema.columns${why}`, {
-      errors: [{ pointer: accessDefaulted ? '/' : '/access', message: 'the dataset declares no schema.columns' }],
-    });
+    throw invalidField(accessDefaulted ? '/' : '/access', 'the dataset declares no schema.columns', `a compute offer needs a dataset that declares schema.columns${why}`);
   }
   const { approvals, reviewers } = policy.review;
   if (approvals > reviewers.length) {
-    throw domainError('VALIDATION_FAILED', `review needs ${approvals} approvals but names ${reviewers.length} reviewer(s)`, {
-      errors: [{ pointer: '/outputPolicy/review/approvals', message: 'more than the number of reviewers' }],
-    });
+    throw invalidField('/outputPolicy/review/approvals', 'more than the number of reviewers', `review needs ${approvals} approvals but names ${reviewers.length} reviewer(s)`);
   }
   if (reviewers.length === 0) return;
   const found = (await tx.query(`SELECT id::text FROM participants WHERE id = ANY($1::uuid[]) AND 'reviewer' = ANY(roles)`, [reviewers])) as Array<{ id: string }>;
   const ok = new Set(found.map((r) => r.id));
   const bad = reviewers.map((r, i) => ({ r, i })).filter(({ r }) => !ok.has(r));
   if (bad.length > 0) {
-    throw domainError('VALIDATION_FAILED', `not participants with the role reviewer: ${bad.map((b) => b.r).join(', ')}`, {
-      errors: bad.map((b) => ({ pointer: `/outputPolicy/review/reviewers/${b.i}`, message: 'not a participant with the role reviewer' })),
-    });
+    throw validationFailed(`not participants with the role reviewer: ${bad.map((b) => b.r).join(', ')}`,
+      bad.map((b) => ({ pointer: `/outputPolicy/review/reviewers/${b.i}`, message: 'not a participant with the role reviewer' })));
   }
 }

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { type Express } from 'express';
-import { domainError } from '../errors.js';
+import { routeNotFound } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 
 /**
@@ -60,7 +60,7 @@ export function mountConsole(app: Express, audience: string, dir: string = conso
     },
   }));
   app.get('/console', () => {
-    if (!fs.existsSync(path.join(dir, 'index.html'))) throw domainError('ROUTE_NOT_FOUND', 'the console is not built: run `npm run build`');
-    throw domainError('ROUTE_NOT_FOUND', 'no such console file');
+    if (!fs.existsSync(path.join(dir, 'index.html'))) throw routeNotFound('the console is not built: run `npm run build`');
+    throw routeNotFound('no such console file');
   });
 }

@@ -4,7 +4,7 @@
  * release at once because every release re-reads the dataset's status.
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import { domainError, invalidField, invalidTransition, notFound, notOwner } from '../errors.js';
+import { invalidField, invalidTransition, mismatch, notFound, notOwner } from '../errors.js';
 import { lockReciprocityFacts } from '../reciprocity/reciprocity-lock.js';
 import { bumpVersion } from '../reciprocity/reciprocity.store.js';
 import { inTransaction } from '../db/transaction.js';
@@ -118,7 +118,7 @@ export class DatasetsService {
       if (d.providerId !== actor.participantId) throw notOwner('only the providing participant attests its dataset');
       if (d.status === 'withdrawn') throw invalidTransition('dataset', 'withdrawn', 'attest');
       if (body.sha256 !== d.distribution.sha256 || body.byteSize !== d.distribution.byteSize) {
-        throw domainError('ATTESTATION_MISMATCH', `the attested file (sha256 ${body.sha256}, ${body.byteSize} bytes) is not the published distribution (sha256 ${d.distribution.sha256}, ${d.distribution.byteSize} bytes)`);
+        throw mismatch('ATTESTATION_MISMATCH', `the attested file (sha256 ${body.sha256}, ${body.byteSize} bytes) is not the published distribution (sha256 ${d.distribution.sha256}, ${d.distribution.byteSize} bytes)`);
       }
       const rows = (await tx.query(`UPDATE datasets SET attested_at = clock_timestamp() WHERE id = $1 AND attested_at IS NULL RETURNING attested_at`, [id])) as [Array<{ attested_at: Date }>, number] | Array<{ attested_at: Date }>;
       const updated = Array.isArray(rows[0]) ? (rows[0] as Array<{ attested_at: Date }>) : (rows as Array<{ attested_at: Date }>);

@@ -5,7 +5,7 @@
  */
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { DomainError, type ErrorCode } from '../errors.js';
+import { DomainError, internalError, unsupportedMediaType, validationFailed, type ErrorCode } from '../errors.js';
 
 /** HTTP status of every error code: the only place statuses are chosen. */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -123,10 +123,10 @@ export function toDomainError(err: unknown): DomainError | undefined {
   // body-parser errors carry a type and an exposable status.
   if (e?.type === 'entity.parse.failed') return new DomainError('MALFORMED_JSON', 'the request body is not valid JSON');
   if (e?.type === 'entity.too.large') return new DomainError('PAYLOAD_TOO_LARGE', 'the request body is larger than the limit');
-  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new DomainError('UNSUPPORTED_MEDIA_TYPE', 'unsupported body encoding');
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return unsupportedMediaType('unsupported body encoding');
   if (e?.status && e.status >= 400 && e.status < 500 && e.expose) return new DomainError('VALIDATION_FAILED', 'the request could not be read');
   if (isDatabaseUnavailable(err)) return new DomainError('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later');
-  if (isDataException(err)) return new DomainError('VALIDATION_FAILED', 'a value in the request is not valid for its field', { errors: [] });
+  if (isDataException(err)) return validationFailed('a value in the request is not valid for its field');
   return undefined;
 }
 
@@ -145,6 +145,6 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       return sendProblem(res, domain);
     }
     logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
-    sendProblem(res, new DomainError('INTERNAL', 'an unexpected error occurred'));
+    sendProblem(res, internalError('an unexpected error occurred'));
   };
 }

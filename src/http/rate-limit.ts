@@ -7,7 +7,7 @@
  * cap in the database bounds the total either way).
  */
 import type { RequestHandler } from 'express';
-import { DomainError } from '../errors.js';
+import { rateLimited } from '../errors.js';
 
 /** Per-minute rates: burst = rate (a full minute's worth), refilled continuously. */
 export interface RateLimits {
@@ -53,7 +53,7 @@ export function rateLimit(limits: RateLimits, now: () => number = Date.now): Req
     const wait = b.take(t) || global.take(t);
     if (wait > 0) {
       res.setHeader('Retry-After', String(wait));
-      throw new DomainError('RATE_LIMITED', `too many registrations; retry in ${wait} s`);
+      throw rateLimited(`too many registrations; retry in ${wait} s`);
     }
     next();
   };

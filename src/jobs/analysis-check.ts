@@ -9,7 +9,7 @@
  */
 import { canonicalize } from '../crypto/canonical-json.js';
 import { sha256, toHex, utf8 } from '../crypto/sha256.js';
-import { domainError } from '../errors.js';
+import { validationFailed } from '../errors.js';
 import type { DatasetColumn } from '../agreements/compute-terms.js';
 
 type Scalar = string | number | boolean;
@@ -110,6 +110,6 @@ export function checkAnalysis(analysis: Analysis, columns: readonly DatasetColum
     });
   }
   if (errors.length > 0) {
-    throw domainError('VALIDATION_FAILED', `the analysis does not fit the dataset's columns or the contract's policy: ${errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}`, { errors });
+    throw validationFailed(`the analysis does not fit the dataset's columns or the contract's policy: ${errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}`, errors);
   }
 }

@@ -6,7 +6,7 @@
  * writes nothing and leaves the job running.
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import { domainError, forbidden, invalidField, invalidTransition, notFound } from '../errors.js';
+import { conflict, forbidden, invalidField, invalidTransition, mismatch, notFound } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import { requireRole, type Principal } from '../principal.js';
@@ -99,7 +99,7 @@ export class ComputeJobsService {
       const j = await tx.getRepository(JobEntity).findOneBy({ id: jobId });
       if (!j) throw notFound('job', jobId);
       if (j.providerId !== actor.participantId) throw forbidden('only the job\'s provider claims it');
-      if (j.access !== 'compute') throw domainError('INVALID_STATE_TRANSITION', 'a download job is not claimed: its consumer downloads the dataset');
+      if (j.access !== 'compute') throw conflict('INVALID_STATE_TRANSITION', 'a download job is not claimed: its consumer downloads the dataset');
       const facts = await computeFacts(tx, j.contractId);
       // Revocation and withdrawal stop everything at once, queued analyses included.
       const stop = computeReleaseStop(facts.contract_state, facts.dataset.status);
@@ -110,7 +110,7 @@ export class ComputeJobsService {
       const claimed = await claimJob(tx, j.id, actor.participantId, this.leaseSeconds);
       if (!claimed) {
         const detail = j.state === 'running' ? 'the job is running and its lease has not run out' : `the job is ${j.state}`;
-        throw domainError('INVALID_STATE_TRANSITION', `cannot claim: ${detail}`);
+        throw conflict('INVALID_STATE_TRANSITION', `cannot claim: ${detail}`);
       }
       await appendEvent(tx, {
         kind: 'job.claimed',
@@ -126,7 +126,7 @@ export class ComputeJobsService {
       };
       return { view } as const;
     });
-    if ('failed' in outcome) throw domainError('INVALID_STATE_TRANSITION', `cannot claim: the job failed (${outcome.failed})`, { reason: outcome.failed });
+    if ('failed' in outcome) throw conflict('INVALID_STATE_TRANSITION', `cannot claim: the job failed (${outcome.failed})`, { reason: outcome.failed });
     return outcome.view;
   }
 
@@ -142,13 +142,13 @@ export class ComputeJobsService {
       const j = await lockJob(tx, jobId);
       if (!j) throw notFound('job', jobId);
       if (j.providerId !== actor.participantId) throw forbidden('only the job\'s provider posts its result');
-      if (j.access !== 'compute') throw domainError('INVALID_STATE_TRANSITION', 'a download job takes no result');
+      if (j.access !== 'compute') throw conflict('INVALID_STATE_TRANSITION', 'a download job takes no result');
       if (j.state !== 'running') throw invalidTransition('job', j.state, 'post a result to');
       const facts = await computeFacts(tx, j.contractId);
       const policy = policyOf(facts.document);
       const { canonical, resultDigest } = canonicalResult(body.result);
       const kid = verifyingKey(canonical, body.signature, await signingKeys(tx, j.providerId, j.createdAt));
-      if (!kid) throw domainError('RESULT_MISMATCH', 'the signature does not verify over the result\'s RFC 8785 bytes with any of the provider\'s keys', { errors: [{ pointer: '/signature', message: 'does not verify' }] });
+      if (!kid) throw mismatch('RESULT_MISMATCH', 'the signature does not verify over the result\'s RFC 8785 bytes with any of the provider\'s keys', [{ pointer: '/signature', message: 'does not verify' }]);
       const datasetSha256 = (facts.document.dataset as { sha256: string }).sha256;
       checkBindings(body.result, { jobId: j.id, contractId: j.contractId, datasetSha256, analysisDigest: j.analysisDigest!, analysis: j.analysis! });
       checkReleasedCells(body.result, j.analysis!, policy);
@@ -192,9 +192,9 @@ export class ComputeJobsService {
     const full = j.providerId === actor.participantId || (facts !== null && isNamedReviewer(actor, facts.document, j.consumerId));
     const digestOnly = actor.roles.includes('operator') || actor.roles.includes('auditor');
     if (!isConsumer && !full && !digestOnly) throw forbidden('only the job\'s consumer, provider and named reviewers read its result (operator and auditors: digest and status)');
-    if (j.access !== 'compute') throw domainError('RESULT_NOT_AVAILABLE', 'a download job has no result stored by the service');
+    if (j.access !== 'compute') throw conflict('RESULT_NOT_AVAILABLE', 'a download job has no result stored by the service');
     const stored = await readResult(tx, j.id);
-    const notYet = () => domainError('RESULT_NOT_AVAILABLE', stored ? `the result is not released (job ${j.state})` : `no result yet (job ${j.state})`, { state: j.state });
+    const notYet = () => conflict('RESULT_NOT_AVAILABLE', stored ? `the result is not released (job ${j.state})` : `no result yet (job ${j.state})`, { state: j.state });
     const whole = (s: StoredResult): ResultView => ({ result: JSON.parse(s.canonical) as ResultDocument, signature: s.signature, kid: s.kid, resultDigest: s.result_digest, status: s.status, state: j.state });
     if (full) {
       if (!stored) throw notYet();

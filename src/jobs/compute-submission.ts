@@ -4,7 +4,7 @@
  * its digest. A compute contract needs an analysis and a download contract
  * refuses one (both 400 VALIDATION_FAILED, pointer /analysis). Pure: no I/O.
  */
-import { domainError } from '../errors.js';
+import { invalidField } from '../errors.js';
 import { declaredColumns } from '../agreements/compute-terms.js';
 import { completeOutputPolicy, type OutputPolicyInput } from '../agreements/output-policy.js';
 import { analysisDigestOf, checkAnalysis, type Analysis } from './analysis-check.js';
@@ -25,13 +25,13 @@ export interface ComputeFacts {
 /** The checked compute submission, or null for a download contract; throws VALIDATION_FAILED. */
 export function computeSubmissionOf(f: ComputeFacts, analysis: Analysis | undefined): ComputeSubmission | null {
   if (f.access !== 'compute') {
-    if (analysis !== undefined) throw domainError('VALIDATION_FAILED', 'this is a download contract: a job on it carries no analysis', { errors: [{ pointer: '/analysis', message: 'not allowed on a download contract' }] });
+    if (analysis !== undefined) throw invalidField('/analysis', 'not allowed on a download contract', 'this is a download contract: a job on it carries no analysis');
     return null;
   }
-  if (analysis === undefined) throw domainError('VALIDATION_FAILED', 'this is a compute contract: the job must carry an analysis', { errors: [{ pointer: '/analysis', message: 'required on a compute contract' }] });
+  if (analysis === undefined) throw invalidField('/analysis', 'required on a compute contract', 'this is a compute contract: the job must carry an analysis');
   const columns = declaredColumns(f.dataset_schema);
   // A compute offer was only accepted with declared columns; without them nothing can be checked: refuse.
-  if (!columns) throw domainError('VALIDATION_FAILED', 'the dataset declares no columns to check the analysis against', { errors: [{ pointer: '/analysis', message: 'the dataset declares no schema.columns' }] });
+  if (!columns) throw invalidField('/analysis', 'the dataset declares no schema.columns', 'the dataset declares no columns to check the analysis against');
   checkAnalysis(analysis, columns, completeOutputPolicy((f.output_policy ?? {}) as OutputPolicyInput));
   return { analysis, analysisDigest: analysisDigestOf(analysis) };
 }

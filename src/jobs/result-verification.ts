@@ -10,7 +10,7 @@
 import { canonicalize } from '../crypto/canonical-json.js';
 import { sha256, toHex, utf8, fromBase64Url } from '../crypto/sha256.js';
 import { publicKeyFromJwk, verify, type PublicJwk } from '../crypto/ed25519.js';
-import { domainError } from '../errors.js';
+import { mismatch } from '../errors.js';
 import type { OutputPolicy } from '../agreements/output-policy.js';
 import type { Analysis } from './analysis-check.js';
 import type { ResultV1 } from '../generated/contracts.js';
@@ -75,7 +75,7 @@ export function checkBindings(result: ResultDocument, b: ResultBindings): void {
       if (r.length !== got.length) wrong.push({ pointer: `/result/rows/${i}`, message: `has ${r.length} cells for ${got.length} columns` });
     });
   }
-  if (wrong.length > 0) throw domainError('RESULT_MISMATCH', `the result does not match the job: ${wrong.map((w) => `${w.pointer} ${w.message}`).join('; ')}`, { errors: wrong });
+  if (wrong.length > 0) throw mismatch('RESULT_MISMATCH', `the result does not match the job: ${wrong.map((w) => `${w.pointer} ${w.message}`).join('; ')}`, wrong);
 }
 
 function countProblem(v: Cell, policy: OutputPolicy): string | null {
@@ -113,7 +113,7 @@ export function checkReleasedCells(result: ResultDocument, analysis: Analysis, p
       if (result.residualDf === undefined || result.residualDf < policy.minResidualDf) bad.push({ pointer: '/result/residualDf', message: `residual degrees of freedom below minResidualDf ${policy.minResidualDf}` });
     }
   }
-  if (bad.length > 0) throw domainError('OUTPUT_POLICY_VIOLATION', `the result breaks the contract's output policy: ${bad.slice(0, 20).map((b) => `${b.pointer} ${b.message}`).join('; ')}`, { errors: bad.slice(0, 100) });
+  if (bad.length > 0) throw mismatch('OUTPUT_POLICY_VIOLATION', `the result breaks the contract's output policy: ${bad.slice(0, 20).map((b) => `${b.pointer} ${b.message}`).join('; ')}`, bad.slice(0, 100));
 }
 
 /** Outcome counts per check, summed over cells (for the ledger's job.result). */

@@ -8,7 +8,7 @@
  * so concurrent approvals release exactly once.
  */
 import type { DataSource } from 'typeorm';
-import { domainError, forbidden, invalidSignature, invalidTransition, notFound, roleRequired } from '../errors.js';
+import { conflict, forbidden, invalidSignature, invalidTransition, notFound, roleRequired } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
@@ -53,7 +53,7 @@ export class ReviewsService {
       const kid = verifyingKey(canonicalize(statement), input.signature, await signingKeys(tx, actor.participantId, j.createdAt));
       if (!kid) throw invalidSignature('the signature does not verify over the RFC 8785 bytes of {type: "tds.review.v1", jobId, resultDigest, decision} with the reviewer\'s key');
       const fresh = await insertReview(tx, { jobId: j.id, reviewerId: actor.participantId, kid, resultDigest: stored.result_digest, decision: input.decision, comment: input.comment ?? null, signature: input.signature });
-      if (!fresh) throw domainError('ALREADY_REVIEWED', 'this reviewer has already voted on this result');
+      if (!fresh) throw conflict('ALREADY_REVIEWED', 'this reviewer has already voted on this result');
       const subjects = { job: j.id, contract: j.contractId, dataset: j.datasetId, provider: j.providerId, consumer: j.consumerId, reviewer: actor.participantId };
       await appendEvent(tx, {
         kind: 'job.reviewed',

@@ -10,17 +10,7 @@ import {
   verifierKey,
   verifyNote,
 } from './checkpoint.js';
-import { LedgerError } from './ledger-error.js';
-
-/** The code of the LedgerError fn throws (tests assert codes, never message text). */
-function ledgerCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof LedgerError ? e.code : `not a LedgerError: ${String(e)}`;
-  }
-  return 'nothing thrown';
-}
+import { ledgerCode } from '../../test/helpers/ledger-code.js';
 
 const ORIGIN = 'tds.example/ledger';
 const ROOT = sha256(utf8('root'));

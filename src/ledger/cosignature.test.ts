@@ -5,6 +5,7 @@ import { addSignatures, splitNote } from './note.js';
 import { formatTlogProof, parseTlogProof, verifyReceipt } from './tlog-proof.js';
 import { hashLeaf, inclusionProof, rootFromLeafHashes } from './merkle.js';
 import { utf8 } from '../crypto/sha256.js';
+import { ledgerCode } from '../../test/helpers/ledger-code.js';
 
 const log = generateKeyPair().secretKey;
 const w1 = generateKeyPair().secretKey;
@@ -29,29 +30,29 @@ describe('cosignature/v1', () => {
     const cosigned = addSignatures(n, [cosign(body, 'w1.test', w1, 100), cosign(body, 'w2.test', w2, 101)]);
     const v = verifyCosignedCheckpoint(cosigned, logKey, [k1, k2], 2);
     expect(v.cosigned.map((c) => [c.name, c.timestamp])).toEqual([['w1.test', 100], ['w2.test', 101]]);
-    expect(() => verifyCosignedCheckpoint(n, logKey, [k1, k2], 1)).toThrow(/0 of the 1 witness/);
-    expect(() => verifyCosignedCheckpoint(addSignatures(n, [cosign(body, 'w1.test', w1, 1)]), logKey, [k1, k2], 2)).toThrow(/missing: w2\.test/);
-    expect(() => verifyCosignedCheckpoint(cosigned, logKey, [k1, k1], 2)).toThrow(/1 of the 2/);
+    expect(ledgerCode(() => verifyCosignedCheckpoint(n, logKey, [k1, k2], 1))).toBe('LEDGER_QUORUM_UNMET');
+    expect(ledgerCode(() => verifyCosignedCheckpoint(addSignatures(n, [cosign(body, 'w1.test', w1, 1)]), logKey, [k1, k2], 2))).toBe('LEDGER_QUORUM_UNMET');
+    expect(ledgerCode(() => verifyCosignedCheckpoint(cosigned, logKey, [k1, k1], 2))).toBe('LEDGER_QUORUM_UNMET');
   });
 
   it('refuses a cosignature over another body or with a changed timestamp, ignores other keys', () => {
     const { body } = note(10);
     const other = note(11).body;
     const line = cosign(other, 'w1.test', w1, 5).trim();
-    expect(() => cosignaturesBy(body, [line], k1)).toThrow(/invalid cosignature/);
+    expect(ledgerCode(() => cosignaturesBy(body, [line], k1))).toBe('LEDGER_BAD_SIGNATURE');
     const raw = Buffer.from(cosign(body, 'w1.test', w1, 5).trim().split(' ')[2], 'base64');
     raw[11] ^= 1;
-    expect(() => cosignaturesBy(body, [`\u2014 w1.test ${raw.toString('base64')}`], k1)).toThrow(/invalid cosignature/);
+    expect(ledgerCode(() => cosignaturesBy(body, [`\u2014 w1.test ${raw.toString('base64')}`], k1))).toBe('LEDGER_BAD_SIGNATURE');
     expect(cosignaturesBy(body, [cosign(body, 'w2.test', w2, 5).trim()], k1)).toEqual([]);
     // A log signature (type 0x01 key id) under the witness's name is another key: ignored.
     expect(cosignaturesBy(body, splitNote(signNote(body, 'w1.test', w1)).signatures, k1)).toEqual([]);
   });
 
   it('parses only self-consistent type 0x04 keys', () => {
-    expect(() => parseCosignerKey(verifierKey('w1.test', publicKeyOf(w1)))).toThrow(/type 0x04/);
+    expect(ledgerCode(() => parseCosignerKey(verifierKey('w1.test', publicKeyOf(w1))))).toBe('LEDGER_MALFORMED_VERIFIER_KEY');
     const text = cosignerVerifierKey('w1.test', publicKeyOf(w1));
-    expect(() => parseCosignerKey(text.replace('w1.test', 'w3.test'))).toThrow(/key id/);
-    expect(() => parseCosignerKey('nope')).toThrow(/malformed/);
+    expect(ledgerCode(() => parseCosignerKey(text.replace('w1.test', 'w3.test')))).toBe('LEDGER_MALFORMED_VERIFIER_KEY');
+    expect(ledgerCode(() => parseCosignerKey('nope'))).toBe('LEDGER_MALFORMED_VERIFIER_KEY');
   });
 });
 
@@ -66,12 +67,12 @@ describe('tlog-proof receipts', () => {
     expect(text.split('\n').slice(0, 3)).toEqual(['c2sp.org/tlog-proof@v1', `extra ${Buffer.from(entries[3]).toString('base64')}`, 'index 3']);
     expect(parseTlogProof(text)).toMatchObject({ index: 3, checkpoint: cp });
     expect(verifyReceipt(text, logKey, [k1], 1)).toMatchObject({ index: 3, entry: { index: 3 } });
-    expect(() => verifyReceipt(text, logKey, [k1, k2], 2)).toThrow(/1 of the 2/);
+    expect(ledgerCode(() => verifyReceipt(text, logKey, [k1, k2], 2))).toBe('LEDGER_QUORUM_UNMET');
     const wrongEntry = formatTlogProof({ extra: utf8(entries[4]), index: 3, proof: inclusionProof(3, 7, leaves), checkpoint: cp });
-    expect(() => verifyReceipt(wrongEntry, logKey, [k1], 1)).toThrow(/index 4/);
+    expect(ledgerCode(() => verifyReceipt(wrongEntry, logKey, [k1], 1))).toBe('LEDGER_RECEIPT_MISMATCH');
     const tampered = formatTlogProof({ extra: utf8(entries[3].replace('job.authorized', 'job.denied')), index: 3, proof: inclusionProof(3, 7, leaves), checkpoint: cp });
-    expect(() => verifyReceipt(tampered, logKey, [k1], 1)).toThrow(/not proven included/);
-    expect(() => parseTlogProof(text.replace('index 3', 'index 03'))).toThrow(/index/);
-    expect(() => parseTlogProof(text.replace('c2sp.org/tlog-proof@v1', 'x'))).toThrow(/first line/);
+    expect(ledgerCode(() => verifyReceipt(tampered, logKey, [k1], 1))).toBe('LEDGER_BAD_PROOF');
+    expect(ledgerCode(() => parseTlogProof(text.replace('index 3', 'index 03')))).toBe('LEDGER_MALFORMED_PROOF');
+    expect(ledgerCode(() => parseTlogProof(text.replace('c2sp.org/tlog-proof@v1', 'x')))).toBe('LEDGER_MALFORMED_PROOF');
   });
 });

@@ -9,6 +9,7 @@ import { sign, verify, publicKeyOf } from '../crypto/ed25519.js';
 import { fromBase64, fromHex, sha256, toBase64, toHex, utf8 } from '../crypto/sha256.js';
 import { openNote, type NoteVerifier, type ParsedCheckpoint } from './checkpoint.js';
 import { splitNote } from './note.js';
+import { LedgerError } from './ledger-error.js';
 
 /** Signature type byte of timestamped Ed25519 witness cosignatures (signed-note, tlog-cosignature). */
 export const ALG_COSIGNATURE_V1 = 0x04;
@@ -33,7 +34,7 @@ export function cosignerKeyId(name: string, publicKey: Uint8Array): Uint8Array {
 }
 
 function checkName(name: string): void {
-  if (name === '' || /[\s\u0085+]/u.test(name)) throw new Error('invalid cosigner name: must be non-empty without spaces or "+"');
+  if (name === '' || /[\s\u0085+]/u.test(name)) throw new LedgerError('LEDGER_INVALID_NAME', 'invalid cosigner name: must be non-empty without spaces or "+"');
 }
 
 /** The vkey text `<name>+<hex key id>+<base64(0x04 || public key)>` of a cosigner. */
@@ -49,26 +50,26 @@ export function parseCosignerKey(text: string): CosignerKey {
   // The base64 key may itself contain '+': split at the first two only.
   const first = t.indexOf('+');
   const second = first < 0 ? -1 : t.indexOf('+', first + 1);
-  if (second < 0) throw new Error('malformed witness key: expected <name>+<key id>+<key>');
+  if (second < 0) throw new LedgerError('LEDGER_MALFORMED_VERIFIER_KEY', 'malformed witness key: expected <name>+<key id>+<key>');
   const [name, idHex, keyText] = [t.slice(0, first), t.slice(first + 1, second), t.slice(second + 1)];
   checkName(name);
-  if (!/^[0-9a-fA-F]{8}$/.test(idHex)) throw new Error('malformed witness key: key id must be 8 hex digits');
+  if (!/^[0-9a-fA-F]{8}$/.test(idHex)) throw new LedgerError('LEDGER_MALFORMED_VERIFIER_KEY', 'malformed witness key: key id must be 8 hex digits');
   let keyData: Uint8Array;
   try {
     keyData = fromBase64(keyText);
   } catch {
-    throw new Error('malformed witness key: key is not base64');
+    throw new LedgerError('LEDGER_MALFORMED_VERIFIER_KEY', 'malformed witness key: key is not base64');
   }
-  if (keyData.length !== 33 || keyData[0] !== ALG_COSIGNATURE_V1) throw new Error('malformed witness key: not a cosignature/v1 Ed25519 key (type 0x04)');
+  if (keyData.length !== 33 || keyData[0] !== ALG_COSIGNATURE_V1) throw new LedgerError('LEDGER_MALFORMED_VERIFIER_KEY', 'malformed witness key: not a cosignature/v1 Ed25519 key (type 0x04)');
   const publicKey = keyData.slice(1);
-  if (toHex(fromHex(idHex)) !== toHex(cosignerKeyId(name, publicKey))) throw new Error('malformed witness key: key id does not match name and key');
+  if (toHex(fromHex(idHex)) !== toHex(cosignerKeyId(name, publicKey))) throw new LedgerError('LEDGER_MALFORMED_VERIFIER_KEY', 'malformed witness key: key id does not match name and key');
   return { name, keyId: fromHex(idHex), publicKey };
 }
 
 /** The signed message: `cosignature/v1\ntime <t>\n` followed by the checkpoint body (with its final newline). */
 export function cosignatureMessage(body: string, timestamp: number): Uint8Array {
   if (!Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > MAX_TIMESTAMP) throw new RangeError('timestamp must be a non-negative integer');
-  if (!body.endsWith('\n')) throw new Error('checkpoint body must end with a newline');
+  if (!body.endsWith('\n')) throw new LedgerError('LEDGER_MALFORMED_CHECKPOINT', 'checkpoint body must end with a newline');
   return utf8(`cosignature/v1\ntime ${timestamp}\n${body}`);
 }
 
@@ -109,12 +110,12 @@ export function cosignaturesBy(body: string, signatureLines: string[], cosigner:
       continue;
     }
     if (raw.length < 4 || toHex(raw.subarray(0, 4)) !== wantId) continue;
-    if (raw.length !== 4 + 8 + 64) throw new Error(`malformed cosignature from ${cosigner.name}+${wantId}: expected 76 bytes, got ${raw.length}`);
+    if (raw.length !== 4 + 8 + 64) throw new LedgerError('LEDGER_MALFORMED_COSIGNATURE', `malformed cosignature from ${cosigner.name}+${wantId}: expected 76 bytes, got ${raw.length}`);
     let ts = 0n;
     for (const b of raw.subarray(4, 12)) ts = (ts << 8n) | BigInt(b);
-    if (ts > BigInt(MAX_TIMESTAMP)) throw new Error(`cosignature from ${cosigner.name}+${wantId} has an out-of-range timestamp`);
+    if (ts > BigInt(MAX_TIMESTAMP)) throw new LedgerError('LEDGER_MALFORMED_COSIGNATURE', `cosignature from ${cosigner.name}+${wantId} has an out-of-range timestamp`);
     const timestamp = Number(ts);
-    if (!verify(raw.subarray(12), cosignatureMessage(body, timestamp), cosigner.publicKey)) throw new Error(`invalid cosignature from ${cosigner.name}+${wantId}`);
+    if (!verify(raw.subarray(12), cosignatureMessage(body, timestamp), cosigner.publicKey)) throw new LedgerError('LEDGER_BAD_SIGNATURE', `invalid cosignature from ${cosigner.name}+${wantId}`);
     out.push({ name: cosigner.name, keyId: wantId, timestamp, line: `${line}\n` });
   }
   return out;
@@ -134,7 +135,7 @@ export interface CosignedCheckpoint {
  */
 export function verifyCosignedCheckpoint(note: string, logKey: NoteVerifier, witnesses: CosignerKey[], quorum: number): CosignedCheckpoint {
   if (!Number.isSafeInteger(quorum) || quorum < 0) throw new RangeError('quorum must be a non-negative integer');
-  if (quorum > witnesses.length) throw new Error(`quorum ${quorum} is larger than the ${witnesses.length} witness key(s) given`);
+  if (quorum > witnesses.length) throw new RangeError(`quorum ${quorum} is larger than the ${witnesses.length} witness key(s) given`);
   const { body, checkpoint } = openNote(note, logKey, logKey.name);
   const { signatures } = splitNote(note);
   const cosigned: Cosignature[] = [];
@@ -150,7 +151,8 @@ export function verifyCosignedCheckpoint(note: string, logKey: NoteVerifier, wit
     else missing.push(w.name);
   }
   if (cosigned.length < quorum) {
-    throw new Error(
+    throw new LedgerError(
+      'LEDGER_QUORUM_UNMET',
       `checkpoint ${checkpoint.origin} size ${checkpoint.size} has ${cosigned.length} of the ${quorum} witness cosignature(s) required` +
         ` (cosigned by: ${cosigned.map((c) => c.name).join(', ') || 'none'}; missing: ${missing.join(', ')})`,
     );

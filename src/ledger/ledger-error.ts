@@ -1,6 +1,6 @@
 /**
  * The coded error of the pure ledger core (merkle.ts, checkpoint.ts, chain.ts,
- * verify-log.ts). Like jose's JOSEError, a verification failure carries a
+ * note.ts, cosignature.ts, tlog-proof.ts, monitor.ts, verify-log.ts). Like jose's JOSEError, a verification failure carries a
  * stable `code` callers and tests branch on, and a message for people; the
  * message may be reworded, the code may not. Argument errors of the caller's
  * own making (a negative size, a range the wrong way round) stay RangeError.
@@ -18,9 +18,19 @@ export type LedgerErrorCode =
   | 'LEDGER_BAD_SIGNATURE'
   | 'LEDGER_NOT_SIGNED'
   | 'LEDGER_ORIGIN_MISMATCH'
+  // witness cosignatures (cosignature.ts)
+  | 'LEDGER_MALFORMED_COSIGNATURE'
+  | 'LEDGER_QUORUM_UNMET'
   // hashes and proofs (merkle.ts)
   | 'LEDGER_BAD_HASH'
   | 'LEDGER_BAD_PROOF'
+  // receipts, c2sp.org/tlog-proof (tlog-proof.ts)
+  | 'LEDGER_MALFORMED_PROOF'
+  | 'LEDGER_MALFORMED_RECEIPT'
+  | 'LEDGER_RECEIPT_MISMATCH'
+  // a party's served entries (monitor.ts)
+  | 'LEDGER_MALFORMED_ENTRY'
+  | 'LEDGER_NOT_PARTY_ENTRY'
   // a whole log (verify-log.ts)
   | 'LEDGER_BAD_PREVIOUS_CHECKPOINT'
   | 'LEDGER_ROLLED_BACK'
@@ -38,8 +48,9 @@ export class LedgerError extends Error {
   constructor(
     readonly code: LedgerErrorCode,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'LedgerError';
   }
 }

@@ -21,17 +21,7 @@ import {
   verifyInclusion,
   type NodeId,
 } from './merkle.js';
-import { LedgerError } from './ledger-error.js';
-
-/** The code of the LedgerError fn throws (tests assert codes, never message text). */
-function ledgerCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof LedgerError ? e.code : `not a LedgerError: ${String(e)}`;
-  }
-  return 'nothing thrown';
-}
+import { ledgerCode } from '../../test/helpers/ledger-code.js';
 
 // transparency-dev/merkle testdata, copied with its licence into test/vectors (see its README.md).
 const VECTORS = fileURLToPath(new URL('../../test/vectors', import.meta.url));

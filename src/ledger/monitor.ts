@@ -9,10 +9,14 @@ import { fromBase64, toBase64 } from '../crypto/sha256.js';
 import { canonicalEntryText, leafHashOfText, type LedgerEntry } from './ledger-entry.js';
 import { verifyConsistency, verifyInclusion } from './merkle.js';
 import type { ParsedCheckpoint } from './checkpoint.js';
+import { LedgerError } from './ledger-error.js';
 
 /** Two checkpoints of the same log that cannot both be true (a split view or a rewrite). */
-export class InconsistentCheckpoints extends Error {
+export class InconsistentCheckpoints extends LedgerError {
   override readonly name = 'InconsistentCheckpoints';
+  constructor(message: string, options?: ErrorOptions) {
+    super('LEDGER_INCONSISTENT', message, options);
+  }
 }
 
 const label = (c: ParsedCheckpoint): string => `checkpoint ${c.origin} size ${c.size} root ${toBase64(c.rootHash)}`;
@@ -45,20 +49,20 @@ export interface ProvenEntry {
 /**
  * Checks one served entry against the verified checkpoint: its RFC 8785
  * bytes hash to the served leaf hash, its index is its position, the proof
- * includes it under the root, and it names `participantId`. Throws an Error
+ * includes it under the root, and it names `participantId`. Throws a LedgerError
  * naming the entry; returns the entry.
  */
 export function checkPartyEntry(e: ProvenEntry, checkpoint: ParsedCheckpoint, participantId: string): LedgerEntry {
   const entry = e.entry as LedgerEntry;
-  if (typeof entry !== 'object' || entry === null || entry.index !== e.index) throw new Error(`entry ${e.index}: the served entry does not carry its index`);
+  if (typeof entry !== 'object' || entry === null || entry.index !== e.index) throw new LedgerError('LEDGER_MALFORMED_ENTRY', `entry ${e.index}: the served entry does not carry its index`);
   const leaf = leafHashOfText(canonicalEntryText(entry));
-  if (toBase64(leaf) !== e.leafHash) throw new Error(`entry ${e.index}: its bytes do not hash to the served leaf hash`);
+  if (toBase64(leaf) !== e.leafHash) throw new LedgerError('LEDGER_ENTRY_CHANGED', `entry ${e.index}: its bytes do not hash to the served leaf hash`);
   try {
     verifyInclusion(e.index, checkpoint.size, leaf, e.proof.map(fromBase64), checkpoint.rootHash);
   } catch (err) {
-    throw new Error(`entry ${e.index}: bad inclusion proof for ${label(checkpoint)}: ${(err as Error).message}`, { cause: err });
+    throw new LedgerError('LEDGER_BAD_PROOF', `entry ${e.index}: bad inclusion proof for ${label(checkpoint)}: ${(err as Error).message}`, { cause: err });
   }
-  if (entry.actor !== participantId && !Object.values(entry.subjects ?? {}).includes(participantId)) throw new Error(`entry ${e.index} does not name ${participantId}`);
+  if (entry.actor !== participantId && !Object.values(entry.subjects ?? {}).includes(participantId)) throw new LedgerError('LEDGER_NOT_PARTY_ENTRY', `entry ${e.index} does not name ${participantId}`);
   return entry;
 }
 

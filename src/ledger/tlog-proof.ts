@@ -9,6 +9,7 @@ import { fromBase64, toBase64, utf8 } from '../crypto/sha256.js';
 import type { NoteVerifier } from './checkpoint.js';
 import { verifyCosignedCheckpoint, type CosignerKey, type CosignedCheckpoint } from './cosignature.js';
 import { hashLeaf, verifyInclusion } from './merkle.js';
+import { LedgerError } from './ledger-error.js';
 
 /** First line of every proof. */
 export const TLOG_PROOF_HEADER = 'c2sp.org/tlog-proof@v1';
@@ -31,36 +32,36 @@ export function formatTlogProof(p: TlogProof): string {
   return `${lines.join('\n')}\n\n${p.checkpoint}`;
 }
 
-/** Parses a proof; throws an Error saying which line is wrong. */
+/** Parses a proof; throws a LedgerError (LEDGER_MALFORMED_PROOF) saying which line is wrong. */
 export function parseTlogProof(text: string): TlogProof {
   const blank = text.indexOf('\n\n');
-  if (blank < 0) throw new Error('malformed tlog proof: no blank line before the checkpoint');
+  if (blank < 0) throw new LedgerError('LEDGER_MALFORMED_PROOF', 'malformed tlog proof: no blank line before the checkpoint');
   const head = text.slice(0, blank).split('\n');
   const checkpoint = text.slice(blank + 2);
-  if (head[0] !== TLOG_PROOF_HEADER) throw new Error(`malformed tlog proof: first line must be ${TLOG_PROOF_HEADER}`);
+  if (head[0] !== TLOG_PROOF_HEADER) throw new LedgerError('LEDGER_MALFORMED_PROOF', `malformed tlog proof: first line must be ${TLOG_PROOF_HEADER}`);
   let i = 1;
   let extra: Uint8Array | undefined;
   if (head[i]?.startsWith('extra ')) {
     try {
       extra = fromBase64(head[i].slice('extra '.length));
     } catch {
-      throw new Error('malformed tlog proof: extra is not base64');
+      throw new LedgerError('LEDGER_MALFORMED_PROOF', 'malformed tlog proof: extra is not base64');
     }
     i++;
   }
   const m = /^index (0|[1-9][0-9]*)$/.exec(head[i] ?? '');
-  if (!m || !Number.isSafeInteger(Number(m[1]))) throw new Error('malformed tlog proof: expected an "index N" line');
+  if (!m || !Number.isSafeInteger(Number(m[1]))) throw new LedgerError('LEDGER_MALFORMED_PROOF', 'malformed tlog proof: expected an "index N" line');
   i++;
   const hashes = head.slice(i);
-  if (hashes.length > MAX_PROOF_LINES) throw new Error('malformed tlog proof: too many proof lines');
+  if (hashes.length > MAX_PROOF_LINES) throw new LedgerError('LEDGER_MALFORMED_PROOF', 'malformed tlog proof: too many proof lines');
   const proof = hashes.map((h, k) => {
     let bytes: Uint8Array;
     try {
       bytes = fromBase64(h);
     } catch {
-      throw new Error(`malformed tlog proof: proof line ${k + 1} is not base64`);
+      throw new LedgerError('LEDGER_MALFORMED_PROOF', `malformed tlog proof: proof line ${k + 1} is not base64`);
     }
-    if (bytes.length !== 32) throw new Error(`malformed tlog proof: proof line ${k + 1} is not a SHA-256 hash`);
+    if (bytes.length !== 32) throw new LedgerError('LEDGER_MALFORMED_PROOF', `malformed tlog proof: proof line ${k + 1} is not a SHA-256 hash`);
     return bytes;
   });
   return { extra, index: Number(m[1]), proof, checkpoint };
@@ -77,27 +78,27 @@ export interface VerifiedReceipt extends CosignedCheckpoint {
  * Verifies a tds receipt offline: the checkpoint's log signature and witness
  * quorum, the entry bytes from `extra` (a JSON object whose `index` is the
  * proof's index), and the inclusion of SHA-256(0x00 || bytes) under the
- * signed root. Throws an Error naming the first check that failed.
+ * signed root. Throws a LedgerError naming the first check that failed.
  */
 export function verifyReceipt(text: string, logKey: NoteVerifier, witnesses: CosignerKey[], quorum: number): VerifiedReceipt {
   const p = parseTlogProof(text);
   const cosigned = verifyCosignedCheckpoint(p.checkpoint, logKey, witnesses, quorum);
-  if (p.extra === undefined) throw new Error('receipt has no extra line: the entry bytes are missing');
+  if (p.extra === undefined) throw new LedgerError('LEDGER_MALFORMED_RECEIPT', 'receipt has no extra line: the entry bytes are missing');
   const entryText = new TextDecoder('utf-8', { fatal: true }).decode(p.extra);
   let entry: unknown;
   try {
     entry = JSON.parse(entryText);
   } catch {
-    throw new Error('receipt extra is not a JSON ledger entry');
+    throw new LedgerError('LEDGER_MALFORMED_RECEIPT', 'receipt extra is not a JSON ledger entry');
   }
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Error('receipt extra is not a JSON object');
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new LedgerError('LEDGER_MALFORMED_RECEIPT', 'receipt extra is not a JSON object');
   const e = entry as Record<string, unknown>;
-  if (e.index !== p.index) throw new Error(`receipt entry says index ${String(e.index)} but the proof is for index ${p.index}`);
-  if (p.index >= cosigned.checkpoint.size) throw new Error(`index ${p.index} is not below the checkpoint size ${cosigned.checkpoint.size}`);
+  if (e.index !== p.index) throw new LedgerError('LEDGER_RECEIPT_MISMATCH', `receipt entry says index ${String(e.index)} but the proof is for index ${p.index}`);
+  if (p.index >= cosigned.checkpoint.size) throw new LedgerError('LEDGER_BAD_PROOF', `index ${p.index} is not below the checkpoint size ${cosigned.checkpoint.size}`);
   try {
     verifyInclusion(p.index, cosigned.checkpoint.size, hashLeaf(utf8(entryText)), p.proof, cosigned.checkpoint.rootHash);
   } catch (err) {
-    throw new Error(`entry ${p.index} is not proven included in checkpoint size ${cosigned.checkpoint.size}: ${(err as Error).message}`, { cause: err });
+    throw new LedgerError('LEDGER_BAD_PROOF', `entry ${p.index} is not proven included in checkpoint size ${cosigned.checkpoint.size}: ${(err as Error).message}`, { cause: err });
   }
   return { ...cosigned, index: p.index, entryText, entry: e };
 }

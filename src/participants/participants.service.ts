@@ -4,7 +4,7 @@
  * key lookup that request authentication runs on.
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import { DomainError, forbidden, invalidTransition, keyAlreadyRegistered, notFound, unauthenticated, unknownKey } from '../errors.js';
+import { forbidden, invalidTransition, keyAlreadyRegistered, notFound, rateLimited, unauthenticated, unknownKey } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import { publicHalf, thumbprintOf, type PublicJwk } from '../crypto/ed25519.js';
@@ -62,7 +62,7 @@ export class ParticipantsService {
       // The cap on pending registrations, serialised so concurrent registrations cannot overshoot it.
       await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', ['tds.participants/pending-cap']);
       const pending = (await tx.query(`SELECT count(*)::int AS n FROM participants WHERE status = 'pending'`)) as Array<{ n: number }>;
-      if (pending[0]!.n >= this.maxPending) throw new DomainError('RATE_LIMITED', `${pending[0]!.n} registrations are waiting for approval; retry later`);
+      if (pending[0]!.n >= this.maxPending) throw rateLimited(`${pending[0]!.n} registrations are waiting for approval; retry later`);
       const p = await tx.getRepository(ParticipantEntity).save(
         tx.getRepository(ParticipantEntity).create({
           name: input.name,

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { domainError, forbidden, notFound, roleRequired, validationFailed } from '../errors.js';
+import { forbidden, internalError, notFound, roleRequired, validationFailed } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { databaseNow } from '../db/now.js';
 import { appendEvent } from '../ledger/append-event.js';
@@ -61,7 +61,7 @@ export async function factsOf(q: Queryable, entries: readonly EntryObject[]): Pr
   const docs = await readDocumentPrices(q, legacy.map((t) => t.contractId));
   for (const t of legacy) {
     const p = docs.get(t.contractId) ?? null;
-    if (p && !/^[0-9.]+$/.test(p.perInvocation)) throw domainError('INTERNAL', `contract ${t.contractId} has an unreadable price`);
+    if (p && !/^[0-9.]+$/.test(p.perInvocation)) throw internalError(`contract ${t.contractId} has an unreadable price`);
     const exact = p ? amountFromNumber(statementCurrencies(), Number(p.perInvocation), p.currency) : null;
     terms.set(t.contractId, { ...t, price: p && exact && 'amount' in exact ? { perInvocation: exact.amount, currency: p.currency } : null });
   }
