@@ -6,7 +6,7 @@
  * start without --provider (whose files it serves) matching those credentials.
  */
 import { startGateway } from '../gateway/gateway.js';
-import { loadCredentials } from './participant-commands.js';
+import { readCredentials } from '../client/credentials.js';
 import { portOption, requireOption, stringOption, type CommandSpec } from './cli-args.js';
 
 function waitForSignal(): Promise<void> {
@@ -24,7 +24,7 @@ export const gatewayCommand: CommandSpec = {
   options: { dir: { type: 'string' }, cert: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, provider: { type: 'string' }, credentials: { type: 'string' }, state: { type: 'string' }, ca: { type: 'string' } },
   run: async ({ p, io, settings }) => {
     const providerId = requireOption(p, 'provider');
-    const credentials = await loadCredentials(requireOption(p, 'credentials'), io);
+    const credentials = await readCredentials(requireOption(p, 'credentials'), io);
     const gw = await startGateway({
       dir: requireOption(p, 'dir'),
       cert: requireOption(p, 'cert'),

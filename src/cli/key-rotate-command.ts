@@ -11,6 +11,7 @@ import path from 'node:path';
 import { generateKeyPair, privateJwkOf, thumbprintOf } from '../crypto/ed25519.js';
 import { TdsApiError, type ContractListItem, type TdsClient } from '../client/tds-client.js';
 import { errorLine } from '../client/problem-message.js';
+import { credentialsText } from '../client/credentials.js';
 import { publicJwkFrom } from './participant-commands.js';
 import type { CliIo, CommandSpec } from './cli-args.js';
 
@@ -125,7 +126,7 @@ export async function rotateKeyCommand(client: TdsClient, keyFile: string, json:
   const naming = await contractsNamingKey(client, creds.id, creds.kid).then((list) => ({ list }), (e: unknown) => ({ error: errorLine(e) }));
   const privateJwk = privateJwkOf(generateKeyPair().secretKey);
   const kid = await thumbprintOf(privateJwk);
-  const next = `${JSON.stringify({ id: creds.id, kid, privateJwk }, null, 2)}\n`;
+  const next = credentialsText({ id: creds.id, kid, privateJwk });
   const pending = `${keyFile}.rotating-${kid.slice(0, 12)}`;
   writeNewFile(pending, next);
   let answer: Awaited<ReturnType<TdsClient['rotateKey']>>;

@@ -4,48 +4,14 @@
  * the key file; the service only ever sees the public JWK and signatures.
  */
 import fs from 'node:fs';
-import { generateKeyPair, privateJwkOf, secretKeyFromJwk, thumbprintOf, type PrivateJwk, type PublicJwk } from '../crypto/ed25519.js';
-import type { Credentials, Standing, TdsClient } from '../client/tds-client.js';
+import { generateKeyPair, privateJwkOf, thumbprintOf, type PrivateJwk, type PublicJwk } from '../crypto/ed25519.js';
+import type { Standing, TdsClient } from '../client/tds-client.js';
+import { credentialsText } from '../client/credentials.js';
 import { choiceOption, requireList, requireOption, stringOption, type CliIo, type CommandSpec } from './cli-args.js';
 
 /** Public half of a private JWK. */
 export function publicJwkFrom(privateJwk: PrivateJwk): PublicJwk {
   return { kty: privateJwk.kty, crv: privateJwk.crv, x: privateJwk.x };
-}
-
-/**
- * Read and check a credentials file: the private key must match its public
- * part and the kid must be its thumbprint, so a hand-edited or mixed-up file
- * fails here rather than as an opaque 401 from the service.
- */
-export async function loadCredentials(file: string, io?: CliIo): Promise<Credentials> {
-  let raw: string;
-  try {
-    raw = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `key file ${file} not found (create one with \`tds keygen --out ${file}\`, or pass --key)` : `cannot read key file ${file}: ${code ?? (e as Error).message}`, { cause: e });
-  }
-  let doc: Partial<Credentials>;
-  try {
-    doc = JSON.parse(raw) as Partial<Credentials>;
-  } catch {
-    throw new Error(`key file ${file} is not JSON`);
-  }
-  const jwk = doc.privateJwk;
-  if (typeof doc.kid !== 'string' || !jwk || jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string' || typeof jwk.d !== 'string') {
-    throw new Error(`key file ${file} must hold {kid, privateJwk} with an Ed25519 private JWK`);
-  }
-  try {
-    secretKeyFromJwk(jwk);
-  } catch (e) {
-    throw new Error(`key file ${file}: ${(e as Error).message}`, { cause: e });
-  }
-  if ((await thumbprintOf(jwk)) !== doc.kid) throw new Error(`key file ${file}: kid is not the thumbprint of the key`);
-  if (doc.id !== undefined && typeof doc.id !== 'string') throw new Error(`key file ${file}: id must be a string`);
-  // Group- or world-readable private keys are a mistake worth pointing out, not a reason to stop.
-  if (io && process.platform !== 'win32' && (fs.statSync(file).mode & 0o077) !== 0) io.err(`warning: ${file} is readable by other users; run chmod 600 ${file}`);
-  return { ...(doc.id ? { id: doc.id } : {}), kid: doc.kid, privateJwk: { kty: 'OKP', crv: 'Ed25519', x: jwk.x, d: jwk.d } };
 }
 
 /** `tds keygen`: write a fresh `{kid, privateJwk}` (0600, never overwriting) and print the kid and public JWK. */
@@ -54,7 +20,7 @@ export async function keygenCommand(out: string, io: CliIo): Promise<number> {
   const kid = await thumbprintOf(privateJwk);
   try {
     // 'wx': an existing key file may be the only copy of a registered identity.
-    fs.writeFileSync(out, `${JSON.stringify({ kid, privateJwk }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    fs.writeFileSync(out, credentialsText({ kid, privateJwk }), { mode: 0o600, flag: 'wx' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${out} already exists; refusing to overwrite a key file`, { cause: e });
     throw e;
@@ -79,7 +45,7 @@ export async function registerCommand(
   const doc = { id: res.id, kid: creds.kid, privateJwk: creds.privateJwk };
   // Write beside, then rename: a crash must not leave a half-written key file.
   const tmp = `${keyFile}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  fs.writeFileSync(tmp, credentialsText(doc), { mode: 0o600, flag: 'wx' });
   fs.renameSync(tmp, keyFile);
   io.out(`id: ${res.id}`);
   io.out(`status: ${res.status}`);

@@ -12,7 +12,7 @@ import { TdsClient } from '../client/tds-client.js';
 import { errorLine } from '../client/problem-message.js';
 import { UsageError, globalSettings, parseCommandLine, type CliIo, type CommandContext, type GlobalSettings } from './cli-args.js';
 import { COMMANDS, usageFor } from './commands.js';
-import { loadCredentials } from './participant-commands.js';
+import { readCredentials } from '../client/credentials.js';
 
 /** One line for any error: the problem's code and detail for API errors, the message otherwise. */
 export const formatError = errorLine;
@@ -78,7 +78,7 @@ export async function runTds(argv: string[], io: CliIo): Promise<number> {
       p,
       io,
       settings,
-      client: () => (client ??= loadCredentials(settings.keyFile, io).then((credentials) => new TdsClient({ baseUrl: settings.serviceUrl, audience: settings.audience, credentials, ...caOf(settings) }))),
+      client: () => (client ??= readCredentials(settings.keyFile, io).then((credentials) => new TdsClient({ baseUrl: settings.serviceUrl, audience: settings.audience, credentials, ...caOf(settings) }))),
     };
     return await spec.run(ctx);
   } catch (e) {

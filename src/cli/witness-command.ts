@@ -7,7 +7,7 @@
 import { publicKeyOf, secretKeyFromJwk } from '../crypto/ed25519.js';
 import { cosignerVerifierKey } from '../ledger/cosignature.js';
 import { startWitness } from '../witness/witness.server.js';
-import { loadCredentials } from './participant-commands.js';
+import { readCredentials } from '../client/credentials.js';
 import { UsageError, portOption, requireOption, stringOption, type CommandSpec, type ParsedCommand } from './cli-args.js';
 import { keyArgument } from './trust-options.js';
 
@@ -16,7 +16,7 @@ async function witnessKey(p: ParsedCommand): Promise<{ name: string; secretKey: 
   const keyFile = requireOption(p, 'key');
   let secretKey: Uint8Array;
   try {
-    secretKey = secretKeyFromJwk((await loadCredentials(keyFile)).privateJwk);
+    secretKey = secretKeyFromJwk((await readCredentials(keyFile)).privateJwk);
   } catch (e) {
     throw new UsageError(`${p.command}: ${(e as Error).message}`);
   }

@@ -12,19 +12,14 @@ import tls from 'node:tls';
 import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
 import type { JSONWebKeySet } from 'jose';
-import type { PrivateJwk, PublicJwk } from '../crypto/ed25519.js';
+import type { PublicJwk } from '../crypto/ed25519.js';
 import type { ContractDocument } from '../agreements/contract-document.js';
 import type { ReleaseView } from '../jobs/release-token.js';
 import type { ReciprocityRuleV1 } from '../generated/contracts.js';
 import { signRequestToken, type Signer } from './request-token.js';
+import type { Credentials } from './credentials.js';
 import { networkErrorMessage, problemOf } from './problem-message.js';
 
-/** A key file: `{kid, privateJwk}` before registration, `{id, kid, privateJwk}` after (like operator.json). */
-export interface Credentials {
-  id?: string;
-  kid: string;
-  privateJwk: PrivateJwk;
-}
 
 /** An error answer of the API: its status and the problem's stable code and detail. */
 export class TdsApiError extends Error {

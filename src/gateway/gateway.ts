@@ -25,7 +25,8 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createRemoteJWKSet, customFetch, type JSONWebKeySet } from 'jose';
 import { verifyReleaseToken } from '../jobs/release-token.js';
-import { httpGet, pemOrFile, readBody, type Credentials } from '../client/tds-client.js';
+import { httpGet, pemOrFile, readBody } from '../client/tds-client.js';
+import type { Credentials } from '../client/credentials.js';
 import { signRequestToken } from '../client/request-token.js';
 import { UsedTokens } from './used-tokens.js';
 

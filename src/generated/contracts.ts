@@ -52,6 +52,28 @@ export interface ContractQueryV1 {
   cursor?: string;
 }
 
+/** https://tds.example/contracts/credentials.v1.schema.json */
+
+export interface CredentialsV1 {
+  /**
+   * the participant id the service assigned at registration; absent before
+   */
+  id?: string;
+  /**
+   * RFC 7638 thumbprint of the key (checked on read)
+   */
+  kid: string;
+  /**
+   * Ed25519 private key as JWK (RFC 8037); d is the 32-byte seed
+   */
+  privateJwk: {
+    kty: 'OKP';
+    crv: 'Ed25519';
+    x: string;
+    d: string;
+  };
+}
+
 /** https://tds.example/contracts/dataset-attestation.v1.schema.json */
 
 /**

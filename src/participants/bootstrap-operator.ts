@@ -8,13 +8,10 @@ import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { generateKeyPair, privateJwkOf, publicJwkOf, publicKeyFromJwk, thumbprintOf, type PrivateJwk } from '../crypto/ed25519.js';
 import type { ParticipantsService } from './participants.service.js';
+import type { CredentialsV1 } from '../generated/contracts.js';
 
-/** Contents of operator.json. */
-export interface OperatorCredentials {
-  id: string;
-  kid: string;
-  privateJwk: PrivateJwk;
-}
+/** Contents of operator.json: a registered participant's key file (contracts/credentials.v1), its JWK carrying its kid. */
+export type OperatorCredentials = CredentialsV1 & { id: string; privateJwk: PrivateJwk };
 
 // Any constant works; it only serialises concurrent first starts.
 const BOOTSTRAP_LOCK = 7_346_112;

@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { listenOnLoopback } from '../helpers/loopback.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
-import { TdsClient, type Credentials } from '../../src/client/tds-client.js';
+import { TdsClient } from '../../src/client/tds-client.js';
+import type { Credentials } from '../../src/client/credentials.js';
 import { canonicalizeContract } from '../../src/agreements/contract-document.js';
 import { runTds } from '../../src/cli/tds.js';
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { startGateway, type Gateway } from '../../src/gateway/gateway.js';
-import type { Credentials } from '../../src/client/tds-client.js';
+import type { Credentials } from '../../src/client/credentials.js';
 import { runTds } from '../../src/cli/tds.js';
 
 const PURPOSE = 'DUO:0000042';
