@@ -13,6 +13,7 @@ import type { Principal } from '../principal.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
 import { DatasetEntity } from './dataset.entity.js';
 import type { DatasetView } from './dataset-view.js';
+import { attestedAt, markAttested } from './datasets.store.js';
 import { distributionUrlProblem } from './distribution-url.js';
 import type { DatasetQueryV1, DatasetV1 } from '../generated/contracts.js';
 
@@ -120,14 +121,12 @@ export class DatasetsService {
       if (body.sha256 !== d.distribution.sha256 || body.byteSize !== d.distribution.byteSize) {
         throw mismatch('ATTESTATION_MISMATCH', `the attested file (sha256 ${body.sha256}, ${body.byteSize} bytes) is not the published distribution (sha256 ${d.distribution.sha256}, ${d.distribution.byteSize} bytes)`);
       }
-      const rows = (await tx.query(`UPDATE datasets SET attested_at = clock_timestamp() WHERE id = $1 AND attested_at IS NULL RETURNING attested_at`, [id])) as [Array<{ attested_at: Date }>, number] | Array<{ attested_at: Date }>;
-      const updated = Array.isArray(rows[0]) ? (rows[0] as Array<{ attested_at: Date }>) : (rows as Array<{ attested_at: Date }>);
-      if (updated.length > 0) {
+      const marked = await markAttested(tx, id);
+      if (marked) {
         await appendEvent(tx, { kind: 'dataset.attested', actor: actor.participantId, subjects: { dataset: id, provider: d.providerId }, data: { sha256: body.sha256, byteSize: body.byteSize } });
-        return { id, attestedAt: updated[0]!.attested_at.toISOString() };
+        return { id, attestedAt: marked.toISOString() };
       }
-      const [prior] = (await tx.query('SELECT attested_at FROM datasets WHERE id = $1', [id])) as Array<{ attested_at: Date }>;
-      return { id, attestedAt: prior!.attested_at.toISOString() };
+      return { id, attestedAt: (await attestedAt(tx, id)).toISOString() };
     });
   }
 

@@ -10,7 +10,6 @@ import type { PublicJwk } from '../crypto/ed25519.js';
 import type { KeyState, ResolvedKey } from '../principal.js';
 import { preparedQuery } from '../db/prepared.js';
 
-
 /** The immutable facts of a key id, or null when no participant registered it. */
 export async function findKey(q: Queryable, kid: string): Promise<ResolvedKey | null> {
   const rows = (await q.query('SELECT kid, public_jwk, participant_id FROM participant_keys WHERE kid = $1', [kid])) as Array<{ kid: string; public_jwk: PublicJwk; participant_id: string }>;
