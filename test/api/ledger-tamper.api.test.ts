@@ -4,18 +4,15 @@
  * on an exported bundle, must fail and name the first bad index every time.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { makeParticipant, type Actor } from '../helpers/actors.js';
-import { runTds } from '../../src/cli/tds.js';
+import { auditorCli, closeAuditorCli, runCli, type AuditorCli } from '../helpers/auditor-cli.js';
 import { chainHash } from '../../src/ledger/chain.js';
 import { canonicalEntryText, leafHashOfText, type LedgerEntry } from '../../src/ledger/ledger-entry.js';
 
 let ctx: TestContext;
-let server: Server;
+let live: AuditorCli;
 let service: string;
 let dir: string;
 let keyFile: string;
@@ -30,30 +27,19 @@ beforeAll(async () => {
      FROM generate_series(1, 2500) g`,
   );
   await ctx.services.ledger.flush();
-  server = ctx.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  service = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tds-verify-'));
-  keyFile = path.join(dir, 'auditor.json');
-  fs.writeFileSync(keyFile, JSON.stringify({ id: auditor.id, kid: auditor.kid, privateJwk: auditor.privateJwk }), { mode: 0o600 });
-  logKey = ctx.services.ledger.verifierKey();
+  live = await auditorCli(ctx, auditor, 'tds-verify-');
+  ({ service, dir, keyFile, logKey } = live);
 });
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await closeAuditorCli(live);
   await ctx.close();
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 const runVerify = ['verify'];
 const runLedgerExport = ['ledger', 'export'];
 
-/** Run `tds <command> args` with no environment defaults, capturing its output. */
-async function cli(command: string[], args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runTds([...command, ...args], { out: (s) => void out.push(s), err: (s) => void err.push(s), isTTY: false, prompt: async () => '', env: {}, progress: (s) => void err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+/** Run `tds <command> args` with no environment defaults, capturing its output (progress lines with err). */
+const cli = (command: string[], args: string[]) => runCli([...command, ...args], { progress: true });
 
 let runs = 0;
 /** tds verify against the live service, with a fresh state file unless one is given. */

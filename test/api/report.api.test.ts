@@ -6,19 +6,15 @@
  * dated outside its window): the sequencer signs them like any other, the
  * ledger verifies, and the report names both and exits 1.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
 import { activeContract } from '../helpers/scenario.js';
-import { runTds } from '../../src/cli/tds.js';
+import { auditorCli, closeAuditorCli, runCli, type AuditorCli } from '../helpers/auditor-cli.js';
 
 let ctx: TestContext;
-let server: Server;
+let live: AuditorCli;
 let service: string;
 let dir: string;
 let keyFile: string;
@@ -28,12 +24,7 @@ let institute: Actor;
 let contractId: string;
 let cleanContractId: string;
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runTds(args, { out: (s) => void out.push(s), err: (s) => void err.push(s), isTTY: false, prompt: async () => '', env: {} });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (...args: string[]) => runCli(args);
 const report = (...args: string[]) => cli('report', '--service', service, '--key', keyFile, '--log-key', logKey, '--state', path.join(dir, `state-${randomUUID()}.json`), ...args);
 
 beforeAll(async () => {
@@ -41,13 +32,8 @@ beforeAll(async () => {
   hospital = await makeParticipant(ctx, ['provider']);
   institute = await makeParticipant(ctx, ['consumer']);
   const auditor = await makeParticipant(ctx, ['auditor']);
-  server = ctx.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  service = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tds-report-'));
-  keyFile = path.join(dir, 'auditor.json');
-  fs.writeFileSync(keyFile, JSON.stringify({ id: auditor.id, kid: auditor.kid, privateJwk: auditor.privateJwk }), { mode: 0o600 });
-  logKey = ctx.services.ledger.verifierKey();
+  live = await auditorCli(ctx, auditor, 'tds-report-');
+  ({ service, dir, keyFile, logKey } = live);
 
   // A normal history: two releases of a 2-invocation contract (one completed, one failed), then a denial.
   contractId = await activeContract(ctx, hospital, institute, { maxInvocations: 2 });
@@ -64,9 +50,8 @@ beforeAll(async () => {
   await ctx.services.ledger.flush();
 });
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await closeAuditorCli(live);
   await ctx.close();
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('tds report', () => {

@@ -7,7 +7,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createTestContext, type TestContext } from '../helpers/context.js';
 
 /** One request as it left the browser. */
 export interface Sent {
@@ -84,3 +87,34 @@ export async function go(page: Page, route: string): Promise<void> {
   // A string runs in the page (whose globals the node-typed test code does not know).
   await page.evaluate(`location.hash = ${JSON.stringify(route)}`);
 }
+
+/** What every console test runs against: the service on loopback (background work on), Chromium and a temp folder. */
+export interface ConsoleRig {
+  ctx: TestContext;
+  server: Server;
+  /** The service's base URL; the console is under /console/. */
+  base: string;
+  browser: Browser;
+  /** For key and data files; removed by stopRig. */
+  dir: string;
+}
+
+/** Start the service (buildApp with the sequencer making checkpoints) on a loopback port, a temp folder and Chromium. */
+export async function startRig(): Promise<ConsoleRig> {
+  const ctx = await createTestContext({}, { background: true });
+  const server = ctx.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { ctx, server, base, dir: tempDir(), browser: await launch() };
+}
+
+/** Close what startRig started (whatever of it did start), and remove the temp folder. */
+export async function stopRig(rig: Partial<ConsoleRig> | undefined): Promise<void> {
+  await rig?.browser?.close();
+  await new Promise((resolve) => (rig?.server ? rig.server.close(resolve) : resolve(undefined)));
+  await rig?.ctx?.close();
+  if (rig?.dir) fs.rmSync(rig.dir, { recursive: true, force: true });
+}
+
+/** The text of the first element matching selector ('' when it has none). */
+export const text = async (page: Page, selector: string): Promise<string> => (await page.locator(selector).first().textContent()) ?? '';

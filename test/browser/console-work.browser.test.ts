@@ -12,22 +12,17 @@
  * another with votes signed in the page. Finally the auditor pages through
  * a filtered ledger view. Every step asserts on what the page shows.
  */
-import fs from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import type { Browser, Page } from 'playwright-core';
-import { createTestContext, type TestContext } from '../helpers/context.js';
+import type { Page } from 'playwright-core';
+import type { TestContext } from '../helpers/context.js';
 import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
 import { PATIENT_COLUMNS, passingResult, postResult, submitAnalysis } from '../helpers/compute.js';
 import { datasetBody } from '../helpers/scenario.js';
-import { actorPage, go, launch, shot, signIn, tempDir, writeKeyFile, type Sent } from './browser.js';
+import { actorPage, go, shot, signIn, startRig, stopRig, text, writeKeyFile, type ConsoleRig, type Sent } from './browser.js';
 
+let rig: ConsoleRig;
 let ctx: TestContext;
-let server: Server;
 let base: string;
-let browser: Browser;
-let dir: string;
 const sent: Sent[] = [];
 const errors: string[] = [];
 const actors: Record<'hospital' | 'institute' | 'reviewer' | 'auditor', Actor> = {} as never;
@@ -36,30 +31,19 @@ const pages: Record<string, Page> = {};
 const title = 'ICU stays 2025 (patients)';
 
 beforeAll(async () => {
-  ctx = await createTestContext({}, { background: true });
-  server = ctx.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  dir = tempDir();
+  rig = await startRig();
+  ({ ctx, base } = rig);
   actors.hospital = await makeParticipant(ctx, ['provider'], 'St. Anne Hospital');
   actors.institute = await makeParticipant(ctx, ['consumer'], 'Lung Research Institute');
   actors.reviewer = await makeParticipant(ctx, ['reviewer'], 'Output Checker Dana');
   actors.auditor = await makeParticipant(ctx, ['auditor'], 'Audit Office');
-  browser = await launch();
   for (const [name, a] of Object.entries(actors)) {
-    pages[name] = (await actorPage(browser, sent, errors)).page;
-    await signIn(pages[name]!, base, writeKeyFile(dir, name, a));
+    pages[name] = (await actorPage(rig.browser, sent, errors)).page;
+    await signIn(pages[name]!, base, writeKeyFile(rig.dir, name, a));
   }
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
-  await ctx?.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-const text = async (page: Page, selector: string): Promise<string> => (await page.locator(selector).first().textContent()) ?? '';
+afterAll(() => stopRig(rig));
 
 describe('the console\u2019s contracts, jobs, results, reviews and ledger pages in Chromium', () => {
   let datasetId: string;

@@ -9,10 +9,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import type { Browser, Page } from 'playwright-core';
-import { createTestContext, type TestContext } from '../helpers/context.js';
+import type { Page } from 'playwright-core';
+import type { TestContext } from '../helpers/context.js';
 import { makeParticipant, register, signed, type Actor } from '../helpers/actors.js';
 import { generateKeyPair, secretKeyFromJwk, sign } from '../../src/crypto/ed25519.js';
 import { sha256, toBase64Url, toHex, utf8 } from '../../src/crypto/sha256.js';
@@ -21,12 +19,11 @@ import { chainHash } from '../../src/ledger/chain.js';
 import { canonicalEntryText, leafHashOfText, type LedgerEntry } from '../../src/ledger/ledger-entry.js';
 import { cosign, cosignerVerifierKey } from '../../src/ledger/cosignature.js';
 import { addSignatures, splitNote } from '../../src/ledger/note.js';
-import { actorPage, go, launch, shot, signIn, smallShot, tempDir, writeKeyFile, type Sent } from './browser.js';
+import { actorPage, go, shot, signIn, smallShot, startRig, stopRig, text, writeKeyFile, type ConsoleRig, type Sent } from './browser.js';
 
+let rig: ConsoleRig;
 let ctx: TestContext;
-let server: Server;
 let base: string;
-let browser: Browser;
 let dir: string;
 const sent: Sent[] = [];
 const errors: string[] = [];
@@ -38,28 +35,17 @@ const title = 'Cardiology outcomes 2025';
 const csv = 'age,los_days\n61,3\n72,5\n';
 
 beforeAll(async () => {
-  ctx = await createTestContext({}, { background: true });
-  server = ctx.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  dir = tempDir();
+  rig = await startRig();
+  ({ ctx, base, dir } = rig);
   actors.hospital = await makeParticipant(ctx, ['provider'], 'St. Mary Hospital');
   actors.institute = await makeParticipant(ctx, ['consumer'], 'Heart Research Institute');
   actors.auditor = await makeParticipant(ctx, ['auditor'], 'Ethics Board');
   for (const [name, a] of Object.entries(actors)) keyFiles[name] = writeKeyFile(dir, name, a);
   keyFiles.operator = writeKeyFile(dir, 'operator', ctx.operator);
-  browser = await launch();
-  for (const name of ['hospital', 'institute', 'auditor', 'operator']) pages[name] = (await actorPage(browser, sent, errors)).page;
+  for (const name of ['hospital', 'institute', 'auditor', 'operator']) pages[name] = (await actorPage(rig.browser, sent, errors)).page;
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
-  await ctx?.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-const text = async (page: Page, selector: string): Promise<string> => (await page.locator(selector).first().textContent()) ?? '';
+afterAll(() => stopRig(rig));
 
 describe('the console in Chromium', () => {
   let contractId: string;
