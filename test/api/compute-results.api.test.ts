@@ -4,9 +4,9 @@
  * signed policy), who reads a result, and the job lists. Results are signed
  * with the real provider key; forgeries with real other keys.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { createTestContext, snapshotCounts, type TestContext } from '../helpers/context.js';
+import { listenOnLoopback } from '../helpers/loopback.js';
 import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
 import { computeContract, digestOf, passingResult, postResult, signValue, submitAnalysis } from '../helpers/compute.js';
 import { signRequestToken } from '../../src/client/request-token.js';
@@ -25,9 +25,7 @@ beforeAll(async () => {
   ctx = await createTestContext();
   hospital = await makeParticipant(ctx, ['provider']);
   institute = await makeParticipant(ctx, ['consumer']);
-  server = http.createServer(ctx.app);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url: base } = await listenOnLoopback(ctx.app));
 });
 afterAll(async () => {
   await new Promise((r) => server.close(r));

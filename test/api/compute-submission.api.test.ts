@@ -4,9 +4,9 @@
  * analysis (checked against the dataset's columns, counted exactly like a
  * release). Real database, real signatures.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { createTestContext, snapshotCounts, type TestContext } from '../helpers/context.js';
+import { listenOnLoopback } from '../helpers/loopback.js';
 import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
 import { activeContract, publishDataset, datasetBody } from '../helpers/scenario.js';
 import { computeContract, digestOf, GROUPED_MEAN, PATIENT_COLUMNS, publishComputeDataset, submitAnalysis } from '../helpers/compute.js';
@@ -22,9 +22,7 @@ beforeAll(async () => {
   ctx = await createTestContext();
   hospital = await makeParticipant(ctx, ['provider']);
   institute = await makeParticipant(ctx, ['consumer']);
-  server = http.createServer(ctx.app);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url: base } = await listenOnLoopback(ctx.app));
 });
 afterAll(async () => {
   await new Promise((r) => server.close(r));

@@ -1,7 +1,7 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createTestContext, countRows, snapshotCounts, type TestContext } from '../helpers/context.js';
+import { listenOnLoopback } from '../helpers/loopback.js';
 import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
 import { activeContract, makeOffer, publishDataset } from '../helpers/scenario.js';
 import { signRequestToken } from '../../src/client/request-token.js';
@@ -17,9 +17,7 @@ beforeAll(async () => {
   ctx = await createTestContext();
   hospital = await makeParticipant(ctx, ['provider']);
   institute = await makeParticipant(ctx, ['consumer']);
-  server = http.createServer(ctx.app);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url: base } = await listenOnLoopback(ctx.app));
 });
 afterAll(async () => {
   await new Promise((r) => server.close(r));
