@@ -7,6 +7,7 @@ import { canonicalize } from '../crypto/canonical-json.js';
 import { sha256, toHex, utf8, fromBase64Url } from '../crypto/sha256.js';
 import { publicKeyFromJwk, verify, type PublicJwk } from '../crypto/ed25519.js';
 import type { Access, OutputPolicy } from './output-policy.js';
+import type { PriceV1 } from '../generated/contracts.js';
 
 /**
  * The document's schema identifier: part of the signed bytes, so the format
@@ -43,7 +44,7 @@ export interface ContractDocument {
   validUntil: string;
   reciprocityRuleIds: string[];
   /** Exact decimal string in the currency's minor units ("12.50" EUR); null = free. */
-  price: { perInvocation: string; currency: string } | null;
+  price: PriceV1 | null;
   /** How the dataset is used: compute (analyses at the provider) or download (release token). */
   access: Access;
   /** Compute contracts: the offer's policy, every default filled in. */

@@ -1,8 +1,9 @@
 /** A contract's state and counters, as stored (its document and signatures have their own rows). */
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { ContractState } from './contract-view.js';
 
-/** Contract lifecycle (SPEC): proposed -> consumer_signed -> active -> exhausted | expired | revoked. */
-export type ContractState = 'proposed' | 'consumer_signed' | 'active' | 'exhausted' | 'expired' | 'revoked';
+/** Contract lifecycle (declared with the contract's view, re-exported for the stores and rules that read rows). */
+export type { ContractState };
 
 /** Row of `contracts`. */
 @Entity({ name: 'contracts' })

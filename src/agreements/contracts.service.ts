@@ -17,6 +17,7 @@ import type { ParticipantsService } from '../participants/participants.service.j
 import { ReciprocityService } from '../reciprocity/reciprocity.service.js';
 import { OfferEntity } from './offer.entity.js';
 import { ContractEntity, type ContractState } from './contract.entity.js';
+import type { ContractSummary, ContractView } from './contract-view.js';
 import { ContractDocumentEntity } from './contract-document.entity.js';
 import { ContractSignatureEntity } from './contract-signature.entity.js';
 import { expireDueContracts, insertProposedContract, listContracts, revokeContract, updateContractState, type ContractListRow } from './contracts.store.js';
@@ -33,28 +34,6 @@ export type ProposalInput = ContractProposalV1;
 /** GET /v1/contracts query (already schema-checked): the type generated from contract-query.v1. */
 export type ContractQuery = ContractQueryV1 & { limit: number };
 
-/** A contract in a list: its terms and counters, with the dataset's title and both parties' names. */
-export interface ContractSummary {
-  id: string;
-  state: ContractState;
-  access: 'compute' | 'download';
-  digest: string;
-  offerId: string;
-  datasetId: string;
-  datasetTitle: string;
-  providerId: string;
-  consumerId: string;
-  provider: { id: string; name: string };
-  consumer: { id: string; name: string };
-  purposes: string[];
-  maxInvocations: number;
-  invocationsUsed: number;
-  invocationsRemaining: number;
-  validFrom: string;
-  validUntil: string;
-  createdAt: string;
-}
-
 function summaryOf(r: ContractListRow): ContractSummary {
   return {
     id: r.id, state: r.state, access: r.access, digest: r.digest, offerId: r.offer_id, datasetId: r.dataset_id, datasetTitle: r.dataset_title,
@@ -62,19 +41,6 @@ function summaryOf(r: ContractListRow): ContractSummary {
     purposes: r.purposes, maxInvocations: r.max_invocations, invocationsUsed: r.invocations_used, invocationsRemaining: r.max_invocations - r.invocations_used,
     validFrom: r.valid_from.toISOString(), validUntil: r.valid_until.toISOString(), createdAt: r.created_at.toISOString(),
   };
-}
-
-/** A contract as the API shows it. */
-export interface ContractView {
-  id: string;
-  state: ContractState;
-  document: ContractDocument;
-  canonical: string;
-  digest: string;
-  signatures: Array<{ participantId: string; party: 'consumer' | 'provider'; kid: string; signature: string; signedAt: string }>;
-  invocationsUsed: number;
-  invocationsRemaining: number;
-  revokeReason: string | null;
 }
 
 /** The compute terms of a document: access, and for compute the offer's full policy (copied, never loosened) and privacy-loss bound. */

@@ -13,39 +13,15 @@ import type { DatasetsService } from '../datasets/datasets.service.js';
 import type { ReciprocityService } from '../reciprocity/reciprocity.service.js';
 import { OfferEntity } from './offer.entity.js';
 import { defaultVocabulary, unknownPurposes } from './purpose-match.js';
-import { completeOutputPolicy, defaultAccess, type Access, type OutputPolicy } from './output-policy.js';
+import { completeOutputPolicy, defaultAccess } from './output-policy.js';
 import { checkComputeTerms } from './compute-terms.js';
 import { amountFromNumber, amountProblem, normalizePrice } from '../money/money.js';
 import { priceCurrencies } from '../money/currencies.js';
-import type { OfferV1 } from '../generated/contracts.js';
-
-/** A price per invocation: an exact decimal amount string in an ISO 4217 currency. */
-export interface Price {
-  perInvocation: string;
-  currency: string;
-}
+import type { OfferV1, PriceV1 } from '../generated/contracts.js';
+import type { OfferView } from './offer-view.js';
 
 /** Body of an offer (already schema-checked): the type generated from offer.v1. */
 export type OfferInput = OfferV1;
-
-/** An offer as the API shows it. */
-export interface OfferView {
-  id: string;
-  datasetId: string;
-  providerId: string;
-  purposes: string[];
-  maxInvocations: number;
-  validFrom: string;
-  validUntil: string;
-  reciprocityRuleIds: string[];
-  /** null: free (statements show "0" in XXX, ISO 4217's "no currency"). */
-  price: Price | null;
-  status: 'active' | 'withdrawn';
-  access: Access;
-  /** Compute offers: the policy with every default filled in; null for download offers. */
-  outputPolicy: OutputPolicy | null;
-  createdAt: string;
-}
 
 /** Map a row to its API view. */
 export function offerView(o: OfferEntity): OfferView {
@@ -67,7 +43,7 @@ export function offerView(o: OfferEntity): OfferView {
 }
 
 /** The price of an offer row (numeric read back as its exact decimal text), or null when free. */
-export function storedPrice(o: { pricePerInvocation: string | null; currency: string | null }): Price | null {
+export function storedPrice(o: { pricePerInvocation: string | null; currency: string | null }): PriceV1 | null {
   return o.pricePerInvocation === null || o.currency === null ? null : { perInvocation: o.pricePerInvocation, currency: o.currency };
 }
 
@@ -82,7 +58,7 @@ function priceRefused(pointer: string, message: string): never {
  * `pricePerInvocation` is accepted only when exact in minor units
  * (amountFromNumber), never together with `price`.
  */
-export function priceOf(input: OfferInput): Price | null {
+export function priceOf(input: OfferInput): PriceV1 | null {
   const table = priceCurrencies();
   if (input.price !== undefined) {
     if (input.pricePerInvocation !== undefined || input.currency !== undefined) {

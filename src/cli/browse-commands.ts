@@ -5,7 +5,10 @@
  * ids, or with `--json` the API's page object `{items, nextCursor}` holding
  * every item fetched (nextCursor continues after them when --limit cut the list).
  */
-import type { ContractListItem, DatasetListItem, JobListItem, ListPage, OfferListItem, ParticipantListItem, TdsClient } from '../client/tds-client.js';
+import type { DatasetListItem, JobListItem, ListPage, TdsClient } from '../client/tds-client.js';
+import type { ParticipantView } from '../participants/participant-view.js';
+import type { OfferView } from '../agreements/offer-view.js';
+import type { ContractSummary } from '../agreements/contract-view.js';
 import { UsageError, choiceOption, stringOption, type CommandContext, type CommandSpec, type ParsedCommand } from './cli-args.js';
 import { formatTable, type Column } from './table.js';
 
@@ -75,7 +78,7 @@ export const catalogCommand: CommandSpec = {
   },
 };
 
-const price = (o: OfferListItem) => (o.price ? `${o.price.perInvocation} ${o.price.currency}` : 'free');
+const price = (o: OfferView) => (o.price ? `${o.price.perInvocation} ${o.price.currency}` : 'free');
 
 /** `tds offers DATASET_ID`. */
 export const offersCommand: CommandSpec = {
@@ -109,13 +112,13 @@ export const offersCommand: CommandSpec = {
 };
 
 /** The caller's contracts awaiting its signature: as provider those the consumer signed, as consumer those it proposed. */
-async function contractsToSign(client: TdsClient, role: 'provider' | 'consumer' | undefined, limit: number | undefined): Promise<ListPage<ContractListItem>> {
+async function contractsToSign(client: TdsClient, role: 'provider' | 'consumer' | undefined, limit: number | undefined): Promise<ListPage<ContractSummary>> {
   const me = client.credentials?.id;
   const roles = role ? [role] : me ? (await client.getParticipant(me)).roles : [];
   const sides: Array<{ role: 'provider' | 'consumer'; state: string }> = [];
   if (roles.includes('provider')) sides.push({ role: 'provider', state: 'consumer_signed' });
   if (roles.includes('consumer')) sides.push({ role: 'consumer', state: 'proposed' });
-  const pages = await Promise.all(sides.map((s) => client.listAll<ContractListItem>('/v1/contracts', s, limit)));
+  const pages = await Promise.all(sides.map((s) => client.listAll<ContractSummary>('/v1/contracts', s, limit)));
   const items = pages.flatMap((pg) => pg.items).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   return { items: limit === undefined ? items : items.slice(0, limit), nextCursor: null };
 }
@@ -134,7 +137,7 @@ export const contractsCommand: CommandSpec = {
     const toSign = p.values['to-sign'] === true;
     if (toSign && state) throw new UsageError('contracts: --to-sign picks the state itself; leave out --state');
     const client = await ctx.client();
-    const page = toSign ? await contractsToSign(client, role, limit) : await client.listAll<ContractListItem>('/v1/contracts', { role, state }, limit);
+    const page = toSign ? await contractsToSign(client, role, limit) : await client.listAll<ContractSummary>('/v1/contracts', { role, state }, limit);
     printList(ctx, page, [
       { header: 'contract', cell: (c) => c.id },
       { header: 'state', cell: (c) => c.state },
@@ -189,7 +192,7 @@ export const participantsCommand: CommandSpec = {
       status = 'pending';
     }
     const role = choiceOption(p, 'role', ['operator', 'provider', 'consumer', 'auditor', 'reviewer'] as const);
-    const page = await (await ctx.client()).listAll<ParticipantListItem>('/v1/participants', { role, status }, limitOption(p));
+    const page = await (await ctx.client()).listAll<ParticipantView>('/v1/participants', { role, status }, limitOption(p));
     printList(ctx, page, [
       { header: 'participant', cell: (x) => x.id },
       { header: 'name', cell: (x) => x.name, max: 32 },

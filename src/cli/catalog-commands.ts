@@ -9,7 +9,8 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import type { TdsClient } from '../client/tds-client.js';
+import type { OfferRequest, TdsClient } from '../client/tds-client.js';
+import type { PriceV1 } from '../generated/contracts.js';
 import { UsageError, choiceOption, countOption, listOption, requireList, requireOption, stringOption, type CliIo, type CommandSpec, type ParsedCommand } from './cli-args.js';
 import { describeContract } from './contract-commands.js';
 import { OUTPUT_POLICY_OPTIONS, outputPolicyFromOptions } from './output-policy-options.js';
@@ -83,7 +84,7 @@ export async function publishCommand(client: TdsClient, input: PublishInput, io:
 export async function offerCommand(
   client: TdsClient,
   datasetId: string,
-  input: { purposes: string[]; maxInvocations: number; validFrom?: string; validUntil?: string; reciprocityRuleIds?: string[]; price?: { perInvocation: string; currency: string }; access?: 'compute' | 'download'; outputPolicy?: Record<string, unknown> },
+  input: OfferRequest,
   io: CliIo,
 ): Promise<number> {
   const o = await client.createOffer(datasetId, input);
@@ -161,7 +162,7 @@ export const offerCreate: CommandSpec = {
 };
 
 /** `--price "12.50 EUR"`: the amount string and currency code as typed (the service checks the digits). */
-function priceOption(p: ParsedCommand): { perInvocation: string; currency: string } | undefined {
+function priceOption(p: ParsedCommand): PriceV1 | undefined {
   const v = stringOption(p, 'price');
   if (v === undefined) return undefined;
   const m = /^\s*(\S+)\s+([A-Za-z]{3})\s*$/.exec(v);

@@ -8,12 +8,13 @@ import fs from 'node:fs';
 import { canonicalizeContract, keysByKid, verifyExportedContract, type ContractDocument, type ExportedSignature, type OfflineVerification, type VerificationKey } from '../agreements/contract-document.js';
 import { secretKeyFromJwk, sign } from '../crypto/ed25519.js';
 import { toBase64Url, utf8 } from '../crypto/sha256.js';
-import type { ContractExport, TdsClient } from '../client/tds-client.js';
+import type { TdsClient } from '../client/tds-client.js';
+import type { ContractView } from '../agreements/contract-view.js';
 import { termsInWords } from '../agreements/terms-text.js';
 import { stringOption, type CliIo, type CommandSpec } from './cli-args.js';
 
 /** The terms a signer should see before signing, one per line, in words (terms-text.ts, shared with the console). */
-export function describeContract(c: ContractExport): string[] {
+export function describeContract(c: ContractView): string[] {
   const d = c.document;
   const lines = [`${'contract:'.padEnd(17)}${c.id} (${c.state})`];
   for (const [label, text] of termsInWords(d)) {

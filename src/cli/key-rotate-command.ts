@@ -9,7 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { generateKeyPair, privateJwkOf, thumbprintOf } from '../crypto/ed25519.js';
-import { TdsApiError, type ContractListItem, type TdsClient } from '../client/tds-client.js';
+import { TdsApiError, type TdsClient } from '../client/tds-client.js';
+import type { ContractSummary } from '../agreements/contract-view.js';
 import { errorLine } from '../client/problem-message.js';
 import { credentialsText } from '../client/credentials.js';
 import { publicJwkFrom } from './participant-commands.js';
@@ -48,8 +49,8 @@ const OPEN_STATES = ['proposed', 'consumer_signed', 'active'] as const;
  * every contract there), each document is then read for the kid it names.
  */
 export async function contractsNamingKey(client: TdsClient, participantId: string, kid: string): Promise<ContractNamingKey[]> {
-  const items: ContractListItem[] = [];
-  for (const state of OPEN_STATES) items.push(...(await client.listAll<ContractListItem>('/v1/contracts', { state })).items);
+  const items: ContractSummary[] = [];
+  for (const state of OPEN_STATES) items.push(...(await client.listAll<ContractSummary>('/v1/contracts', { state })).items);
   const mine = items.filter((c) => c.provider.id === participantId || c.consumer.id === participantId).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   const out: ContractNamingKey[] = [];
   for (const item of mine) {

@@ -13,9 +13,12 @@ import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
 import type { JSONWebKeySet } from 'jose';
 import type { PublicJwk } from '../crypto/ed25519.js';
-import type { ContractDocument } from '../agreements/contract-document.js';
+import type { ContractView } from '../agreements/contract-view.js';
+import type { DatasetView } from '../datasets/dataset-view.js';
+import type { ParticipantView } from '../participants/participant-view.js';
 import type { ReleaseView } from '../jobs/release-token.js';
-import type { ReciprocityRuleV1 } from '../generated/contracts.js';
+import type { OfferView } from '../agreements/offer-view.js';
+import type { ContractProposalV1, OfferV1, ReciprocityRuleV1 } from '../generated/contracts.js';
 import { signRequestToken, type Signer } from './request-token.js';
 import type { Credentials } from './credentials.js';
 import { networkErrorMessage, problemOf } from './problem-message.js';
@@ -44,31 +47,6 @@ export interface TdsClientOptions {
   ca?: string;
 }
 
-/** GET /v1/contracts/:id as the API returns it. */
-export interface ContractExport {
-  id: string;
-  state: string;
-  document: ContractDocument;
-  canonical: string;
-  digest: string;
-  signatures: Array<{ participantId: string; party?: 'consumer' | 'provider'; kid: string; signature: string; signedAt?: string }>;
-  invocationsUsed?: number;
-  invocationsRemaining?: number;
-  /** Why the contract was revoked (revoked contracts only). */
-  revokeReason?: string | null;
-}
-
-/** GET /v1/participants/:id (the fields the CLI reads). */
-export interface ParticipantView {
-  id: string;
-  name: string;
-  status: string;
-  roles: string[];
-  kid: string;
-  keys: Array<{ kid: string; publicKeyJwk: PublicJwk; createdAt: string; revokedAt: string | null }>;
-}
-
-
 /** A job as POST /v1/jobs and GET /v1/jobs/:id return it. */
 export interface JobView {
   id: string;
@@ -79,48 +57,16 @@ export interface JobView {
   resultDigest?: string | null;
 }
 
+/** What `tds offer create` sends: an offer.v1 body, its output policy as the user wrote it (the service checks it). */
+export type OfferRequest = Omit<OfferV1, 'outputPolicy' | 'pricePerInvocation' | 'currency'> & { outputPolicy?: Record<string, unknown> };
+
+/** A dataset as GET /v1/datasets lists it; a listing may name the provider. */
+export type DatasetListItem = DatasetView & { providerName?: string };
+
 /** One page of a list answer: its items and the cursor of the next page (null on the last). */
 export interface ListPage<T> {
   items: T[];
   nextCursor: string | null;
-}
-
-/** A dataset as GET /v1/datasets lists it (the fields the CLI reads). */
-export interface DatasetListItem {
-  id: string;
-  providerId: string;
-  providerName?: string;
-  title: string;
-  researchField: string;
-  kind: string;
-  status: string;
-  publishedAt: string;
-}
-
-/** An offer as GET /v1/datasets/:id/offers lists it. */
-export interface OfferListItem {
-  id: string;
-  status: string;
-  access: string;
-  purposes: string[];
-  maxInvocations: number;
-  validFrom: string;
-  validUntil: string;
-  price: { perInvocation: string; currency: string } | null;
-}
-
-/** A contract as GET /v1/contracts lists it. */
-export interface ContractListItem {
-  id: string;
-  state: string;
-  datasetId: string;
-  datasetTitle: string;
-  provider: { id: string; name: string };
-  consumer: { id: string; name: string };
-  maxInvocations: number;
-  invocationsUsed: number;
-  validUntil: string;
-  createdAt: string;
 }
 
 /** A job as GET /v1/jobs lists it. */
@@ -137,16 +83,6 @@ export interface JobListItem {
   purpose: string;
   createdAt: string;
   reason?: string | null;
-}
-
-/** A participant as GET /v1/participants lists it. */
-export interface ParticipantListItem {
-  id: string;
-  name: string;
-  roles: string[];
-  status: string;
-  organization?: string | null;
-  createdAt: string;
 }
 
 /** Signed client of one tds service. */
@@ -247,7 +183,7 @@ export class TdsClient {
   }
 
   /** The offers of a dataset, newest first (one answer `{items}`, not paginated). */
-  async listOffers(datasetId: string): Promise<{ items: OfferListItem[] }> {
+  async listOffers(datasetId: string): Promise<{ items: OfferView[] }> {
     return this.request('GET', `/v1/datasets/${encodeURIComponent(datasetId)}/offers`);
   }
 
@@ -291,17 +227,17 @@ export class TdsClient {
   }
 
   /** Provider: make an offer on one of its datasets. */
-  async createOffer(datasetId: string, input: { purposes: string[]; maxInvocations: number; validFrom?: string; validUntil?: string; reciprocityRuleIds?: string[]; price?: { perInvocation: string; currency: string }; access?: 'compute' | 'download'; outputPolicy?: Record<string, unknown> }): Promise<{ id: string }> {
+  async createOffer(datasetId: string, input: OfferRequest): Promise<{ id: string }> {
     return this.request('POST', `/v1/datasets/${encodeURIComponent(datasetId)}/offers`, input);
   }
 
   /** Consumer: propose a contract from an offer. */
-  async proposeContract(input: { offerId: string; purposes: string[]; maxInvocations: number; validFrom?: string; validUntil?: string }): Promise<ContractExport> {
+  async proposeContract(input: ContractProposalV1): Promise<ContractView> {
     return this.request('POST', '/v1/contracts', input);
   }
 
   /** A contract with its document, canonical form, digest and signatures. */
-  async getContract(contractId: string): Promise<ContractExport> {
+  async getContract(contractId: string): Promise<ContractView> {
     return this.request('GET', `/v1/contracts/${encodeURIComponent(contractId)}`);
   }
 
@@ -316,7 +252,7 @@ export class TdsClient {
   }
 
   /** The contract's provider or the operator: revoke it at once, with a reason. */
-  async revokeContract(contractId: string, reason: string): Promise<ContractExport> {
+  async revokeContract(contractId: string, reason: string): Promise<ContractView> {
     return this.request('POST', `/v1/contracts/${encodeURIComponent(contractId)}/revoke`, { reason });
   }
 

@@ -1,8 +1,9 @@
 /** A registered participant, as stored (its keys have their own rows). */
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { Role } from './participant-view.js';
 
-/** Roles a participant may hold (several at once). */
-export type Role = 'operator' | 'provider' | 'consumer' | 'auditor' | 'reviewer';
+/** Roles a participant may hold (declared with the participant's view). */
+export type { Role };
 /** Lifecycle: pending until the operator approves; suspended participants can do nothing. */
 export type ParticipantStatus = 'pending' | 'active' | 'suspended';
 

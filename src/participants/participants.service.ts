@@ -10,6 +10,7 @@ import { appendEvent } from '../ledger/append-event.js';
 import { publicHalf, thumbprintOf, type PublicJwk } from '../crypto/ed25519.js';
 import type { KeyState, Principal, ResolvedKey } from '../principal.js';
 import { ParticipantEntity, type Role } from './participant.entity.js';
+import type { ParticipantView } from './participant-view.js';
 import { ParticipantKeyEntity } from './participant-key.entity.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
 import { deleteExpiredTokens, findKey, insertTokenUse, lockParticipantForUpdate, readKeyState, publicKeyOfParticipant, recordUseAndReadState, signingKeyOfParticipant, revokeCurrentKey, contractPartyOf } from './participants.store.js';
@@ -17,19 +18,6 @@ import type { ParticipantRegistrationV1 } from '../generated/contracts.js';
 
 /** Body of a registration (already schema-checked): the type generated from participant-registration.v1. */
 export type RegistrationInput = ParticipantRegistrationV1;
-
-/** A participant as the API shows it; contact only to itself and the operator. */
-export interface ParticipantView {
-  id: string;
-  name: string;
-  roles: Role[];
-  status: string;
-  organization: string | null;
-  contact?: string | null;
-  kid: string | null;
-  keys: Array<{ kid: string; publicKeyJwk: PublicJwk; createdAt: string; revokedAt: string | null }>;
-  createdAt: string;
-}
 
 /**
  * A concurrent request registered the same key between our check and our insert: the key's primary key

@@ -9,7 +9,7 @@
 import { canonicalize } from '../crypto/canonical-json.js';
 import { sha256, toHex, utf8, fromBase64Url, toBase64Url } from '../crypto/sha256.js';
 import { sign, verify } from '../crypto/ed25519.js';
-import type { StatementV1 } from '../generated/contracts.js';
+import type { PriceV1, StatementV1 } from '../generated/contracts.js';
 import { multiplyAmount, totalsByCurrency, type CurrencyTable } from '../money/money.js';
 
 /** The document type: part of the signed bytes, so the format cannot change silently. */
@@ -51,7 +51,7 @@ export interface ContractTerms {
   contractId: string;
   provider: string;
   consumer: string;
-  price: { perInvocation: string; currency: string } | null;
+  price: PriceV1 | null;
 }
 
 /** A ledger entry as the pure rules read it (the parsed JSON object). */

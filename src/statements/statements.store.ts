@@ -5,6 +5,7 @@
  * a signed tree size, specific to statements, and they change nothing.
  */
 import type { Queryable } from '../db/transaction.js';
+import type { PriceV1 } from '../generated/contracts.js';
 import type { EntryObject, StatementRole } from './statement-document.js';
 
 
@@ -30,7 +31,7 @@ export async function readAllEntries(q: Queryable, treeSize: number, kinds = STA
 }
 
 /** Prices from the signed documents of contracts whose contract.activated entry predates prices in the ledger. */
-export async function readDocumentPrices(q: Queryable, contractIds: string[]): Promise<Map<string, { perInvocation: string; currency: string } | null>> {
+export async function readDocumentPrices(q: Queryable, contractIds: string[]): Promise<Map<string, PriceV1 | null>> {
   if (contractIds.length === 0) return new Map();
   const rows = (await q.query(`SELECT contract_id::text AS id, document->'price' AS price FROM contract_documents WHERE contract_id = ANY($1::uuid[])`, [contractIds])) as Array<{ id: string; price: { perInvocation: unknown; currency: string } | null }>;
   // Documents signed before prices were strings carry a JSON number: its decimal text is the signed value.

@@ -6,7 +6,8 @@
  * canonicalizeContract the CLI uses), and a mismatch with the server's is
  * refused before anything is signed.
  */
-import { canonicalizeContract, type ContractDocument } from '../../agreements/contract-document.js';
+import { canonicalizeContract } from '../../agreements/contract-document.js';
+import type { ContractView } from '../../agreements/contract-view.js';
 import { PURPOSE_LABELS, outputPolicyPhrases, purposeText, termsInWords } from '../../agreements/terms-text.js';
 import { secretKeyFromJwk, sign } from '../../crypto/ed25519.js';
 import { toBase64Url, utf8 } from '../../crypto/sha256.js';
@@ -21,18 +22,6 @@ export { purposeText };
 export function policyText(p: Record<string, unknown> | undefined | null): string {
   if (!p) return 'none';
   return outputPolicyPhrases(p).join('; ') || 'defaults';
-}
-
-/** The contract as the API returns it. */
-export interface ContractView {
-  id: string;
-  state: string;
-  document: ContractDocument & Record<string, unknown>;
-  canonical?: string;
-  digest?: string;
-  signatures: Array<{ participantId: string; kid: string; signature: string; party?: string; signedAt?: string }>;
-  invocationsUsed?: number;
-  invocationsRemaining?: number;
 }
 
 /** Names looked up for the ids a document carries (participants, dataset title). */

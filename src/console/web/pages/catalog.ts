@@ -8,22 +8,7 @@ import { participantName } from '../lookup.js';
 import * as session from '../session.js';
 import { purposeText } from '../terms.js';
 import type { DatasetView } from '../../../datasets/dataset-view.js';
-
-/** An offer as the API returns it. */
-export interface OfferView {
-  id: string;
-  datasetId: string;
-  purposes: string[];
-  maxInvocations: number;
-  validFrom: string;
-  validUntil: string;
-  status: string;
-  access?: string;
-  outputPolicy?: Record<string, unknown>;
-  price?: { perInvocation: string; currency: string } | null;
-  pricePerInvocation?: number | null;
-  currency?: string | null;
-}
+import type { OfferView } from '../../../agreements/offer-view.js';
 
 /** Render the catalog page. */
 export function catalogPage(main: HTMLElement): void {
@@ -69,9 +54,7 @@ async function showOffers(d: DatasetView, into: HTMLElement): Promise<void> {
 }
 
 function offerPrice(o: OfferView): string {
-  if (o.price) return `${o.price.perInvocation} ${o.price.currency} per invocation`;
-  if (o.pricePerInvocation) return `${o.pricePerInvocation} ${o.currency ?? ''} per invocation`;
-  return 'free';
+  return o.price ? `${o.price.perInvocation} ${o.price.currency} per invocation` : 'free';
 }
 
 function offerCard(o: OfferView): HTMLElement {

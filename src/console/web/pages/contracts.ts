@@ -9,7 +9,8 @@ import { errorBox, field, h, input, run, select, Status, table, valueOf, when } 
 import { datasetTitle, namesFor, participantName } from '../lookup.js';
 import { pager } from '../pager.js';
 import * as session from '../session.js';
-import { purposeText, signContractDocument, termsView, type ContractView } from '../terms.js';
+import { purposeText, signContractDocument, termsView } from '../terms.js';
+import type { ContractView } from '../../../agreements/contract-view.js';
 import { analysisForm } from './analysis.js';
 import { receiptButton } from './jobs.js';
 

@@ -9,7 +9,7 @@ import * as session from '../session.js';
 import { sha256Incremental, toHex } from '../../../crypto/sha256.js';
 import { policyText, PURPOSES, purposeText } from '../terms.js';
 import type { DatasetView } from '../../../datasets/dataset-view.js';
-import type { OfferView } from './catalog.js';
+import type { OfferView } from '../../../agreements/offer-view.js';
 import { policyFieldset } from './policy-form.js';
 
 /** Size and SHA-256 hex of a file, read in chunks so large files do not fill memory. */
@@ -113,7 +113,7 @@ async function showOffers(d: DatasetView, into: HTMLElement): Promise<void> {
     status.clear();
     list.replaceChildren(r.items.length === 0 ? h('p', {}, 'No offers yet.') : table('Offers', ['Offer', 'Purposes', 'Invocations', 'Until', 'Access', 'Output policy', 'Status'], r.items.map((o) => [
       h('code', {}, o.id), h('ul', {}, ...o.purposes.map((p) => h('li', {}, purposeText(p)))), String(o.maxInvocations), when(o.validUntil), o.access ?? 'download',
-      o.outputPolicy ? policyText(o.outputPolicy as Record<string, unknown>) : '—', o.status,
+      o.outputPolicy ? policyText({ ...o.outputPolicy }) : '—', o.status,
     ])));
   };
   await load();
