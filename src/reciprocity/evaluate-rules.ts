@@ -1,8 +1,8 @@
 /**
  * The pure reciprocity evaluator: given rules and the facts about one
  * requester, decide whether the requester may receive others' datasets. It is
- * called when a contract is proposed and again at every release, inside the
- * service's transaction, so it does no I/O and takes the time as a fact.
+ * called when a contract is proposed and again at every release, on facts the
+ * service read, so it does no I/O and takes the time as a fact.
  *
  * Everything fails closed: an unknown kind, a rule missing its parameter, a
  * nonsensical number or an unexpected exception makes that one rule not hold
@@ -10,26 +10,19 @@
  * the authorisation path. Rules usually come from the database, not straight
  * from a schema-validated body, so the evaluator re-checks what it relies on.
  */
+import type { ReciprocityRuleV1 } from '../generated/contracts.js';
 
 /** Which datasets a rule is about: raw data, or insights derived from it. */
-export type DatasetKind = 'raw' | 'insight';
+export type DatasetKind = ReciprocityRuleV1['datasetKind'];
 
 /**
- * A stored reciprocity rule as the evaluator sees it. `kind` is a plain string
- * rather than a union because a rule row may carry a kind this code does not
- * know (a newer schema, a bad migration); such rules must be refused, and the
- * type should not pretend they cannot exist.
+ * A stored reciprocity rule as the evaluator sees it: the rule as created
+ * (reciprocity-rule.v1) with its id, except that `kind` is a plain string,
+ * because a rule row may carry a kind this code does not know (a newer
+ * schema, a bad migration); such rules must be refused, and the type should
+ * not pretend they cannot exist.
  */
-export interface ReciprocityRule {
-  id: string;
-  kind: string;
-  researchField: string;
-  datasetKind: DatasetKind;
-  minCount?: number;
-  minAgeDays?: number;
-  ratio?: number;
-  allowance?: number;
-}
+export type ReciprocityRule = Omit<ReciprocityRuleV1, 'kind' | 'description'> & { id: string; kind: string };
 
 /**
  * One dataset the requester registered as a provider, whatever its state:
