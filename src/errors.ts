@@ -193,6 +193,16 @@ export function internalError(detail: string): DomainError {
 }
 
 /** The public key is already registered (to anyone). */
+/** A reciprocity rule an offer names does not exist, or is another provider's (422). */
+export function unknownRule(ids: readonly string[]): DomainError {
+  return new DomainError('UNKNOWN_RULE', `unknown reciprocity rule(s) or rules of another provider: ${ids.join(', ')}`);
+}
+
+/** An Idempotency-Key already used by the caller for a different request (422). */
+export function idempotencyKeyReused(): DomainError {
+  return new DomainError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request');
+}
+
 export function keyAlreadyRegistered(): DomainError {
   return new DomainError('KEY_ALREADY_REGISTERED', 'this public key is already registered');
 }

@@ -16,12 +16,15 @@ import type { PublicJwk } from '../crypto/ed25519.js';
 import type { ContractView } from '../agreements/contract-view.js';
 import type { DatasetView } from '../datasets/dataset-view.js';
 import type { ParticipantView } from '../participants/participant-view.js';
-import type { ReleaseView } from '../jobs/release-token.js';
+import type { DownloadJobView, JobView } from '../jobs/job-view.js';
 import type { OfferView } from '../agreements/offer-view.js';
-import type { ContractProposalV1, OfferV1, ReciprocityRuleV1 } from '../generated/contracts.js';
+import type { ContractProposalV1, OfferV1 } from '../generated/contracts.js';
 import { signRequestToken, type Signer } from './request-token.js';
 import type { Credentials } from './credentials.js';
 import { networkErrorMessage, problemOf } from './problem-message.js';
+export type { DownloadJobView, JobListItem, JobView } from '../jobs/job-view.js';
+export type { RuleInput, RuleView, Standing } from '../reciprocity/rule-view.js';
+import type { RuleInput, RuleView, Standing } from '../reciprocity/rule-view.js';
 
 
 /** An error answer of the API: its status and the problem's stable code and detail. */
@@ -47,16 +50,6 @@ export interface TdsClientOptions {
   ca?: string;
 }
 
-/** A job as POST /v1/jobs and GET /v1/jobs/:id return it. */
-export interface JobView {
-  id: string;
-  state: string;
-  contractId: string;
-  datasetId: string;
-  release: ReleaseView;
-  resultDigest?: string | null;
-}
-
 /** What `tds offer create` sends: an offer.v1 body, its output policy as the user wrote it (the service checks it). */
 export type OfferRequest = Omit<OfferV1, 'outputPolicy' | 'pricePerInvocation' | 'currency'> & { outputPolicy?: Record<string, unknown> };
 
@@ -67,22 +60,6 @@ export type DatasetListItem = DatasetView & { providerName?: string };
 export interface ListPage<T> {
   items: T[];
   nextCursor: string | null;
-}
-
-/** A job as GET /v1/jobs lists it. */
-export interface JobListItem {
-  id: string;
-  state: string;
-  access: string;
-  datasetId: string;
-  datasetTitle?: string;
-  providerId: string;
-  consumerId: string;
-  provider?: { id: string; name: string };
-  consumer?: { id: string; name: string };
-  purpose: string;
-  createdAt: string;
-  reason?: string | null;
 }
 
 /** Signed client of one tds service. */
@@ -274,7 +251,7 @@ export class TdsClient {
   }
 
   /** Consumer: ask for a job's release; a retry with the same idempotency key returns the same job. */
-  async createJob(input: { contractId: string; purpose: string }, idempotencyKey?: string): Promise<JobView> {
+  async createJob(input: { contractId: string; purpose: string }, idempotencyKey?: string): Promise<DownloadJobView> {
     return this.request('POST', '/v1/jobs', input, { 'idempotency-key': idempotencyKey ?? newIdempotencyKey() });
   }
 
@@ -284,7 +261,7 @@ export class TdsClient {
   }
 
   /** Consumer: record the job's result digest (ledger job.completed). */
-  async completeJob(jobId: string, body: { resultDigest: string; exitCode?: number; datasetSha256?: string }): Promise<JobView> {
+  async completeJob(jobId: string, body: { resultDigest: string; exitCode?: number; datasetSha256?: string }): Promise<DownloadJobView> {
     return this.request('POST', `/v1/jobs/${encodeURIComponent(jobId)}/complete`, body);
   }
 
@@ -350,24 +327,6 @@ export function withQuery(path: string, query: Record<string, string | number | 
   for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q.set(k, String(v));
   const s = q.toString();
   return s ? `${path}${path.includes('?') ? '&' : '?'}${s}` : path;
-}
-
-/** A reciprocity rule's body (contracts/reciprocity-rule.v1). */
-export type RuleInput = ReciprocityRuleV1;
-
-/** A stored rule: its body plus id, scope (space-wide, or for the offers that name it), creator and time. */
-export type RuleView = RuleInput & { id: string; scope: 'space' | 'offer'; createdBy: string; createdAt: string };
-
-/** GET /v1/reciprocity/standing as the CLI prints it. */
-export interface Standing {
-  researchField: string;
-  contractId?: string;
-  shared: Array<{ id: string; kind: string; publishedAt?: string; contributed?: boolean }>;
-  withheld: Array<{ id: string; kind: string; withdrawn?: boolean; hasActiveOffer?: boolean }>;
-  releases: { receivedFromOthers: number; givenToOthers: number };
-  mayAccess: boolean;
-  nextRelease?: { authorized: boolean; needs: string; byKind?: Record<'raw' | 'insight', { authorized: boolean; needs: string }> };
-  rules: Array<{ ruleId: string; kind: string; holds: boolean; evidence: string[]; missing: string; needs?: string; pending?: string[] }>;
 }
 
 /**

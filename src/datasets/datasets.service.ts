@@ -13,7 +13,7 @@ import type { Principal } from '../principal.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
 import { DatasetEntity } from './dataset.entity.js';
 import type { DatasetView } from './dataset-view.js';
-import { attestedAt, markAttested } from './datasets.store.js';
+import { attestedAt, markAttested, markWithdrawn } from './datasets.store.js';
 import { distributionUrlProblem } from './distribution-url.js';
 import type { DatasetQueryV1, DatasetV1 } from '../generated/contracts.js';
 
@@ -99,7 +99,7 @@ export class DatasetsService {
       // dataset once the withdrawal has committed.
       await lockReciprocityFacts(tx, d.providerId, [d.researchField]);
       await bumpVersion(tx, d.providerId, d.researchField);
-      await tx.query(`UPDATE datasets SET status = 'withdrawn', withdrawn_at = clock_timestamp() WHERE id = $1`, [id]);
+      await markWithdrawn(tx, id);
       await appendEvent(tx, { kind: 'dataset.withdrawn', actor: actor.participantId, subjects: { dataset: id, provider: d.providerId }, data: {} });
       return datasetView(await tx.getRepository(DatasetEntity).findOneByOrFail({ id }));
     });

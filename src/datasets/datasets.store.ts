@@ -21,3 +21,8 @@ export async function attestedAt(q: Queryable, id: string): Promise<Date> {
   const [prior] = (await q.query('SELECT attested_at FROM datasets WHERE id = $1', [id])) as Array<{ attested_at: Date }>;
   return prior!.attested_at;
 }
+
+/** Mark the dataset withdrawn, now (the caller holds its row lock and records dataset.withdrawn). */
+export async function markWithdrawn(q: Queryable, id: string): Promise<void> {
+  await q.query(`UPDATE datasets SET status = 'withdrawn', withdrawn_at = clock_timestamp() WHERE id = $1`, [id]);
+}

@@ -4,29 +4,11 @@
  * running, the result digest once a result is in, and the reason code of a
  * rejected or failed job. Nothing in it is secret to the job's parties.
  */
-import type { Analysis } from './analysis-check.js';
-import type { JobEntity, JobState } from './job.entity.js';
+import type { JobEntity } from './job.entity.js';
+import type { ComputeJobView } from './job-view.js';
 
-/** A compute job as the API shows it. */
-export interface ComputeJobView {
-  id: string;
-  state: JobState;
-  access: 'compute';
-  contractId: string;
-  datasetId: string;
-  consumerId: string;
-  providerId: string;
-  purpose: string;
-  analysis: Analysis;
-  analysisDigest: string;
-  leaseUntil: string | null;
-  resultDigest: string | null;
-  reason: string | null;
-  createdAt: string;
-  completedAt: string | null;
-  invocationsUsed?: number;
-  invocationsRemaining?: number;
-}
+export type { ComputeJobView } from './job-view.js';
+
 
 /** Map a compute job row to its view. */
 export function computeJobView(j: JobEntity, counts?: { used: number; remaining: number }): ComputeJobView {

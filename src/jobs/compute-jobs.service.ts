@@ -13,7 +13,8 @@ import { requireRole, type Principal } from '../principal.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
 import { completeOutputPolicy, type OutputPolicy, type OutputPolicyInput } from '../agreements/output-policy.js';
 import { JobEntity, type JobState } from './job.entity.js';
-import { jobView, type JobView } from './jobs.service.js';
+import { jobView } from './jobs.service.js';
+import type { JobListItem, JobView } from './job-view.js';
 import { computeReleaseStop } from './release-decision.js';
 import { claimJob, computeFacts, failJob, jobLabels, listJobs, lockJob, readResult, signingKeys, storeResult, type ComputeJobFacts, type StoredResult } from './job-queue.store.js';
 import { canonicalResult, checkBindings, checkCounts, checkReleasedCells, verifyingKey, type ResultDocument } from './result-verification.js';
@@ -27,8 +28,7 @@ export interface JobQuery {
   cursor?: string;
 }
 
-/** A job in a list: its view plus the dataset's title and both parties' names (null only if a row vanished meanwhile). */
-export type JobListItem = JobView & { datasetTitle: string | null; provider: { id: string; name: string | null }; consumer: { id: string; name: string | null } };
+export type { JobListItem } from './job-view.js';
 
 /** What a data node receives when it claims a job. */
 export interface ClaimView {

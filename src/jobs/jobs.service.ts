@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import { DomainError, conflict, domainError, forbidden, notFound, unknownKey } from '../errors.js';
+import { DomainError, conflict, domainError, forbidden, idempotencyKeyReused, notFound, rateLimited, refused, unknownKey } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import { requireRole, type PendingPrincipal, type Principal } from '../principal.js';
@@ -33,8 +33,9 @@ import { signReleaseToken } from './release-token.js';
 import { DenialLimiter } from './denial-limiter.js';
 import { computeSubmissionOf, type ComputeSubmission } from './compute-submission.js';
 import type { Analysis } from './analysis-check.js';
-import { computeJobView, type ComputeJobView } from './compute-job-view.js';
-import { CONTRACT_FACTS_MAX, contractFactsOf, isIdempotencyConflict, releasedJob, releaseValues, requestDigestOf, type ContractFacts, type ContractTerms } from './release-parts.js';
+import { computeJobView } from './compute-job-view.js';
+import type { DownloadJobView, JobView } from './job-view.js';
+import { CONTRACT_FACTS_MAX, contractFactsOf, isIdempotencyConflict, releasedJob, releaseValues, requestDigestOf, type ContractFacts, type ReleaseTerms } from './release-parts.js';
 
 /** Body of a job request (already schema-checked). */
 export interface JobRequest {
@@ -45,28 +46,7 @@ export interface JobRequest {
   analysis?: Analysis;
 }
 
-/** A job as the API shows it: a download job with its release (token only to its consumer), or a compute job. */
-export type JobView = DownloadJobView | ComputeJobView;
-
-/** A download job: the release token only to its consumer. */
-export interface DownloadJobView {
-  id: string;
-  state: 'authorized' | 'completed' | 'failed' | 'expired';
-  access: 'download';
-  contractId: string;
-  datasetId: string;
-  consumerId: string;
-  providerId: string;
-  purpose: string;
-  release: { token?: string; url: string; sha256: string; byteSize: number; mediaType: string; expiresAt: string };
-  resultDigest: string | null;
-  /** Failed: the consumer's reason; expired: RELEASE_EXPIRED. */
-  reason?: string;
-  createdAt: string;
-  completedAt: string | null;
-  invocationsUsed?: number;
-  invocationsRemaining?: number;
-}
+export type { JobView, DownloadJobView } from './job-view.js';
 
 // The idempotency key was taken by a concurrent request: the release statement failed whole.
 class IdempotentReplay extends Error {}
@@ -83,7 +63,7 @@ function isReciprocityChanged(e: unknown): boolean {
 
 // Releases decided without the locks kept winning: vanishingly rare; the retry (same Idempotency-Key) is safe.
 function busy(): DomainError {
-  return new DomainError('RATE_LIMITED', 'too many simultaneous releases to this requester under reciprocity rules; retry with the same Idempotency-Key');
+  return rateLimited('too many simultaneous releases to this requester under reciprocity rules; retry with the same Idempotency-Key');
 }
 
 /** A refusal of the release decision as the DomainError the API answers with. */
@@ -328,13 +308,13 @@ export class JobsService {
     }
     if (row === null) {
       const why = stateDenial(checkFacts(await this.readFacts(req.contractId)));
-      throw why ? refusal(why) : domainError('CONTRACT_EXHAUSTED', 'the contract cannot release: contract exhausted');
+      throw why ? refusal(why) : refused('CONTRACT_EXHAUSTED', 'the contract cannot release: contract exhausted');
     }
     return { id, release, ...row };
   }
 
   // The release token (download only), the ledger subjects and the event data of a job about to be released.
-  private async releaseParts(f: ContractTerms, consumerId: string, id: string, purpose: string, compute: ComputeSubmission | null, decision: ReciprocityDecision) {
+  private async releaseParts(f: ReleaseTerms, consumerId: string, id: string, purpose: string, compute: ComputeSubmission | null, decision: ReciprocityDecision) {
     const { url, sha256: digest, byteSize, mediaType } = f.distribution;
     // A compute job gets no release token: only the checked result will ever leave the provider.
     const signed = compute ? null : await signReleaseToken(this.releaseKey, this.issuer, { job: id, contract: f.id, dataset: f.dataset_id, sha256: digest, provider: f.provider_id, url });
@@ -394,7 +374,7 @@ export class JobsService {
   private async byIdempotencyKey(consumerId: string, key: string, requestDigest: string): Promise<JobView | null> {
     const j = await this.ds.getRepository(JobEntity).findOneBy({ consumerId, idempotencyKey: key });
     if (!j) return null;
-    if (j.requestDigest !== requestDigest) throw domainError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request');
+    if (j.requestDigest !== requestDigest) throw idempotencyKeyReused();
     return view(j, true);
   }
 

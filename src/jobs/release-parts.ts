@@ -18,10 +18,10 @@ import type { Analysis } from './analysis-check.js';
  * dataset; rules are never deleted, so it never turns false. Everything that
  * does change (states, counts, rules, the caller) is read by the statement.
  */
-export type ContractFacts = ContractTerms & { ruled: boolean };
+export type ContractFacts = ReleaseTerms & { ruled: boolean };
 
 /** The unchanging facts a release statement's parameters and the released job are built from. */
-export type ContractTerms = Pick<ReleaseFacts, 'id' | 'consumer_id' | 'provider_id' | 'dataset_id' | 'purposes' | 'research_field' | 'dataset_kind' | 'distribution' | 'access' | 'output_policy' | 'dataset_schema'>;
+export type ReleaseTerms = Pick<ReleaseFacts, 'id' | 'consumer_id' | 'provider_id' | 'dataset_id' | 'purposes' | 'research_field' | 'dataset_kind' | 'distribution' | 'access' | 'output_policy' | 'dataset_schema'>;
 
 /** Most contracts whose facts one process keeps (then it starts over). */
 export const CONTRACT_FACTS_MAX = 10_000;
@@ -48,7 +48,7 @@ export type StoredRelease = JobEntity['release'];
 
 /** $1..$14 of RELEASE / RELEASE_AS_CALLER; each JSON value is serialised once, here. */
 export function releaseValues(
-  f: ContractTerms, consumerId: string, id: string, req: { purpose: string }, idempotencyKey: string | undefined, requestDigest: string,
+  f: ReleaseTerms, consumerId: string, id: string, req: { purpose: string }, idempotencyKey: string | undefined, requestDigest: string,
   compute: ComputeSubmission | null, release: StoredRelease, subjects: object, data: object,
 ): unknown[] {
   return [
@@ -60,7 +60,7 @@ export function releaseValues(
 
 /** The job row a release just wrote, built from what was written: no re-read. */
 export function releasedJob(
-  f: ContractTerms, consumerId: string, req: { purpose: string }, idempotencyKey: string | undefined, requestDigest: string, compute: ComputeSubmission | null,
+  f: ReleaseTerms, consumerId: string, req: { purpose: string }, idempotencyKey: string | undefined, requestDigest: string, compute: ComputeSubmission | null,
   counted: { id: string; release: StoredRelease; created_at: Date },
 ): JobEntity {
   return Object.assign(new JobEntity(), {

@@ -6,7 +6,7 @@
  * reciprocity.store.ts; this gathers facts and turns decisions into refusals.
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import { domainError, forbidden, invalidField, notFound, refused } from '../errors.js';
+import { forbidden, invalidField, notFound, refused, unknownRule } from '../errors.js';
 import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import type { Principal } from '../principal.js';
@@ -14,18 +14,9 @@ import { lockReciprocityFacts } from './reciprocity-lock.js';
 import { contractRuleScope, holdReceived, insertRule, listRules, readFacts, ruleOwners, rulesOfDataset, type FactsRow, type RuleRow } from './reciprocity.store.js';
 import { countedElsewhere, describeNeeds, describeRefusal, evaluateRules, receivedBounds, releaseKey, type DatasetKind, type ReceivedBounds, type ReciprocityDecision, type ReciprocityFacts, type ReciprocityRule } from './evaluate-rules.js';
 import { isUuid } from '../ids.js';
-import type { ReciprocityRuleV1 } from '../generated/contracts.js';
+import type { RuleInput, RuleView, Standing } from './rule-view.js';
 
-/** Body of a rule (already schema-checked): the type generated from reciprocity-rule.v1. */
-export type RuleInput = ReciprocityRuleV1;
-
-/** A stored rule as the API shows it. */
-export type RuleView = RuleInput & {
-  id: string;
-  scope: 'space' | 'offer';
-  createdBy: string;
-  createdAt: string;
-};
+export type { RuleInput, RuleView, Standing } from './rule-view.js';
 
 function toView(r: RuleRow<RuleInput>): RuleView {
   return { id: r.id, scope: r.scope, ...r.body, createdBy: r.created_by, createdAt: new Date(r.created_at).toISOString() };
@@ -98,7 +89,7 @@ export class ReciprocityService {
       const r = found.get(id);
       return !r || (r.scope === 'offer' && r.created_by !== actor.participantId);
     });
-    if (bad.length > 0) throw domainError('UNKNOWN_RULE', `unknown reciprocity rule(s) or rules of another provider: ${bad.join(', ')}`);
+    if (bad.length > 0) throw unknownRule(bad);
   }
 
   /** The rules that govern access to a dataset: space rules of its field and kind, plus the offer's own. */
@@ -172,7 +163,7 @@ export class ReciprocityService {
    * method the release path runs, counting the release being asked about, and
    * `nextRelease.needs` says in words what one more release would need.
    */
-  async standing(actor: Principal, q: { field?: string; kind?: 'raw' | 'insight'; contractId?: string }): Promise<object> {
+  async standing(actor: Principal, q: { field?: string; kind?: 'raw' | 'insight'; contractId?: string }): Promise<Standing> {
     return inTransaction(this.ds, async (tx) => {
       let field = q.field;
       let kind = q.kind;

@@ -7,9 +7,8 @@
  * release it gates see the same rows.
  */
 import type { EntityManager } from 'typeorm';
+import type { Queryable } from '../db/transaction.js';
 
-/** A data source or a transaction's manager. */
-type Queryable = Pick<EntityManager, 'query'>;
 
 /** One stored rule: its body is the rule as created (reciprocity-rule.v1). */
 export interface RuleRow<Body = Record<string, unknown>> { id: string; scope: 'space' | 'offer'; body: Body; created_by: string; created_at: Date | string }

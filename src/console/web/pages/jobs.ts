@@ -12,22 +12,14 @@ import { pager } from '../pager.js';
 import { purposeText } from '../terms.js';
 import { field, h, input, run, select, Status, table, valueOf, when } from '../dom.js';
 import * as session from '../session.js';
+import type { JobListItem } from '../../../jobs/job-view.js';
 
-interface JobView {
-  id: string;
-  state: string;
-  contractId: string;
-  datasetId?: string;
-  providerId?: string;
-  consumerId?: string;
-  access?: string;
-  purpose?: string;
-  reason?: string | null;
-  resultDigest?: string | null;
-  createdAt?: string;
-  authorizedAt?: string;
-  completedAt?: string | null;
-}
+/**
+ * A job as the page shows it: the API's job (or list item), of which a named
+ * reviewer, who may not read the job itself, knows only what its result
+ * carries (id, contract, state).
+ */
+type JobShown = Partial<Omit<JobListItem, 'state'>> & Pick<JobListItem, 'id' | 'contractId'> & { state: string };
 
 interface ResultDoc {
   status: string;
@@ -67,14 +59,14 @@ async function showList(into: HTMLElement, params: URLSearchParams): Promise<voi
   const pages = h('div', { id: 'job-pages' });
   const form = h('form', { class: 'row', id: 'job-filters' }, field('Show', role), field('State', state), h('button', { type: 'submit' }, 'List'));
   into.replaceChildren(h('h2', {}, 'Your jobs'), form, pages);
-  const load = () => pager<JobView>(pages, `Loading ${ROLE_TEXT[role.value] ?? 'your jobs'}…`,
-    (cursor) => call<Page<JobView>>('GET', `/v1/jobs${query({ role: role.value, state: state.value, limit: 20, cursor })}`),
+  const load = () => pager<JobShown>(pages, `Loading ${ROLE_TEXT[role.value] ?? 'your jobs'}…`,
+    (cursor) => call<Page<JobShown>>('GET', `/v1/jobs${query({ role: role.value, state: state.value, limit: 20, cursor })}`),
     async (items) => (items.length === 0 ? h('p', { id: 'no-jobs' }, 'No jobs.') : table('Jobs', ['Job', 'Dataset', 'Purpose', 'State', 'Since'], await Promise.all(items.map(async (j) => [
       h('a', { href: `#/jobs?id=${encodeURIComponent(j.id)}`, 'data-job': j.id }, j.id.slice(0, 8)),
       j.datasetId ? await datasetTitle(j.datasetId) : h('a', { href: `#/contracts?id=${encodeURIComponent(j.contractId)}` }, 'contract'),
       j.purpose ? purposeText(j.purpose) : '\u2014',
       j.state === 'held' ? h('strong', {}, 'held for review') : j.state,
-      when(j.createdAt ?? j.authorizedAt),
+      when(j.createdAt),
     ])))));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -88,9 +80,9 @@ async function showList(into: HTMLElement, params: URLSearchParams): Promise<voi
  * party: it reads the job through its result, which carries the job's id,
  * contract and state.
  */
-async function loadJob(id: string): Promise<JobView & { reviewerView?: boolean }> {
+async function loadJob(id: string): Promise<JobShown & { reviewerView?: boolean }> {
   try {
-    return await call<JobView>('GET', `/v1/jobs/${encodeURIComponent(id)}`);
+    return await call<JobShown>('GET', `/v1/jobs/${encodeURIComponent(id)}`);
   } catch (e) {
     if (!(e instanceof ApiError && e.code === 'FORBIDDEN' && session.hasRole('reviewer'))) throw e;
     const r = await call<{ result?: { contractId: string }; state: string }>('GET', `/v1/jobs/${encodeURIComponent(id)}/result`);
@@ -140,7 +132,7 @@ export function receiptButton(jobId: string): HTMLElement {
   return h('div', { class: 'receipt' }, btn, holder, status.el);
 }
 
-async function showResult(j: JobView, into: HTMLElement, voted: () => Promise<void>): Promise<void> {
+async function showResult(j: JobShown, into: HTMLElement, voted: () => Promise<void>): Promise<void> {
   const status = new Status();
   const section = h('section', { id: 'job-result-view' }, h('h3', {}, 'Result'), status.el);
   into.append(section);
@@ -195,7 +187,7 @@ export function resultTable(res: ResultDoc): HTMLElement {
       h('ul', { id: 'disclosure-checks' }, ...checks.map((c) => h('li', {}, `${c.check}: ${c.outcome}${c.cells !== undefined ? ` (${c.cells} cell${c.cells === 1 ? '' : 's'})` : ''}`)))) : null);
 }
 
-function reviewForm(j: JobView, resultDigest: string, voted: () => Promise<void>): HTMLElement {
+function reviewForm(j: JobShown, resultDigest: string, voted: () => Promise<void>): HTMLElement {
   const status = new Status();
   const comment = input('comment', { maxlength: 2000 });
   const vote = async (decision: 'approve' | 'reject', btn: HTMLButtonElement) => {

@@ -1,9 +1,10 @@
 /** The operator's page: participants waiting for approval (approve / suspend), everyone else, and the space-wide reciprocity rules. */
 import { call, query, type Page } from '../api.js';
 import { field, h, input, run, select, Status, table, valueOf, when } from '../dom.js';
+import type { RuleView } from '../../../reciprocity/rule-view.js';
 
 interface Participant { id: string; name: string; status: string; roles: string[]; organization?: string | null; createdAt?: string }
-interface Rule { id: string; kind: string; researchField: string; datasetKind: string; minCount?: number; minAgeDays?: number; ratio?: number; allowance?: number; scope?: string }
+type Rule = RuleView;
 
 /** Render the operator page. */
 export async function operatorPage(main: HTMLElement): Promise<void> {

@@ -1,16 +1,7 @@
 /** Reciprocity standing in words: what the caller shares in a field, what it has received, and which rules hold. */
 import { call, query } from '../api.js';
 import { field, h, input, run, select, Status, valueOf } from '../dom.js';
-
-interface Standing {
-  researchField: string;
-  shared: Array<{ id: string; kind: string; publishedAt?: string }>;
-  withheld: Array<{ id: string; kind: string; withdrawn?: boolean; hasActiveOffer?: boolean }>;
-  releases: { receivedFromOthers: number; givenToOthers: number };
-  mayAccess: boolean;
-  nextRelease?: { authorized: boolean; needs: string };
-  rules: Array<{ ruleId: string; kind: string; holds: boolean; evidence: string[]; missing: string }>;
-}
+import type { Standing } from '../../../reciprocity/rule-view.js';
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
