@@ -39,7 +39,7 @@ export interface BenchOptions {
 
 const USAGE = `usage: npm run bench -- [--quick] [--workers N] [--pool N] [--matrix] [--profile] [--out NAME]
   --quick       smaller run (100k-entry ledger, 3 s phases): under 2 minutes
-  --workers N   serving processes (TDS_WORKERS); N > 1: a primary and N node:cluster workers (default 2)
+  --workers N   serving processes (TDS_WORKERS); N > 1: a primary and N node:cluster workers (default 1, the service's)
   --pool N      TDS_DB_POOL_SIZE of each serving process (default: the service's)
   --matrix      only the layout matrix: job load for every workers × pool size, then the replay
   --matrix-workers LIST, --matrix-pools LIST, --matrix-rounds N   the matrix (default 1,2,3 × 5,10,20, 3 rounds; 1 with --quick)
@@ -50,7 +50,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--workers N] [--pool N] [--mat
 export function parseOptions(argv: string[]): BenchOptions {
   let quick = false;
   let profile = false;
-  let workers = 2;
+  let workers = 1;
   let poolSize: number | null = null;
   let matrix = false;
   let matrixWorkers = [1, 2, 3];

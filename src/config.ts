@@ -3,6 +3,7 @@
  * listens. Every bad variable is named in one error so an operator fixes them
  * all in one go.
  */
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { fromBase64, sha256, toHex, utf8 } from './crypto/sha256.js';
@@ -59,8 +60,14 @@ export class ConfigError extends Error {
   }
 }
 
-/** Default TDS_DB_POOL_SIZE: connections per serving process (README "Performance" has the measurement). */
-export const DEFAULT_DB_POOL_SIZE = 20;
+/**
+ * Default TDS_DB_POOL_SIZE: connections per serving process, 2 × cores + 1
+ * (5 on the 2-core reference machine). Measured there (`npm run bench --
+ * --matrix`, README "Performance"): 5 connections gave ~1,130 jobs/s at 32
+ * clients against ~950 with 10 or 20; more backends than the cores can run
+ * only contend for them, and the requests wait in the pool instead.
+ */
+export const DEFAULT_DB_POOL_SIZE = 2 * availableParallelism() + 1;
 /** Upper bound of TDS_WORKERS; each worker holds its own pool, so workers × pool must stay under the server's max_connections. */
 export const MAX_WORKERS = 64;
 
