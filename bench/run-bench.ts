@@ -40,6 +40,8 @@ import { startService, type RunningService } from './service.js';
 import { nowMs, round } from './stats.js';
 import { ceilings, ratios, renderSummary, rulesCost, targets, type BenchResults, type VerifyFigures } from './summary.js';
 
+/** Back-to-back (plain, rules) job loads of the full run's rules-cost figure. */
+const RULES_PAIRS = 3;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
 const ORIGIN = 'bench.tds.local/ledger';
@@ -150,6 +152,21 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
   const jobsRules = rulesContracts
     ? await phase('job load with rules', async () => (await measureJobs(svc, rulesContracts, { ...opts, connections: [opts.headlineConnections] }, log)).phases)
     : null;
+  // What the rules cost, measured as back-to-back pairs (plain, then rules) so that the machine's drift between
+  // phases, as large as the difference sought, falls on both.
+  const pairs = rulesContracts && jobs && !opts.quick
+    ? await phase('rules cost, paired', async () => {
+        const one = { ...opts, connections: [opts.headlineConnections] };
+        const out: Array<{ plain: number; withRules: number }> = [];
+        for (let i = 0; i < RULES_PAIRS; i++) {
+          const plain = (await measureJobs(svc, seeded.contracts, one, log)).phases[0]!.okPerSecond;
+          const withRules = (await measureJobs(svc, rulesContracts, one, log)).phases[0]!.okPerSecond;
+          out.push({ plain, withRules });
+          log(`rules cost pair ${i + 1}/${RULES_PAIRS}: plain ${plain} jobs/s, rules ${withRules} jobs/s`);
+        }
+        return out;
+      })
+    : null;
   const ttc = await phase('time to checkpoint', () => timeToCheckpoint(svc.base, db.url, new TokenSigner(seeded.operator.signer), seeded.contracts, opts.checkpointSamples, log));
   await phase('service stop', () => svc.stop());
   // What the service sends for one job, recorded from its own code (in this process, the service stopped), for the replay.
@@ -190,7 +207,7 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
     pgbench,
     ratios: jobs ? ratios(jobs.phases, pgbench) : [],
     ceilings: jobs ? ceilings(jobs.phases, jobsRules, pgbench) : [],
-    rulesCost: jobs ? rulesCost(jobs.phases, jobsRules) : null,
+    rulesCost: jobs ? rulesCost(jobs.phases, jobsRules, pairs ?? undefined) : null,
     timeToCheckpoint: ttc,
     compute,
     verify,
