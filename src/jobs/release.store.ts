@@ -174,7 +174,7 @@ WITH used AS (
                    JOIN reciprocity_rules r ON (${rulesOfDatasetCondition('d.research_field', 'd.kind', OFFER_RULE_IDS)})
                   WHERE c.id = $1) AS ruled
 ), ${releaseWrite('(SELECT g.fresh AND g.caller_ok AND NOT g.prior AND NOT g.ruled FROM gate g)')}
-SELECT g.fresh, g.prior, g.ruled, true AS current, w.revoked_at, w.status, w.roles, r.invocations_used, r.max_invocations, r.created_at
+SELECT g.fresh, g.prior, g.ruled, w.revoked_at, w.status, w.roles, r.invocations_used, r.max_invocations, r.created_at
   FROM gate g LEFT JOIN who w ON true
   LEFT JOIN LATERAL (SELECT upd.invocations_used, upd.max_invocations, job.created_at FROM upd, job) r ON true`;
 
@@ -214,7 +214,7 @@ export type RuledFacts = FactsRow & { rules: ReleaseFacts['rules']; released_ver
  * field and kind after this release (NULL: no give-to-get bound) and $20 the
  * version of that received row the decision saw. It releases only if,
  * besides RELEASE_AS_CALLER's own conditions, the governing rules are still
- * exactly those (else nothing released, `current` false); its addition to
+ * exactly those (else nothing released); its addition to
  * the received row, under that row's lock, aborts the statement with TDS01
  * past the bound (concurrent releases took the rest) or when the version
  * moved (a withdrawal committed meanwhile). Either way the caller decides
@@ -232,7 +232,7 @@ WITH used AS (
          ($6::text IS NOT NULL AND EXISTS (SELECT 1 FROM jobs j WHERE j.consumer_id = $2 AND j.idempotency_key = $6::text)) AS prior,
          ((SELECT count(*) FROM rules_now) = cardinality($18::uuid[]) AND NOT EXISTS (SELECT 1 FROM rules_now n WHERE n.id <> ALL($18::uuid[]))) AS same_rules
 ), ${releaseWrite('(SELECT g.fresh AND g.caller_ok AND NOT g.prior AND g.same_rules FROM gate g)')}
-SELECT g.fresh, g.prior, true AS ruled, g.same_rules AS current, w.revoked_at, w.status, w.roles, r.invocations_used, r.max_invocations, r.created_at,
+SELECT g.fresh, g.prior, true AS ruled, w.revoked_at, w.status, w.roles, r.invocations_used, r.max_invocations, r.created_at,
        ${unchanged('$19::bigint', '$20::bigint')} AS unchanged
   FROM gate g LEFT JOIN who w ON true
   LEFT JOIN LATERAL (SELECT upd.invocations_used, upd.max_invocations, job.created_at FROM upd, job) r ON true`;
@@ -242,8 +242,6 @@ export interface CallerReleaseRow {
   fresh: boolean;
   prior: boolean;
   ruled: boolean;
-  /** Ruled: the rules the decision evaluated still govern the dataset (always true otherwise). */
-  current: boolean;
   /** The key's state; status null when the kid is no longer the caller's (cannot happen: kids are immutable). */
   revoked_at: Date | null;
   status: 'pending' | 'active' | 'suspended' | null;
