@@ -96,7 +96,7 @@ export async function growLedger(ds: DataSource, ledger: LedgerService, opts: { 
   await ledger.checkpoint();
   // Steady state for the read figures: hint bits and visibility map set now rather than by
   // the first proofs or by an autovacuum competing with the timed phases for the two cores.
-  await ds.query('VACUUM ANALYZE ledger_queue, ledger_entries, ledger_nodes, ledger_checkpoints');
+  await ds.query('VACUUM ANALYZE ledger_queue, ledger_entries, ledger_nodes, ledger_party_index, ledger_checkpoints');
   return { targetSize: opts.targetSize, appendAtZero, appendAtTarget, fillBlocks, queueFillMs: round(queueFillMs, 0), checkpointAtTarget: { size: cp.size, note: cp.note }, finalSize: await ledger.treeSize() };
 }
 

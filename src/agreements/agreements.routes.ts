@@ -1,5 +1,5 @@
 /** HTTP routes of offers and contracts. */
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
 import { principalOf } from '../http/auth.js';
 import { pathId } from '../http/params.js';
@@ -8,8 +8,7 @@ import type { OfferInput, OffersService } from './offers.service.js';
 import type { ContractQuery, ContractsService, ProposalInput } from './contracts.service.js';
 
 /** Mount under /v1 (authenticated). */
-export function agreementRoutes(offers: OffersService, contracts: ContractsService, schemas: SchemaRegistry): Router {
-  const r = Router();
+export function agreementRoutes(r: Router, offers: OffersService, contracts: ContractsService, schemas: SchemaRegistry): Router {
   r.post('/datasets/:id/offers', async (req, res) => {
     const p = principalOf(res);
     requireRole(p, 'provider', 'consumer');

@@ -7,7 +7,7 @@ import { canonicalize } from '../crypto/canonical-json.js';
 import { sha256, toHex, utf8, fromBase64Url } from '../crypto/sha256.js';
 import { publicKeyFromJwk, verify, type PublicJwk } from '../crypto/ed25519.js';
 import type { Access, OutputPolicy } from './output-policy.js';
-import type { PriceV1 } from '../generated/contracts.js';
+import type { OfferTerms } from './offer-view.js';
 
 /**
  * The document's schema identifier: part of the signed bytes, so the format
@@ -28,8 +28,8 @@ export interface ContractParty {
   name?: string;
 }
 
-/** Every term both parties agree to. */
-export interface ContractDocument {
+/** Every term both parties agree to: the offer's terms, and who, what and how. */
+export interface ContractDocument extends OfferTerms {
   type: (typeof CONTRACT_DOCUMENT_TYPES)[number];
   id: string;
   space: string;
@@ -38,13 +38,6 @@ export interface ContractDocument {
   dataset: { id: string; sha256: string; researchField: string; kind: string; title?: string };
   provider: ContractParty;
   consumer: ContractParty;
-  purposes: string[];
-  maxInvocations: number;
-  validFrom: string;
-  validUntil: string;
-  reciprocityRuleIds: string[];
-  /** Exact decimal string in the currency's minor units ("12.50" EUR); null = free. */
-  price: PriceV1 | null;
   /** How the dataset is used: compute (analyses at the provider) or download (release token). */
   access: Access;
   /** Compute contracts: the offer's policy, every default filled in. */

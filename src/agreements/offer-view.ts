@@ -7,18 +7,22 @@
 import type { PriceV1 } from '../generated/contracts.js';
 import type { Access, OutputPolicy } from './output-policy.js';
 
-/** An offer as the API shows it. */
-export interface OfferView {
-  id: string;
-  datasetId: string;
-  providerId: string;
+/** The terms an offer sets and every contract on it copies into its signed document. */
+export interface OfferTerms {
   purposes: string[];
   maxInvocations: number;
   validFrom: string;
   validUntil: string;
   reciprocityRuleIds: string[];
-  /** null: free (statements show "0" in XXX, ISO 4217's "no currency"). */
+  /** Exact decimal string in the currency's minor units ("12.50" EUR); null: free (statements show "0" in XXX, ISO 4217's "no currency"). */
   price: PriceV1 | null;
+}
+
+/** An offer as the API shows it. */
+export interface OfferView extends OfferTerms {
+  id: string;
+  datasetId: string;
+  providerId: string;
   status: 'active' | 'withdrawn';
   access: Access;
   /** Compute offers: the policy with every default filled in; null for download offers. */

@@ -1,5 +1,5 @@
 /** HTTP routes of the dataset catalog. */
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
 import { principalOf } from '../http/auth.js';
 import { pathId } from '../http/params.js';
@@ -17,8 +17,7 @@ function checkTitle(body: DatasetInput): void {
 }
 
 /** Mount under /v1 (authenticated). */
-export function datasetRoutes(svc: DatasetsService, schemas: SchemaRegistry): Router {
-  const r = Router();
+export function datasetRoutes(r: Router, svc: DatasetsService, schemas: SchemaRegistry): Router {
   r.post('/datasets', async (req, res) => {
     const p = principalOf(res);
     requireRole(p, 'provider', 'consumer');

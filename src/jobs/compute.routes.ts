@@ -1,5 +1,5 @@
 /** HTTP routes of compute jobs after submission: list, claim, result, reviews. */
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
 import { principalOf } from '../http/auth.js';
 import { pathId } from '../http/params.js';
@@ -8,8 +8,7 @@ import type { ResultSubmissionV1 } from '../generated/contracts.js';
 import type { ReviewInput, ReviewsService } from './reviews.service.js';
 
 /** Mount under /v1 (authenticated), before jobRoutes. */
-export function computeRoutes(svc: ComputeJobsService, reviews: ReviewsService, schemas: SchemaRegistry): Router {
-  const r = Router();
+export function computeRoutes(r: Router, svc: ComputeJobsService, reviews: ReviewsService, schemas: SchemaRegistry): Router {
   r.get('/jobs', async (req, res) => {
     const p = principalOf(res);
     res.json(await svc.list(p, schemas.checkQuery<JobQuery>('job-query.v1', req.query)));

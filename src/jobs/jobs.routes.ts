@@ -1,5 +1,5 @@
 /** HTTP routes of compute jobs. */
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
 import { pendingPrincipalOf, principalOf } from '../http/auth.js';
 import { pathId } from '../http/params.js';
@@ -11,8 +11,7 @@ import type { JobFailure, JobLifecycleService } from './job-lifecycle.service.js
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 /** Mount under /v1 (authenticated). */
-export function jobRoutes(svc: JobsService, lifecycle: JobLifecycleService, schemas: SchemaRegistry): Router {
-  const r = Router();
+export function jobRoutes(r: Router, svc: JobsService, lifecycle: JobLifecycleService, schemas: SchemaRegistry): Router {
   r.post('/jobs', async (req, res) => {
     // Authentication left the token use to the release statement (app.ts `deferred`, jobs/release.store.ts).
     const pending = pendingPrincipalOf(res);

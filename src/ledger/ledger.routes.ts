@@ -1,5 +1,5 @@
 /** HTTP routes of the ledger: checkpoint, verifier key, proofs and the caller's own entries for every active participant; all entries for auditors and the operator. */
-import { Router, type Response } from 'express';
+import type { Router, Response } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
 import { principalOf } from '../http/auth.js';
 import { requireRole } from '../principal.js';
@@ -20,8 +20,7 @@ function requireAuditor(res: Response): void {
  * does not have (VALIDATION_FAILED). Text answers are exactly what standard
  * tooling parses: the signed note and the verifier key.
  */
-export function ledgerRoutes(svc: LedgerService, schemas: SchemaRegistry, receipts: ReceiptService): Router {
-  const r = Router();
+export function ledgerRoutes(r: Router, svc: LedgerService, schemas: SchemaRegistry, receipts: ReceiptService): Router {
   r.get('/ledger/checkpoint', async (_req, res) => {
     const cp = await svc.latestCheckpoint();
     // A checkpoint is superseded within a second: caches must not serve an old one.

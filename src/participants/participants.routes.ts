@@ -1,5 +1,5 @@
 /** HTTP routes of the participant registry: validate, call one service method, set the status. */
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
 import { bearerToken, principalOf, tokenKid, verifyRegistrationToken, type AuthDeps } from '../http/auth.js';
 import { requireRole } from '../principal.js';
@@ -30,8 +30,7 @@ function checkDisplayNames(body: RegistrationInput): void {
 }
 
 /** Registration: the only /v1 call whose token is checked against the key in its own body. */
-export function registrationRoutes(svc: ParticipantsService, schemas: SchemaRegistry, auth: AuthDeps): Router {
-  const r = Router();
+export function registrationRoutes(r: Router, svc: ParticipantsService, schemas: SchemaRegistry, auth: AuthDeps): Router {
   r.post('/participants', async (req, res) => {
     const token = bearerToken(req);
     const kid = tokenKid(token);
@@ -48,8 +47,7 @@ export function registrationRoutes(svc: ParticipantsService, schemas: SchemaRegi
 }
 
 /** Authenticated participant routes. */
-export function participantRoutes(svc: ParticipantsService, schemas: SchemaRegistry): Router {
-  const r = Router();
+export function participantRoutes(r: Router, svc: ParticipantsService, schemas: SchemaRegistry): Router {
   r.get('/participants', async (req, res) => {
     const q = schemas.checkQuery<{ role?: string; status?: string; limit: number; cursor?: string }>('participant-query.v1', req.query);
     res.json(await svc.list(principalOf(res), q));

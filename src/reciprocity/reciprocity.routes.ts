@@ -1,13 +1,12 @@
 /** HTTP routes of reciprocity rules and standing. */
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
 import { principalOf } from '../http/auth.js';
 import { requireRole } from '../principal.js';
 import type { ReciprocityService, RuleInput } from './reciprocity.service.js';
 
 /** Mount under /v1 (authenticated). */
-export function reciprocityRoutes(svc: ReciprocityService, schemas: SchemaRegistry): Router {
-  const r = Router();
+export function reciprocityRoutes(r: Router, svc: ReciprocityService, schemas: SchemaRegistry): Router {
   r.post('/reciprocity-rules', async (req, res) => {
     const p = principalOf(res);
     requireRole(p, 'operator', 'provider');

@@ -1,13 +1,12 @@
 /** HTTP routes of statements and the operator's settlement view. */
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
 import { principalOf } from '../http/auth.js';
 import { pathId } from '../http/params.js';
 import type { SettlementsService, StatementRequest, StatementsService } from './statements.service.js';
 
 /** Mount under /v1 (authenticated). */
-export function statementRoutes(statements: StatementsService, settlements: SettlementsService, schemas: SchemaRegistry): Router {
-  const r = Router();
+export function statementRoutes(r: Router, statements: StatementsService, settlements: SettlementsService, schemas: SchemaRegistry): Router {
   r.post('/statements', async (req, res) => {
     const p = principalOf(res);
     const body = schemas.check<StatementRequest>('statement-request.v1', req.body);

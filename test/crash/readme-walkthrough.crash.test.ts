@@ -16,14 +16,13 @@
  * - the database is the test server's (DATABASE_URL) instead of the embedded
  *   one `npm start` starts without it (test/crash/second-start covers that).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase } from '../helpers/context.js';
 import { freePort } from '../../src/db/embedded-postgres.js';
-import { startService, stopService, type ServiceProcess } from './service-process.js';
+import { runToExit, startService, stopService, type ServiceProcess } from './service-process.js';
 
 const SECTION = '## Walkthrough: a hospital joins, an institute runs a job';
 
@@ -63,17 +62,7 @@ it('the README walkthrough runs as written: join, approve, gateway, publish, off
 
   // Whatever happens, no background job outlives the script.
   const prologue = "set -euo pipefail -m\ntrap 'for j in $(jobs -p); do kill -- -$j 2>/dev/null || true; done' EXIT\n";
-  const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    let out = '';
-    const child = spawn('bash', ['-c', prologue + script], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, LANG: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d) => (out += String(d)));
-    child.stderr.on('data', (d) => (out += String(d)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 110_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+  const result = await runToExit('bash', ['-c', prologue + script], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, LANG: 'C' } }, 110_000);
   const shown = `${result.out}\n--- service:\n${svc.output()}`;
   expect({ code: result.code, out: shown }).toEqual({ code: 0, out: shown });
 

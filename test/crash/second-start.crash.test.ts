@@ -6,26 +6,15 @@
  * leave its own database server running. After a clean stop the data
  * directory starts again.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/db/embedded-postgres.js';
-import { call, operatorOf, startService, stopService, type ServiceProcess } from './service-process.js';
+import { call, operatorOf, runToExit, startService, stopService, type ServiceProcess } from './service-process.js';
 
 /** Run dist/src/main.js until it exits; exit code and output. */
-function runToExit(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    let out = '';
-    const child = spawn(process.execPath, [path.resolve('dist/src/main.js')], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d) => (out += String(d)));
-    child.stderr.on('data', (d) => (out += String(d)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+function runMain(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  return runToExit(process.execPath, [path.resolve('dist/src/main.js')], { env: { ...process.env, LOG_LEVEL: 'warn', ...env } }, 60_000);
 }
 
 let first: ServiceProcess | undefined;
@@ -48,11 +37,11 @@ it('refuses a second start on the same port or data directory without touching t
   await alive();
   const pgPid = fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0];
 
-  const samePort = await runToExit({ ...env, PORT: String(first.port) });
+  const samePort = await runMain({ ...env, PORT: String(first.port) });
   expect(samePort.code).toBe(1);
   expect(samePort.out.trim()).toBe(`tds: cannot start: port ${first.port} is already in use on 127.0.0.1 (is tds already running? stop it, or set PORT)`);
 
-  const sameDir = await runToExit({ ...env, PORT: String(await freePort()) });
+  const sameDir = await runMain({ ...env, PORT: String(await freePort()) });
   expect(sameDir.code).toBe(1);
   expect(sameDir.out.trim()).toMatch(new RegExp(`^tds: cannot start: the data directory ${dataDir} is in use by another tds process \\(pid ${first.child.pid}\\)`));
 

@@ -3,7 +3,7 @@
  * plus a small fetch client that signs every request: what the crash and
  * outage tests drive from outside.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../src/db/embedded-postgres.js';
@@ -105,4 +105,19 @@ export async function newContract(base: string, provider: Signer, consumer: Sign
     if (r.status !== 200) throw new Error(`sign: ${JSON.stringify(r)}`);
   }
   return c.body.id as string;
+}
+
+/** Run a command to its exit (killed after timeoutMs); its exit code and its stdout and stderr interleaved. */
+export function runToExit(command: string, args: string[], options: SpawnOptions, timeoutMs: number): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    let out = '';
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d) => (out += String(d)));
+    child.stderr!.on('data', (d) => (out += String(d)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
 }
