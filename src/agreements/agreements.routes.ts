@@ -7,8 +7,8 @@ import { requireRole } from '../principal.js';
 import type { OfferInput, OffersService } from './offers.service.js';
 import type { ContractQuery, ContractsService, ProposalInput } from './contracts.service.js';
 
-/** Mount under /v1 (authenticated). */
-export function agreementRoutes(r: Router, offers: OffersService, contracts: ContractsService, schemas: SchemaRegistry): Router {
+/** Adds its routes to the /v1 router (after authentication). */
+export function agreementRoutes(r: Router, offers: OffersService, contracts: ContractsService, schemas: SchemaRegistry): void {
   r.post('/datasets/:id/offers', async (req, res) => {
     const p = principalOf(res);
     requireRole(p, 'provider', 'consumer');
@@ -49,5 +49,4 @@ export function agreementRoutes(r: Router, offers: OffersService, contracts: Con
     const body = schemas.check<{ reason: string }>('revocation.v1', req.body);
     res.json(await contracts.revoke(p, pathId(req, 'contract'), body.reason));
   });
-  return r;
 }

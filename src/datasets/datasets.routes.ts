@@ -16,8 +16,8 @@ function checkTitle(body: DatasetInput): void {
   if (why) throw invalidField('/title', why, `title ${why}`);
 }
 
-/** Mount under /v1 (authenticated). */
-export function datasetRoutes(r: Router, svc: DatasetsService, schemas: SchemaRegistry): Router {
+/** Adds its routes to the /v1 router (after authentication). */
+export function datasetRoutes(r: Router, svc: DatasetsService, schemas: SchemaRegistry): void {
   r.post('/datasets', async (req, res) => {
     const p = principalOf(res);
     requireRole(p, 'provider', 'consumer');
@@ -46,5 +46,4 @@ export function datasetRoutes(r: Router, svc: DatasetsService, schemas: SchemaRe
     const body = schemas.check<DatasetAttestationV1>('dataset-attestation.v1', req.body);
     res.status(201).json(await svc.attest(p, pathId(req, 'dataset'), body));
   });
-  return r;
 }

@@ -7,8 +7,8 @@ import type { ComputeJobsService, JobQuery } from './compute-jobs.service.js';
 import type { ResultSubmissionV1 } from '../generated/contracts.js';
 import type { ReviewInput, ReviewsService } from './reviews.service.js';
 
-/** Mount under /v1 (authenticated), before jobRoutes. */
-export function computeRoutes(r: Router, svc: ComputeJobsService, reviews: ReviewsService, schemas: SchemaRegistry): Router {
+/** Adds its routes to the /v1 router (after authentication), before jobRoutes. */
+export function computeRoutes(r: Router, svc: ComputeJobsService, reviews: ReviewsService, schemas: SchemaRegistry): void {
   r.get('/jobs', async (req, res) => {
     const p = principalOf(res);
     res.json(await svc.list(p, schemas.checkQuery<JobQuery>('job-query.v1', req.query)));
@@ -31,5 +31,4 @@ export function computeRoutes(r: Router, svc: ComputeJobsService, reviews: Revie
     const body = schemas.check<ReviewInput>('review.v1', req.body);
     res.status(201).json(await reviews.review(p, pathId(req, 'job'), body));
   });
-  return r;
 }

@@ -10,8 +10,8 @@ import type { JobFailure, JobLifecycleService } from './job-lifecycle.service.js
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
-/** Mount under /v1 (authenticated). */
-export function jobRoutes(r: Router, svc: JobsService, lifecycle: JobLifecycleService, schemas: SchemaRegistry): Router {
+/** Adds its routes to the /v1 router (after authentication). */
+export function jobRoutes(r: Router, svc: JobsService, lifecycle: JobLifecycleService, schemas: SchemaRegistry): void {
   r.post('/jobs', async (req, res) => {
     // Authentication left the token use to the release statement (app.ts `deferred`, jobs/release.store.ts).
     const pending = pendingPrincipalOf(res);
@@ -47,5 +47,4 @@ export function jobRoutes(r: Router, svc: JobsService, lifecycle: JobLifecycleSe
     const body = schemas.check<JobFailure>('job-failure.v1', req.body);
     res.json(await lifecycle.fail(p, pathId(req, 'job'), body));
   });
-  return r;
 }

@@ -20,7 +20,7 @@ function requireAuditor(res: Response): void {
  * does not have (VALIDATION_FAILED). Text answers are exactly what standard
  * tooling parses: the signed note and the verifier key.
  */
-export function ledgerRoutes(r: Router, svc: LedgerService, schemas: SchemaRegistry, receipts: ReceiptService): Router {
+export function ledgerRoutes(r: Router, svc: LedgerService, schemas: SchemaRegistry, receipts: ReceiptService): void {
   r.get('/ledger/checkpoint', async (_req, res) => {
     const cp = await svc.latestCheckpoint();
     // A checkpoint is superseded within a second: caches must not serve an old one.
@@ -52,5 +52,4 @@ export function ledgerRoutes(r: Router, svc: LedgerService, schemas: SchemaRegis
     const q = schemas.checkQuery<{ from: number; to?: number }>('consistency-proof-query.v1', req.query);
     res.json(await svc.consistencyProof(q.from, q.to));
   });
-  return r;
 }

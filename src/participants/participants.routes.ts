@@ -30,7 +30,7 @@ function checkDisplayNames(body: RegistrationInput): void {
 }
 
 /** Registration: the only /v1 call whose token is checked against the key in its own body. */
-export function registrationRoutes(r: Router, svc: ParticipantsService, schemas: SchemaRegistry, auth: AuthDeps): Router {
+export function registrationRoutes(r: Router, svc: ParticipantsService, schemas: SchemaRegistry, auth: AuthDeps): void {
   r.post('/participants', async (req, res) => {
     const token = bearerToken(req);
     const kid = tokenKid(token);
@@ -43,11 +43,10 @@ export function registrationRoutes(r: Router, svc: ParticipantsService, schemas:
     const p = await svc.register(body);
     res.status(201).location(`/v1/participants/${p.id}`).json(p);
   });
-  return r;
 }
 
 /** Authenticated participant routes. */
-export function participantRoutes(r: Router, svc: ParticipantsService, schemas: SchemaRegistry): Router {
+export function participantRoutes(r: Router, svc: ParticipantsService, schemas: SchemaRegistry): void {
   r.get('/participants', async (req, res) => {
     const q = schemas.checkQuery<{ role?: string; status?: string; limit: number; cursor?: string }>('participant-query.v1', req.query);
     res.json(await svc.list(principalOf(res), q));
@@ -73,5 +72,4 @@ export function participantRoutes(r: Router, svc: ParticipantsService, schemas: 
     // No pathId: only the caller's own id passes rotateKey's owner check, so a malformed one is FORBIDDEN like any other.
     res.json(await svc.rotateKey(principalOf(res), req.params.id, body.publicKeyJwk));
   });
-  return r;
 }

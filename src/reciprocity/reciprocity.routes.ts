@@ -5,8 +5,8 @@ import { principalOf } from '../http/auth.js';
 import { requireRole } from '../principal.js';
 import type { ReciprocityService, RuleInput } from './reciprocity.service.js';
 
-/** Mount under /v1 (authenticated). */
-export function reciprocityRoutes(r: Router, svc: ReciprocityService, schemas: SchemaRegistry): Router {
+/** Adds its routes to the /v1 router (after authentication). */
+export function reciprocityRoutes(r: Router, svc: ReciprocityService, schemas: SchemaRegistry): void {
   r.post('/reciprocity-rules', async (req, res) => {
     const p = principalOf(res);
     requireRole(p, 'operator', 'provider');
@@ -22,5 +22,4 @@ export function reciprocityRoutes(r: Router, svc: ReciprocityService, schemas: S
     const q = schemas.checkQuery<{ field?: string; kind?: 'raw' | 'insight'; contractId?: string }>('standing-query.v1', req.query);
     res.json(await svc.standing(principalOf(res), q));
   });
-  return r;
 }

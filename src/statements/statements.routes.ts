@@ -5,8 +5,8 @@ import { principalOf } from '../http/auth.js';
 import { pathId } from '../http/params.js';
 import type { SettlementsService, StatementRequest, StatementsService } from './statements.service.js';
 
-/** Mount under /v1 (authenticated). */
-export function statementRoutes(r: Router, statements: StatementsService, settlements: SettlementsService, schemas: SchemaRegistry): Router {
+/** Adds its routes to the /v1 router (after authentication). */
+export function statementRoutes(r: Router, statements: StatementsService, settlements: SettlementsService, schemas: SchemaRegistry): void {
   r.post('/statements', async (req, res) => {
     const p = principalOf(res);
     const body = schemas.check<StatementRequest>('statement-request.v1', req.body);
@@ -21,5 +21,4 @@ export function statementRoutes(r: Router, statements: StatementsService, settle
     const q = schemas.checkQuery<{ from: string; to: string }>('settlement-query.v1', req.query);
     res.set('Cache-Control', 'no-store').json(await settlements.settle(p, q));
   });
-  return r;
 }
