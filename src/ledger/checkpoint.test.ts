@@ -1,12 +1,15 @@
-import { generateKeyPair, publicKeyOf } from '../crypto/ed25519.js';
+import { generateKeyPair, privateJwkOf, publicKeyOf } from '../crypto/ed25519.js';
+import { signerOf } from '../crypto/ed25519-node.js';
 import { fromBase64, sha256, toBase64, toHex, utf8 } from '../crypto/sha256.js';
 import {
   formatCheckpointBody,
   noteKeyId,
+  noteSignerOf,
   openNote,
   parseCheckpointBody,
   parseVerifierKey,
   signNote,
+  signNoteWith,
   verifierKey,
   verifyNote,
 } from './checkpoint.js';
@@ -41,6 +44,10 @@ describe('golang.org/x/mod/sumdb/note package example (PeterNeumann)', () => {
     const seed = fromBase64(skey.split('+').slice(4).join('+')).slice(1); // the key itself may contain '+'
     expect(verifierKey('PeterNeumann', publicKeyOf(seed))).toBe(vkey);
     expect(signNote(text, 'PeterNeumann', seed)).toBe(msg);
+  });
+  it('reproduces it with the node:crypto signer the service signs checkpoints with', () => {
+    const seed = fromBase64(skey.split('+').slice(4).join('+')).slice(1);
+    expect(signNoteWith(text, noteSignerOf('PeterNeumann', seed, signerOf(privateJwkOf(seed))))).toBe(msg);
   });
   it('is not a checkpoint, so openNote refuses it after verifying', () => {
     expect(ledgerCode(() => openNote(msg, parseVerifierKey(vkey)))).toBe('LEDGER_MALFORMED_CHECKPOINT');
