@@ -192,3 +192,31 @@ describe('exactly k under concurrency', () => {
     }
   });
 });
+
+describe('a job names its contract\'s parties and dataset', () => {
+  it('the schema refuses a job row whose consumer, provider or dataset is not its contract\'s', async () => {
+    const cid = await activeContract(ctx, hospital, institute, { maxInvocations: 3 });
+    const res = await job(institute, cid);
+    expect(res.status).toBe(201);
+    const other = await makeParticipant(ctx, ['consumer']);
+    const otherDataset = await publishDataset(ctx, hospital);
+    // A copy of the released job under a new id, with `column` replaced by `value` (all else as released).
+    const copy = (column?: 'consumer_id' | 'provider_id' | 'dataset_id', value?: string) => {
+      const pick = (c: string) => (c === column ? '$2::uuid' : c);
+      return ctx.ds.query(
+        `INSERT INTO jobs (id, contract_id, consumer_id, provider_id, dataset_id, research_field, purpose, state, release, access)
+         SELECT gen_random_uuid(), contract_id, ${pick('consumer_id')}, ${pick('provider_id')}, ${pick('dataset_id')}, research_field, purpose, state, release, access
+           FROM jobs WHERE id = $1`,
+        column ? [res.body.id, value] : [res.body.id],
+      );
+    };
+    const before = await countRows(ctx.ds, 'jobs');
+    for (const [column, value] of [['consumer_id', other.id], ['provider_id', other.id], ['dataset_id', otherDataset]] as const) {
+      await expect(copy(column, value)).rejects.toMatchObject({ driverError: { code: '23503', constraint: 'jobs_contract_parties_fkey' } });
+    }
+    expect(await countRows(ctx.ds, 'jobs')).toBe(before);
+    // The unchanged copy is accepted: the key compares with the contract's own values, nothing else.
+    await copy();
+    expect(await countRows(ctx.ds, 'jobs')).toBe(before + 1);
+  });
+});
