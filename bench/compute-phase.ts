@@ -14,7 +14,7 @@ import { compileAnalysis } from '../src/compute/compile-analysis.js';
 import { runAnalysisJob, sha256File, type AnalysisJob } from '../src/compute/run-analysis.js';
 import { buildSandboxImage, defaultWorkerScript, DEFAULT_LIMITS, probeSandbox, type RunnerMode } from '../src/compute/sandbox.js';
 import { effectivePolicy, type AggregateAnalysis, type DatasetColumn } from '../src/compute/analysis.js';
-import { nowMs, round } from './stats.js';
+import { median, nowMs, round } from './stats.js';
 
 /** Figures of one file format. */
 export interface ComputeFormatFigures {
@@ -50,7 +50,6 @@ const SCHEMA: DatasetColumn[] = [
 ];
 const ANALYSIS: AggregateAnalysis = { type: 'aggregate', groupBy: ['ward', 'sex'], filters: [{ column: 'age', op: '>=', value: 18 }], measures: [{ fn: 'count' }, { fn: 'mean', column: 'los_days' }, { fn: 'sum', column: 'los_days' }, { fn: 'median', column: 'age' }] };
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Write the synthetic patients with DuckDB itself (fast, deterministic). */
 async function writeFiles(dir: string, rows: number): Promise<{ csv: string; parquet: string }> {

@@ -129,3 +129,12 @@ export function startCpuMeter(servicePids: () => number[]): { stop(): CpuUse } {
 export function msPerOp(cores: number | null, perSecond: number): number | null {
   return cores === null || perSecond <= 0 ? null : round((cores * 1000) / perSecond, 2);
 }
+
+/** The mean of equally long phases' CPU use (a field is null when any phase lacks it). */
+export function meanCpu(uses: CpuUse[]): CpuUse {
+  const mean = (f: (u: CpuUse) => number | null): number | null => {
+    const xs = uses.map(f);
+    return xs.length === 0 || xs.some((x) => x === null) ? null : round((xs as number[]).reduce((a, b) => a + b, 0) / xs.length, 2);
+  };
+  return { serviceCores: mean((u) => u.serviceCores), postgresCores: mean((u) => u.postgresCores), benchCores: mean((u) => u.benchCores) ?? 0, machineBusyPercent: mean((u) => u.machineBusyPercent) };
+}

@@ -6,8 +6,8 @@
  * gives the rate used to size the token stock of the timed phases.
  */
 import { memoryOf, type RunningService } from './service.js';
-import { msPerOp, startCpuMeter, type CpuUse } from './cpu.js';
-import { runLoad, type LoadResult, type NextRequest } from './load.js';
+import { meanCpu, msPerOp, startCpuMeter, type CpuUse } from './cpu.js';
+import { mergeLoads, runLoad, runLoadWithSamples, type LoadResult, type NextRequest } from './load.js';
 import { BENCH_PURPOSE, type SeededContract } from './seed.js';
 import { nowMs, round } from './stats.js';
 
@@ -102,35 +102,61 @@ function memorySampler(svc: RunningService): { stop(): MemoryFigures } {
   };
 }
 
-/** Runs the warm-up and one timed phase per connection count; returns the phases and the memory figures. */
+/**
+ * Runs the warm-up, then `rounds` rounds of one timed phase per connection
+ * count, ascending in even rounds and descending in odd ones, so the
+ * machine's drift over the run (±20 % between 10 s windows on the 2-core
+ * machine) falls on every connection count alike instead of bending the
+ * curve the knee is read from. Each connection count's phase is its rounds
+ * merged (mergeLoads: median rate, latency over all responses; CPU over all
+ * rounds). Returns the phases in ascending order and the memory figures.
+ */
 export async function measureJobs(
   svc: RunningService,
   contracts: SeededContract[],
-  opts: { connections: number[]; durationS: number; warmupS: number },
+  opts: { connections: number[]; durationS: number; warmupS: number; rounds?: number },
   log: (m: string) => void,
 ): Promise<{ warmup: LoadResult; phases: JobPhase[]; memory: MemoryFigures }> {
   const requests = new JobRequests(contracts);
   const url = `${svc.base}/v1/jobs`;
   const mem = memorySampler(svc);
+  const rounds = opts.rounds ?? 1;
+  const ascending = [...opts.connections].sort((a, b) => a - b);
   try {
     // Sized for a generous guess; the warm-up's own rate sizes the timed phases.
     requests.presign(Math.ceil(4000 * opts.warmupS));
     const warmup = await runLoad({ url, connections: Math.max(...opts.connections), durationS: opts.warmupS, expectStatus: 201, next: requests.next });
     log(`warm-up: ${warmup.okPerSecond} jobs/s, ${warmup.notOk} non-201`);
-    const phases: JobPhase[] = [];
-    for (const connections of opts.connections) {
-      const best = Math.max(warmup.okPerSecond, ...phases.map((p) => p.okPerSecond), 500);
-      const n = Math.ceil(best * opts.durationS * 1.8) + connections * 4;
-      const presignMs = requests.presign(n);
-      log(`c=${connections}: ${n} tokens pre-signed in ${Math.round(presignMs)} ms; running ${opts.durationS} s`);
-      const meter = startCpuMeter(() => svc.servingPids());
-      const r = await runLoad({ url, connections, durationS: opts.durationS, expectStatus: 201, next: requests.next });
-      const cpu = meter.stop();
-      const cpuMsPerJob = { service: msPerOp(cpu.serviceCores, r.okPerSecond), postgres: msPerOp(cpu.postgresCores, r.okPerSecond), loadGenerator: msPerOp(cpu.benchCores, r.okPerSecond) };
-      phases.push({ ...r, tokensPresigned: n, tokensSignedLive: requests.signedLive, presignMs: round(presignMs, 0), cpu, cpuMsPerJob });
-      log(`c=${connections}: CPU service ${cpu.serviceCores} cores, postgres ${cpu.postgresCores}, bench ${cpu.benchCores}, machine ${cpu.machineBusyPercent} % busy`);
-      log(`c=${connections}: ${r.okPerSecond} jobs/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-201 ${r.notOk}, errors ${r.errors}`);
+    const runs = new Map<number, Array<{ result: LoadResult; latencies: number[]; cpu: CpuUse; presigned: number; presignMs: number }>>();
+    let best = Math.max(warmup.okPerSecond, 500);
+    for (let round = 0; round < rounds; round++) {
+      for (const connections of round % 2 === 0 ? ascending : [...ascending].reverse()) {
+        const n = Math.ceil(best * opts.durationS * 1.8) + connections * 4;
+        const presignMs = requests.presign(n);
+        const tag = rounds > 1 ? `c=${connections} (round ${round + 1}/${rounds})` : `c=${connections}`;
+        log(`${tag}: ${n} tokens pre-signed in ${Math.round(presignMs)} ms; running ${opts.durationS} s`);
+        const meter = startCpuMeter(() => svc.servingPids());
+        const run = await runLoadWithSamples({ url, connections, durationS: opts.durationS, expectStatus: 201, next: requests.next });
+        const cpu = meter.stop();
+        const r = run.result;
+        best = Math.max(best, r.okPerSecond);
+        runs.set(connections, [...(runs.get(connections) ?? []), { ...run, cpu, presigned: n, presignMs }]);
+        log(`${tag}: CPU service ${cpu.serviceCores} cores, postgres ${cpu.postgresCores}, bench ${cpu.benchCores}, machine ${cpu.machineBusyPercent} % busy`);
+        log(`${tag}: ${r.okPerSecond} jobs/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-201 ${r.notOk}, errors ${r.errors}`);
+      }
     }
+    const phases: JobPhase[] = ascending.map((connections) => {
+      const of = runs.get(connections)!;
+      const merged = mergeLoads(of);
+      const cpu = meanCpu(of.map((x) => x.cpu));
+      // CPU per job over all rounds: mean cores over the mean rate (total jobs ÷ total time).
+      const rate = merged.ok / merged.durationS;
+      const cpuMsPerJob = { service: msPerOp(cpu.serviceCores, rate), postgres: msPerOp(cpu.postgresCores, rate), loadGenerator: msPerOp(cpu.benchCores, rate) };
+      const presignMs = round(of.reduce((a, x) => a + x.presignMs, 0), 0);
+      const phase: JobPhase = { ...merged, tokensPresigned: of.reduce((a, x) => a + x.presigned, 0), tokensSignedLive: requests.signedLive, presignMs, cpu, cpuMsPerJob };
+      if (rounds > 1) log(`c=${connections}: median ${merged.okPerSecond} jobs/s of rounds ${merged.roundRates.join(', ')}; p99 ${merged.latencyMs.p99} ms over ${merged.ok} responses`);
+      return phase;
+    });
     return { warmup, phases, memory: mem.stop() };
   } catch (e) {
     mem.stop();

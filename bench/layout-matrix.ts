@@ -19,7 +19,7 @@ import { hotPathScript, jobPathScript } from './pgbench-scripts.js';
 import { machineInfo, table } from './report.js';
 import { seed, seedRules, type SeededContract } from './seed.js';
 import { startService } from './service.js';
-import { round } from './stats.js';
+import { median, round } from './stats.js';
 import type { BenchOptions } from './options.js';
 import type { BenchDatabase } from './database.js';
 
@@ -44,7 +44,7 @@ export function matrixOrder(workers: number[], pools: number[], rounds: number):
   return out;
 }
 
-const median = (xs: number[]): number | null => (xs.length === 0 ? null : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
+const medianOrNull = (xs: number[]): number | null => (xs.length === 0 ? null : median(xs));
 
 /** Runs the matrix against an open bench database; returns the exit code. */
 export async function runMatrix(opts: BenchOptions, db: BenchDatabase, paths: { root: string; tmp: string; dataDir: string; resultsDir: string; origin: string }, log: (m: string) => void, cleanups: Array<() => Promise<void>>): Promise<number> {
@@ -98,9 +98,9 @@ export async function runMatrix(opts: BenchOptions, db: BenchDatabase, paths: { 
     const mine = cells.filter((c) => c.workers === w && c.poolSize === p);
     return {
       workers: w, poolSize: p, rounds: mine.length,
-      jobsPerSecondMedian: median(mine.map((c) => c.jobsPerSecond)), p99Median: median(mine.map((c) => c.p99 ?? NaN).filter(Number.isFinite)),
-      serviceCpuMsPerJobMedian: median(mine.map((c) => c.cpuMsPerJob.service ?? NaN).filter(Number.isFinite)),
-      postgresCpuMsPerJobMedian: median(mine.map((c) => c.cpuMsPerJob.postgres ?? NaN).filter(Number.isFinite)),
+      jobsPerSecondMedian: medianOrNull(mine.map((c) => c.jobsPerSecond)), p99Median: medianOrNull(mine.map((c) => c.p99 ?? NaN).filter(Number.isFinite)),
+      serviceCpuMsPerJobMedian: medianOrNull(mine.map((c) => c.cpuMsPerJob.service ?? NaN).filter(Number.isFinite)),
+      postgresCpuMsPerJobMedian: medianOrNull(mine.map((c) => c.cpuMsPerJob.postgres ?? NaN).filter(Number.isFinite)),
     };
   }));
   const replay = (name: string): number | null => {

@@ -5,7 +5,7 @@
  * timings rather than its whole-millisecond histogram.
  */
 import autocannon from 'autocannon';
-import { percentiles, round, type Percentiles } from './stats.js';
+import { median, percentiles, round, type Percentiles } from './stats.js';
 
 /** The request the next slot sends. */
 export interface NextRequest {
@@ -45,6 +45,11 @@ export interface LoadOptions {
 
 /** Runs one autocannon phase and aggregates it. */
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  return (await runLoadWithSamples(opts)).result;
+}
+
+/** runLoad, also returning every ok response's latency (ms), so that several rounds can be merged (mergeLoads). */
+export async function runLoadWithSamples(opts: LoadOptions): Promise<{ result: LoadResult; latencies: number[] }> {
   const statusCounts: Record<string, number> = {};
   const latencies: number[] = [];
   let ok = 0;
@@ -72,7 +77,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       }
     });
   });
-  return {
+  const loaded: LoadResult = {
     connections: opts.connections,
     durationS: round(result.duration, 2),
     statusCounts,
@@ -81,5 +86,29 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     errors: result.errors,
     okPerSecond: round(ok / result.duration, 1),
     latencyMs: percentiles(latencies),
+  };
+  return { result: loaded, latencies };
+}
+
+/**
+ * Several rounds at one connection count as one figure: counts summed, the
+ * rate the median of the rounds' rates (one round on a drifting machine does
+ * not move it), latency percentiles over every response of every round.
+ */
+export function mergeLoads(rounds: Array<{ result: LoadResult; latencies: number[] }>): LoadResult & { roundRates: number[] } {
+  if (rounds.length === 0) throw new RangeError('no rounds to merge');
+  const statusCounts: Record<string, number> = {};
+  for (const { result } of rounds) for (const [k, v] of Object.entries(result.statusCounts)) statusCounts[k] = (statusCounts[k] ?? 0) + v;
+  const sum = (f: (r: LoadResult) => number): number => rounds.reduce((a, { result }) => a + f(result), 0);
+  return {
+    connections: rounds[0]!.result.connections,
+    durationS: round(sum((r) => r.durationS), 2),
+    statusCounts,
+    ok: sum((r) => r.ok),
+    notOk: sum((r) => r.notOk),
+    errors: sum((r) => r.errors),
+    okPerSecond: median(rounds.map(({ result }) => result.okPerSecond)),
+    latencyMs: percentiles(rounds.flatMap(({ latencies }) => latencies)),
+    roundRates: rounds.map(({ result }) => result.okPerSecond),
   };
 }

@@ -19,7 +19,11 @@ export interface BenchOptions {
   connections: number[];
   /** Connection count the headline figures and targets use. */
   headlineConnections: number;
+  /** Seconds of pgbench runs and of the rules-cost pairs. */
   durationS: number;
+  /** The job-load curve: rounds of one phase per connection count, each this long (measureJobs). */
+  jobRounds: number;
+  jobRoundS: number;
   warmupS: number;
   ledgerSize: number;
   appendSample: number;
@@ -86,6 +90,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     out: out ?? (matrix ? (quick ? 'matrix-quick' : 'matrix') : quick ? 'quick' : 'latest'),
   };
   return quick
-    ? { ...common, connections: [32], durationS: 3, warmupS: 1, ledgerSize: 100_000, appendSample: 20_000, fillBlock: 40_000, proofSamples: 1000, checkpointSamples: 20, statementReleases: 20_000 }
-    : { ...common, connections: [4, 8, 16, 32, 64], durationS: 10, warmupS: 3, ledgerSize: 1_000_000, appendSample: 100_000, fillBlock: 150_000, proofSamples: 3000, checkpointSamples: 50, statementReleases: 100_000 };
+    ? { ...common, connections: [32], durationS: 3, jobRounds: 1, jobRoundS: 3, warmupS: 1, ledgerSize: 100_000, appendSample: 20_000, fillBlock: 40_000, proofSamples: 1000, checkpointSamples: 20, statementReleases: 20_000 }
+    : { ...common, connections: [4, 8, 16, 32, 64], durationS: 10, jobRounds: 3, jobRoundS: 5, warmupS: 3, ledgerSize: 1_000_000, appendSample: 100_000, fillBlock: 150_000, proofSamples: 3000, checkpointSamples: 50, statementReleases: 100_000 };
 }

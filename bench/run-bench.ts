@@ -147,7 +147,7 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
     return r;
   });
   const browserVerify = await phase('browser verify', () => measureBrowserVerify(svc.base, db.url, seeded.operator.signer, ledger.verifierKey(), BROWSER_VERIFY_ENTRIES, log));
-  const jobs = await phase('job load', () => measureJobs(svc, seeded.contracts, opts, log));
+  const jobs = await phase('job load', () => measureJobs(svc, seeded.contracts, { connections: opts.connections, durationS: opts.jobRoundS, warmupS: opts.warmupS, rounds: opts.jobRounds }, log));
   // The same load on contracts whose dataset is governed by reciprocity rules: what the rules cost.
   const jobsRules = rulesContracts
     ? await phase('job load with rules', async () => (await measureJobs(svc, rulesContracts, { ...opts, connections: [opts.headlineConnections] }, log)).phases)

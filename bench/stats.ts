@@ -26,6 +26,12 @@ export function percentiles(samples: ArrayLike<number>): Percentiles {
   return { count: n, mean: round(sum / n), p50: round(at(50)), p95: round(at(95)), p99: round(at(99)), max: round(sorted[n - 1]) };
 }
 
+/** The middle value (the upper one of an even count); throws on an empty list. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new RangeError('median of no values');
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
 /** Rounds to 3 decimals: enough for milliseconds, keeps the JSON readable. */
 export function round(x: number, digits = 3): number {
   const f = 10 ** digits;

@@ -14,7 +14,7 @@ import type { AppendRate, LedgerScaleResult } from './ledger-scale.js';
 import type { HotFunction } from './profile.js';
 import type { BrowserVerifyFigures } from './browser-verify.js';
 import { table, target, type MachineInfo, type TargetCheck } from './report.js';
-import { round, type Percentiles } from './stats.js';
+import { median, round, type Percentiles } from './stats.js';
 import { computeRows, type ComputeFigures } from './compute-phase.js';
 
 /** What verify-worker prints. */
@@ -120,7 +120,6 @@ export function rulesCost(jobs: JobPhase[], withRules: JobPhase[] | null | undef
   if (!r || !p || p.okPerSecond <= 0) return null;
   if (pairs && pairs.length > 0) {
     // Back-to-back pairs share the machine's drift; single 10 s phases differ by ±15 % on their own.
-    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const plain = median(pairs.map((x) => x.plain));
     const ruled = median(pairs.map((x) => x.withRules));
     return { connections: r.connections, plain, withRules: ruled, costPercent: round(100 * (1 - ruled / plain), 1), pairs };

@@ -19,7 +19,7 @@ import { chainHash, ZERO_HASH } from '../src/ledger/chain.js';
 import { CompactRange } from '../src/ledger/merkle.js';
 import { verifyLog, type ServedEntry } from '../src/ledger/verify-log.js';
 import { bareLoop, bareLoopOneShot } from './bare-sha.js';
-import { nowMs, round } from './stats.js';
+import { median, nowMs, round } from './stats.js';
 
 const n = Number(process.argv[2] ?? 200_000);
 const rounds = Number(process.argv[3] ?? 5);
@@ -52,7 +52,6 @@ const key = generateKeyPair().secretKey;
 const note = signNote(formatCheckpointBody({ origin, size: n, rootHash: tree.root() }), origin, key);
 const vkey = verifierKey(origin, publicKeyOf(key));
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 bareLoop(bytes, offsets, Math.min(n, 20_000));
 bareLoopOneShot(bytes, offsets, Math.min(n, 20_000));
 verifyLog({ entries: entries.slice(0, Math.min(n, 20_000)), checkpointNote: note, verifierKey: vkey });
