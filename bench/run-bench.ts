@@ -38,6 +38,7 @@ import { measureStatements } from './statements-phase.js';
 import { measureWitnessing } from './witness-phase.js';
 import { startService, type RunningService } from './service.js';
 import { nowMs, round } from './stats.js';
+import { speedProbeMs, type SpeedProbes } from './speed-probe.js';
 import { ceilings, ratios, renderSummary, rulesCost, targets, type BenchResults, type VerifyFigures } from './summary.js';
 
 /** Back-to-back (plain, rules) job loads of the full run's rules-cost figure. */
@@ -79,11 +80,13 @@ function runVerifyWorker(dbUrl: string, size: number, verifierKey: string, profi
 async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): Promise<number> {
   const started = nowMs();
   const phaseSeconds: Record<string, number> = {};
+  const speedProbes: SpeedProbes = {};
   const errors: string[] = [];
   // A failed phase leaves its figures null and the run goes on: one broken figure must not hide the others.
   const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T | null> => {
     // After Ctrl-C the cleanup owns the run: start nothing new it might miss.
     if (interrupted) throw new Error('interrupted');
+    const beforeMs = speedProbeMs();
     const t0 = nowMs();
     log(`${name}…`);
     try {
@@ -94,6 +97,7 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
       return null;
     } finally {
       phaseSeconds[name] = round((nowMs() - t0) / 1000, 1);
+      speedProbes[name] = { beforeMs, afterMs: speedProbeMs() };
     }
   };
 
@@ -218,6 +222,7 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
     append: grown && { targetSize: grown.targetSize, appendAtZero: grown.appendAtZero, appendAtTarget: grown.appendAtTarget, fillBlocks: grown.fillBlocks, queueFillMs: grown.queueFillMs, finalSize: grown.finalSize },
     profiles,
     phaseSeconds,
+    speedProbes,
     totalSeconds: round((nowMs() - started) / 1000, 1),
     errors,
   };

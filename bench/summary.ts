@@ -15,6 +15,7 @@ import type { HotFunction } from './profile.js';
 import type { BrowserVerifyFigures } from './browser-verify.js';
 import { table, target, type MachineInfo, type TargetCheck } from './report.js';
 import { median, round, type Percentiles } from './stats.js';
+import type { SpeedProbes } from './speed-probe.js';
 import { computeRows, type ComputeFigures } from './compute-phase.js';
 
 /** What verify-worker prints. */
@@ -82,6 +83,8 @@ export interface BenchResults {
   targets: TargetCheck[];
   profiles: Record<string, HotFunction[]>;
   phaseSeconds: Record<string, number>;
+  /** The fixed CPU probe before and after each phase (speed-probe.ts): how fast the machine was meanwhile. */
+  speedProbes?: SpeedProbes;
   totalSeconds: number;
   errors: string[];
 }
@@ -220,6 +223,12 @@ export function renderSummary(r: BenchResults): string {
   ];
   for (const [name, fns] of Object.entries(r.profiles)) {
     out.push('', `CPU profile, ${name} (self time):`, ...fns.map((f) => `  ${String(f.selfPercent).padStart(5)} %  ${f.fn}`));
+  }
+  const probes = Object.entries(r.speedProbes ?? {});
+  if (probes.length > 0) {
+    const fastest = Math.min(...probes.flatMap(([, x]) => [x.beforeMs, x.afterMs]));
+    out.push('', `machine speed: CPU probe (8 MiB SHA-256, best of 3) before → after each phase, ms; fastest ${fastest} ms; ×: slowest of the two ÷ fastest`);
+    out.push(...probes.map(([k, x]) => `  ${k}: ${x.beforeMs} → ${x.afterMs} (×${round(Math.max(x.beforeMs, x.afterMs) / fastest, 2)})`));
   }
   if (r.errors.length > 0) out.push('', 'errors:', ...r.errors.map((e) => `  ${e}`));
   out.push('', `total ${r.totalSeconds} s (${Object.entries(r.phaseSeconds).map(([k, s]) => `${k} ${s} s`).join(', ')})`);
