@@ -10,6 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import type pg from 'pg';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,7 @@ import { loadServiceKeys } from '../src/service-keys.js';
 import { LedgerService } from '../src/ledger/ledger.service.js';
 import { TokenSigner, operatorOf } from './client.js';
 import { trackChild } from './children.js';
-import { openBenchDatabase } from './database.js';
+import { connectClient, openBenchDatabase } from './database.js';
 import { measureJobs } from './jobs-phase.js';
 import { measureCompute } from './compute-phase.js';
 import { measureBrowserVerify } from './browser-verify.js';
@@ -38,7 +39,7 @@ import { measureStatements } from './statements-phase.js';
 import { measureWitnessing } from './witness-phase.js';
 import { startService, type RunningService } from './service.js';
 import { nowMs, round } from './stats.js';
-import { speedProbeMs, type SpeedProbes } from './speed-probe.js';
+import { speedProbe, type SpeedProbes } from './speed-probe.js';
 import { ceilings, ratios, renderSummary, rulesCost, targets, type BenchResults, type VerifyFigures } from './summary.js';
 
 /** Back-to-back (plain, rules) job loads of the full run's rules-cost figure. */
@@ -81,12 +82,14 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
   const started = nowMs();
   const phaseSeconds: Record<string, number> = {};
   const speedProbes: SpeedProbes = {};
+  // The probes' own connection, opened once the database is up (speed-probe.ts).
+  let probeDb: pg.Client | null = null;
   const errors: string[] = [];
   // A failed phase leaves its figures null and the run goes on: one broken figure must not hide the others.
   const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T | null> => {
     // After Ctrl-C the cleanup owns the run: start nothing new it might miss.
     if (interrupted) throw new Error('interrupted');
-    const beforeMs = speedProbeMs();
+    const before = probeDb ? await speedProbe(probeDb).catch(() => null) : null;
     const t0 = nowMs();
     log(`${name}…`);
     try {
@@ -97,7 +100,8 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
       return null;
     } finally {
       phaseSeconds[name] = round((nowMs() - t0) / 1000, 1);
-      speedProbes[name] = { beforeMs, afterMs: speedProbeMs() };
+      const after = probeDb ? await speedProbe(probeDb).catch(() => null) : null;
+      if (before && after) speedProbes[name] = { before, after };
     }
   };
 
@@ -112,6 +116,9 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
   const db = await openBenchDatabase(path.join(tmp, 'pg'), process.env, log);
   cleanups.push(() => db.drop());
   log(`database ready (${db.source}): ${db.serverVersion.split(' on ')[0]}`);
+  probeDb = await connectClient(db.url);
+  const probeClient = probeDb;
+  cleanups.push(async () => void (await probeClient.end().catch(() => undefined)));
   const dataDir = path.join(tmp, 'data');
   if (opts.matrix) return runMatrix(opts, db, { root, tmp, dataDir, resultsDir, origin: ORIGIN }, log, cleanups);
   const keys = await loadServiceKeys(dataDir);

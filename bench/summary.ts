@@ -15,7 +15,7 @@ import type { HotFunction } from './profile.js';
 import type { BrowserVerifyFigures } from './browser-verify.js';
 import { table, target, type MachineInfo, type TargetCheck } from './report.js';
 import { median, round, type Percentiles } from './stats.js';
-import type { SpeedProbes } from './speed-probe.js';
+import type { SpeedProbe, SpeedProbes } from './speed-probe.js';
 import { computeRows, type ComputeFigures } from './compute-phase.js';
 
 /** What verify-worker prints. */
@@ -226,9 +226,10 @@ export function renderSummary(r: BenchResults): string {
   }
   const probes = Object.entries(r.speedProbes ?? {});
   if (probes.length > 0) {
-    const fastest = Math.min(...probes.flatMap(([, x]) => [x.beforeMs, x.afterMs]));
-    out.push('', `machine speed: CPU probe (8 MiB SHA-256, best of 3) before → after each phase, ms; fastest ${fastest} ms; ×: slowest of the two ÷ fastest`);
-    out.push(...probes.map(([k, x]) => `  ${k}: ${x.beforeMs} → ${x.afterMs} (×${round(Math.max(x.beforeMs, x.afterMs) / fastest, 2)})`));
+    const text = (x: SpeedProbe): string =>
+      `${x.cpuMs} / ${x.roundTripMs.p50} / ${x.roundTripMs.p99}${x.autovacuum.length ? ` [${x.autovacuum.map((q) => q.replace(/^autovacuum: /, '')).join('; ')}]` : ''}`;
+    out.push('', 'machine speed before → after each phase (bench/speed-probe.ts): CPU probe ms (8 MiB SHA-256, best of 3) / SELECT 1 round trip p50 / p99 ms [autovacuum workers busy]');
+    out.push(...probes.map(([k, x]) => `  ${k}: ${text(x.before)} → ${text(x.after)}`));
   }
   if (r.errors.length > 0) out.push('', 'errors:', ...r.errors.map((e) => `  ${e}`));
   out.push('', `total ${r.totalSeconds} s (${Object.entries(r.phaseSeconds).map(([k, s]) => `${k} ${s} s`).join(', ')})`);
