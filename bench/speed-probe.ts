@@ -6,8 +6,8 @@
  *   own connection to the run's PostgreSQL: the floor of any request that
  *   reads the database (two process wake-ups), which on this VM moves
  *   independently of the CPU figure;
- * - `autovacuum`: the autovacuum workers busy in the run's database (after
- *   a bulk load they run for minutes and share the cores with the phase).
+ * - `autovacuum`: the autovacuum workers busy in the run's database (they
+ *   share the cores with the phase).
  * Each figure is printed with its phase's probes, so a figure measured while
  * the shared 2-core machine was slow can be read as such.
  */
