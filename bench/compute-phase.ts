@@ -50,7 +50,6 @@ const SCHEMA: DatasetColumn[] = [
 ];
 const ANALYSIS: AggregateAnalysis = { type: 'aggregate', groupBy: ['ward', 'sex'], filters: [{ column: 'age', op: '>=', value: 18 }], measures: [{ fn: 'count' }, { fn: 'mean', column: 'los_days' }, { fn: 'sum', column: 'los_days' }, { fn: 'median', column: 'age' }] };
 
-
 /** Write the synthetic patients with DuckDB itself (fast, deterministic). */
 async function writeFiles(dir: string, rows: number): Promise<{ csv: string; parquet: string }> {
   const csv = path.join(dir, 'patients.csv');

@@ -116,9 +116,9 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
   const db = await openBenchDatabase(path.join(tmp, 'pg'), process.env, log);
   cleanups.push(() => db.drop());
   log(`database ready (${db.source}): ${db.serverVersion.split(' on ')[0]}`);
-  probeDb = await connectClient(db.url);
-  const probeClient = probeDb;
+  const probeClient = await connectClient(db.url);
   cleanups.push(async () => void (await probeClient.end().catch(() => undefined)));
+  probeDb = probeClient;
   const dataDir = path.join(tmp, 'data');
   if (opts.matrix) return runMatrix(opts, db, { root, tmp, dataDir, resultsDir, origin: ORIGIN }, log, cleanups);
   const keys = await loadServiceKeys(dataDir);

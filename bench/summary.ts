@@ -83,7 +83,7 @@ export interface BenchResults {
   targets: TargetCheck[];
   profiles: Record<string, HotFunction[]>;
   phaseSeconds: Record<string, number>;
-  /** The fixed CPU probe before and after each phase (speed-probe.ts): how fast the machine was meanwhile. */
+  /** The machine probes before and after each phase (speed-probe.ts: CPU task, SELECT 1 round trips, busy autovacuum workers). */
   speedProbes?: SpeedProbes;
   totalSeconds: number;
   errors: string[];
