@@ -23,7 +23,7 @@ import type { ServiceKey } from '../service-keys.js';
 import { ReciprocityService, ruleViewFromRow } from '../reciprocity/reciprocity.service.js';
 import type { ReciprocityDecision } from '../reciprocity/evaluate-rules.js';
 import { checkRelease, denialRecording, reciprocityDenial, releaseStillValid, stateDenial, type ReleaseCheckFacts, type ReleaseDenial } from './release-decision.js';
-import { readReleaseFacts, readRuledFacts, release as runReleaseStatement, releaseAsCaller, releaseAsCallerRuled, type CallerReleaseRow, type ReleaseFacts, type ReleaseRow } from './release.store.js';
+import { readReleaseFacts, readRuledFacts, release as runReleaseStatement, releaseAsCaller, releaseAsCallerRuled, releaseBatchAsCaller, type CallerReleaseRow, type ReleaseFacts, type ReleaseRow } from './release.store.js';
 import { RECIPROCITY_CHANGED } from '../reciprocity/reciprocity.store.js';
 import { RuledReads } from './ruled-reads.js';
 import { isPurposeAllowed, defaultVocabulary } from '../agreements/purpose-match.js';
@@ -35,6 +35,7 @@ import { computeSubmissionOf, type ComputeSubmission } from './compute-submissio
 import type { Analysis } from './analysis-check.js';
 import { computeJobView } from './compute-job-view.js';
 import type { DownloadJobView, JobView } from './job-view.js';
+import { ReleaseBatcher } from './release-batcher.js';
 import { CONTRACT_FACTS_MAX, contractFactsOf, isIdempotencyConflict, releasedJob, releaseValues, requestDigestOf, type ContractFacts, type ReleaseTerms } from './release-parts.js';
 
 /** Body of a job request (already schema-checked). */
@@ -104,6 +105,16 @@ function view(j: JobEntity, forConsumer: boolean, counts?: { used: number; remai
   };
 }
 
+/** The most requests one batched release statement carries (a statement's parameters grow with it). */
+const RELEASE_BATCH_MAX = 32;
+/**
+ * Release statements running at once per process. One: the requests that arrive meanwhile make the next
+ * batch. Measured (bench layout matrix, c=32, 1 process × pool 5, two rounds each): 1 in flight gave
+ * 1,073–1,177 jobs/s at 0.26–0.28 PostgreSQL CPU ms/job; 2 gave 552–991 (0.36–0.58); 3 gave 676–930
+ * (0.42–0.58): more statements at once mean smaller batches, and each costs about as much as a big one.
+ */
+const RELEASE_STATEMENTS_IN_FLIGHT = 1;
+
 /** Job authorization, release and completion. */
 export class JobsService {
   private readonly limiter = new DenialLimiter();
@@ -112,13 +123,21 @@ export class JobsService {
   // The last ruled read of each contract, decided on while it may be (ruled-reads.ts).
   private readonly ruledReads = new RuledReads();
 
+  // RELEASE_AS_CALLER, several requests per statement when they queue (release-batcher.ts).
+  readonly callerReleases: ReleaseBatcher<unknown[], CallerReleaseRow>;
+
   constructor(
     private readonly ds: DataSource,
     private readonly reciprocity: ReciprocityService,
     private readonly releaseKey: ServiceKey,
     private readonly issuer: string,
     private readonly logger?: Logger,
-  ) {}
+  ) {
+    this.callerReleases = new ReleaseBatcher(
+      { one: (values) => releaseAsCaller(ds, values), many: (requests) => releaseBatchAsCaller(ds, requests) },
+      { maxInFlight: RELEASE_STATEMENTS_IN_FLIGHT, maxBatch: RELEASE_BATCH_MAX },
+    );
+  }
 
   /** Consumer: authorize a job and release the dataset to it. `replayed` is true for an idempotent retry. */
   async authorize(actor: Principal, req: JobRequest, idempotencyKey?: string): Promise<{ job: JobView; replayed: boolean }> {
@@ -206,7 +225,7 @@ export class JobsService {
     const { release, subjects, data } = await this.releaseParts(f, pending.participantId, id, req.purpose, compute, { allowed: true, outcomes: [] });
     let row: CallerReleaseRow;
     try {
-      row = await releaseAsCaller(this.ds, [...releaseValues(f, pending.participantId, id, req, idempotencyKey, requestDigest, compute, release, subjects, data), pending.jti, pending.expiresAt, pending.kid]);
+      row = await this.callerReleases.submit([...releaseValues(f, pending.participantId, id, req, idempotencyKey, requestDigest, compute, release, subjects, data), pending.jti, pending.expiresAt, pending.kid]);
     } catch (e) {
       // A concurrent retry with the same Idempotency-Key won: the statement failed whole (token record too).
       if (isIdempotencyConflict(e)) return reference();

@@ -133,6 +133,21 @@ export function receivedIncrementSql(released: string, field: string): string {
 }
 
 /**
+ * receivedIncrementSql for a batch of releases: `released` is a CTE with one
+ * row per released job (consumer_id, provider_id, dataset_id,
+ * research_field). Each consumer's row of a field and kind grows by its
+ * releases there, in one upsert: ON CONFLICT cannot touch a row twice in one
+ * statement, so the rows are summed first, and locked in key order.
+ */
+export function receivedIncrementsSql(released: string): string {
+  return `INSERT INTO reciprocity_received AS c (participant_id, research_field, kind, received)
+    SELECT u.consumer_id, u.research_field, d.kind, count(*) FROM ${released} u JOIN datasets d ON d.id = u.dataset_id WHERE u.provider_id <> u.consumer_id
+     GROUP BY u.consumer_id, u.research_field, d.kind ORDER BY u.consumer_id, u.research_field, d.kind
+    ON CONFLICT (participant_id, research_field, kind) DO UPDATE SET received = c.received + excluded.received
+    RETURNING c.received, c.version`;
+}
+
+/**
  * SQL of the reciprocity facts version a release decides on: that of the
  * requester's received row for the dataset's field and kind (0 before its
  * first). `requester`, `field` and `kind` are SQL expressions.

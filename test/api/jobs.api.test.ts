@@ -6,6 +6,8 @@ import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
 import { activeContract, makeOffer, publishDataset } from '../helpers/scenario.js';
 import { signRequestToken } from '../../src/client/request-token.js';
 import { verifyReleaseToken } from '../../src/jobs/release-token.js';
+import { releaseBatchAsCaller } from '../../src/jobs/release.store.js';
+import { randomUUID } from 'node:crypto';
 
 let ctx: TestContext;
 let hospital: Actor;
@@ -26,6 +28,11 @@ afterAll(async () => {
 
 const job = (actor: Actor, contractId: string, purpose = 'DUO:0000006', headers: Record<string, string> = {}) =>
   signed(ctx.app, actor, 'post', '/v1/jobs', { contractId, purpose }, {}, headers);
+
+async function received(participantId: string, field: string): Promise<number> {
+  const r = (await ctx.ds.query(`SELECT coalesce(sum(received), 0)::int AS n FROM reciprocity_received WHERE participant_id = $1 AND research_field = $2`, [participantId, field])) as Array<{ n: number }>;
+  return r[0]!.n;
+}
 
 async function ledgerCount(kind: string, contractId: string): Promise<number> {
   await ctx.services.ledger.flush();
@@ -173,6 +180,7 @@ describe('POST /v1/jobs', () => {
 
 describe('exactly k under concurrency', () => {
   it('200 simultaneous requests against 10 remaining release exactly 10, 20 rounds', async () => {
+    const batchesBefore = ctx.services.jobs.callerReleases.stats.batches;
     for (let round = 0; round < 20; round++) {
       const cid = await activeContract(ctx, hospital, institute, { maxInvocations: 10 });
       // Tokens are signed before the burst so the requests really overlap.
@@ -190,6 +198,84 @@ describe('exactly k under concurrency', () => {
       expect(row[0]).toEqual({ invocations_used: 10, state: 'exhausted' });
       expect(decodeJwt(tokens[0]!).htu).toBe('/v1/jobs');
     }
+    // The bursts queued behind busy statements, so most of these went through batched statements.
+    expect(ctx.services.jobs.callerReleases.stats.batches).toBeGreaterThan(batchesBefore);
+  });
+});
+
+describe('batched authorizations', () => {
+  // RELEASE_AS_CALLER's 17 values for one request by `consumer` on `contractId`.
+  const requestValues = (contractId: string, consumer: Actor, field: string, o: { jti?: string; idem?: string } = {}) => {
+    const jobId = randomUUID();
+    const subjects = { job: jobId, contract: contractId, consumer: consumer.id };
+    return {
+      jobId,
+      values: [
+        contractId, consumer.id, jobId, field, 'DUO:0000006', o.idem ?? null, 'd'.repeat(64),
+        JSON.stringify({ token: 't', url: 'https://data.hospital.example/x.csv', sha256: 'a'.repeat(64), byteSize: 1, mediaType: 'text/csv', expiresAt: new Date().toISOString(), jti: randomUUID() }),
+        JSON.stringify(subjects), JSON.stringify({ purpose: 'DUO:0000006' }), 'authorized', 'download', null, null,
+        o.jti ?? randomUUID(), new Date(Date.now() + 300_000), consumer.kid,
+      ],
+    };
+  };
+
+  it('one statement decides each request as it would alone: replayed jti, used Idempotency-Key, exactly the invocations left', async () => {
+    const scarce = await activeContract(ctx, hospital, institute, { maxInvocations: 2 });
+    const plenty = await activeContract(ctx, hospital, institute, { maxInvocations: 100 });
+    const prior = await job(institute, plenty, 'DUO:0000006', { 'idempotency-key': 'batch-prior' });
+    expect(prior.status).toBe(201);
+    const [{ research_field: field }] = (await ctx.ds.query('SELECT d.research_field FROM contracts c JOIN datasets d ON d.id = c.dataset_id WHERE c.id = $1', [scarce])) as Array<{ research_field: string }>;
+    const receivedBefore = await received(institute.id, field);
+    const jti = randomUUID();
+    const requests = [
+      requestValues(scarce, institute, field), // 0: invocation 1 of 2
+      requestValues(plenty, institute, field, { jti }), // 1: released (invocation 2 of plenty)
+      requestValues(scarce, institute, field), // 2: invocation 2 of 2, exhausts
+      requestValues(plenty, institute, field, { jti }), // 3: same jti as 1: not fresh
+      requestValues(scarce, institute, field), // 4: nothing left
+      requestValues(plenty, institute, field, { idem: 'batch-prior' }), // 5: the key was used
+    ];
+    const rows = await releaseBatchAsCaller(ctx.ds, requests.map((r) => r.values));
+    expect(rows.map((r) => ({ fresh: r.fresh, prior: r.prior, ruled: r.ruled, used: r.invocations_used, released: r.created_at !== null }))).toEqual([
+      { fresh: true, prior: false, ruled: false, used: 1, released: true },
+      { fresh: true, prior: false, ruled: false, used: 2, released: true },
+      { fresh: true, prior: false, ruled: false, used: 2, released: true },
+      { fresh: false, prior: false, ruled: false, used: null, released: false },
+      { fresh: true, prior: false, ruled: false, used: null, released: false },
+      { fresh: true, prior: true, ruled: false, used: null, released: false },
+    ]);
+    expect(rows[0]).toMatchObject({ status: 'active', revoked_at: null, roles: ['consumer'] });
+    const counts = (await ctx.ds.query('SELECT id, invocations_used, state FROM contracts WHERE id = ANY($1)', [[scarce, plenty]])) as Array<{ id: string; invocations_used: number; state: string }>;
+    expect(Object.fromEntries(counts.map((c) => [c.id, [c.invocations_used, c.state]]))).toEqual({ [scarce]: [2, 'exhausted'], [plenty]: [2, 'active'] });
+    // Jobs exist for exactly the released requests.
+    const jobs = (await ctx.ds.query('SELECT id FROM jobs WHERE id = ANY($1)', [requests.map((r) => r.jobId)])) as Array<{ id: string }>;
+    expect(new Set(jobs.map((j) => j.id))).toEqual(new Set([requests[0]!.jobId, requests[1]!.jobId, requests[2]!.jobId]));
+    // Ledger: the released jobs in request order, contract.exhausted right after the job that used the last invocation.
+    await ctx.services.ledger.flush();
+    const entries = (await ctx.ds.query(
+      `SELECT kind, subjects->>'job' AS job, (entry::jsonb #>> '{data,invocation}')::int AS invocation, (entry::jsonb #>> '{data,invocationsUsed}')::int AS used FROM ledger_entries
+        WHERE subjects->>'contract' = ANY($1) AND kind IN ('job.authorized', 'contract.exhausted') AND (subjects->>'job' IS NULL OR subjects->>'job' = ANY($2)) ORDER BY idx`,
+      [[scarce, plenty], requests.map((r) => r.jobId)],
+    )) as Array<{ kind: string; job: string | null; invocation: number | null; used: number | null }>;
+    expect(entries).toEqual([
+      { kind: 'job.authorized', job: requests[0]!.jobId, invocation: 1, used: null },
+      { kind: 'job.authorized', job: requests[1]!.jobId, invocation: 2, used: null },
+      { kind: 'job.authorized', job: requests[2]!.jobId, invocation: 2, used: null },
+      { kind: 'contract.exhausted', job: null, invocation: null, used: 2 },
+    ]);
+    // What the consumer received grew by what was released; every token id is recorded once.
+    expect(await received(institute.id, field)).toBe(receivedBefore + 3);
+    const tokens = (await ctx.ds.query('SELECT count(*)::int AS n FROM used_tokens WHERE jti = ANY($1)', [requests.map((r) => r.values[14])])) as Array<{ n: number }>;
+    expect(tokens[0]!.n).toBe(5);
+  });
+
+  it('two requests with the same Idempotency-Key fail the batch whole: nothing written', async () => {
+    const cid = await activeContract(ctx, hospital, institute, { maxInvocations: 5 });
+    const field = 'oncology';
+    const requests = [requestValues(cid, institute, field, { idem: 'twice' }), requestValues(cid, institute, field, { idem: 'twice' })];
+    const before = await snapshotCounts(ctx.ds);
+    await expect(releaseBatchAsCaller(ctx.ds, requests.map((r) => r.values))).rejects.toMatchObject({ code: '23505', constraint: 'jobs_idempotency' });
+    expect(await snapshotCounts(ctx.ds)).toEqual(before);
   });
 });
 
