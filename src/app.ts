@@ -58,6 +58,15 @@ export function buildApp(deps: AppDeps): Express {
   registerCounterSource(metrics.registry, 'tds_witness_submissions_total', 'Checkpoint submissions to witnesses by witness and outcome (cosigned, conflict, refused, bad_response, unreachable)', ['witness', 'outcome'], () =>
     services.witnessing.counts().map((c) => ({ labels: { witness: c.witness, outcome: c.outcome }, value: c.value })),
   );
+  const releases = [{ path: 'plain', stats: services.jobs.callerReleases.stats }, { path: 'ruled', stats: services.jobs.ruledCallerReleases.stats }];
+  registerCounterSource(metrics.registry, 'tds_release_statements_total', 'POST /v1/jobs release statements of this process by path (plain, ruled) and kind: single (one request), batch (several), fallback (a batch that failed whole and ran request by request)', ['path', 'kind'], () =>
+    releases.flatMap(({ path, stats }) => [
+      { labels: { path, kind: 'single' }, value: stats.single }, { labels: { path, kind: 'batch' }, value: stats.batches }, { labels: { path, kind: 'fallback' }, value: stats.fallbacks },
+    ]),
+  );
+  registerCounterSource(metrics.registry, 'tds_release_batched_requests_total', 'POST /v1/jobs requests this process sent in batch statements, by path', ['path'], () =>
+    releases.map(({ path, stats }) => ({ labels: { path }, value: stats.batchedRequests })),
+  );
   // Only a compute result may be larger; the parser that runs first marks the body read, so the general one skips it.
   app.post('/v1/jobs/:id/result', express.json({ limit: RESULT_BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
   app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));

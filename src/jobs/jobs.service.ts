@@ -23,7 +23,7 @@ import type { ServiceKey } from '../service-keys.js';
 import { ReciprocityService, ruleViewFromRow } from '../reciprocity/reciprocity.service.js';
 import type { ReciprocityDecision } from '../reciprocity/evaluate-rules.js';
 import { checkRelease, denialRecording, reciprocityDenial, releaseStillValid, stateDenial, type ReleaseCheckFacts, type ReleaseDenial } from './release-decision.js';
-import { readReleaseFacts, readRuledFacts, release as runReleaseStatement, releaseAsCaller, releaseAsCallerRuled, releaseBatchAsCaller, type CallerReleaseRow, type ReleaseFacts, type ReleaseRow } from './release.store.js';
+import { readReleaseFacts, readRuledFacts, release as runReleaseStatement, releaseAsCaller, releaseAsCallerRuled, releaseBatchAsCaller, releaseBatchAsCallerRuled, type CallerReleaseRow, type ReleaseFacts, type ReleaseRow } from './release.store.js';
 import { RECIPROCITY_CHANGED } from '../reciprocity/reciprocity.store.js';
 import { RuledReads } from './ruled-reads.js';
 import { isPurposeAllowed, defaultVocabulary } from '../agreements/purpose-match.js';
@@ -123,8 +123,9 @@ export class JobsService {
   // The last ruled read of each contract, decided on while it may be (ruled-reads.ts).
   private readonly ruledReads = new RuledReads();
 
-  // RELEASE_AS_CALLER, several requests per statement when they queue (release-batcher.ts).
+  // RELEASE_AS_CALLER and RELEASE_AS_CALLER_RULED, several requests per statement when they queue (release-batcher.ts).
   readonly callerReleases: ReleaseBatcher<unknown[], CallerReleaseRow>;
+  readonly ruledCallerReleases: ReleaseBatcher<unknown[], CallerReleaseRow>;
 
   constructor(
     private readonly ds: DataSource,
@@ -135,6 +136,10 @@ export class JobsService {
   ) {
     this.callerReleases = new ReleaseBatcher(
       { one: (values) => releaseAsCaller(ds, values), many: (requests) => releaseBatchAsCaller(ds, requests) },
+      { maxInFlight: RELEASE_STATEMENTS_IN_FLIGHT, maxBatch: RELEASE_BATCH_MAX },
+    );
+    this.ruledCallerReleases = new ReleaseBatcher(
+      { one: (values) => releaseAsCallerRuled(ds, values), many: (requests) => releaseBatchAsCallerRuled(ds, requests) },
       { maxInFlight: RELEASE_STATEMENTS_IN_FLIGHT, maxBatch: RELEASE_BATCH_MAX },
     );
   }
@@ -267,7 +272,7 @@ export class JobsService {
     const { release, subjects, data } = await this.releaseParts(f, pending.participantId, id, req.purpose, compute, decision);
     let row: CallerReleaseRow;
     try {
-      row = await releaseAsCallerRuled(this.ds, [
+      row = await this.ruledCallerReleases.submit([
         ...releaseValues(f, pending.participantId, id, req, idempotencyKey, requestDigest, compute, release, subjects, data), pending.jti, pending.expiresAt, pending.kid,
         rules.map((r) => r.id), bounds.limit, read.released_version,
       ]);

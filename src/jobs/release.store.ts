@@ -204,11 +204,22 @@ SELECT g.fresh, g.prior, g.ruled, w.revoked_at, w.status, w.roles, r.invocations
  * then runs each request on its own (RELEASE_AS_CALLER), nothing written.
  * One row per request, in request order, with RELEASE_AS_CALLER's columns.
  */
-export const RELEASE_BATCH_AS_CALLER = `
+// RELEASE_BATCH_AS_CALLER (ruled: false) or RELEASE_BATCH_AS_CALLER_RULED (ruled: true).
+function releaseBatchSql(ruled: boolean): string {
+  const ruledColumns = ruled ? ', $18::text[], $19::bigint[], $20::bigint[]' : '';
+  const ruledNames = ruled ? ', rule_ids, max_received, seen_version' : '';
+  // Under rules: the rules governing the contract now must be exactly those the decision evaluated.
+  const ruleGate = ruled
+    ? `((SELECT count(*) FROM (${rulesNowSql('b.contract')}) n) = cardinality(string_to_array(b.rule_ids, ',')::uuid[])
+          AND NOT EXISTS (SELECT 1 FROM (${rulesNowSql('b.contract')}) n WHERE n.id <> ALL(string_to_array(b.rule_ids, ',')::uuid[]))) AS same_rules`
+    : `EXISTS (SELECT 1 FROM contracts c JOIN datasets d ON d.id = c.dataset_id JOIN contract_documents cd ON cd.contract_id = c.id
+                   JOIN reciprocity_rules r ON (${rulesOfDatasetCondition('d.research_field', 'd.kind', OFFER_RULE_IDS)})
+                  WHERE c.id = b.contract) AS ruled`;
+  return `
 WITH b AS (
   SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                       $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::timestamptz[], $17::text[])
-    WITH ORDINALITY AS b(contract, consumer, job_id, field, purpose, idem, digest, rel, subjects, data, state, access, analysis, analysis_digest, jti, expires_at, kid, ord)
+                       $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::timestamptz[], $17::text[]${ruledColumns})
+    WITH ORDINALITY AS b(contract, consumer, job_id, field, purpose, idem, digest, rel, subjects, data, state, access, analysis, analysis_digest, jti, expires_at, kid${ruledNames}, ord)
 ), used AS (
   INSERT INTO used_tokens (issuer, jti, expires_at) SELECT consumer::text, jti, expires_at FROM b ORDER BY ord ON CONFLICT DO NOTHING RETURNING issuer, jti
 ), items AS (
@@ -216,15 +227,13 @@ WITH b AS (
          (EXISTS (SELECT 1 FROM used u WHERE u.issuer = b.consumer::text AND u.jti = b.jti)
           AND NOT EXISTS (SELECT 1 FROM b e WHERE e.consumer = b.consumer AND e.jti = b.jti AND e.ord < b.ord)) AS fresh,
          (b.idem IS NOT NULL AND EXISTS (SELECT 1 FROM jobs j WHERE j.consumer_id = b.consumer AND j.idempotency_key = b.idem)) AS prior,
-         EXISTS (SELECT 1 FROM contracts c JOIN datasets d ON d.id = c.dataset_id JOIN contract_documents cd ON cd.contract_id = c.id
-                   JOIN reciprocity_rules r ON (${rulesOfDatasetCondition('d.research_field', 'd.kind', OFFER_RULE_IDS)})
-                  WHERE c.id = b.contract) AS ruled
+         ${ruleGate}
     FROM b LEFT JOIN LATERAL (
       SELECT k.revoked_at, p.status, p.roles FROM participant_keys k JOIN participants p ON p.id = k.participant_id WHERE k.kid = b.kid AND k.participant_id = b.consumer
     ) w ON true
 ), eligible AS (
   SELECT i.ord, i.contract, i.consumer, row_number() OVER (PARTITION BY i.contract ORDER BY i.ord) AS rk FROM items i
-   WHERE i.fresh AND NOT i.prior AND NOT i.ruled AND i.revoked_at IS NULL AND i.status = 'active' AND 'consumer' = ANY(i.roles)
+   WHERE i.fresh AND NOT i.prior AND ${ruled ? 'i.same_rules' : 'NOT i.ruled'} AND i.revoked_at IS NULL AND i.status = 'active' AND 'consumer' = ANY(i.roles)
 ), locked AS (
   SELECT c.id, c.invocations_used AS old, least(w.n, c.max_invocations - c.invocations_used) AS granted
     FROM contracts c JOIN (SELECT contract, consumer, count(*) AS n FROM eligible GROUP BY contract, consumer) w ON w.contract = c.id AND w.consumer = c.consumer_id
@@ -244,7 +253,7 @@ WITH b AS (
   RETURNING contracts.id, contracts.dataset_id, contracts.provider_id, l.old, l.granted, contracts.max_invocations
 ), granted AS (
   SELECT e.ord, e.contract, e.consumer AS consumer_id, u.dataset_id, u.provider_id, (u.old + e.rk)::int AS invocation, u.max_invocations,
-         b.job_id, b.field AS research_field, b.purpose, b.idem, b.digest, b.rel, b.subjects, b.data, b.state, b.access, b.analysis, b.analysis_digest
+         b.job_id, b.field AS research_field, b.purpose, b.idem, b.digest, b.rel, b.subjects, b.data, b.state, b.access, b.analysis, b.analysis_digest${ruled ? ', b.max_received, b.seen_version' : ''}
     FROM eligible e JOIN upd u ON u.id = e.contract JOIN b ON b.ord = e.ord
    WHERE e.rk <= u.granted
 ), job AS (
@@ -268,16 +277,46 @@ WITH b AS (
    ORDER BY g.ord, e.sub
 ), received AS (
   ${receivedIncrementsSql('granted')}
-)
-SELECT i.fresh, i.prior, i.ruled, i.revoked_at, i.status, i.roles, g.invocation AS invocations_used, g.max_invocations, j.created_at
+)${ruled ? `, after_each AS (
+  -- What each released request's consumer had received right after it, in request order: the count before the
+  -- batch (the row's new count less the batch's additions) plus its rank among the batch's releases to that row.
+  SELECT g.max_received, g.seen_version, n.version,
+         n.received - count(*) OVER (PARTITION BY n.participant_id, n.research_field, n.kind)
+           + row_number() OVER (PARTITION BY n.participant_id, n.research_field, n.kind ORDER BY g.ord) AS received
+    FROM granted g JOIN datasets d ON d.id = g.dataset_id
+    JOIN received n ON n.participant_id = g.consumer_id AND n.research_field = g.research_field AND n.kind = d.kind
+   WHERE g.provider_id <> g.consumer_id
+)` : ''}
+SELECT i.fresh, i.prior, ${ruled ? 'true' : 'i.ruled'} AS ruled, i.revoked_at, i.status, i.roles, g.invocation AS invocations_used, g.max_invocations, j.created_at${ruled ? `,
+       (SELECT bool_and(((a.max_received IS NULL OR a.received <= a.max_received) AND (a.seen_version IS NULL OR a.version = a.seen_version))
+                        OR tds_reciprocity_changed(a.received, a.max_received, a.version, a.seen_version)) FROM after_each a) AS unchanged` : ''}
   FROM items i LEFT JOIN granted g ON g.ord = i.ord LEFT JOIN job j ON j.id = g.job_id
  ORDER BY i.ord`;
+}
 
-// The rules governing the contract's dataset now, as rows of reciprocity_rules `r` ($1 the contract).
-const RULES_NOW = `SELECT r.id, r.scope, r.body, r.created_by, r.created_at, r.research_field
+export const RELEASE_BATCH_AS_CALLER = releaseBatchSql(false);
+
+/**
+ * RELEASE_AS_CALLER_RULED for several authorizations at once: as
+ * RELEASE_BATCH_AS_CALLER, with RELEASE_AS_CALLER_RULED's three more values
+ * per request, $18 the ids of the rules its decision evaluated (text, comma
+ * separated: arrays of arrays must be rectangular), $19 the most its
+ * consumer may have received after it (NULL: no bound) and $20 the version
+ * its decision saw (NULL: not checked). Each released request is checked as
+ * it would be alone, in request order: its consumer's received count right
+ * after it must not pass its bound, and the row's version must be the one it
+ * saw; one failed check aborts the whole statement with TDS01 (the batcher
+ * then runs each request alone, and each decides again on a failed check).
+ */
+export const RELEASE_BATCH_AS_CALLER_RULED = releaseBatchSql(true);
+
+function rulesNowSql(contract: string): string {
+  return `SELECT r.id, r.scope, r.body, r.created_by, r.created_at, r.research_field
     FROM contracts c JOIN datasets d ON d.id = c.dataset_id JOIN contract_documents cd ON cd.contract_id = c.id
     JOIN reciprocity_rules r ON (${rulesOfDatasetCondition('d.research_field', 'd.kind', OFFER_RULE_IDS)})
-   WHERE c.id = $1`;
+   WHERE c.id = ${contract}`;
+}
+const RULES_NOW = rulesNowSql('$1');
 
 const RULED_FACTS = factsSql('$2::uuid', '(SELECT f FROM fields)::text[]');
 
@@ -367,6 +406,16 @@ export async function releaseAsCaller(ds: DataSource, values: unknown[]): Promis
 export async function releaseBatchAsCaller(ds: DataSource, requests: unknown[][]): Promise<CallerReleaseRow[]> {
   const columns = Array.from({ length: 17 }, (_, i) => requests.map((r) => r[i] ?? null));
   return preparedQuery<CallerReleaseRow>(ds, 'tds_release_batch_as_caller', RELEASE_BATCH_AS_CALLER, columns);
+}
+
+/**
+ * RELEASE_BATCH_AS_CALLER_RULED (prepared): `requests` are
+ * RELEASE_AS_CALLER_RULED's 20 values each (the rule ids an array); one row
+ * per request, in their order.
+ */
+export async function releaseBatchAsCallerRuled(ds: DataSource, requests: unknown[][]): Promise<CallerReleaseRow[]> {
+  const columns = Array.from({ length: 20 }, (_, i) => requests.map((r) => (i === 17 ? (r[i] as string[]).join(',') : r[i] ?? null)));
+  return preparedQuery<CallerReleaseRow>(ds, 'tds_release_batch_as_caller_ruled', RELEASE_BATCH_AS_CALLER_RULED, columns);
 }
 
 /** READ_RULED_FACTS (prepared) for a contract and requester. */

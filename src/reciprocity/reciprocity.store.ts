@@ -137,14 +137,15 @@ export function receivedIncrementSql(released: string, field: string): string {
  * row per released job (consumer_id, provider_id, dataset_id,
  * research_field). Each consumer's row of a field and kind grows by its
  * releases there, in one upsert: ON CONFLICT cannot touch a row twice in one
- * statement, so the rows are summed first, and locked in key order.
+ * statement, so the rows are summed first, and locked in key order. Returns
+ * each row's key, new count and version.
  */
 export function receivedIncrementsSql(released: string): string {
   return `INSERT INTO reciprocity_received AS c (participant_id, research_field, kind, received)
     SELECT u.consumer_id, u.research_field, d.kind, count(*) FROM ${released} u JOIN datasets d ON d.id = u.dataset_id WHERE u.provider_id <> u.consumer_id
      GROUP BY u.consumer_id, u.research_field, d.kind ORDER BY u.consumer_id, u.research_field, d.kind
     ON CONFLICT (participant_id, research_field, kind) DO UPDATE SET received = c.received + excluded.received
-    RETURNING c.received, c.version`;
+    RETURNING c.participant_id, c.research_field, c.kind, c.received, c.version`;
 }
 
 /**

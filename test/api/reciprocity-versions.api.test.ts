@@ -7,12 +7,16 @@
  */
 import type { Express } from 'express';
 import { pino } from 'pino';
-import { createTestContext, type TestContext } from '../helpers/context.js';
+import { createTestContext, snapshotCounts, type TestContext } from '../helpers/context.js';
 import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
 import { activeContract, attestDataset, makeOffer, publishDataset } from '../helpers/scenario.js';
 import { buildApp } from '../../src/app.js';
 import { createServices } from '../../src/services.js';
 import { loadSchemas } from '../../src/http/validation.js';
+import { releaseBatchAsCallerRuled } from '../../src/jobs/release.store.js';
+import { randomUUID } from 'node:crypto';
+import { listenOnLoopback } from '../helpers/loopback.js';
+import { signRequestToken } from '../../src/client/request-token.js';
 
 let ctx: TestContext;
 let provider: Actor;
@@ -165,3 +169,67 @@ describe('releases under rules decided on one read', () => {
     expect((await job()).body.code).toBe('RECIPROCITY_UNMET');
   });
 });
+
+describe('batched releases under rules', () => {
+  it('checks each request at its place in the batch: the allowance passes, one more, other rules or a moved version release nothing', async () => {
+    const dataset = await publishDataset(ctx, provider, { kind: 'insight', researchField: 'oncology', title: 'Batched outcomes' });
+    const consumer = await makeParticipant(ctx, ['consumer']);
+    const cid = await activeContract(ctx, provider, consumer, { offerId: await makeOffer(ctx, provider, dataset), maxInvocations: 50 });
+    const governing = ((await ctx.ds.query(`SELECT id FROM reciprocity_rules WHERE scope = 'space' AND research_field = 'oncology' AND dataset_kind = 'insight'`)) as Array<{ id: string }>).map((r) => r.id);
+    expect(governing.length).toBeGreaterThan(0);
+    // RELEASE_AS_CALLER_RULED's 20 values for one request: at most `limit` received after it, decided on `rules` and version `seen`.
+    const request = (limit: number, o: { rules?: string[]; seen?: number | null } = {}): unknown[] => {
+      const jobId = randomUUID();
+      return [
+        cid, consumer.id, jobId, 'oncology', 'DUO:0000006', null, 'd'.repeat(64),
+        JSON.stringify({ token: 't', url: 'https://data.hospital.example/x.csv', sha256: 'a'.repeat(64), byteSize: 1, mediaType: 'text/csv', expiresAt: new Date().toISOString(), jti: randomUUID() }),
+        JSON.stringify({ job: jobId, contract: cid, consumer: consumer.id }), JSON.stringify({ purpose: 'DUO:0000006' }), 'authorized', 'download', null, null,
+        randomUUID(), new Date(Date.now() + 300_000), consumer.kid, o.rules ?? governing, limit, o.seen ?? null,
+      ];
+    };
+    const before = await snapshotCounts(ctx.ds);
+    // Four requests each allowed up to 3 received: the fourth would be the 4th, so the whole batch aborts.
+    await expect(releaseBatchAsCallerRuled(ctx.ds, [request(3), request(3), request(3), request(3)])).rejects.toMatchObject({ code: 'TDS01' });
+    expect(await snapshotCounts(ctx.ds)).toEqual(before);
+    // Three with bounds 1, 2, 3: each is exactly at its bound at its place in the batch.
+    const rows = await releaseBatchAsCallerRuled(ctx.ds, [request(1), request(2), request(3)]);
+    expect(rows.map((r) => [r.fresh, r.ruled, r.invocations_used, r.created_at !== null])).toEqual([[true, true, 1, true], [true, true, 2, true], [true, true, 3, true]]);
+    expect(await received(consumer.id, 'oncology', 'insight')).toBe(3);
+    expect(await jobsOf(consumer.id)).toBe(3);
+    // Decided on other rules than those governing now: not released (the token use is recorded).
+    const stale = await releaseBatchAsCallerRuled(ctx.ds, [request(10, { rules: [] }), request(10, { rules: [] })]);
+    expect(stale.map((r) => [r.fresh, r.created_at])).toEqual([[true, null], [true, null]]);
+    // Decided on a version the row no longer has: the whole batch aborts.
+    const v = await version(consumer.id, 'oncology', 'insight');
+    await expect(releaseBatchAsCallerRuled(ctx.ds, [request(10, { seen: v }), request(10, { seen: v + 1 })])).rejects.toMatchObject({ code: 'TDS01' });
+    expect(await jobsOf(consumer.id)).toBe(3);
+    expect(await received(consumer.id, 'oncology', 'insight')).toBe(3);
+  });
+
+  it('runs concurrent requests under rules through batch statements, each released once', async () => {
+    // A field of its own with room for every request: give-to-get allowing 100 to whoever gave nothing.
+    expect((await signed(ctx.app, ctx.operator, 'post', '/v1/reciprocity-rules', { kind: 'give-to-get', researchField: 'cardiology', datasetKind: 'insight', ratio: 1, allowance: 100 })).status).toBe(201);
+    const dataset = await publishDataset(ctx, provider, { kind: 'insight', researchField: 'cardiology', title: 'Echo outcomes' });
+    const consumer = await makeParticipant(ctx, ['consumer']);
+    const cid = await activeContract(ctx, provider, consumer, { offerId: await makeOffer(ctx, provider, dataset), maxInvocations: 100 });
+    // The first release reads and keeps the contract's facts; the burst then decides on that read.
+    expect((await signed(ctx.app, consumer, 'post', '/v1/jobs', { contractId: cid, purpose: 'DUO:0000006' })).status).toBe(201);
+    const stats = ctx.services.jobs.ruledCallerReleases.stats;
+    const batchedBefore = stats.batchedRequests;
+    const { server, url } = await listenOnLoopback(ctx.app);
+    try {
+      // Tokens signed before the burst so that the requests really overlap.
+      const tokens = await Promise.all(Array.from({ length: 40 }, () => signRequestToken(consumer, 'POST', '/v1/jobs')));
+      const results = await Promise.all(tokens.map((t) => fetch(`${url}/v1/jobs`, {
+        method: 'POST', headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' }, body: JSON.stringify({ contractId: cid, purpose: 'DUO:0000006' }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { invocationsUsed?: number } }))));
+      expect(results.map((r) => r.status)).toEqual(Array(40).fill(201));
+      expect(results.map((r) => r.body.invocationsUsed).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 40 }, (_, i) => i + 2));
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    expect(await received(consumer.id, 'cardiology', 'insight')).toBe(41);
+    expect(stats.batchedRequests).toBeGreaterThan(batchedBefore);
+  });
+});
+

@@ -95,6 +95,8 @@ describe('witness cosignatures on the service', () => {
     await new Promise<void>((r) => hole.listen(ports[1], '127.0.0.1', () => r()));
     try {
       for (let i = 0; i < 3; i++) await makeParticipant(ctx, ['provider']);
+      // Integrated first: otherwise the size read can still be one both witnesses cosigned before the hang.
+      await ctx.services.ledger.flush();
       const size = await ctx.services.ledger.treeSize();
       const note = await until((n) => sizeOf(n) >= size, `size ${size} served`);
       expect(quorumHolds(note, 1)).toBe(true);
