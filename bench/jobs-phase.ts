@@ -19,6 +19,60 @@ export interface JobPhase extends LoadResult {
   cpu: CpuUse;
   /** CPU milliseconds per authorized job: service processes, PostgreSQL, load generator. */
   cpuMsPerJob: { service: number | null; postgres: number | null; loadGenerator: number | null };
+  /**
+   * The release statements the service ran during the phase (its /metrics, summed over all rounds): how
+   * many went alone, how many carried several requests and how many requests those carried, and the
+   * requests per statement. Null with several serving processes (a scrape reaches one of them).
+   */
+  releases: ReleaseCounts | null;
+}
+
+/** Counts of the service's release statements (tds_release_statements_total, tds_release_batched_requests_total). */
+export interface ReleaseCounts {
+  single: number;
+  batches: number;
+  batchedRequests: number;
+  fallbacks: number;
+  /** (single + batchedRequests) ÷ (single + batches). */
+  requestsPerStatement: number | null;
+}
+
+// Sums a counter's samples over its labels in a Prometheus text exposition, by the value of `label` (or '' without it).
+function counterSamples(text: string, name: string, label: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = new RegExp(`^${name}(?:\\{([^}]*)\\})? ([0-9.e+-]+)$`).exec(line);
+    if (!m) continue;
+    const key = new RegExp(`${label}="([^"]*)"`).exec(m[1] ?? '')?.[1] ?? '';
+    out.set(key, (out.get(key) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+/** The service's release statement counters now, summed over paths; null when /metrics does not answer them. */
+export async function readReleaseCounts(base: string): Promise<Omit<ReleaseCounts, 'requestsPerStatement'> | null> {
+  const res = await fetch(`${base}/metrics`).catch(() => null);
+  if (!res || res.status !== 200) return null;
+  const text = await res.text();
+  const kinds = counterSamples(text, 'tds_release_statements_total', 'kind');
+  if (kinds.size === 0) return null;
+  const batched = [...counterSamples(text, 'tds_release_batched_requests_total', 'path').values()].reduce((a, b) => a + b, 0);
+  return { single: kinds.get('single') ?? 0, batches: kinds.get('batch') ?? 0, batchedRequests: batched, fallbacks: kinds.get('fallback') ?? 0 };
+}
+
+/** `after` − `before`, summed over rounds, with the requests per statement. */
+export function releaseCountsOf(deltas: Array<Omit<ReleaseCounts, 'requestsPerStatement'> | null>): ReleaseCounts | null {
+  if (deltas.length === 0 || deltas.some((d) => d === null)) return null;
+  const sum = deltas.reduce<Omit<ReleaseCounts, 'requestsPerStatement'>>((a, d) => ({
+    single: a.single + d!.single, batches: a.batches + d!.batches, batchedRequests: a.batchedRequests + d!.batchedRequests, fallbacks: a.fallbacks + d!.fallbacks,
+  }), { single: 0, batches: 0, batchedRequests: 0, fallbacks: 0 });
+  const statements = sum.single + sum.batches;
+  return { ...sum, requestsPerStatement: statements > 0 ? round((sum.single + sum.batchedRequests) / statements, 2) : null };
+}
+
+function minus(a: Omit<ReleaseCounts, 'requestsPerStatement'> | null, b: Omit<ReleaseCounts, 'requestsPerStatement'> | null): Omit<ReleaseCounts, 'requestsPerStatement'> | null {
+  if (!a || !b) return null;
+  return { single: a.single - b.single, batches: a.batches - b.batches, batchedRequests: a.batchedRequests - b.batchedRequests, fallbacks: a.fallbacks - b.fallbacks };
 }
 
 /** Peak memory of the serving processes, MB. */
@@ -127,7 +181,8 @@ export async function measureJobs(
     requests.presign(Math.ceil(4000 * opts.warmupS));
     const warmup = await runLoad({ url, connections: Math.max(...opts.connections), durationS: opts.warmupS, expectStatus: 201, next: requests.next });
     log(`warm-up: ${warmup.okPerSecond} jobs/s, ${warmup.notOk} non-201`);
-    const runs = new Map<number, Array<{ result: LoadResult; latencies: number[]; cpu: CpuUse; presigned: number; presignMs: number }>>();
+    const runs = new Map<number, Array<{ result: LoadResult; latencies: number[]; cpu: CpuUse; presigned: number; presignMs: number; releases: Omit<ReleaseCounts, 'requestsPerStatement'> | null }>>();
+    const countsNow = async () => (svc.servingPids().length > 1 ? null : readReleaseCounts(svc.base));
     let best = Math.max(warmup.okPerSecond, 500);
     for (let round = 0; round < rounds; round++) {
       for (const connections of round % 2 === 0 ? ascending : [...ascending].reverse()) {
@@ -135,12 +190,14 @@ export async function measureJobs(
         const presignMs = requests.presign(n);
         const tag = rounds > 1 ? `c=${connections} (round ${round + 1}/${rounds})` : `c=${connections}`;
         log(`${tag}: ${n} tokens pre-signed in ${Math.round(presignMs)} ms; running ${opts.durationS} s`);
+        const countsBefore = await countsNow();
         const meter = startCpuMeter(() => svc.servingPids());
         const run = await runLoadWithSamples({ url, connections, durationS: opts.durationS, expectStatus: 201, next: requests.next });
         const cpu = meter.stop();
+        const releases = minus(await countsNow(), countsBefore);
         const r = run.result;
         best = Math.max(best, r.okPerSecond);
-        runs.set(connections, [...(runs.get(connections) ?? []), { ...run, cpu, presigned: n, presignMs }]);
+        runs.set(connections, [...(runs.get(connections) ?? []), { ...run, cpu, presigned: n, presignMs, releases }]);
         log(`${tag}: CPU service ${cpu.serviceCores} cores, postgres ${cpu.postgresCores}, bench ${cpu.benchCores}, machine ${cpu.machineBusyPercent} % busy`);
         log(`${tag}: ${r.okPerSecond} jobs/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-201 ${r.notOk}, errors ${r.errors}`);
       }
@@ -153,7 +210,7 @@ export async function measureJobs(
       const rate = merged.ok / merged.durationS;
       const cpuMsPerJob = { service: msPerOp(cpu.serviceCores, rate), postgres: msPerOp(cpu.postgresCores, rate), loadGenerator: msPerOp(cpu.benchCores, rate) };
       const presignMs = round(of.reduce((a, x) => a + x.presignMs, 0), 0);
-      const phase: JobPhase = { ...merged, tokensPresigned: of.reduce((a, x) => a + x.presigned, 0), tokensSignedLive: requests.signedLive, presignMs, cpu, cpuMsPerJob };
+      const phase: JobPhase = { ...merged, tokensPresigned: of.reduce((a, x) => a + x.presigned, 0), tokensSignedLive: requests.signedLive, presignMs, cpu, cpuMsPerJob, releases: releaseCountsOf(of.map((x) => x.releases)) };
       if (rounds > 1) log(`c=${connections}: median ${merged.okPerSecond} jobs/s of rounds ${merged.roundRates.join(', ')}; p99 ${merged.latencyMs.p99} ms over ${merged.ok} responses`);
       return phase;
     });

@@ -10,7 +10,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { parameterTypes, scriptOfRecording, type RecordedJob } from './job-path-recorder.js';
+import { createRequire } from 'node:module';
+import { parameterTypes, scriptOfRecording, type RecordedJob, type RecordedStatement } from './job-path-recorder.js';
+import { RELEASE_AS_CALLER, RELEASE_AS_CALLER_RULED, RELEASE_BATCH_AS_CALLER, RELEASE_BATCH_AS_CALLER_RULED } from '../src/jobs/release.store.js';
+
+const require = createRequire(import.meta.url);
+// pg's own serialisation of a parameter: here, of an array of recorded (already serialised) values.
+const { prepareValue } = require('pg/lib/utils.js') as { prepareValue(v: unknown): string | Buffer | null };
 
 /** The schema the benchmark's own tables live in. */
 export const SCHEMA = 'pgbench_hot';
@@ -21,7 +27,9 @@ export const SCHEMA = 'pgbench_hot';
  * (equal weights) for each transaction.
  */
 export interface PgbenchScript {
-  name: 'hot-path' | 'job-path' | 'job-path-rules';
+  name: 'hot-path' | 'job-path' | 'job-path-rules' | 'job-path-batch' | 'job-path-rules-batch';
+  /** Jobs one transaction of the script authorizes (1 but for the batch replays). */
+  jobsPerTransaction?: number;
   /**
    * pgbench's -M: 'prepared' because the service sends its hot-path
    * statements as named prepared statements (src/db/prepared.ts), so the
@@ -101,6 +109,49 @@ export function jobPathScript(name: 'job-path' | 'job-path-rules', recordings: R
         out.push(scriptOfRecording(job, job.first.map((st) => types.get(st.text)!)));
       }
       return out;
+    },
+  };
+}
+
+/**
+ * The batch statement the service sends under load (RELEASE_BATCH_AS_CALLER,
+ * or _RULED for `job-path-rules-batch`), replayed with `size` recorded jobs
+ * per transaction: the single statements recorded for `size` different
+ * contracts, their values turned into the batch's arrays as the service
+ * does (one array per parameter, in request order; under rules the rule ids
+ * of each request comma-joined). One script per starting contract. `size`
+ * is the requests per release statement the service itself ran at the
+ * headline load, so the replay is the database's share of what the service
+ * did, and its tps × size the jobs/s its own SQL allows.
+ */
+export function jobPathBatchScript(name: 'job-path-batch' | 'job-path-rules-batch', recordings: RecordedJob[], size: number): PgbenchScript {
+  const ruled = name === 'job-path-rules-batch';
+  const single = ruled ? RELEASE_AS_CALLER_RULED : RELEASE_AS_CALLER;
+  const batchText = ruled ? RELEASE_BATCH_AS_CALLER_RULED : RELEASE_BATCH_AS_CALLER;
+  const arrays = (statements: RecordedStatement[]): Array<string | Buffer | null> =>
+    statements[0]!.values.map((_, i) => prepareValue(statements.map((st) => {
+      const v = st.values[i] ?? null;
+      // The rule ids travel as comma-joined text (arrays of arrays must be rectangular): '{"a","b"}' → 'a,b'.
+      return ruled && i === 17 && typeof v === 'string' ? v.replace(/^\{|\}$|"/g, '') : v;
+    })));
+  return {
+    name,
+    mode: 'prepared',
+    jobsPerTransaction: size,
+    build: async (c) => {
+      if (recordings.length < size) throw new Error(`${recordings.length} recorded contracts for batches of ${size}`);
+      const bad = recordings.find((r) => r.first.length !== 1 || r.first[0]!.text !== single || r.second[0]?.text !== single);
+      if (bad) throw new Error(`contract ${bad.contractId}: the recorded job is not the one ${ruled ? 'RELEASE_AS_CALLER_RULED' : 'RELEASE_AS_CALLER'} statement a batch is made of`);
+      const [types] = await parameterTypes(c, [{ text: batchText, values: arrays(recordings.slice(0, size).map((r) => r.first[0]!)) }]);
+      return recordings.map((_, k) => {
+        const picked = Array.from({ length: size }, (_, j) => recordings[(k + j) % recordings.length]!);
+        const job: RecordedJob = {
+          contractId: picked.map((r) => r.contractId).join(','),
+          first: [{ text: batchText, values: arrays(picked.map((r) => r.first[0]!)) }],
+          second: [{ text: batchText, values: arrays(picked.map((r) => r.second[0]!)) }],
+        };
+        return scriptOfRecording(job, [types!]);
+      });
     },
   };
 }

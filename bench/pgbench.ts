@@ -14,7 +14,7 @@ import { PREPARED_PLAN_OPTIONS } from '../src/db/prepared.js';
 
 /** One pgbench run, or why there was none. */
 export type PgbenchResult =
-  | { available: true; script: string; mode: string; clients: number; threads: number; durationS: number; tps: number; latencyAvgMs: number | null; failed: number | null; transactions: number | null; version: string; cpu: CpuUse }
+  | { available: true; script: string; mode: string; clients: number; threads: number; durationS: number; tps: number; jobsPerTransaction: number; latencyAvgMs: number | null; failed: number | null; transactions: number | null; version: string; cpu: CpuUse }
   | { available: false; script: string; clients: number; reason: string };
 
 /** pgbench from $PGBENCH, /usr/bin, PATH, or Debian's versioned directories; null when none. */
@@ -62,6 +62,12 @@ async function prepare(url: string, scripts: PgbenchScript[], workDir: string): 
   return files;
 }
 
+// A failed run's message: its first line (the command) shortened, and the end of pgbench's output, which says why.
+function failure(message: string): string {
+  const [command = '', ...rest] = message.split('\n');
+  return `${command.slice(0, 120)}… ${rest.join(' ').trim().slice(-400)}`;
+}
+
 /** Runs pgbench for every (script, client count) with the script's -M mode; `threads` is 2, as the issue asks (-j 2). */
 export async function runPgbench(url: string, opts: { runs: Array<{ script: PgbenchScript; clients: number }>; durationS: number; workDir: string }, log: (m: string) => void): Promise<PgbenchResult[]> {
   const fail = (reason: string): PgbenchResult[] => opts.runs.map((r) => ({ available: false, script: r.script.name, clients: r.clients, reason }));
@@ -103,13 +109,13 @@ export async function runPgbench(url: string, opts: { runs: Array<{ script: Pgbe
       const tps = num(/tps = ([\d.]+) \(without initial connection time\)/) ?? num(/tps = ([\d.]+)/);
       if (tps === null) throw new Error(`no tps in pgbench output: ${stdout.slice(0, 500)}`);
       out.push({
-        available: true, script: script.name, mode: script.mode, clients, threads, durationS: opts.durationS, tps: Math.round(tps * 10) / 10,
+        available: true, script: script.name, mode: script.mode, clients, threads, durationS: opts.durationS, tps: Math.round(tps * 10) / 10, jobsPerTransaction: script.jobsPerTransaction ?? 1,
         latencyAvgMs: num(/latency average = ([\d.]+) ms/), failed: num(/number of failed transactions: (\d+)/),
         transactions: num(/number of transactions actually processed: (\d+)/), version, cpu: use,
       });
       log(`pgbench ${script.name} -c ${clients}: ${tps.toFixed(0)} tps (postgres ${use.postgresCores ?? '?'} cores, machine ${use.machineBusyPercent ?? '?'} % busy)`);
     } catch (e) {
-      out.push({ available: false, script: script.name, clients, reason: `pgbench failed: ${(e as Error).message.slice(0, 300)}` });
+      out.push({ available: false, script: script.name, clients, reason: `pgbench failed: ${failure((e as Error).message)}` });
     }
   }
   return out;

@@ -22,14 +22,14 @@ import { LedgerService } from '../src/ledger/ledger.service.js';
 import { TokenSigner, operatorOf } from './client.js';
 import { trackChild } from './children.js';
 import { connectClient, openBenchDatabase } from './database.js';
-import { measureJobs } from './jobs-phase.js';
+import { measureJobs, type JobPhase } from './jobs-phase.js';
 import { measureCompute } from './compute-phase.js';
 import { measureBrowserVerify } from './browser-verify.js';
 import { directProofLatency, growLedger } from './ledger-scale.js';
 import { proofLatencyHttp, timeToCheckpoint } from './ledger-http.js';
 import { parseOptions, type BenchOptions } from './options.js';
 import { runPgbench } from './pgbench.js';
-import { hotPathScript, jobPathScript } from './pgbench-scripts.js';
+import { hotPathScript, jobPathBatchScript, jobPathScript, type PgbenchScript } from './pgbench-scripts.js';
 import { profilesIn, summariseProfiles } from './profile.js';
 import { machineInfo } from './report.js';
 import { seed, seedRules } from './seed.js';
@@ -76,6 +76,17 @@ function runVerifyWorker(dbUrl: string, size: number, verifierKey: string, profi
       }
     });
   });
+}
+
+/**
+ * The pgbench run of the batch replay `name` at the requests per release statement `phase` measured
+ * (rounded; none below 2: the service then sent its requests alone, which job-path replays), one client:
+ * the service runs one release statement at a time per path (release-batcher.ts).
+ */
+function batchReplay(name: 'job-path-batch' | 'job-path-rules-batch', recordings: RecordedJob[] | undefined, phase: JobPhase | undefined): Array<{ script: PgbenchScript; clients: number }> {
+  const size = Math.round(phase?.releases?.requestsPerStatement ?? 0);
+  if (!recordings || recordings.length === 0 || size < 2) return [];
+  return [{ script: jobPathBatchScript(name, recordings, Math.min(size, recordings.length)), clients: 1 }];
 }
 
 async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): Promise<number> {
@@ -189,6 +200,9 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
     ...opts.connections.map((clients) => ({ script: hot, clients })),
     { script: jobPathScript('job-path', recorded?.plain ?? []), clients: opts.headlineConnections },
     { script: jobPathScript('job-path-rules', recorded?.rules ?? []), clients: opts.headlineConnections },
+    // The batches the service sent at the headline load, at its own size and one statement at a time (release-batcher.ts).
+    ...batchReplay('job-path-batch', recorded?.plain, jobs?.phases.find((p) => p.connections === opts.headlineConnections)),
+    ...batchReplay('job-path-rules-batch', recorded?.rules, jobsRules?.[0]),
   ];
   const pgbench = await phase('pgbench', () => runPgbench(db.url, { runs, durationS: opts.durationS, workDir: tmp }, log));
   const compute = await phase('compute at the node', () => measureCompute(tmp, { rows: opts.quick ? 100_000 : 1_000_000, samples: opts.quick ? 3 : 5 }, log));
@@ -217,7 +231,7 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
     memory: jobs?.memory ?? null,
     pgbench,
     ratios: jobs ? ratios(jobs.phases, pgbench) : [],
-    ceilings: jobs ? ceilings(jobs.phases, jobsRules, pgbench) : [],
+    ceilings: jobs ? ceilings(jobs.phases, jobsRules, pgbench, opts.headlineConnections) : [],
     rulesCost: jobs ? rulesCost(jobs.phases, jobsRules, pairs ?? undefined) : null,
     timeToCheckpoint: ttc,
     compute,

@@ -58,7 +58,15 @@ export interface BenchResults {
    * statements it sends per job (same connections). 1.0 would mean the
    * service adds nothing the database does not already spend per job.
    */
-  ceilings?: Array<{ run: 'plain' | 'rules'; connections: number; jobsPerSecond: number; replayTps: number | null; ofCeiling: number | null }>;
+  /**
+   * jobs/s at the headline connections ÷ the jobs/s a pgbench replay of the service's own SQL allows
+   * (tps × jobs per transaction): one job per statement (job-path*), and the batch statements at the
+   * service's own requests per statement (job-path*-batch).
+   */
+  ceilings?: Array<{
+    run: 'plain' | 'rules'; script: string; connections: number; replayClients: number; jobsPerTransaction: number;
+    jobsPerSecond: number; replayTps: number | null; replayJobsPerSecond: number | null; ofCeiling: number | null;
+  }>;
   /**
    * Jobs/s with rules ÷ without at the headline connections, and the cost (1 − that) in %: medians over
    * `pairs` (plain then rules, back to back, several times) when measured so, else the two single phases.
@@ -104,17 +112,24 @@ export function ratios(jobs: JobPhase[], pgbench: PgbenchResult[] | null): Bench
 }
 
 /** jobs/s ÷ the pgbench replay of the service's own SQL (job-path, job-path-rules) at the same connections. */
-export function ceilings(jobs: JobPhase[], withRules: JobPhase[] | null | undefined, pgbench: PgbenchResult[] | null): NonNullable<BenchResults['ceilings']> {
-  const replay = (script: string, clients: number): number | null => {
-    const pb = pgbench?.find((p) => p.script === script && p.clients === clients);
-    return pb && pb.available ? pb.tps : null;
-  };
-  const row = (run: 'plain' | 'rules', j: JobPhase): NonNullable<BenchResults['ceilings']>[number] => {
-    const tps = replay(run === 'plain' ? 'job-path' : 'job-path-rules', j.connections);
-    return { run, connections: j.connections, jobsPerSecond: j.okPerSecond, replayTps: tps, ofCeiling: tps ? round(j.okPerSecond / tps, 3) : null };
-  };
-  return [...jobs.map((j) => row('plain', j)).filter((c) => c.replayTps !== null), ...(withRules ?? []).map((j) => row('rules', j))];
+export function ceilings(jobs: JobPhase[], withRules: JobPhase[] | null | undefined, pgbench: PgbenchResult[] | null, headline: number): NonNullable<BenchResults['ceilings']> {
+  const out: NonNullable<BenchResults['ceilings']> = [];
+  for (const pb of pgbench ?? []) {
+    const run = REPLAYS[pb.script];
+    if (!pb.available || !run) continue;
+    const j = (run === 'plain' ? jobs : withRules ?? []).find((x) => x.connections === headline);
+    if (!j) continue;
+    const replayJobs = pb.tps * pb.jobsPerTransaction;
+    out.push({
+      run, script: pb.script, connections: j.connections, replayClients: pb.clients, jobsPerTransaction: pb.jobsPerTransaction, jobsPerSecond: j.okPerSecond,
+      replayTps: pb.tps, replayJobsPerSecond: round(replayJobs, 1), ofCeiling: replayJobs > 0 ? round(j.okPerSecond / replayJobs, 3) : null,
+    });
+  }
+  return out;
 }
+
+/** The replays of the service's own SQL, by pgbench script, and the job phase each is the ceiling of. */
+const REPLAYS: Record<string, 'plain' | 'rules' | undefined> = { 'job-path': 'plain', 'job-path-rules': 'rules', 'job-path-batch': 'plain', 'job-path-rules-batch': 'rules' };
 
 /** What the rules cost at the headline connections: jobs/s with rules against the plain phase. */
 export function rulesCost(jobs: JobPhase[], withRules: JobPhase[] | null | undefined, pairs?: Array<{ plain: number; withRules: number }>): BenchResults['rulesCost'] {
@@ -160,6 +175,12 @@ export function targets(r: Omit<BenchResults, 'targets'>): TargetCheck[] {
 
 const fmt = (v: number | null | undefined, digits = 1): string | null => (v === null || v === undefined ? null : String(round(v, digits)));
 
+// How the phase's authorizations went to PostgreSQL: requests per release statement (release-batcher.ts).
+function releasesRow(p: JobPhase, tag = ''): Array<string | null> {
+  const x = p.releases;
+  return [`  requests per release statement${tag}`, fmt(x?.requestsPerStatement, 2), x ? `${x.single} alone, ${x.batches} batches carrying ${x.batchedRequests}, ${x.fallbacks} batches run request by request` : 'not counted (several serving processes, or /metrics off)'];
+}
+
 /** The printed report: figures, then targets. */
 export function renderSummary(r: BenchResults): string {
   const rows: Array<Array<string | number | null>> = [];
@@ -169,6 +190,7 @@ export function renderSummary(r: BenchResults): string {
     rows.push([`  latency p50 / p95 / p99 (c=${p.connections})`, `${fmt(p.latencyMs.p50)} / ${fmt(p.latencyMs.p95)} / ${fmt(p.latencyMs.p99)} ms`, `max ${fmt(p.latencyMs.max)} ms`]);
     const c = p.cpuMsPerJob;
     rows.push([`  CPU ms/job service / postgres / loadgen`, `${fmt(c.service, 2)} / ${fmt(c.postgres, 2)} / ${fmt(c.loadGenerator, 2)}`, `machine ${fmt(p.cpu.machineBusyPercent)} % busy`]);
+    rows.push(releasesRow(p));
     rows.push([`  pgbench hot path tps (c=${p.connections})`, fmt(ratio?.pgbenchTps), ratio?.ratio !== null && ratio?.ratio !== undefined ? `ratio ${ratio.ratio}` : 'ratio —']);
   }
   for (const p of r.jobsWithRules ?? []) {
@@ -178,16 +200,20 @@ export function renderSummary(r: BenchResults): string {
     rows.push([`  latency p50 / p95 / p99 (rules, c=${p.connections})`, `${fmt(p.latencyMs.p50)} / ${fmt(p.latencyMs.p95)} / ${fmt(p.latencyMs.p99)} ms`, `max ${fmt(p.latencyMs.max)} ms`]);
     const c = p.cpuMsPerJob;
     rows.push([`  CPU ms/job service / postgres / loadgen (rules)`, `${fmt(c.service, 2)} / ${fmt(c.postgres, 2)} / ${fmt(c.loadGenerator, 2)}`, `machine ${fmt(p.cpu.machineBusyPercent)} % busy`]);
+    rows.push(releasesRow(p, ' (rules)'));
   }
   for (const pb of r.pgbench ?? []) {
     if (!pb.available) rows.push([`pgbench ${pb.script} (c=${pb.clients})`, null, pb.reason]);
-    else if (pb.script === 'job-path' || pb.script === 'job-path-rules') {
-      const pgMs = pb.cpu.postgresCores === null ? null : (pb.cpu.postgresCores * 1000) / pb.tps;
-      const run = pb.script === 'job-path' ? 'plain' : 'rules';
-      const ceiling = r.ceilings?.find((x) => x.run === run && x.connections === pb.clients);
-      const n = run === 'plain' ? r.jobPath?.statementsPerJob : r.jobPath?.statementsPerJobWithRules;
-      rows.push([`pgbench ${pb.script} replay tps (c=${pb.clients})`, fmt(pb.tps), `the service's ${n ?? '?'} statements per job${run === 'rules' ? ' under rules' : ''}; postgres ${fmt(pgMs, 2)} CPU ms/job`]);
-      rows.push([`  CEILING: jobs/s ÷ replay tps (${run}, c=${pb.clients})`, ceiling?.ofCeiling === null || ceiling === undefined ? null : String(ceiling.ofCeiling), ceiling ? `${fmt(ceiling.jobsPerSecond)} jobs/s of the ${fmt(pb.tps)} its own SQL allows` : 'no job phase at this connection count']);
+    else if (REPLAYS[pb.script]) {
+      const run = REPLAYS[pb.script]!;
+      const jobsPerS = pb.tps * pb.jobsPerTransaction;
+      const pgMs = pb.cpu.postgresCores === null ? null : (pb.cpu.postgresCores * 1000) / jobsPerS;
+      const ceiling = r.ceilings?.find((x) => x.script === pb.script);
+      const what = pb.jobsPerTransaction > 1
+        ? `the service's batch statement${run === 'rules' ? ' under rules' : ''}, ${pb.jobsPerTransaction} jobs each (its requests per statement): ${fmt(jobsPerS)} jobs/s`
+        : `the service's ${(run === 'plain' ? r.jobPath?.statementsPerJob : r.jobPath?.statementsPerJobWithRules) ?? '?'} statements per job${run === 'rules' ? ' under rules' : ''}, one job each`;
+      rows.push([`pgbench ${pb.script} replay tps (c=${pb.clients})`, fmt(pb.tps), `${what}; postgres ${fmt(pgMs, 2)} CPU ms/job`]);
+      rows.push([`  CEILING: jobs/s ÷ replay jobs/s (${pb.script})`, ceiling?.ofCeiling === null || ceiling === undefined ? null : String(ceiling.ofCeiling), ceiling ? `${fmt(ceiling.jobsPerSecond)} jobs/s (c=${ceiling.connections}) of the ${fmt(jobsPerS)} its own SQL allows` : 'no job phase at the headline connections']);
     }
   }
   const t = r.timeToCheckpoint;
