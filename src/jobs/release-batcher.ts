@@ -5,7 +5,7 @@
  * while a statement ran go together in the next one (at most `maxBatch`).
  * Under light load nothing changes; under load one commit serves many jobs
  * (the database's per-statement and per-commit work was most of an
- * authorization's cost: bench/README.md, "batched authorizations").
+ * authorization's cost: bench/README.md, "Batched authorizations").
  *
  * A batch that fails as a whole (a statement error: nothing it did is kept)
  * runs each of its requests on its own, so a request's outcome, error

@@ -10,7 +10,9 @@
  * request token's id (the replay refusal every process shares), reads the
  * key's and caller's state, refuses a reused Idempotency-Key or a dataset
  * that rules govern, counts the invocation, inserts the job and queues
- * `job.authorized`. One round trip per authorization.
+ * `job.authorized`. One round trip per authorization, or fewer: requests
+ * that queue behind a running release statement go together in
+ * `RELEASE_BATCH_AS_CALLER` (and `_RULED`), each decided as it would be alone.
  * Under reciprocity rules, `READ_RULED_FACTS` reads the rules and the
  * requester's facts in one statement, the service evaluates the rules, and
  * `RELEASE_AS_CALLER_RULED` releases in one more, with no lock held in
@@ -184,8 +186,9 @@ SELECT g.fresh, g.prior, g.ruled, w.revoked_at, w.status, w.roles, r.invocations
  * same gate, count, job, ledger queue and received counter, each parameter an
  * array with one element per request, in request order. One statement and one
  * commit for all of them is what makes the authorization cost about what the
- * database must do for it (bench/README.md: a batch of 8 costs PostgreSQL
- * ~0.3 CPU ms per job, one job per statement ~1.3 at 32 clients).
+ * database must do for it (bench/README.md, "Batched authorizations": a
+ * batch of 8 cost PostgreSQL ~0.3 CPU ms per job, one job per statement
+ * ~1.3 at 32 clients).
  *
  * What each request gets is what it would get alone, in request order:
  * - its token id is recorded; a jti that an earlier request of the batch
