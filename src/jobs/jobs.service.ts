@@ -108,8 +108,9 @@ function view(j: JobEntity, forConsumer: boolean, counts?: { used: number; remai
 /** The most requests one batched release statement carries (a statement's parameters grow with it). */
 const RELEASE_BATCH_MAX = 32;
 /**
- * Release statements running at once per process. One: the requests that arrive meanwhile make the next
- * batch. Measured (bench layout matrix, c=32, 1 process × pool 5, two rounds each): 1 in flight gave
+ * Release statements running at once per process and path. One: the requests that arrive meanwhile make
+ * the next batch. Measured (`npm run bench -- --matrix --quick`, c=32, 1 process × pool 5, 3 s cells, two
+ * runs each): 1 in flight gave
  * 1,073–1,177 jobs/s at 0.26–0.28 PostgreSQL CPU ms/job; 2 gave 552–991 (0.36–0.58); 3 gave 676–930
  * (0.42–0.58): more statements at once mean smaller batches, and each costs about as much as a big one.
  */
@@ -200,7 +201,8 @@ export class JobsService {
    * POST /v1/jobs whose token use is still to be recorded (PendingPrincipal). On a contract whose
    * immutable facts this process knows, that no reciprocity rule governs, for a purpose it allows and a
    * well-formed submission, the whole authorization is ONE statement (RELEASE_AS_CALLER: token record,
-   * caller's state, idempotency, count, job, ledger queue). Everything else (a refusal, rules, an
+   * caller's state, idempotency, count, job, ledger queue), shared with the requests that queued behind a
+   * running one (RELEASE_BATCH_AS_CALLER, release-batcher.ts). Everything else (a refusal, rules, an
    * idempotent retry, a lost race) records the token use on its own and takes `authorize`, whose checks,
    * codes and ledger denials stay the reference; the one statement only ever releases when it would.
    */
