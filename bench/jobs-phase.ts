@@ -40,10 +40,12 @@ export interface ReleaseCounts {
 // Sums a counter's samples over its labels in a Prometheus text exposition, by the value of `label` (or '' without it).
 function counterSamples(text: string, name: string, label: string): Map<string, number> {
   const out = new Map<string, number>();
+  const sample = new RegExp(`^${name}(?:\\{([^}]*)\\})? ([0-9.e+-]+)$`);
+  const labelValue = new RegExp(`${label}="([^"]*)"`);
   for (const line of text.split('\n')) {
-    const m = new RegExp(`^${name}(?:\\{([^}]*)\\})? ([0-9.e+-]+)$`).exec(line);
+    const m = sample.exec(line);
     if (!m) continue;
-    const key = new RegExp(`${label}="([^"]*)"`).exec(m[1] ?? '')?.[1] ?? '';
+    const key = labelValue.exec(m[1] ?? '')?.[1] ?? '';
     out.set(key, (out.get(key) ?? 0) + Number(m[2]));
   }
   return out;

@@ -37,6 +37,14 @@ import { factsSql, receivedIncrementSql, receivedIncrementsSql, releasedVersionS
 // The ids of the rules the signed contract document's offer references, as uuid[] (offer rule ids are checked uuids).
 const OFFER_RULE_IDS = `ARRAY(SELECT jsonb_array_elements_text(coalesce(cd.document->'reciprocityRuleIds', '[]'::jsonb))::uuid)`;
 
+// The rules governing the dataset of contract `contract` (a SQL expression) now, as rows of reciprocity_rules `r`.
+function rulesNowSql(contract: string): string {
+  return `SELECT r.id, r.scope, r.body, r.created_by, r.created_at, r.research_field
+    FROM contracts c JOIN datasets d ON d.id = c.dataset_id JOIN contract_documents cd ON cd.contract_id = c.id
+    JOIN reciprocity_rules r ON (${rulesOfDatasetCondition('d.research_field', 'd.kind', OFFER_RULE_IDS)})
+   WHERE c.id = ${contract}`;
+}
+
 /** Everything the checks need, in one read. $1 = contract id. */
 export const READ_RELEASE_FACTS = `
 SELECT c.id, c.consumer_id, c.provider_id, c.dataset_id, c.state, c.purposes, c.max_invocations, c.invocations_used,
@@ -87,6 +95,29 @@ export interface ReleaseFacts {
  * A concurrent retry with the same Idempotency-Key fails the whole statement
  * on the unique index (23505), so nothing is counted twice.
  */
+// A contract row `t` that may release one more invocation: active, in its window, not exhausted, its dataset
+// published and both parties active. The one condition of every release statement, single or batched.
+function releasable(t: string): string {
+  return `${t}.state = 'active' AND ${t}.invocations_used < ${t}.max_invocations
+     AND now() >= ${t}.valid_from AND now() < ${t}.valid_until
+     AND EXISTS (SELECT 1 FROM datasets d WHERE d.id = ${t}.dataset_id AND d.status = 'published')
+     AND (SELECT count(*) FROM participants p WHERE p.id IN (${t}.consumer_id, ${t}.provider_id) AND p.status = 'active') = 2`;
+}
+
+// The ledger rows of one release, as `(VALUES ...) AS e(ord, kind, subjects, data)` to CROSS JOIN LATERAL,
+// with the WHERE that keeps contract.exhausted only for the release that used the last invocation. The
+// arguments are SQL expressions of the released job's row.
+function releaseEvents(x: { subjects: string; data: string; invocation: string; max: string; contract: string; dataset: string; provider: string; consumer: string }): string {
+  return `(VALUES
+           (1, 'job.authorized', ${x.subjects}::jsonb,
+            ${x.data}::jsonb || jsonb_build_object('invocation', ${x.invocation}, 'remaining', ${x.max} - ${x.invocation})),
+           (2, 'contract.exhausted',
+            jsonb_build_object('contract', ${x.contract}, 'dataset', ${x.dataset}, 'provider', ${x.provider}, 'consumer', ${x.consumer}),
+            jsonb_build_object('invocationsUsed', ${x.invocation}))
+         ) AS e(ord, kind, subjects, data)
+   WHERE e.ord = 1 OR ${x.invocation} = ${x.max}`;
+}
+
 // The write shared by the release statements; `gate` is an extra SQL condition on the counter UPDATE.
 function releaseWrite(gate: string): string {
   return `upd AS (
@@ -94,10 +125,7 @@ function releaseWrite(gate: string): string {
      SET invocations_used = invocations_used + 1,
          state = CASE WHEN invocations_used + 1 = max_invocations THEN 'exhausted' ELSE state END,
          updated_at = clock_timestamp()
-   WHERE id = $1 AND consumer_id = $2 AND state = 'active' AND invocations_used < max_invocations
-     AND now() >= valid_from AND now() < valid_until
-     AND EXISTS (SELECT 1 FROM datasets d WHERE d.id = contracts.dataset_id AND d.status = 'published')
-     AND (SELECT count(*) FROM participants p WHERE p.id IN (contracts.consumer_id, contracts.provider_id) AND p.status = 'active') = 2
+   WHERE id = $1 AND consumer_id = $2 AND ${releasable('contracts')}
      AND ${gate}
   RETURNING id, dataset_id, provider_id, consumer_id, invocations_used, max_invocations
 ), job AS (
@@ -112,14 +140,10 @@ function releaseWrite(gate: string): string {
   INSERT INTO ledger_queue (kind, actor, subjects, data)
   SELECT e.kind, $2, e.subjects, e.data
     FROM upd CROSS JOIN job
-   CROSS JOIN LATERAL (VALUES
-           (1, 'job.authorized', $9::jsonb,
-            $10::jsonb || jsonb_build_object('invocation', upd.invocations_used, 'remaining', upd.max_invocations - upd.invocations_used)),
-           (2, 'contract.exhausted',
-            jsonb_build_object('contract', upd.id, 'dataset', upd.dataset_id, 'provider', upd.provider_id, 'consumer', upd.consumer_id),
-            jsonb_build_object('invocationsUsed', upd.invocations_used))
-         ) AS e(ord, kind, subjects, data)
-   WHERE e.ord = 1 OR upd.invocations_used = upd.max_invocations
+   CROSS JOIN LATERAL ${releaseEvents({
+     subjects: '$9', data: '$10', invocation: 'upd.invocations_used', max: 'upd.max_invocations',
+     contract: 'upd.id', dataset: 'upd.dataset_id', provider: 'upd.provider_id', consumer: 'upd.consumer_id',
+   })}
    ORDER BY e.ord
 ), received AS (
   -- After the contract's row (every release locks its contract first, then at most this one counter row).
@@ -172,9 +196,7 @@ WITH used AS (
   SELECT EXISTS (SELECT 1 FROM used) AS fresh,
          EXISTS (SELECT 1 FROM who WHERE who.revoked_at IS NULL AND who.status = 'active' AND 'consumer' = ANY(who.roles)) AS caller_ok,
          ($6::text IS NOT NULL AND EXISTS (SELECT 1 FROM jobs j WHERE j.consumer_id = $2 AND j.idempotency_key = $6::text)) AS prior,
-         EXISTS (SELECT 1 FROM contracts c JOIN datasets d ON d.id = c.dataset_id JOIN contract_documents cd ON cd.contract_id = c.id
-                   JOIN reciprocity_rules r ON (${rulesOfDatasetCondition('d.research_field', 'd.kind', OFFER_RULE_IDS)})
-                  WHERE c.id = $1) AS ruled
+         EXISTS (${rulesNowSql('$1')}) AS ruled
 ), ${releaseWrite('(SELECT g.fresh AND g.caller_ok AND NOT g.prior AND NOT g.ruled FROM gate g)')}
 SELECT g.fresh, g.prior, g.ruled, w.revoked_at, w.status, w.roles, r.invocations_used, r.max_invocations, r.created_at
   FROM gate g LEFT JOIN who w ON true
@@ -215,9 +237,7 @@ function releaseBatchSql(ruled: boolean): string {
   const ruleGate = ruled
     ? `((SELECT count(*) FROM (${rulesNowSql('b.contract')}) n) = cardinality(string_to_array(b.rule_ids, ',')::uuid[])
           AND NOT EXISTS (SELECT 1 FROM (${rulesNowSql('b.contract')}) n WHERE n.id <> ALL(string_to_array(b.rule_ids, ',')::uuid[]))) AS same_rules`
-    : `EXISTS (SELECT 1 FROM contracts c JOIN datasets d ON d.id = c.dataset_id JOIN contract_documents cd ON cd.contract_id = c.id
-                   JOIN reciprocity_rules r ON (${rulesOfDatasetCondition('d.research_field', 'd.kind', OFFER_RULE_IDS)})
-                  WHERE c.id = b.contract) AS ruled`;
+    : `EXISTS (${rulesNowSql('b.contract')}) AS ruled`;
   return `
 WITH b AS (
   SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
@@ -240,10 +260,7 @@ WITH b AS (
 ), locked AS (
   SELECT c.id, c.invocations_used AS old, least(w.n, c.max_invocations - c.invocations_used) AS granted
     FROM contracts c JOIN (SELECT contract, consumer, count(*) AS n FROM eligible GROUP BY contract, consumer) w ON w.contract = c.id AND w.consumer = c.consumer_id
-   WHERE c.state = 'active' AND c.invocations_used < c.max_invocations
-     AND now() >= c.valid_from AND now() < c.valid_until
-     AND EXISTS (SELECT 1 FROM datasets d WHERE d.id = c.dataset_id AND d.status = 'published')
-     AND (SELECT count(*) FROM participants p WHERE p.id IN (c.consumer_id, c.provider_id) AND p.status = 'active') = 2
+   WHERE ${releasable('c')}
    ORDER BY c.id
      FOR UPDATE OF c
 ), upd AS (
@@ -269,15 +286,11 @@ WITH b AS (
   INSERT INTO ledger_queue (kind, actor, subjects, data)
   SELECT e.kind, g.consumer_id::text, e.subjects, e.data
     FROM granted g
-   CROSS JOIN LATERAL (VALUES
-           (1, 'job.authorized', g.subjects::jsonb,
-            g.data::jsonb || jsonb_build_object('invocation', g.invocation, 'remaining', g.max_invocations - g.invocation)),
-           (2, 'contract.exhausted',
-            jsonb_build_object('contract', g.contract, 'dataset', g.dataset_id, 'provider', g.provider_id, 'consumer', g.consumer_id),
-            jsonb_build_object('invocationsUsed', g.invocation))
-         ) AS e(sub, kind, subjects, data)
-   WHERE e.sub = 1 OR g.invocation = g.max_invocations
-   ORDER BY g.ord, e.sub
+   CROSS JOIN LATERAL ${releaseEvents({
+     subjects: 'g.subjects', data: 'g.data', invocation: 'g.invocation', max: 'g.max_invocations',
+     contract: 'g.contract', dataset: 'g.dataset_id', provider: 'g.provider_id', consumer: 'g.consumer_id',
+   })}
+   ORDER BY g.ord, e.ord
 ), received AS (
   ${receivedIncrementsSql('granted')}
 )${ruled ? `, after_each AS (
@@ -313,12 +326,6 @@ export const RELEASE_BATCH_AS_CALLER = releaseBatchSql(false);
  */
 export const RELEASE_BATCH_AS_CALLER_RULED = releaseBatchSql(true);
 
-function rulesNowSql(contract: string): string {
-  return `SELECT r.id, r.scope, r.body, r.created_by, r.created_at, r.research_field
-    FROM contracts c JOIN datasets d ON d.id = c.dataset_id JOIN contract_documents cd ON cd.contract_id = c.id
-    JOIN reciprocity_rules r ON (${rulesOfDatasetCondition('d.research_field', 'd.kind', OFFER_RULE_IDS)})
-   WHERE c.id = ${contract}`;
-}
 const RULES_NOW = rulesNowSql('$1');
 
 const RULED_FACTS = factsSql('$2::uuid', '(SELECT f FROM fields)::text[]');
@@ -407,8 +414,12 @@ export async function releaseAsCaller(ds: DataSource, values: unknown[]): Promis
  * values each; one row per request, in their order.
  */
 export async function releaseBatchAsCaller(ds: DataSource, requests: unknown[][]): Promise<CallerReleaseRow[]> {
-  const columns = Array.from({ length: 17 }, (_, i) => requests.map((r) => r[i] ?? null));
-  return preparedQuery<CallerReleaseRow>(ds, 'tds_release_batch_as_caller', RELEASE_BATCH_AS_CALLER, columns);
+  return preparedQuery<CallerReleaseRow>(ds, 'tds_release_batch_as_caller', RELEASE_BATCH_AS_CALLER, columnsOf(requests, 17));
+}
+
+// The batch statements' parameters: one array per value position, one element per request, in request order.
+function columnsOf(requests: unknown[][], width: number, cell = (v: unknown, _i: number): unknown => v ?? null): unknown[][] {
+  return Array.from({ length: width }, (_, i) => requests.map((r) => cell(r[i], i)));
 }
 
 /**
@@ -417,7 +428,7 @@ export async function releaseBatchAsCaller(ds: DataSource, requests: unknown[][]
  * per request, in their order.
  */
 export async function releaseBatchAsCallerRuled(ds: DataSource, requests: unknown[][]): Promise<CallerReleaseRow[]> {
-  const columns = Array.from({ length: 20 }, (_, i) => requests.map((r) => (i === 17 ? (r[i] as string[]).join(',') : r[i] ?? null)));
+  const columns = columnsOf(requests, 20, (v, i) => (i === 17 ? (v as string[]).join(',') : v ?? null));
   return preparedQuery<CallerReleaseRow>(ds, 'tds_release_batch_as_caller_ruled', RELEASE_BATCH_AS_CALLER_RULED, columns);
 }
 
