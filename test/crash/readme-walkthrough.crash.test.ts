@@ -82,13 +82,20 @@ it('the README walkthrough runs as written: join, approve, gateway, publish, off
   expect(result.out).toMatch(/^downloaded \d+ bytes, sha256 [0-9a-f]{64} verified$/m);
   expect(result.out.match(/^[0-9a-f-]{36}: active$/gm)).toHaveLength(3);
   expect(fs.readFileSync(path.join(dir, 'cohort-copy.csv'), 'utf8')).toBe(fs.readFileSync(path.join(dir, 'gateway-data', 'cohort.csv'), 'utf8'));
-  // The gateway is gone (the README's `kill %1`, or else the trap), nothing left listening.
-  const refused = await new Promise<string>((resolve) => {
-    const socket = net.connect(gatewayPort, '127.0.0.1', () => {
-      socket.destroy();
-      resolve('connected');
+  // The gateway is gone (the README's `kill %1`, or else the trap), nothing left listening. A signal
+  // is asynchronous: bash returns once it is sent, the gateway closes its socket a moment later.
+  const probe = () =>
+    new Promise<string>((resolve) => {
+      const socket = net.connect(gatewayPort, '127.0.0.1', () => {
+        socket.destroy();
+        resolve('connected');
+      });
+      socket.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
     });
-    socket.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-  });
+  let refused = await probe();
+  for (let i = 0; i < 100 && refused === 'connected'; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    refused = await probe();
+  }
   expect(refused).toBe('ECONNREFUSED');
 }, 150_000);
