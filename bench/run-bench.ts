@@ -31,6 +31,7 @@ import { parseOptions, type BenchOptions } from './options.js';
 import { runPgbench } from './pgbench.js';
 import { hotPathScript, jobPathBatchScript, jobPathScript, type PgbenchScript } from './pgbench-scripts.js';
 import { profilesIn, summariseProfiles } from './profile.js';
+import { measureSignatures } from './signature-micro.js';
 import { machineInfo } from './report.js';
 import { seed, seedRules } from './seed.js';
 import { runMatrix } from './layout-matrix.js';
@@ -154,6 +155,12 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
   const witnessing = await phase('witnessing', () => measureWitnessing(ds, keys, ORIGIN, { samples: opts.quick ? 30 : 200, mineSamples: opts.quick ? 100 : 1000 }, log));
   const statements = await phase('statements', () => measureStatements(db.url, keys, opts.statementReleases, log));
 
+  const signatures = await phase('Ed25519', async () => {
+    const f = measureSignatures(opts.quick ? 2000 : 5000);
+    log(`Ed25519 verify / sign: libsodium ${f.libsodium.verifyUs} / ${f.libsodium.signUs} µs, node:crypto ${f.openssl.verifyUs} / ${f.openssl.signUs} µs`);
+    return f;
+  });
+
   const svc: RunningService | null = await phase('service start', () =>
     startService({ databaseUrl: db.url, dataDir, workers: opts.workers, poolSize: opts.poolSize ?? undefined, ledgerOrigin: ORIGIN, nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, 'service')}`] : [] }),
   );
@@ -234,6 +241,7 @@ async function main(opts: BenchOptions, cleanups: Array<() => Promise<void>>): P
     ceilings: jobs ? ceilings(jobs.phases, jobsRules, pgbench, opts.headlineConnections) : [],
     rulesCost: jobs ? rulesCost(jobs.phases, jobsRules, pairs ?? undefined) : null,
     timeToCheckpoint: ttc,
+    signatures,
     compute,
     verify,
     statements,

@@ -3,6 +3,7 @@
  * the targets with PASS/MISS. Kept apart from the orchestration so the shape
  * of bench/results/*.json is defined in one place.
  */
+import type { SignatureFigures } from './signature-micro.js';
 import type { StatementFigures } from './statements-phase.js';
 import type { WitnessFigures } from './witness-phase.js';
 import type { BenchOptions } from './options.js';
@@ -77,6 +78,8 @@ export interface BenchResults {
   /** authorizations/s ÷ pgbench tps at the same connection count. */
   ratios: Array<{ connections: number; jobsPerSecond: number; pgbenchTps: number | null; ratio: number | null }>;
   timeToCheckpoint: CheckpointLatency | null;
+  /** Ed25519 µs per verification and signature: the service's path (libsodium) and node:crypto. */
+  signatures?: SignatureFigures | null;
   /** Grouped aggregate at the data node vs bare DuckDB (CSV and Parquet). */
   compute?: ComputeFigures | null;
   verify: VerifyFigures | null;
@@ -217,6 +220,8 @@ export function renderSummary(r: BenchResults): string {
     }
   }
   const t = r.timeToCheckpoint;
+  const sg = r.signatures;
+  rows.push(['Ed25519 verify / sign per op (service path)', sg ? `${fmt(sg.libsodium.verifyUs)} / ${fmt(sg.libsodium.signUs)} µs` : null, sg ? `libsodium; node:crypto (OpenSSL) KeyObject ${fmt(sg.openssl.verifyUs)} / ${fmt(sg.openssl.signUs)} µs; median of ${sg.rounds} × ${sg.ops}` : '']);
   rows.push(['time to checkpoint p50 / p99', t ? `${fmt(t.ms.p50, 0)} / ${fmt(t.ms.p99, 0)} ms` : null, t ? `${t.samples} samples, background ~${t.backgroundJobsPerSecond} jobs/s` : '']);
   const v = r.verify;
   rows.push([`offline verify (${v?.entries ?? '?'} entries)`, v ? `${fmt(v.verifyMs / 1000, 2)} s vs bare ${fmt(v.bareMs / 1000, 2)} s` : null, v ? `ratio ${v.ratio}${v.ratioOneShot !== undefined ? ` (vs one-shot bare ${fmt((v.bareOneShotMs ?? 0) / 1000, 2)} s: ${v.ratioOneShot})` : ''}, ok=${v.ok}, bare roots match=${v.bareRootMatches && v.bareOneShotRootMatches !== false}` : '']);

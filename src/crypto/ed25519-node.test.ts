@@ -1,10 +1,12 @@
 /**
- * The node:crypto Ed25519 path against crafted signatures: what OpenSSL
- * alone accepts, and that verifierOf is at least as strict as the noble
- * reference (ed25519.ts `verify`, RFC 8032 strict) on every one of them.
+ * The service's Ed25519 path (libsodium) against crafted signatures: what
+ * libsodium alone and OpenSSL alone accept, and that verifierOf is at least as
+ * strict as the noble reference (ed25519.ts `verify`, RFC 8032 strict) on
+ * every one of them.
  */
 import { createPublicKey, verify as opensslVerify } from 'node:crypto';
 import * as ed from '@noble/ed25519';
+import sodium from 'sodium-native';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { generateKeyPair, privateJwkOf, publicJwkOf, sign, verify } from './ed25519.js';
 import { isReducedScalar, isSmallOrderR, signerOf, verifierOf } from './ed25519-node.js';
@@ -35,13 +37,18 @@ function craft(secret: Uint8Array, rBytes: Uint8Array, r: bigint, s?: bigint): U
   return sig;
 }
 
+/** What libsodium alone says, with no checks of ours in front. */
+function libsodium(sig: Uint8Array, publicKey: Uint8Array): boolean {
+  return sodium.crypto_sign_verify_detached(Buffer.from(sig), Buffer.from(msg), Buffer.from(publicKey));
+}
+
 /** What OpenSSL alone says, with no checks of ours in front. */
 function openssl(sig: Uint8Array, publicKey: Uint8Array): boolean {
   const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: toBase64Url(publicKey) }, format: 'jwk' });
   return opensslVerify(null, msg, key, sig);
 }
 
-describe('Ed25519 through node:crypto', () => {
+describe('Ed25519 through libsodium', () => {
   const { secretKey, publicKey } = generateKeyPair();
   const strict = verifierOf(publicJwkOf(publicKey));
 
@@ -56,42 +63,44 @@ describe('Ed25519 through node:crypto', () => {
   it('accepts an honest signature with a crafted nonce (the construction below is sound)', () => {
     const r = 123456789n;
     const sig = craft(secretKey, ed.Point.BASE.multiply(r).toBytes(), r);
-    expect([openssl(sig, publicKey), verify(sig, msg, publicKey), strict(sig, msg)]).toEqual([true, true, true]);
+    expect([libsodium(sig, publicKey), openssl(sig, publicKey), verify(sig, msg, publicKey), strict(sig, msg)]).toEqual([true, true, true, true]);
   });
 
-  it('refuses s + L: OpenSSL refuses it too, and our own check does not rely on that', () => {
+  it('refuses s + L: libsodium and OpenSSL refuse it too, and our own check does not rely on that', () => {
     const good = sign(msg, secretKey);
     const bad = new Uint8Array(good);
     bad.set(le(leInt(good.subarray(32)) + L), 32);
     expect(isReducedScalar(good)).toBe(true);
     expect(isReducedScalar(bad)).toBe(false);
-    expect([openssl(bad, publicKey), verify(bad, msg, publicKey), strict(bad, msg)]).toEqual([false, false, false]);
+    expect([libsodium(bad, publicKey), openssl(bad, publicKey), verify(bad, msg, publicKey), strict(bad, msg)]).toEqual([false, false, false, false]);
     const exactlyL = new Uint8Array(good);
     exactlyL.set(le(L), 32);
     expect(isReducedScalar(exactlyL)).toBe(false);
   });
 
-  it('refuses R = identity with s = k·a, which OpenSSL and noble both accept', () => {
+  it('refuses R = identity with s = k·a, which OpenSSL and noble both accept (libsodium does not)', () => {
     const sig = craft(secretKey, ed.Point.ZERO.toBytes(), 0n);
     expect(isSmallOrderR(sig)).toBe(true);
     expect(openssl(sig, publicKey)).toBe(true);
     expect(verify(sig, msg, publicKey)).toBe(true);
+    expect(libsodium(sig, publicKey)).toBe(false);
     expect(strict(sig, msg)).toBe(false);
   });
 
-  it('refuses R with a torsion component, which noble (cofactored) accepts and OpenSSL (cofactorless) refuses', () => {
+  it('refuses R with a torsion component, which noble (cofactored) accepts and libsodium and OpenSSL (cofactorless) refuse', () => {
     const r = 987654321n;
     const torsion = ed.Point.fromBytes(fromHex('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05'));
     const sig = craft(secretKey, ed.Point.BASE.multiply(r).add(torsion).toBytes(), r);
     expect(verify(sig, msg, publicKey)).toBe(true);
     expect(openssl(sig, publicKey)).toBe(false);
+    expect(libsodium(sig, publicKey)).toBe(false);
     expect(strict(sig, msg)).toBe(false);
   });
 
   it('refuses a non-canonical R (identity encoded as y = p + 1)', () => {
     const sig = craft(secretKey, fromHex('eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f'), 0n);
     expect(isSmallOrderR(sig)).toBe(true);
-    expect([openssl(sig, publicKey), verify(sig, msg, publicKey), strict(sig, msg)]).toEqual([false, false, false]);
+    expect([libsodium(sig, publicKey), openssl(sig, publicKey), verify(sig, msg, publicKey), strict(sig, msg)]).toEqual([false, false, false, false]);
   });
 
   it('refuses every small-order R encoding whatever its sign bit', () => {
@@ -112,6 +121,11 @@ describe('Ed25519 through node:crypto', () => {
       expect(() => createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' })).not.toThrow();
       expect(() => verifierOf({ kty: 'OKP', crv: 'Ed25519', x })).toThrow();
     }
+  });
+
+  it('will not sign with a private key whose public half is not x', () => {
+    const other = generateKeyPair();
+    expect(() => signerOf({ ...privateJwkOf(secretKey), x: publicJwkOf(other.publicKey).x })).toThrow('does not belong');
   });
 
   it('refuses wrong lengths, a flipped bit and another message', () => {

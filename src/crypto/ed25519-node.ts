@@ -1,27 +1,29 @@
 /**
- * Ed25519 on the service's hot paths through node:crypto (OpenSSL) with the
- * key imported once as a KeyObject: request-token verification and
- * release-token signing. About 2.5× cheaper per verification than jose's
- * WebCrypto path and an order of magnitude cheaper than noble, measured on the
- * project machine. Node only: the console keeps using ed25519.ts (noble).
+ * Ed25519 on the service's hot paths through libsodium (sodium-native, a
+ * native binding) with the key decoded once: request-token verification,
+ * release-token and checkpoint signing. On the project machine one
+ * verification costs ~67 µs against ~133 µs through node:crypto (OpenSSL) and
+ * one signature ~27 µs against ~45 µs (bench/README.md, "Ed25519"); both are
+ * on every job authorization. Node only: the console keeps using ed25519.ts
+ * (noble).
  *
  * Strictness is the same as ed25519.ts's `verify` or stricter, and does not
- * depend on what the linked OpenSSL version checks:
- * - the public key passes `weakKeyProblem` before it is imported (canonical
- *   encoding, not small-order, in the prime-order subgroup): OpenSSL itself
- *   decodes non-canonical and small-order keys;
- * - s must be reduced (s < L), checked here before OpenSSL sees it;
+ * depend on what the linked library version checks:
+ * - the public key passes `weakKeyProblem` before it is used (canonical
+ *   encoding, not small-order, in the prime-order subgroup): libsodium checks
+ *   the first two itself, not the subgroup; OpenSSL checks none of them;
+ * - s must be reduced (s < L), checked here before libsodium sees it;
  * - R must not be a small-order point (any encoding, canonical or not): with
  *   R = identity and an honest key, a signature s = k·a exists for every
- *   message; refused as libsodium does;
- * - OpenSSL then checks the cofactorless equation [s]B = R + [k]A by
+ *   message;
+ * - libsodium then checks the cofactorless equation [s]B = R + [k]A by
  *   re-encoding R, so a non-canonical R, or R with a torsion component (which
  *   noble's cofactored check accepts), never verifies.
  * `ed25519-node.test.ts` checks each of these against crafted signatures.
  */
-import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import sodium from 'sodium-native';
 import { publicKeyFromJwk, type PrivateJwk, type PublicJwk } from './ed25519.js';
-import { toBase64Url } from './sha256.js';
+import { fromBase64Url } from './sha256.js';
 
 // L = 2^252 + 27742317777372353535851937790883648493, little-endian, as libsodium compares it.
 const L = Uint8Array.from([
@@ -69,20 +71,32 @@ export type Verifier = (signature: Uint8Array, message: Uint8Array) => boolean;
  * is not an acceptable Ed25519 public key (see weakKeyProblem).
  */
 export function verifierOf(jwk: Pick<PublicJwk, 'kty' | 'crv' | 'x'>): Verifier {
-  const raw = publicKeyFromJwk(jwk);
-  const key: KeyObject = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: toBase64Url(raw) }, format: 'jwk' });
+  const key = Buffer.from(publicKeyFromJwk(jwk));
   return (signature, message) => {
     if (signature.length !== 64 || !isReducedScalar(signature) || isSmallOrderR(signature)) return false;
-    try {
-      return nodeVerify(null, message, key, signature);
-    } catch {
-      return false;
-    }
+    return sodium.crypto_sign_verify_detached(asBuffer(signature), asBuffer(message), key);
   };
 }
 
-/** An Ed25519 signer for this private JWK, the key imported once: message -> 64-byte signature. */
+/**
+ * An Ed25519 signer for this private JWK, the key expanded once: message ->
+ * 64-byte signature. Throws when x is not the public key of d.
+ */
 export function signerOf(jwk: PrivateJwk): (message: Uint8Array) => Uint8Array {
-  const key = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', x: jwk.x, d: jwk.d }, format: 'jwk' });
-  return (message) => new Uint8Array(nodeSign(null, message, key));
+  const seed = Buffer.from(fromBase64Url(jwk.d));
+  if (seed.length !== sodium.crypto_sign_SEEDBYTES) throw new Error('an Ed25519 private key (d) is 32 bytes');
+  const publicKey = Buffer.alloc(sodium.crypto_sign_PUBLICKEYBYTES);
+  const secretKey = Buffer.alloc(sodium.crypto_sign_SECRETKEYBYTES);
+  sodium.crypto_sign_seed_keypair(publicKey, secretKey, seed);
+  if (!publicKey.equals(Buffer.from(publicKeyFromJwk(jwk)))) throw new Error('the Ed25519 private key (d) does not belong to its public key (x)');
+  return (message) => {
+    const signature = Buffer.alloc(sodium.crypto_sign_BYTES);
+    sodium.crypto_sign_detached(signature, asBuffer(message), secretKey);
+    return new Uint8Array(signature.buffer, signature.byteOffset, signature.length);
+  };
+}
+
+/** The same bytes as a Buffer, without a copy (sodium-native takes Buffers). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }

@@ -31,14 +31,14 @@ export interface AuthDeps {
 /** The claims of a request token after its checks. */
 type TokenPayload = Record<string, unknown> & { iss: string; jti: string; iat: number; exp: number };
 
-// Verifiers by kid, each holding its key imported once (node:crypto KeyObject). A kid is the hash of
+// Verifiers by kid, each holding its key decoded and checked once (ed25519-node.ts). A kid is the hash of
 // its key and its owner never changes, so entries never go stale; revocation and status are always read fresh.
 const keyCache = new Map<string, { participantId: string; verify: Verifier }>();
 const KEY_CACHE_MAX = 10_000;
 
-// OpenSSL accepts small-order and non-canonical public keys (with them a "signature" needs no
-// secret); verifierOf checks the key strictly before importing it, for keys on record from before
-// that check too, and adds the checks on s and R that do not depend on OpenSSL. A refused key authenticates nothing.
+// A small-order or non-canonical public key lets a "signature" be made without the secret; verifierOf
+// checks the key strictly before using it, for keys on record from before that check too, and adds the
+// checks on s and R that do not depend on the linked library. A refused key authenticates nothing.
 function importPublic(publicJwk: ResolvedKey['publicJwk']): Verifier {
   try {
     return verifierOf(publicJwk);

@@ -43,7 +43,7 @@ export interface ReleaseClaims {
   url: string;
 }
 
-// The release key imported once (node:crypto KeyObject), re-imported only if the key changes.
+// The release key expanded once (ed25519-node.ts), again only if the key changes.
 let cachedKey: { kid: string; sign: (message: Uint8Array) => Uint8Array } | undefined;
 
 /** Sign a release token; returns it with its expiry. Same header and claims jose's SignJWT wrote. */

@@ -81,8 +81,8 @@ export class LedgerService {
   #head: Head | null = null;
   // The largest tree size seen integrated (it never shrinks): proofs below it skip the size read.
   #integratedAtLeast = 0;
-  // Checkpoints are signed on the event loop every ~100 ms under load: node:crypto with the key imported
-  // once takes 0.03–0.05 ms per note, the portable signer plus its per-note public-key derivation 0.5–0.8 ms.
+  // Checkpoints are signed on the event loop every ~100 ms under load: the native signer with the key
+  // expanded once takes 0.02–0.05 ms per note, the portable signer plus its per-note public-key derivation 0.5–0.8 ms.
   readonly #signer: NoteSigner;
 
   constructor(
