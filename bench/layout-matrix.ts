@@ -34,6 +34,8 @@ export interface MatrixCell {
   notOk: number;
   cpuMsPerJob: JobPhase['cpuMsPerJob'];
   machineBusyPercent: number | null;
+  /** VmHWM of the largest serving process, MB. */
+  peakRssMb: number | null;
 }
 
 /** The combinations, each `rounds` times, interleaved (round-major, then a rotation per round). */
@@ -54,7 +56,9 @@ export async function runMatrix(opts: BenchOptions, db: BenchDatabase, paths: { 
   let seeded: { plain: SeededContract[]; rules: SeededContract[] } | null = null;
   const order = matrixOrder(opts.matrixWorkers, opts.matrixPools, opts.matrixRounds);
   for (const [i, cell] of order.entries()) {
-    const svc = await startService({ databaseUrl: db.url, dataDir: paths.dataDir, workers: cell.workers, poolSize: cell.poolSize, ledgerOrigin: paths.origin });
+    // --profile: one CPU profile per cell, in bench/results/profiles/<out>/cell-<i>.
+    const nodeFlags = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(paths.resultsDir, 'profiles', opts.out, `cell-${i + 1}`)}`] : [];
+    const svc = await startService({ databaseUrl: db.url, dataDir: paths.dataDir, workers: cell.workers, poolSize: cell.poolSize, ledgerOrigin: paths.origin, nodeFlags });
     const stop = (): Promise<void> => svc.stop(5000);
     cleanups.push(stop);
     try {
@@ -64,8 +68,8 @@ export async function runMatrix(opts: BenchOptions, db: BenchDatabase, paths: { 
       }
       const r = await measureJobs(svc, seeded.plain, { connections: [opts.headlineConnections], durationS: opts.durationS, warmupS: opts.warmupS }, log);
       const p = r.phases[0];
-      cells.push({ ...cell, jobsPerSecond: p.okPerSecond, p50: p.latencyMs.p50, p99: p.latencyMs.p99, notOk: p.notOk + p.errors, cpuMsPerJob: p.cpuMsPerJob, machineBusyPercent: p.cpu.machineBusyPercent });
-      log(`matrix ${i + 1}/${order.length}: workers ${cell.workers}, pool ${cell.poolSize}: ${p.okPerSecond} jobs/s, p99 ${p.latencyMs.p99} ms`);
+      cells.push({ ...cell, jobsPerSecond: p.okPerSecond, p50: p.latencyMs.p50, p99: p.latencyMs.p99, notOk: p.notOk + p.errors, cpuMsPerJob: p.cpuMsPerJob, machineBusyPercent: p.cpu.machineBusyPercent, peakRssMb: r.memory.peakRssMbPerProcess });
+      log(`matrix ${i + 1}/${order.length}: workers ${cell.workers}, pool ${cell.poolSize}: ${p.okPerSecond} jobs/s, p99 ${p.latencyMs.p99} ms, peak RSS ${r.memory.peakRssMbPerProcess} MB`);
     } catch (e) {
       errors.push(`workers ${cell.workers} pool ${cell.poolSize}: ${(e as Error).message.split('\n')[0]}`);
       log(`matrix cell failed: ${(e as Error).stack ?? String(e)}`);
@@ -101,6 +105,7 @@ export async function runMatrix(opts: BenchOptions, db: BenchDatabase, paths: { 
       jobsPerSecondMedian: medianOrNull(mine.map((c) => c.jobsPerSecond)), p99Median: medianOrNull(mine.map((c) => c.p99 ?? NaN).filter(Number.isFinite)),
       serviceCpuMsPerJobMedian: medianOrNull(mine.map((c) => c.cpuMsPerJob.service ?? NaN).filter(Number.isFinite)),
       postgresCpuMsPerJobMedian: medianOrNull(mine.map((c) => c.cpuMsPerJob.postgres ?? NaN).filter(Number.isFinite)),
+      peakRssMbMax: mine.some((c) => c.peakRssMb !== null) ? Math.max(...mine.map((c) => c.peakRssMb ?? 0)) : null,
     };
   }));
   const replay = (name: string): number | null => {
@@ -108,7 +113,7 @@ export async function runMatrix(opts: BenchOptions, db: BenchDatabase, paths: { 
     return r && r.available ? r.tps : null;
   };
   const machine = machineInfo(paths.root, db.serverVersion);
-  const rows = summary.map((s) => [`workers ${s.workers} × pool ${s.poolSize}`, s.jobsPerSecondMedian === null ? null : String(s.jobsPerSecondMedian), `p99 ${s.p99Median ?? '—'} ms; CPU ms/job service ${s.serviceCpuMsPerJobMedian ?? '—'} / postgres ${s.postgresCpuMsPerJobMedian ?? '—'}; ${s.rounds} round(s); ceiling ${replay('job-path') && s.jobsPerSecondMedian ? round(s.jobsPerSecondMedian / replay('job-path')!, 3) : '—'}`]);
+  const rows = summary.map((s) => [`workers ${s.workers} × pool ${s.poolSize}`, s.jobsPerSecondMedian === null ? null : String(s.jobsPerSecondMedian), `p99 ${s.p99Median ?? '—'} ms; CPU ms/job service ${s.serviceCpuMsPerJobMedian ?? '—'} / postgres ${s.postgresCpuMsPerJobMedian ?? '—'}; ${s.rounds} round(s); peak RSS ${s.peakRssMbMax ?? '—'} MB; ceiling ${replay('job-path') && s.jobsPerSecondMedian ? round(s.jobsPerSecondMedian / replay('job-path')!, 3) : '—'}`]);
   for (const r of pgbench ?? []) rows.push([`pgbench ${r.script} (c=${r.clients})`, r.available ? String(r.tps) : null, r.available ? `postgres ${r.cpu.postgresCores} cores` : r.reason]);
   const text = [
     `tds layout matrix ${opts.quick ? '(--quick) ' : ''}— ${machine.date}, c=${opts.headlineConnections}, ${opts.durationS} s per cell, medians of ${opts.matrixRounds} round(s)`,

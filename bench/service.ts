@@ -72,7 +72,9 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const port = await freePort();
   const script = path.resolve(here, '../src/main.js');
   let out = '';
-  const child = trackChild(spawn(process.execPath, [...(opts.nodeFlags ?? []), script], {
+  // BENCH_SERVICE_NODE_FLAGS (space-separated): node flags for an A/B of the served process (bench/README.md).
+  const extra = (process.env.BENCH_SERVICE_NODE_FLAGS ?? '').split(' ').filter((f) => f.length > 0);
+  const child = trackChild(spawn(process.execPath, [...extra, ...(opts.nodeFlags ?? []), script], {
     env: {
       ...process.env,
       DATABASE_URL: opts.databaseUrl,
