@@ -10,13 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { createRequire } from 'node:module';
 import { parameterTypes, scriptOfRecording, type RecordedJob, type RecordedStatement } from './job-path-recorder.js';
-import { RELEASE_AS_CALLER, RELEASE_AS_CALLER_RULED, RELEASE_BATCH_AS_CALLER, RELEASE_BATCH_AS_CALLER_RULED } from '../src/jobs/release.store.js';
-
-const require = createRequire(import.meta.url);
-// pg's own serialisation of a parameter: here, of an array of recorded (already serialised) values.
-const { prepareValue } = require('pg/lib/utils.js') as { prepareValue(v: unknown): string | Buffer | null };
+import { batchRows, RELEASE_AS_CALLER, RELEASE_AS_CALLER_RULED, RELEASE_BATCH_AS_CALLER, RELEASE_BATCH_AS_CALLER_RULED } from '../src/jobs/release.store.js';
 
 /** The schema the benchmark's own tables live in. */
 export const SCHEMA = 'pgbench_hot';
@@ -118,8 +113,8 @@ export function jobPathScript(name: 'job-path' | 'job-path-rules', recordings: R
  * or _RULED for `job-path-rules-batch`), replayed with `size` recorded jobs
  * per transaction: the single statements recorded for `size` different
  * contracts, their values turned into the batch's arrays as the service
- * does (one array per parameter, in request order; under rules the rule ids
- * of each request comma-joined). One script per starting contract. `size`
+ * does (one JSON array of every request's values, in request order; under
+ * rules the rule ids of each request comma-joined). One script per starting contract. `size`
  * is the requests per release statement the service itself ran at the
  * headline load, so the replay is the database's share of what the service
  * did, and its tps × size the jobs/s its own SQL allows.
@@ -128,12 +123,9 @@ export function jobPathBatchScript(name: 'job-path-batch' | 'job-path-rules-batc
   const ruled = name === 'job-path-rules-batch';
   const single = ruled ? RELEASE_AS_CALLER_RULED : RELEASE_AS_CALLER;
   const batchText = ruled ? RELEASE_BATCH_AS_CALLER_RULED : RELEASE_BATCH_AS_CALLER;
-  const arrays = (statements: RecordedStatement[]): Array<string | Buffer | null> =>
-    statements[0]!.values.map((_, i) => prepareValue(statements.map((st) => {
-      const v = st.values[i] ?? null;
-      // The rule ids travel as comma-joined text (arrays of arrays must be rectangular): '{"a","b"}' → 'a,b'.
-      return ruled && i === 17 && typeof v === 'string' ? v.replace(/^\{|\}$|"/g, '') : v;
-    })));
+  const arrays = (statements: RecordedStatement[]): Array<string | Buffer | null> => [batchRows(statements.map((st) => st.values.map((v, i) =>
+    // The rule ids travel as comma-joined text: '{"a","b"}' → 'a,b'.
+    ruled && i === 17 && typeof v === 'string' ? v.replace(/^\{|\}$|"/g, '') : v ?? null)))];
   return {
     name,
     mode: 'prepared',

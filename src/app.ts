@@ -72,34 +72,6 @@ export function buildApp(deps: AppDeps): Express {
   app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
   app.use(inputGuard());
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const ok = await isDatabaseReachable(ds);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', database: ok ? 'up' : 'down' });
-  });
-  // /metrics is configurable (README): off, or only for the scraper's bearer token (compared in constant time).
-  if (config.metrics !== 'off') {
-    app.get('/metrics', async (req, res) => {
-      if (config.metricsToken !== undefined) {
-        const given = Buffer.from(req.get('authorization') ?? '');
-        const want = Buffer.from(`Bearer ${config.metricsToken}`);
-        if (given.length !== want.length || !timingSafeEqual(given, want)) throw unauthenticated('AUTH_REQUIRED', '/metrics needs Authorization: Bearer <TDS_METRICS_TOKEN>');
-      }
-      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-    });
-  }
-  app.get('/.well-known/jwks.json', (_req, res) => {
-    // Both service keys (SPEC): release tokens, and ledger checkpoints (also served as a signed-note verifier key).
-    res.set('Cache-Control', 'public, max-age=300').json({ keys: [keys.release.publicJwk, keys.ledger.publicJwk] });
-  });
-  mountConsole(app, config.audience);
-  const openapi = buildOpenApi(schemas);
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openapi);
-  });
-
   // Bodies must be JSON when present: anything else is refused before a route sees it.
   app.use('/v1', (req, _res, next) => {
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
@@ -128,15 +100,47 @@ export function buildApp(deps: AppDeps): Express {
   const v1 = Router();
   registrationRoutes(v1, services.participants, schemas, auth);
   v1.use(authenticate(auth));
+  // The hot paths first (job authorizations, then ledger reads and proofs): Express tries every earlier
+  // layer's pattern on every request, and no two capabilities' patterns match the same path, so order
+  // changes nothing but that cost (README, "Performance").
+  jobRoutes(v1, services.jobs, services.jobLifecycle, schemas);
+  ledgerRoutes(v1, services.ledger, schemas, services.receipts);
   participantRoutes(v1, services.participants, schemas);
   datasetRoutes(v1, services.datasets, schemas);
   agreementRoutes(v1, services.offers, services.contracts, schemas);
   reciprocityRoutes(v1, services.reciprocity, schemas);
   computeRoutes(v1, services.computeJobs, services.reviews, schemas);
-  jobRoutes(v1, services.jobs, services.jobLifecycle, schemas);
-  ledgerRoutes(v1, services.ledger, schemas, services.receipts);
   statementRoutes(v1, services.statements, services.settlements, schemas);
   app.use('/v1', v1);
+
+  // Everything outside /v1 comes after it, so an API request does not try these patterns first.
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ok = await isDatabaseReachable(ds);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', database: ok ? 'up' : 'down' });
+  });
+  // /metrics is configurable (README): off, or only for the scraper's bearer token (compared in constant time).
+  if (config.metrics !== 'off') {
+    app.get('/metrics', async (req, res) => {
+      if (config.metricsToken !== undefined) {
+        const given = Buffer.from(req.get('authorization') ?? '');
+        const want = Buffer.from(`Bearer ${config.metricsToken}`);
+        if (given.length !== want.length || !timingSafeEqual(given, want)) throw unauthenticated('AUTH_REQUIRED', '/metrics needs Authorization: Bearer <TDS_METRICS_TOKEN>');
+      }
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
+  app.get('/.well-known/jwks.json', (_req, res) => {
+    // Both service keys (SPEC): release tokens, and ledger checkpoints (also served as a signed-note verifier key).
+    res.set('Cache-Control', 'public, max-age=300').json({ keys: [keys.release.publicJwk, keys.ledger.publicJwk] });
+  });
+  mountConsole(app, config.audience);
+  const openapi = buildOpenApi(schemas);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
 
   app.use((req) => {
     throw routeNotFound(`no route ${req.method} ${req.path}`);

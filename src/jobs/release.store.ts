@@ -231,18 +231,20 @@ SELECT g.fresh, g.prior, g.ruled, w.revoked_at, w.status, w.roles, r.invocations
  */
 // RELEASE_BATCH_AS_CALLER (ruled: false) or RELEASE_BATCH_AS_CALLER_RULED (ruled: true).
 function releaseBatchSql(ruled: boolean): string {
-  const ruledColumns = ruled ? ', $18::text[], $19::bigint[], $20::bigint[]' : '';
-  const ruledNames = ruled ? ', rule_ids, max_received, seen_version' : '';
+  const ruledColumns = ruled ? `, r.v->>17 AS rule_ids, (r.v->>18)::bigint AS max_received, (r.v->>19)::bigint AS seen_version` : '';
   // Under rules: the rules governing the contract now must be exactly those the decision evaluated.
   const ruleGate = ruled
     ? `((SELECT count(*) FROM (${rulesNowSql('b.contract')}) n) = cardinality(string_to_array(b.rule_ids, ',')::uuid[])
           AND NOT EXISTS (SELECT 1 FROM (${rulesNowSql('b.contract')}) n WHERE n.id <> ALL(string_to_array(b.rule_ids, ',')::uuid[]))) AS same_rules`
     : `EXISTS (${rulesNowSql('b.contract')}) AS ruled`;
+  // $1 is one JSON array with one array of values per request (batchRows): pg would otherwise encode
+  // one array literal per column, escaping every quote of the JSON values in JavaScript, element by element.
   return `
 WITH b AS (
-  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                       $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::timestamptz[], $17::text[]${ruledColumns})
-    WITH ORDINALITY AS b(contract, consumer, job_id, field, purpose, idem, digest, rel, subjects, data, state, access, analysis, analysis_digest, jti, expires_at, kid${ruledNames}, ord)
+  SELECT (r.v->>0)::uuid AS contract, (r.v->>1)::uuid AS consumer, (r.v->>2)::uuid AS job_id, r.v->>3 AS field, r.v->>4 AS purpose,
+         r.v->>5 AS idem, r.v->>6 AS digest, r.v->>7 AS rel, r.v->>8 AS subjects, r.v->>9 AS data, r.v->>10 AS state, r.v->>11 AS access,
+         r.v->>12 AS analysis, r.v->>13 AS analysis_digest, r.v->>14 AS jti, (r.v->>15)::timestamptz AS expires_at, r.v->>16 AS kid${ruledColumns}, r.ord
+    FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS r(v, ord)
 ), used AS (
   INSERT INTO used_tokens (issuer, jti, expires_at) SELECT consumer::text, jti, expires_at FROM b ORDER BY ord ON CONFLICT DO NOTHING RETURNING issuer, jti
 ), items AS (
@@ -414,22 +416,30 @@ export async function releaseAsCaller(ds: DataSource, values: unknown[]): Promis
  * values each; one row per request, in their order.
  */
 export async function releaseBatchAsCaller(ds: DataSource, requests: unknown[][]): Promise<CallerReleaseRow[]> {
-  return preparedQuery<CallerReleaseRow>(ds, 'tds_release_batch_as_caller', RELEASE_BATCH_AS_CALLER, columnsOf(requests, 17));
+  return preparedQuery<CallerReleaseRow>(ds, 'tds_release_batch_as_caller', RELEASE_BATCH_AS_CALLER, [batchRows(requests)]);
 }
 
-// The batch statements' parameters: one array per value position, one element per request, in request order.
-function columnsOf(requests: unknown[][], width: number, cell = (v: unknown, _i: number): unknown => v ?? null): unknown[][] {
-  return Array.from({ length: width }, (_, i) => requests.map((r) => cell(r[i], i)));
+/**
+ * The batch statements' one parameter: every request's values, in request
+ * order, as JSON (strings, nulls, numbers; a Date as its ISO 8601 UTC text).
+ * A number must be a safe integer: JSON would turn NaN or Infinity into null,
+ * which the statement would read as "no bound".
+ */
+export function batchRows(requests: unknown[][]): string {
+  for (const r of requests) {
+    for (const v of r) if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new TypeError(`batch value ${v} is not a safe integer`);
+  }
+  return JSON.stringify(requests);
 }
 
 /**
  * RELEASE_BATCH_AS_CALLER_RULED (prepared): `requests` are
- * RELEASE_AS_CALLER_RULED's 20 values each (the rule ids an array); one row
- * per request, in their order.
+ * RELEASE_AS_CALLER_RULED's 20 values each (the rule ids an array, sent as
+ * one comma-separated text); one row per request, in their order.
  */
 export async function releaseBatchAsCallerRuled(ds: DataSource, requests: unknown[][]): Promise<CallerReleaseRow[]> {
-  const columns = columnsOf(requests, 20, (v, i) => (i === 17 ? (v as string[]).join(',') : v ?? null));
-  return preparedQuery<CallerReleaseRow>(ds, 'tds_release_batch_as_caller_ruled', RELEASE_BATCH_AS_CALLER_RULED, columns);
+  const rows = requests.map((r) => r.map((v, i) => (i === 17 ? (v as string[]).join(',') : v)));
+  return preparedQuery<CallerReleaseRow>(ds, 'tds_release_batch_as_caller_ruled', RELEASE_BATCH_AS_CALLER_RULED, [batchRows(rows)]);
 }
 
 /** READ_RULED_FACTS (prepared) for a contract and requester. */

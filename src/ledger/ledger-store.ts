@@ -5,7 +5,7 @@
  * modules; nothing here decides policy (locks, caching, validation).
  */
 import type { DataSource } from 'typeorm';
-import { toBase64 } from '../crypto/sha256.js';
+import { toBase64, toHex } from '../crypto/sha256.js';
 import { preparedQuery } from '../db/prepared.js';
 import { chainHash, ZERO_HASH } from './chain.js';
 import { canonicalEntryText, ENTRY_VERSION, entryTime, leafHashOfText, type LedgerEntry } from './ledger-entry.js';
@@ -52,16 +52,18 @@ interface EntryRow {
 // Rows per INSERT: small enough to overlap hashing with the database, large enough to amortise a statement.
 const WRITE_CHUNK = 500;
 
-// One statement per chunk (entries and their nodes together; unnest so the text is
-// constant however many rows it carries): fewer round trips inside the sequencer's lock.
+// One statement per chunk (entries and their nodes together; one JSON array of entry rows and unnest
+// for the rest, so the text is constant however many rows it carries): fewer round trips inside the
+// sequencer's lock. The entries travel as JSON ([index, kind, text, leaf hex, chain hex, subjects]) and
+// not as text[] and jsonb[]: pg would escape every quote of every entry's text in JavaScript.
 // The party index (GET /ledger/mine) is written by the same statement: each entry's actor and
 // subject values that are participant ids, so a party's entries commit with the entries themselves.
 const INSERT_CHUNK = `WITH entries AS (
     INSERT INTO ledger_entries (idx, kind, entry, leaf_hash, chain_hash, subjects)
-    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::bytea[], $6::jsonb[])),
-  nodes AS (INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest($7::smallint[], $8::bigint[], $9::bytea[]))
+    SELECT (r->>0)::bigint, r->>1, r->>2, decode(r->>3, 'hex'), decode(r->>4, 'hex'), r->5 FROM jsonb_array_elements($1::jsonb) r),
+  nodes AS (INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest($2::smallint[], $3::bigint[], $4::bytea[]))
   INSERT INTO ledger_party_index (participant_id, idx)
-  SELECT w.pid, w.idx FROM unnest($10::uuid[], $11::bigint[]) AS w(pid, idx)
+  SELECT w.pid, w.idx FROM unnest($5::uuid[], $6::bigint[]) AS w(pid, idx)
   WHERE EXISTS (SELECT 1 FROM participants p WHERE p.id = w.pid)`;
 
 // Only values shaped like a participant id can name one; others ('system', free text) never reach the uuid cast.
@@ -96,7 +98,7 @@ export async function takeQueued(tx: Queryable, max: number): Promise<QueueRow[]
  * complete) and the chain hash of the last entry. Indices continue from range.size.
  */
 function encodeChunk(rows: QueueRow[], range: CompactRange, prevChain: Uint8Array): { params: unknown[]; chain: Uint8Array } {
-  const e = { idx: [] as number[], kind: [] as string[], text: [] as string[], leaf: [] as Uint8Array[], chain: [] as Uint8Array[], subjects: [] as string[] };
+  const entries: Array<[number, string, string, string, string, Record<string, string>]> = [];
   const n = { level: [] as number[], idx: [] as number[], hash: [] as Uint8Array[] };
   const p = { pid: [] as string[], idx: [] as number[] };
   let chain = prevChain;
@@ -113,12 +115,7 @@ function encodeChunk(rows: QueueRow[], range: CompactRange, prevChain: Uint8Arra
     const text = canonicalEntryText(entry);
     const leaf = leafHashOfText(text);
     chain = chainHash(chain, leaf);
-    e.idx.push(entry.index);
-    e.kind.push(row.kind);
-    e.text.push(text);
-    e.leaf.push(leaf);
-    e.chain.push(chain);
-    e.subjects.push(JSON.stringify(row.subjects));
+    entries.push([entry.index, row.kind, text, toHex(leaf), toHex(chain), row.subjects]);
     for (const pid of partyCandidates(row.actor, row.subjects)) {
       p.pid.push(pid);
       p.idx.push(entry.index);
@@ -129,7 +126,7 @@ function encodeChunk(rows: QueueRow[], range: CompactRange, prevChain: Uint8Arra
       n.hash.push(node.hash);
     }
   }
-  return { params: [e.idx, e.kind, e.text, e.leaf, e.chain, e.subjects, n.level, n.idx, n.hash, p.pid, p.idx], chain };
+  return { params: [JSON.stringify(entries), n.level, n.idx, n.hash, p.pid, p.idx], chain };
 }
 
 /**
