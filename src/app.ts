@@ -53,6 +53,10 @@ export function buildApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
+  // No ETag on API responses: Express would copy every body into a Buffer and SHA-1 it (1.5 % of the
+  // service's CPU on POST /v1/jobs) for a conditional GET no API client makes (README, "Performance").
+  // The console's static files keep theirs (express.static sets its own).
+  app.set('etag', false);
   const metrics = createMetrics();
   app.use(metrics.middleware);
   registerCounterSource(metrics.registry, 'tds_witness_submissions_total', 'Checkpoint submissions to witnesses by witness and outcome (cosigned, conflict, refused, bad_response, unreachable)', ['witness', 'outcome'], () =>

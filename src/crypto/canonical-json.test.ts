@@ -130,6 +130,22 @@ describe('fast path', () => {
     // A literal backslash-u-d sequence is no surrogate: same bytes as the library.
     for (const v of [{ a: '\\ud800' }, { a: 'C:\\udev' }, { '\\ud9': '😀' }, ['\ud83d\ude00']]) expect(canonicalize(v)).toBe(library(v));
   });
+  it('sorts a copy of out-of-order plain JSON: same bytes as the library, "__proto__" kept as a member, the value untouched', async () => {
+    const { default: library } = await import('canonicalize');
+    const nested = { v: 1, index: 7, kind: 'job.authorized', at: 'x', actor: 'a', subjects: { job: 'j', contract: 'c' }, data: { z: [{ f: 1, e: 2 }], b: null, a: true } };
+    expect(canonicalize(nested)).toBe(library(nested));
+    expect(Object.keys(nested)).toEqual(['v', 'index', 'kind', 'at', 'actor', 'subjects', 'data']);
+    const proto = JSON.parse('{"b":2,"__proto__":{"y":1,"x":0}}') as unknown;
+    expect(canonicalize(proto)).toBe('{"__proto__":{"x":0,"y":1},"b":2}');
+    expect(canonicalize({ b: 1, '1': 2, a: 3 })).toBe('{"1":2,"a":3,"b":1}');
+  });
+  it('refuses out-of-order values that are not plain JSON, as the full path does', () => {
+    expect(() => canonicalize({ b: 1, a: undefined })).toThrow(NonJsonValueError);
+    expect(() => canonicalize({ b: 1, a: () => 1 })).toThrow(NonJsonValueError);
+    expect(() => canonicalize({ b: 1, a: Number.NaN })).toThrow(NonJsonValueError);
+    expect(() => canonicalize({ b: 1, a: { d: 1, c: '\udfff' } })).toThrow(NonJsonValueError);
+    expect(() => canonicalize({ b: 1, a: { toJSON: () => 1 } })).toThrow(NonJsonValueError);
+  });
   it('still refuses what is not JSON on the fast path\'s fallbacks', () => {
     expect(() => canonicalize({ a: '\ud800' })).toThrow(NonJsonValueError);
     const cyclic: Record<string, unknown> = {};

@@ -57,6 +57,14 @@ export function canonicalize(value: unknown): string {
     // JSON.stringify escapes a lone surrogate as \udXXX (and nothing else as \ud…), so one scan of the
     // output replaces a test of every string and name; a hit (or a literal backslash-u-d) takes the full path.
     if (!fast.includes('\\ud')) return fast;
+  } else {
+    // Plain JSON with members out of order (an object literal, or what PostgreSQL's jsonb gives back,
+    // shortest names first): the same serialisation of a copy whose members are put in order.
+    const sorted = sortedPlainCopy(value, 0);
+    if (sorted !== NOT_PLAIN) {
+      const fast = JSON.stringify(sorted);
+      if (!fast.includes('\\ud')) return fast;
+    }
   }
   assertJsonValue(value, '', new Set());
   const text = canonicalizeLibrary(value);
@@ -119,6 +127,53 @@ function isSortedPlainJson(value: unknown, depth: number): boolean {
     previous = key;
   }
   return Object.getOwnPropertySymbols(value).length === 0;
+}
+
+const NOT_PLAIN = Symbol('not plain JSON');
+
+/**
+ * A copy of plain JSON data with every object's members in UTF-16 code-unit
+ * order (Array.prototype.sort's default order), or NOT_PLAIN when the value
+ * is not plain JSON as isSortedPlainJson defines it, or has a member name
+ * starting with a digit: JSON.stringify emits integer-like names first,
+ * whatever the insertion order, so those take the full path. The copies are
+ * null-prototype objects so a member named "__proto__" stays a member.
+ */
+function sortedPlainCopy(value: unknown, depth: number): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : NOT_PLAIN;
+    case 'object':
+      break;
+    default:
+      return NOT_PLAIN;
+  }
+  if (value === null) return null;
+  if (depth > FAST_PATH_MAX_DEPTH) return NOT_PLAIN;
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) return NOT_PLAIN;
+      const member = sortedPlainCopy(value[i], depth + 1);
+      if (member === NOT_PLAIN) return NOT_PLAIN;
+      out[i] = member;
+    }
+    return out;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if ((proto !== Object.prototype && proto !== null) || Object.getOwnPropertySymbols(value).length > 0) return NOT_PLAIN;
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(value).sort()) {
+    const first = key.charCodeAt(0);
+    if (first >= 0x30 && first <= 0x39) return NOT_PLAIN;
+    const member = sortedPlainCopy((value as Record<string, unknown>)[key], depth + 1);
+    if (member === NOT_PLAIN) return NOT_PLAIN;
+    out[key] = member;
+  }
+  return out;
 }
 
 // Walks the value once; `ancestors` holds only the current path so that a
