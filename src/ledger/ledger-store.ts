@@ -49,8 +49,10 @@ interface EntryRow {
   chain_hash: Uint8Array;
 }
 
-// Rows per INSERT: small enough to overlap hashing with the database, large enough to amortise a statement.
-const WRITE_CHUNK = 500;
+// Rows per INSERT: small enough to overlap hashing with the database and to keep each synchronous
+// encoding step short (requests wait behind it: 500 rows held the event loop ~5 ms under load, and
+// 100 lowered the jobs' p99 by ~2.5 ms at 32 clients), large enough to amortise a statement.
+const WRITE_CHUNK = 100;
 
 // One statement per chunk (entries and their nodes together; one JSON array of entry rows and unnest
 // for the rest, so the text is constant however many rows it carries): fewer round trips inside the
