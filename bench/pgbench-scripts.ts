@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { parameterTypes, scriptOfRecording, type RecordedJob, type RecordedStatement } from './job-path-recorder.js';
-import { batchRows, RELEASE_AS_CALLER, RELEASE_AS_CALLER_RULED, RELEASE_BATCH_AS_CALLER, RELEASE_BATCH_AS_CALLER_RULED } from '../src/jobs/release.store.js';
+import { BATCH_JSON_VALUES, batchRows, RELEASE_AS_CALLER, RELEASE_AS_CALLER_RULED, RELEASE_BATCH_AS_CALLER, RELEASE_BATCH_AS_CALLER_RULED } from '../src/jobs/release.store.js';
 
 /** The schema the benchmark's own tables live in. */
 export const SCHEMA = 'pgbench_hot';
@@ -123,9 +123,11 @@ export function jobPathBatchScript(name: 'job-path-batch' | 'job-path-rules-batc
   const ruled = name === 'job-path-rules-batch';
   const single = ruled ? RELEASE_AS_CALLER_RULED : RELEASE_AS_CALLER;
   const batchText = ruled ? RELEASE_BATCH_AS_CALLER_RULED : RELEASE_BATCH_AS_CALLER;
-  const arrays = (statements: RecordedStatement[]): Array<string | Buffer | null> => [batchRows(statements.map((st) => st.values.map((v, i) =>
-    // The rule ids travel as comma-joined text: '{"a","b"}' → 'a,b'.
-    ruled && i === 17 && typeof v === 'string' ? v.replace(/^\{|\}$|"/g, '') : v ?? null)))];
+  const arrays = (statements: RecordedStatement[]): Array<string | Buffer | null> => [batchRows(statements.map((st) => st.values.map((v, i) => {
+    // The rule ids travel as comma-joined text: '{"a","b"}' → 'a,b'; the JSON values (recorded as sent, as text) nested as JSON.
+    if (ruled && i === 17 && typeof v === 'string') return v.replace(/^\{|\}$|"/g, '');
+    return BATCH_JSON_VALUES.includes(i) && typeof v === 'string' ? (JSON.parse(v) as unknown) : v ?? null;
+  })))];
   return {
     name,
     mode: 'prepared',

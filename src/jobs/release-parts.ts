@@ -46,15 +46,20 @@ export function isIdempotencyConflict(e: unknown): boolean {
 /** A download's release as stored in the job row (token only shown to the consumer). */
 export type StoredRelease = JobEntity['release'];
 
-/** $1..$14 of RELEASE / RELEASE_AS_CALLER; each JSON value is serialised once, here. */
+/**
+ * $1..$14 of RELEASE / RELEASE_AS_CALLER. The JSON values ($8 release, $9
+ * subjects, $10 data, $13 analysis) stay objects: pg serialises each for a
+ * single statement, and a batch carries them inside its one JSON parameter
+ * (batchRows), so none is serialised twice.
+ */
 export function releaseValues(
   f: ReleaseTerms, consumerId: string, id: string, req: { purpose: string }, idempotencyKey: string | undefined, requestDigest: string,
   compute: ComputeSubmission | null, release: StoredRelease, subjects: object, data: object,
 ): unknown[] {
   return [
     f.id, consumerId, id, f.research_field, req.purpose, idempotencyKey ?? null, requestDigest,
-    release ? JSON.stringify(release) : null, JSON.stringify(subjects), JSON.stringify(data),
-    compute ? 'queued' : 'authorized', compute ? 'compute' : 'download', compute ? JSON.stringify(compute.analysis) : null, compute?.analysisDigest ?? null,
+    release ?? null, subjects, data,
+    compute ? 'queued' : 'authorized', compute ? 'compute' : 'download', compute ? compute.analysis : null, compute?.analysisDigest ?? null,
   ];
 }
 

@@ -237,13 +237,14 @@ function releaseBatchSql(ruled: boolean): string {
     ? `((SELECT count(*) FROM (${rulesNowSql('b.contract')}) n) = cardinality(string_to_array(b.rule_ids, ',')::uuid[])
           AND NOT EXISTS (SELECT 1 FROM (${rulesNowSql('b.contract')}) n WHERE n.id <> ALL(string_to_array(b.rule_ids, ',')::uuid[]))) AS same_rules`
     : `EXISTS (${rulesNowSql('b.contract')}) AS ruled`;
-  // $1 is one JSON array with one array of values per request (batchRows): pg would otherwise encode
-  // one array literal per column, escaping every quote of the JSON values in JavaScript, element by element.
+  // $1 is one JSON array with one array of values per request (batchRows), the JSON values (BATCH_JSON_VALUES)
+  // nested as JSON (-> gives a JSON null, not NULL, hence nullif): pg would otherwise encode one array literal per column, escaping every quote of the
+  // JSON values in JavaScript, element by element.
   return `
 WITH b AS (
   SELECT (r.v->>0)::uuid AS contract, (r.v->>1)::uuid AS consumer, (r.v->>2)::uuid AS job_id, r.v->>3 AS field, r.v->>4 AS purpose,
-         r.v->>5 AS idem, r.v->>6 AS digest, r.v->>7 AS rel, r.v->>8 AS subjects, r.v->>9 AS data, r.v->>10 AS state, r.v->>11 AS access,
-         r.v->>12 AS analysis, r.v->>13 AS analysis_digest, r.v->>14 AS jti, (r.v->>15)::timestamptz AS expires_at, r.v->>16 AS kid${ruledColumns}, r.ord
+         r.v->>5 AS idem, r.v->>6 AS digest, nullif(r.v->7, 'null') AS rel, r.v->8 AS subjects, r.v->9 AS data, r.v->>10 AS state,
+         r.v->>11 AS access, nullif(r.v->12, 'null') AS analysis, r.v->>13 AS analysis_digest, r.v->>14 AS jti, (r.v->>15)::timestamptz AS expires_at, r.v->>16 AS kid${ruledColumns}, r.ord
     FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS r(v, ord)
 ), used AS (
   INSERT INTO used_tokens (issuer, jti, expires_at) SELECT consumer::text, jti, expires_at FROM b ORDER BY ord ON CONFLICT DO NOTHING RETURNING issuer, jti
@@ -419,15 +420,21 @@ export async function releaseBatchAsCaller(ds: DataSource, requests: unknown[][]
   return preparedQuery<CallerReleaseRow>(ds, 'tds_release_batch_as_caller', RELEASE_BATCH_AS_CALLER, [batchRows(requests)]);
 }
 
+/** Positions of the release values that are JSON (release, subjects, data, analysis): a batch carries them as JSON, not as text. */
+export const BATCH_JSON_VALUES: readonly number[] = [7, 8, 9, 12];
+
 /**
  * The batch statements' one parameter: every request's values, in request
- * order, as JSON (strings, nulls, numbers; a Date as its ISO 8601 UTC text).
+ * order, as JSON (strings, nulls, numbers, the JSON values as they are; a
+ * Date as its ISO 8601 UTC text).
  * A number must be a safe integer: JSON would turn NaN or Infinity into null,
- * which the statement would read as "no bound".
+ * which the statement would read as "no bound"; a JSON value must be an
+ * object (or null), not its text, which the statement would store as a string.
  */
 export function batchRows(requests: unknown[][]): string {
   for (const r of requests) {
     for (const v of r) if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new TypeError(`batch value ${v} is not a safe integer`);
+    for (const i of BATCH_JSON_VALUES) if (r[i] != null && typeof r[i] !== 'object') throw new TypeError(`batch value ${i} must be a JSON object or null, not text`);
   }
   return JSON.stringify(requests);
 }

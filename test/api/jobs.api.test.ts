@@ -212,8 +212,8 @@ describe('batched authorizations', () => {
       jobId,
       values: [
         contractId, consumer.id, jobId, field, 'DUO:0000006', o.idem ?? null, 'd'.repeat(64),
-        JSON.stringify({ token: 't', url: 'https://data.hospital.example/x.csv', sha256: 'a'.repeat(64), byteSize: 1, mediaType: 'text/csv', expiresAt: new Date().toISOString(), jti: randomUUID() }),
-        JSON.stringify(subjects), JSON.stringify({ purpose: 'DUO:0000006' }), 'authorized', 'download', null, null,
+        { token: 't', url: 'https://data.hospital.example/x.csv', sha256: 'a'.repeat(64), byteSize: 1, mediaType: 'text/csv', expiresAt: new Date().toISOString(), jti: randomUUID() },
+        subjects, { purpose: 'DUO:0000006' }, 'authorized', 'download', null, null,
         o.jti ?? randomUUID(), new Date(Date.now() + 300_000), consumer.kid,
       ],
     };

@@ -182,8 +182,8 @@ describe('batched releases under rules', () => {
       const jobId = randomUUID();
       return [
         cid, consumer.id, jobId, 'oncology', 'DUO:0000006', null, 'd'.repeat(64),
-        JSON.stringify({ token: 't', url: 'https://data.hospital.example/x.csv', sha256: 'a'.repeat(64), byteSize: 1, mediaType: 'text/csv', expiresAt: new Date().toISOString(), jti: randomUUID() }),
-        JSON.stringify({ job: jobId, contract: cid, consumer: consumer.id }), JSON.stringify({ purpose: 'DUO:0000006' }), 'authorized', 'download', null, null,
+        { token: 't', url: 'https://data.hospital.example/x.csv', sha256: 'a'.repeat(64), byteSize: 1, mediaType: 'text/csv', expiresAt: new Date().toISOString(), jti: randomUUID() },
+        { job: jobId, contract: cid, consumer: consumer.id }, { purpose: 'DUO:0000006' }, 'authorized', 'download', null, null,
         randomUUID(), new Date(Date.now() + 300_000), consumer.kid, o.rules ?? governing, limit, o.seen ?? null,
       ];
     };
