@@ -232,10 +232,11 @@ SELECT g.fresh, g.prior, g.ruled, w.revoked_at, w.status, w.roles, r.invocations
 // RELEASE_BATCH_AS_CALLER (ruled: false) or RELEASE_BATCH_AS_CALLER_RULED (ruled: true).
 function releaseBatchSql(ruled: boolean): string {
   const ruledColumns = ruled ? `, r.v->>17 AS rule_ids, (r.v->>18)::bigint AS max_received, (r.v->>19)::bigint AS seen_version` : '';
-  // Under rules: the rules governing the contract now must be exactly those the decision evaluated.
+  // Under rules: the rules governing the contract now must be exactly those the decision evaluated (rule ids
+  // are distinct, so the sorted id arrays are equal exactly when the sets are); one read of them per request.
   const ruleGate = ruled
-    ? `((SELECT count(*) FROM (${rulesNowSql('b.contract')}) n) = cardinality(string_to_array(b.rule_ids, ',')::uuid[])
-          AND NOT EXISTS (SELECT 1 FROM (${rulesNowSql('b.contract')}) n WHERE n.id <> ALL(string_to_array(b.rule_ids, ',')::uuid[]))) AS same_rules`
+    ? `coalesce((SELECT array_agg(n.id ORDER BY n.id) FROM (${rulesNowSql('b.contract')}) n), '{}')
+          = coalesce((SELECT array_agg(x ORDER BY x) FROM unnest(string_to_array(b.rule_ids, ',')::uuid[]) x), '{}') AS same_rules`
     : `EXISTS (${rulesNowSql('b.contract')}) AS ruled`;
   // $1 is one JSON array with one array of values per request (batchRows), the JSON values (BATCH_JSON_VALUES)
   // nested as JSON (-> gives a JSON null, not NULL, hence nullif): pg would otherwise encode one array literal per column, escaping every quote of the

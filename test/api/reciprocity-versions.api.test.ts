@@ -197,8 +197,10 @@ describe('batched releases under rules', () => {
     expect(await received(consumer.id, 'oncology', 'insight')).toBe(3);
     expect(await jobsOf(consumer.id)).toBe(3);
     // Decided on other rules than those governing now: not released (the token use is recorded).
-    const stale = await releaseBatchAsCallerRuled(ctx.ds, [request(10, { rules: [] }), request(10, { rules: [] })]);
-    expect(stale.map((r) => [r.fresh, r.created_at])).toEqual([[true, null], [true, null]]);
+    // None, one too many (an unknown id), or the governing ones but one: each a different set.
+    const others = [[], [...governing, randomUUID()], governing.length > 1 ? governing.slice(1) : [randomUUID()]];
+    const stale = await releaseBatchAsCallerRuled(ctx.ds, others.map((rules) => request(10, { rules })));
+    expect(stale.map((r) => [r.fresh, r.created_at])).toEqual([[true, null], [true, null], [true, null]]);
     // Decided on a version the row no longer has: the whole batch aborts.
     const v = await version(consumer.id, 'oncology', 'insight');
     await expect(releaseBatchAsCallerRuled(ctx.ds, [request(10, { seen: v }), request(10, { seen: v + 1 })])).rejects.toMatchObject({ code: 'TDS01' });
