@@ -4,6 +4,7 @@
  */
 import type { RequestHandler } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LANE_ROUTE } from './fixed-lane.js';
 
 /** The registry and the request-recording middleware. */
 export interface HttpMetrics {
@@ -26,8 +27,9 @@ export function createMetrics(withDefaults = true): HttpMetrics {
   const middleware: RequestHandler = (req, res, next) => {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
-      // The matched route pattern, not the raw path, so ids do not explode the label set.
-      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      // The matched route pattern, not the raw path, so ids do not explode the label set (a fixed lane names its own).
+      const lane = res.locals[LANE_ROUTE] as string | undefined;
+      const route = lane ?? (req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched');
       const labels = { method: req.method, route, status: String(res.statusCode) };
       requests.inc(labels);
       latency.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);

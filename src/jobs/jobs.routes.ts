@@ -1,5 +1,5 @@
 /** HTTP routes of compute jobs. */
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import type { SchemaRegistry } from '../http/validation.js';
 import { pendingPrincipalOf, principalOf } from '../http/auth.js';
 import { pathId } from '../http/params.js';
@@ -10,9 +10,12 @@ import type { JobFailure, JobLifecycleService } from './job-lifecycle.service.js
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
-/** Adds its routes to the /v1 router (after authentication). */
-export function jobRoutes(r: Router, svc: JobsService, lifecycle: JobLifecycleService, schemas: SchemaRegistry): void {
-  r.post('/jobs', async (req, res) => {
+/**
+ * POST /v1/jobs: authorize a job and release the dataset. Mounted by jobRoutes and, for the exact path,
+ * by app.ts's fixed lane (http/fixed-lane.ts), which runs the same middleware before it.
+ */
+export function createJobHandler(svc: JobsService, schemas: SchemaRegistry): RequestHandler {
+  return async (req, res) => {
     // Authentication left the token use to the release statement (app.ts `deferred`, jobs/release.store.ts).
     const pending = pendingPrincipalOf(res);
     let body: JobRequest;
@@ -30,7 +33,12 @@ export function jobRoutes(r: Router, svc: JobsService, lifecycle: JobLifecycleSe
     const { job, replayed } = await svc.authorizeAsCaller(pending, body, key);
     if (replayed) res.set('Idempotent-Replayed', 'true');
     res.status(201).location(`/v1/jobs/${job.id}`).json(job);
-  });
+  };
+}
+
+/** Adds its routes to the /v1 router (after authentication). */
+export function jobRoutes(r: Router, svc: JobsService, lifecycle: JobLifecycleService, schemas: SchemaRegistry): void {
+  r.post('/jobs', createJobHandler(svc, schemas));
   r.get('/jobs/:id', async (req, res) => {
     res.json(await svc.get(principalOf(res), pathId(req, 'job')));
   });
