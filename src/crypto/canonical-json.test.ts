@@ -139,6 +139,17 @@ describe('fast path', () => {
     expect(canonicalize(proto)).toBe('{"__proto__":{"x":0,"y":1},"b":2}');
     expect(canonicalize({ b: 1, '1': 2, a: 3 })).toBe('{"1":2,"a":3,"b":1}');
   });
+  it('copies only what is out of order: in-order parents of an out-of-order member, arrays included, the value untouched', async () => {
+    const { default: library } = await import('canonicalize');
+    const text = '{"a":1,"b":[{"x":1},{"z":2,"y":1},3],"c":{"d":{"f":1,"e":2}},"g":"h"}';
+    const value = JSON.parse(text) as unknown;
+    expect(canonicalize(value)).toBe(library(value));
+    expect(canonicalize(value)).toBe('{"a":1,"b":[{"x":1},{"y":1,"z":2},3],"c":{"d":{"e":2,"f":1}},"g":"h"}');
+    expect(JSON.stringify(value)).toBe(text);
+    // An in-order object with digit names stays on the fast path; a refusal deep inside is still a refusal.
+    expect(canonicalize(JSON.parse('{"1":{"b":1,"a":2},"a":[1]}'))).toBe('{"1":{"a":2,"b":1},"a":[1]}');
+    expect(() => canonicalize({ a: 1, b: [{ d: 1, c: Number.POSITIVE_INFINITY }] })).toThrow(NonJsonValueError);
+  });
   it('refuses out-of-order values that are not plain JSON, as the full path does', () => {
     expect(() => canonicalize({ b: 1, a: undefined })).toThrow(NonJsonValueError);
     expect(() => canonicalize({ b: 1, a: () => 1 })).toThrow(NonJsonValueError);

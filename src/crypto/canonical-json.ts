@@ -49,22 +49,16 @@ export class NonJsonValueError extends Error {
  * guessing what the caller meant.
  */
 export function canonicalize(value: unknown): string {
-  // Fast path: plain JSON whose members are already in code-unit order (what
-  // JSON.parse of canonical text gives back, e.g. every ledger entry an auditor
-  // re-checks) serialises identically with the native JSON.stringify.
-  if (isSortedPlainJson(value, 0)) {
-    const fast = JSON.stringify(value);
+  // Fast path: plain JSON serialises as RFC 8785 with the native JSON.stringify once every object's
+  // members are in code-unit order. Already in order (what JSON.parse of canonical text gives back, e.g.
+  // every ledger entry an auditor re-checks) is the value itself, no copy; otherwise (an object literal, or
+  // what PostgreSQL's jsonb gives back, shortest names first) a copy with the members put in order.
+  const ordered = inCodeUnitOrder(value, 0);
+  if (ordered !== NOT_PLAIN) {
+    const fast = JSON.stringify(ordered);
     // JSON.stringify escapes a lone surrogate as \udXXX (and nothing else as \ud…), so one scan of the
     // output replaces a test of every string and name; a hit (or a literal backslash-u-d) takes the full path.
     if (!fast.includes('\\ud')) return fast;
-  } else {
-    // Plain JSON with members out of order (an object literal, or what PostgreSQL's jsonb gives back,
-    // shortest names first): the same serialisation of a copy whose members are put in order.
-    const sorted = sortedPlainCopy(value, 0);
-    if (sorted !== NOT_PLAIN) {
-      const fast = JSON.stringify(sorted);
-      if (!fast.includes('\\ud')) return fast;
-    }
   }
   assertJsonValue(value, '', new Set());
   const text = canonicalizeLibrary(value);
@@ -87,62 +81,29 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 // Deeper values take the full path, whose walk detects cycles properly.
 const FAST_PATH_MAX_DEPTH = 256;
 
-/**
- * True when value is plain JSON data (finite numbers, strings, dense arrays,
- * plain objects without symbol keys) AND every object's keys are already in
- * UTF-16 code-unit order — then JSON.stringify emits exactly the RFC 8785
- * form (its number and string serialisation are the ones RFC 8785
- * prescribes), provided no string or name holds a lone surrogate, which the
- * caller checks on the output. Any doubt returns false and the full path decides.
- */
-function isSortedPlainJson(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case 'string':
-      // Lone surrogates are caught on the serialised text (see canonicalize).
-      return true;
-    case 'number':
-      return Number.isFinite(value);
-    case 'boolean':
-      return true;
-    case 'object':
-      break;
-    default:
-      return false;
-  }
-  if (value === null) return true;
-  if (depth > FAST_PATH_MAX_DEPTH) return false;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      if (!(i in value) || !isSortedPlainJson(value[i], depth + 1)) return false;
-    }
-    return true;
-  }
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return false;
-  // Object.keys order is the order JSON.stringify emits (integer-like keys first).
-  let previous: string | undefined;
-  for (const key of Object.keys(value)) {
-    if (previous !== undefined && !(previous < key)) return false;
-    if (!isSortedPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
-    previous = key;
-  }
-  return Object.getOwnPropertySymbols(value).length === 0;
-}
-
 const NOT_PLAIN = Symbol('not plain JSON');
 
 /**
- * A copy of plain JSON data with every object's members in UTF-16 code-unit
- * order (Array.prototype.sort's default order), or NOT_PLAIN when the value
- * is not plain JSON as isSortedPlainJson defines it, or has a member name
- * starting with a digit: JSON.stringify emits integer-like names first,
- * whatever the insertion order, so those take the full path. The copies are
- * null-prototype objects so a member named "__proto__" stays a member.
+ * The value with every object's members in UTF-16 code-unit order — the value
+ * itself where it already is (no copy), else a copy of what had to change —
+ * or NOT_PLAIN when it is not plain JSON data (finite numbers, strings, dense
+ * arrays, plain objects without symbol keys). JSON.stringify of the result is
+ * then exactly the RFC 8785 form (its number and string serialisation are the
+ * ones RFC 8785 prescribes), provided no string or name holds a lone
+ * surrogate, which the caller checks on the output.
+ *
+ * An object whose members must be reordered and has a name starting with a
+ * digit is NOT_PLAIN: JSON.stringify emits integer-like names first, whatever
+ * the insertion order, so such objects take the full path (already in order,
+ * they are emitted as they are). Copies are null-prototype objects so a member
+ * named "__proto__" stays a member. Any doubt returns NOT_PLAIN and the full
+ * path decides.
  */
-function sortedPlainCopy(value: unknown, depth: number): unknown {
+function inCodeUnitOrder(value: unknown, depth: number): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':
+      // Lone surrogates are caught on the serialised text (see canonicalize).
       return value;
     case 'number':
       return Number.isFinite(value) ? value : NOT_PLAIN;
@@ -154,22 +115,48 @@ function sortedPlainCopy(value: unknown, depth: number): unknown {
   if (value === null) return null;
   if (depth > FAST_PATH_MAX_DEPTH) return NOT_PLAIN;
   if (Array.isArray(value)) {
-    const out = new Array<unknown>(value.length);
+    let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       if (!(i in value)) return NOT_PLAIN;
-      const member = sortedPlainCopy(value[i], depth + 1);
+      const item: unknown = value[i];
+      const member = inCodeUnitOrder(item, depth + 1);
       if (member === NOT_PLAIN) return NOT_PLAIN;
-      out[i] = member;
+      if (out === undefined && member !== item) {
+        out = new Array<unknown>(value.length);
+        for (let j = 0; j < i; j++) out[j] = value[j];
+      }
+      if (out !== undefined) out[i] = member;
     }
-    return out;
+    return out ?? value;
   }
   const proto: unknown = Object.getPrototypeOf(value);
   if ((proto !== Object.prototype && proto !== null) || Object.getOwnPropertySymbols(value).length > 0) return NOT_PLAIN;
+  const record = value as Record<string, unknown>;
+  // Object.keys order is the order JSON.stringify emits (integer-like names first).
+  const keys = Object.keys(record);
+  let out: Record<string, unknown> | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (i > 0 && !(keys[i - 1]! < key)) return sortedCopy(record, keys, depth);
+    const item = record[key];
+    const member = inCodeUnitOrder(item, depth + 1);
+    if (member === NOT_PLAIN) return NOT_PLAIN;
+    if (out === undefined && member !== item) {
+      out = Object.create(null) as Record<string, unknown>;
+      for (let j = 0; j < i; j++) out[keys[j]!] = record[keys[j]!];
+    }
+    if (out !== undefined) out[key] = member;
+  }
+  return out ?? value;
+}
+
+/** inCodeUnitOrder of an object whose members are out of order: a copy with them in order. */
+function sortedCopy(record: Record<string, unknown>, keys: string[], depth: number): unknown {
   const out = Object.create(null) as Record<string, unknown>;
-  for (const key of Object.keys(value).sort()) {
+  for (const key of keys.sort()) {
     const first = key.charCodeAt(0);
     if (first >= 0x30 && first <= 0x39) return NOT_PLAIN;
-    const member = sortedPlainCopy((value as Record<string, unknown>)[key], depth + 1);
+    const member = inCodeUnitOrder(record[key], depth + 1);
     if (member === NOT_PLAIN) return NOT_PLAIN;
     out[key] = member;
   }
