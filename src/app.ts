@@ -13,6 +13,7 @@ import { authenticate, requestPath, type AuthDeps } from './http/auth.js';
 import { RecentTokens } from './http/recent-tokens.js';
 import { problemHandler } from './http/problem.js';
 import { inputGuard } from './http/input-guard.js';
+import { plainJsonBody } from './http/plain-json-body.js';
 import { fixedLane } from './http/fixed-lane.js';
 import { rateLimit } from './http/rate-limit.js';
 import { createMetrics, registerCounterSource } from './http/metrics.js';
@@ -41,8 +42,8 @@ export interface AppDeps {
   services: Services;
 }
 
-/** Largest accepted request body. */
-export const BODY_LIMIT = '256kb';
+/** Largest accepted request body, bytes (256 KiB). */
+export const BODY_LIMIT = 256 * 1024;
 
 /** Largest accepted compute result (POST /v1/jobs/:id/result): results are stored by the service, bounded. */
 export const RESULT_BODY_LIMIT = '1mb';
@@ -97,7 +98,7 @@ export function buildApp(deps: AppDeps): Express {
   // The job authorization, the hot path, runs in a fixed lane: the same layers as through the routers
   // below (metrics, JSON body, input guard, JSON-only, authentication, the handler), without the routers'
   // search (http/fixed-lane.ts). Any other spelling of the request takes the routers.
-  app.use(fixedLane('POST', '/v1/jobs', '/v1/jobs', [metrics.middleware, jsonBody, guard, jsonOnly, authenticated, createJobHandler(services.jobs, schemas)]));
+  app.use(fixedLane('POST', '/v1/jobs', '/v1/jobs', [metrics.middleware, plainJsonBody(BODY_LIMIT, jsonBody), guard, jsonOnly, authenticated, createJobHandler(services.jobs, schemas)]));
   app.use(metrics.middleware);
   // Only a compute result may be larger; the parser that runs first marks the body read, so the general one skips it.
   app.post('/v1/jobs/:id/result', express.json({ limit: RESULT_BODY_LIMIT, type: ['application/json', 'application/*+json'] }));

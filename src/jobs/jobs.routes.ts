@@ -32,7 +32,14 @@ export function createJobHandler(svc: JobsService, schemas: SchemaRegistry): Req
     }
     const { job, replayed } = await svc.authorizeAsCaller(pending, body, key);
     if (replayed) res.set('Idempotent-Replayed', 'true');
-    res.status(201).location(`/v1/jobs/${job.id}`).json(job);
+    // Written directly (the same status, headers and bytes as res.status(201).location(..).json(job)): Express's
+    // json/send/set path was ~3 % of the service's CPU on this route (README, "Performance").
+    const text = JSON.stringify(job);
+    res.statusCode = 201;
+    res.setHeader('Location', `/v1/jobs/${job.id}`);
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(text));
+    res.end(text);
   };
 }
 
