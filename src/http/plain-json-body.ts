@@ -40,16 +40,11 @@ export function plainJsonBody(limit: number, general: RequestHandler): RequestHa
   return (req, res, next) => {
     const h = req.headers;
     const length = h['content-length'];
-    const type = h['content-type'];
+    const expected = length !== undefined && DIGITS.test(length) ? Number(length) : 0;
     if (
-      h['content-encoding'] !== undefined || h['transfer-encoding'] !== undefined || length === undefined || !DIGITS.test(length)
-      || type === undefined || !PLAIN_TYPE.test(type) || req.body !== undefined || !req.readable || req.readableDidRead
+      expected === 0 || expected > limit || h['content-encoding'] !== undefined || h['transfer-encoding'] !== undefined
+      || h['content-type'] === undefined || !PLAIN_TYPE.test(h['content-type']) || req.body !== undefined || !req.readable || req.readableDidRead
     ) {
-      general(req, res, next);
-      return;
-    }
-    const expected = Number(length);
-    if (expected === 0 || expected > limit) {
       general(req, res, next);
       return;
     }
