@@ -49,6 +49,8 @@ describe('compileAnalysis (pure)', () => {
     expect(refusal({ type: 'aggregate', filters: [{ column: 'patient_id', op: '=', value: 'p1' }], measures: [{ fn: 'count' }] }).pointer).toBe('/filters/0/column');
     expect(refusal({ type: 'aggregate', filters: [{ column: 'age', op: '=', value: '40' }], measures: [{ fn: 'count' }] }).pointer).toBe('/filters/0/value');
     expect(refusal({ type: 'aggregate', filters: [{ column: 'admitted', op: '<', value: '2020-13-45' }], measures: [{ fn: 'count' }] }).pointer).toBe('/filters/0/value');
+    // A date that matches the pattern but does not exist: DuckDB would refuse the cast and the job would fail as a schema mismatch.
+    expect(refusal({ type: 'aggregate', filters: [{ column: 'admitted', op: '<', value: '2020-02-30' }], measures: [{ fn: 'count' }] }).pointer).toBe('/filters/0/value');
     expect(refusal({ type: 'aggregate', filters: [{ column: 'age', op: 'LIKE', value: 1 }], measures: [{ fn: 'count' }] }).pointer).toBe('/filters/0/op');
     expect(refusal({ type: 'aggregate', measures: [{ fn: 'exec', column: 'age' }] }).pointer).toBe('/measures/0/fn');
     expect(refusal({ type: 'regression', model: 'ols', outcome: 'ward', predictors: ['age'] }).pointer).toBe('/outcome');

@@ -9,6 +9,7 @@
  * submission: the node does not trust what it receives.
  */
 import type { Analysis, ColumnType, DatasetColumn, Filter, Measure } from './analysis.js';
+import { filterValueFits } from '../jobs/analysis-check.js';
 
 /** One parameterised query. */
 export interface CompiledQuery {
@@ -76,21 +77,6 @@ class Builder {
   }
 }
 
-function literalFits(type: ColumnType, v: unknown): v is string | number | boolean {
-  switch (type) {
-    case 'integer':
-      return typeof v === 'number' && Number.isSafeInteger(v);
-    case 'number':
-      return typeof v === 'number' && Number.isFinite(v);
-    case 'string':
-      return typeof v === 'string';
-    case 'boolean':
-      return typeof v === 'boolean';
-    case 'date':
-      return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`));
-  }
-}
-
 function compileFilters(b: Builder, filters: Filter[] | undefined, base: string): string[] {
   if (filters !== undefined && !Array.isArray(filters)) throw new AnalysisCompileError(base, 'filters must be an array');
   return (filters ?? []).map((f, i) => {
@@ -98,7 +84,7 @@ function compileFilters(b: Builder, filters: Filter[] | undefined, base: string)
     const c = b.column(f.column, `${ptr}/column`);
     if (!OPS.has(f.op)) throw new AnalysisCompileError(`${ptr}/op`, `unknown operator ${JSON.stringify(f.op)}`);
     const cast = (v: unknown, p: string) => {
-      if (!literalFits(c.type, v)) throw new AnalysisCompileError(p, `value does not fit column ${c.name} (${c.type})`);
+      if (!filterValueFits(c.type, v)) throw new AnalysisCompileError(p, `value does not fit column ${c.name} (${c.type})`);
       return `CAST(${b.param(v)} AS ${SQL_TYPE[c.type]})`;
     };
     if (f.op === 'in') {

@@ -10,6 +10,7 @@
  */
 import { sampleDiscreteLaplace } from './discrete-laplace.js';
 import type { AggregateAnalysis, Cell, CheckOutcome, ColumnType, DatasetColumn, OutputPolicy, RegressionAnalysis, ResultBody, ResultErrorCode } from './analysis.js';
+import { measureColumnName } from '../jobs/analysis-check.js';
 
 /** Statistics of one measure in one group, as the query computed them. */
 export interface MeasureStat {
@@ -82,7 +83,7 @@ export function aggregateColumns(analysis: AggregateAnalysis, schema: DatasetCol
   const measures = analysis.measures.map((m) => {
     if (m.fn === 'count') return { name: 'count', type: 'integer' as ColumnType };
     const type: ColumnType = m.fn === 'min' || m.fn === 'max' ? typeOf(m.column) : 'number';
-    return { name: `${m.fn}_${m.column}`, type };
+    return { name: measureColumnName(m), type };
   });
   return [...groups, ...measures];
 }

@@ -53,6 +53,31 @@ describe('checkAnalysis', () => {
     })).toEqual(['/analysis/filters/0/value', '/analysis/filters/1/value', '/analysis/filters/2/value', '/analysis/filters/3/value/1', '/analysis/filters/4/op']);
   });
 
+  it('refuses dates that do not exist and integers past the safe range', () => {
+    const at = (column: string, value: string | number) => pointers({ type: 'aggregate', measures: [{ fn: 'count' }], filters: [{ column, op: '<', value }] });
+    for (const bad of ['2020-02-30', '2021-02-29', '2020-06-31', '2020-13-01', '2020-00-10', '2020-01-00', '0000-01-01', '2020-1-01']) {
+      expect(at('admitted', bad)).toEqual(['/analysis/filters/0/value']);
+    }
+    for (const good of ['2020-02-29', '2000-02-29', '0001-01-01', '9999-12-31', '2020-12-31']) expect(at('admitted', good)).toEqual([]);
+    expect(at('age', 1.2345678901234568e29)).toEqual(['/analysis/filters/0/value']);
+    expect(at('age', Number.MAX_SAFE_INTEGER + 1)).toEqual(['/analysis/filters/0/value']);
+    expect(at('age', Number.MAX_SAFE_INTEGER)).toEqual([]);
+    expect(at('age', -Number.MAX_SAFE_INTEGER)).toEqual([]);
+  });
+
+  it('refuses two result columns with one name', () => {
+    const withCount: DatasetColumn[] = [...columns, { name: 'count', type: 'integer' }];
+    expect(pointers({ type: 'aggregate', groupBy: ['sex'], measures: [{ fn: 'count' }, { fn: 'count' }] })).toEqual(['/analysis/measures/1']);
+    expect(pointers({ type: 'aggregate', measures: [{ fn: 'mean', column: 'age' }, { fn: 'sum', column: 'age' }, { fn: 'mean', column: 'age' }] })).toEqual(['/analysis/measures/2']);
+    let p: string[] = [];
+    try {
+      checkAnalysis({ type: 'aggregate', groupBy: ['count'], measures: [{ fn: 'count' }] }, withCount, { allowExtremes: false });
+    } catch (e) {
+      p = ((e as DomainError).extensions.errors as Array<{ pointer: string }>).map((x) => x.pointer);
+    }
+    expect(p).toEqual(['/analysis/measures/0']);
+  });
+
   it('digests the RFC 8785 bytes, independent of key order', () => {
     const a = analysisDigestOf({ type: 'aggregate', measures: [{ fn: 'count' }] });
     const b = analysisDigestOf(JSON.parse('{"measures":[{"fn":"count"}],"type":"aggregate"}') as Analysis);

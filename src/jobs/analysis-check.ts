@@ -56,16 +56,43 @@ export function analysisDigestOf(analysis: Analysis): string {
 }
 
 const NUMERIC = new Set(['integer', 'number']);
-const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-function valueFits(type: DatasetColumn['type'], v: Scalar): boolean {
+const VALUE_HINT: Partial<Record<DatasetColumn['type'], string>> = {
+  integer: ' (a whole number within ±(2^53 − 1))',
+  date: ' (a calendar date YYYY-MM-DD, years 0001-9999)',
+};
+
+/** A calendar date `YYYY-MM-DD` that exists (no 2020-02-30), years 0001-9999. */
+function isCalendarDate(v: string): boolean {
+  const m = DATE.exec(v);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (y < 1) return false;
+  const t = new Date(0);
+  t.setUTCFullYear(y, mo - 1, d);
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+}
+
+/**
+ * Whether a filter literal fits its column's type as the node casts it: a
+ * safe integer, a finite number, a boolean, a real calendar date, a string.
+ * One definition for the submission check and the node's compiler, so a value
+ * accepted here (and an invocation counted for it) never fails at the node.
+ */
+export function filterValueFits(type: DatasetColumn['type'], v: unknown): v is Scalar {
   switch (type) {
-    case 'integer': return typeof v === 'number' && Number.isInteger(v);
-    case 'number': return typeof v === 'number';
+    case 'integer': return typeof v === 'number' && Number.isSafeInteger(v);
+    case 'number': return typeof v === 'number' && Number.isFinite(v);
     case 'boolean': return typeof v === 'boolean';
-    case 'date': return typeof v === 'string' && DATE.test(v);
+    case 'date': return typeof v === 'string' && isCalendarDate(v);
     default: return typeof v === 'string';
   }
+}
+
+/** The result column of a measure: `count`, or `<fn>_<column>` (e.g. `mean_los_days`). */
+export function measureColumnName(m: Measure): string {
+  return m.fn === 'count' ? 'count' : `${m.fn}_${m.column}`;
 }
 
 /**
@@ -90,11 +117,18 @@ export function checkAnalysis(analysis: Analysis, columns: readonly DatasetColum
     if (ordered && (c.type === 'boolean' || c.type === 'string')) errors.push({ pointer: `${base}/filters/${i}/op`, message: `${f.op} does not apply to a ${c.type} column` });
     const values = Array.isArray(f.value) ? f.value : [f.value];
     values.forEach((v, j) => {
-      if (!valueFits(c.type, v)) errors.push({ pointer: `${base}/filters/${i}/value${Array.isArray(f.value) ? `/${j}` : ''}`, message: `not a ${c.type} value${c.type === 'date' ? ' (YYYY-MM-DD)' : ''}` });
+      if (!filterValueFits(c.type, v)) errors.push({ pointer: `${base}/filters/${i}/value${Array.isArray(f.value) ? `/${j}` : ''}`, message: `not a ${c.type} value${VALUE_HINT[c.type] ?? ''}` });
     });
   });
   if (analysis.type === 'aggregate') {
     (analysis.groupBy ?? []).forEach((g, i) => void use(g, `${base}/groupBy/${i}`));
+    // Every result column has its own name (a client reads cells by name): no measure twice, none named like a group column.
+    const named = new Set(analysis.groupBy ?? []);
+    analysis.measures.forEach((m, i) => {
+      const name = measureColumnName(m);
+      if (named.has(name)) errors.push({ pointer: `${base}/measures/${i}`, message: `a second result column named ${name}` });
+      named.add(name);
+    });
     analysis.measures.forEach((m, i) => {
       if (m.fn === 'count') return;
       use(m.column, `${base}/measures/${i}/column`, 'numeric');

@@ -70,7 +70,7 @@ describe('offers: access and output policy', () => {
     expect(await refused(offer({ access: 'compute' }), 400, 'VALIDATION_FAILED')).toEqual(['/access']);
     const d = await publishComputeDataset(ctx, hospital);
     expect(await refused(offer({ access: 'download', outputPolicy: {} }, d), 400, 'VALIDATION_FAILED')).toEqual(['/outputPolicy']);
-    for (const outputPolicy of [{ roundTo: 0 }, { minCellCount: 2.5 }, { extra: 1 }, { noise: { mechanism: 'gaussian', epsilon: 1 } }, { noise: { mechanism: 'discrete-laplace', epsilon: 0 } }, { dominance: { n: 2 } }, { review: { approvals: -1 } }, { review: { reviewers: ['not-a-uuid'] } }]) {
+    for (const outputPolicy of [{ roundTo: 0 }, { minCellCount: 2.5 }, { extra: 1 }, { noise: { mechanism: 'gaussian', epsilon: 1 } }, { noise: { mechanism: 'discrete-laplace', epsilon: 0 } }, { noise: { mechanism: 'discrete-laplace', epsilon: 1e-300 } }, { noise: { mechanism: 'discrete-laplace', epsilon: 0.0000009 } }, { dominance: { n: 2 } }, { review: { approvals: -1 } }, { review: { reviewers: ['not-a-uuid'] } }]) {
       await refused(offer({ outputPolicy }, d), 400, 'VALIDATION_FAILED');
     }
     expect(await refused(offer({ access: 'sometimes' }, d), 400, 'VALIDATION_FAILED')).toEqual(['/access']);
@@ -148,6 +148,9 @@ describe('POST /v1/jobs on a compute contract', () => {
       [{ type: 'aggregate', measures: [{ fn: 'mean', column: 'sex' }] }, ['/analysis/measures/0/column']],
       [{ type: 'aggregate', measures: [{ fn: 'count' }, { fn: 'min', column: 'age' }] }, ['/analysis/measures/1/fn']],
       [{ type: 'regression', model: 'ols', outcome: 'los_days', predictors: ['sex'] }, ['/analysis/predictors/0']],
+      // Values the node could not cast, and result columns with one name: refused before an invocation is counted.
+      [{ type: 'aggregate', filters: [{ column: 'age', op: '<', value: 1.2345678901234568e29 }], measures: [{ fn: 'count' }] }, ['/analysis/filters/0/value']],
+      [{ type: 'aggregate', groupBy: ['sex'], measures: [{ fn: 'count' }, { fn: 'count' }] }, ['/analysis/measures/1']],
     ];
     for (const [analysis, pointers] of cases) expect(await refused(job({ analysis }), 400, 'VALIDATION_FAILED')).toEqual(pointers);
     // Schema-level refusals: SQL, unknown functions, too many groups or filters, bad ops.
