@@ -100,6 +100,8 @@ function verifyTokenClaims(jws: DecodedJws, verify: Verifier, req: Request, expe
   if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + CLOCK_SKEW_S)) throw unauthenticated('TOKEN_NOT_YET_VALID', 'the token is not valid yet (iat/nbf in the future)');
   if (exp <= now - CLOCK_SKEW_S) throw unauthenticated('TOKEN_EXPIRED', 'the token has expired');
   if (exp - iat > MAX_TOKEN_LIFETIME_S) throw unauthenticated('TOKEN_LIFETIME_TOO_LONG', `exp may be at most ${MAX_TOKEN_LIFETIME_S} s after iat`);
+  // A lifetime of zero or less is no lifetime: the clock-skew allowance must not make such a token usable.
+  if (exp <= iat) throw unauthenticated('TOKEN_MALFORMED', 'exp must be later than iat');
   if (iat > Date.now() / 1000 + CLOCK_SKEW_S) throw unauthenticated('TOKEN_NOT_YET_VALID', 'iat is in the future');
   if (iss !== expectedIssuer) throw unauthenticated('TOKEN_ISSUER_MISMATCH', 'iss does not name the owner of the signing key');
   if (htm !== req.method) throw unauthenticated('TOKEN_BINDING_MISMATCH', `the token is for method ${String(htm)}, not ${req.method}`);

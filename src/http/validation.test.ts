@@ -36,3 +36,25 @@ describe('contracts/ schemas', () => {
     }
   });
 });
+
+describe('query integers', () => {
+  const schemas = loadSchemas();
+  const pointerOf = (query: Record<string, string>): string | undefined => {
+    try {
+      schemas.checkQuery('inclusion-proof-query.v1', query);
+      return undefined;
+    } catch (e) {
+      expect((e as DomainError).code).toBe('VALIDATION_FAILED');
+      return ((e as DomainError).extensions.errors as Array<{ pointer: string }>)[0]?.pointer;
+    }
+  };
+
+  it('are read from decimal digits only', () => {
+    expect(schemas.checkQuery('inclusion-proof-query.v1', { index: '16', treeSize: '20' })).toEqual({ index: 16, treeSize: 20 });
+    expect(schemas.checkQuery('inclusion-proof-query.v1', { index: '0' })).toEqual({ index: 0 });
+    for (const index of ['0x10', '1e1', '+1', ' 1', '1 ', '1.0', '00', '01', '', 'Infinity', '1_0']) expect([index, pointerOf({ index })]).toEqual([index, '/index']);
+    expect(pointerOf({ index: '1', treeSize: '2e1' })).toBe('/treeSize');
+    // A negative number is digits too: the schema's minimum refuses it.
+    expect(pointerOf({ index: '-1' })).toBe('/index');
+  });
+});

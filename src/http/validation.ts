@@ -44,6 +44,15 @@ function toErrors(errors: ErrorObject[] | null | undefined): Array<{ pointer: st
   });
 }
 
+const DECIMAL_INTEGER = /^-?(0|[1-9][0-9]*)$/;
+const NONE: ReadonlySet<string> = new Set();
+
+/** The top-level properties a query schema types as integers. */
+function integerQueryFields(schema: object): ReadonlySet<string> {
+  const props = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  return new Set(Object.entries(props).filter(([, p]) => p.type === 'integer').map(([k]) => k));
+}
+
 /** Load and compile every contracts/*.schema.json. */
 export function loadSchemas(dir = path.join(packageRoot(), 'contracts')): SchemaRegistry {
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.schema.json')).sort();
@@ -59,6 +68,7 @@ export function loadSchemas(dir = path.join(packageRoot(), 'contracts')): Schema
     strict.addSchema(schema);
     coercing.addSchema(schema);
   }
+  const integerFields = new Map([...schemas].map(([id, schema]) => [id, integerQueryFields(schema)]));
   const compiled = new Map<string, ValidateFunction>();
   const compiledQuery = new Map<string, ValidateFunction>();
   for (const id of schemas.keys()) {
@@ -78,6 +88,14 @@ export function loadSchemas(dir = path.join(packageRoot(), 'contracts')): Schema
     schemas,
     check: (name, data) => run(compiled, name, data, 'request body'),
     checkQuery: (name, query) => {
+      const digitsOnly = integerFields.get(schemaIdOf(name)) ?? NONE;
+      for (const [key, raw] of Object.entries(query as object)) {
+        // Coercion reads '0x10', '1e2', '+1', ' 1' and '1.0' as numbers; a query integer is written in decimal digits only.
+        if (digitsOnly.has(key) && typeof raw === 'string' && !DECIMAL_INTEGER.test(raw)) {
+          const bad = { pointer: `/${key}`, message: 'must be a whole number written in decimal digits' };
+          throw validationFailed(`the query ${bad.pointer} ${bad.message}`, [bad]);
+        }
+      }
       const q = run<Record<string, unknown>>(compiledQuery, name, { ...(query as object) }, 'query');
       // Coercion turns '1e400' into Infinity, which no range keyword refuses when the schema caps instead.
       const bad = findBadInput(q);

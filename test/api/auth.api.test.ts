@@ -56,6 +56,11 @@ describe('request authentication', () => {
     const now = Math.floor(Date.now() / 1000);
     await expectProblem(await signed(ctx.app, alice, 'get', path(), undefined, { iat: now, exp: now + 301 }), 401, 'TOKEN_LIFETIME_TOO_LONG');
     await expectProblem(await signed(ctx.app, alice, 'get', path(), undefined, { iat: now + 600, exp: now + 660 }), 401, 'TOKEN_NOT_YET_VALID');
+    // exp at or before iat, each still inside the 30 s clock-skew allowance: no lifetime at all.
+    for (const [iat, exp] of [[now + 20, now + 10], [now, now - 1], [now, now - 25], [now, now]]) {
+      await expectProblem(await signed(ctx.app, alice, 'get', path(), undefined, { iat, exp }), 401, 'TOKEN_MALFORMED');
+    }
+    expect((await signed(ctx.app, alice, 'get', path(), undefined, { iat: now, exp: now + 1 })).status).toBe(200);
   });
 
   it('refuses a replayed jti', async () => {
