@@ -11,6 +11,9 @@ export type ErrorCode =
   | 'MALFORMED_JSON'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'MALFORMED_REQUEST'
+  | 'HEADERS_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
   // authentication (401)
   | 'AUTH_REQUIRED'
   | 'TOKEN_MALFORMED'

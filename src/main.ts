@@ -28,6 +28,7 @@ import { createServices, entities } from './services.js';
 import { startBackgroundWork } from './background.js';
 import { loadServiceKeys } from './service-keys.js';
 import { loadSchemas } from './http/validation.js';
+import { answerClientErrors } from './http/client-errors.js';
 import { ensureOperator } from './participants/bootstrap-operator.js';
 
 /** Connections of the primary's own pool under TDS_WORKERS > 1: the background loops take one or two at a time. */
@@ -82,7 +83,7 @@ async function serve(config: Config, ds: DataSource, logger: Logger): Promise<ht
   const keys = await loadServiceKeys(config.dataDir);
   const services = createServices(ds, config, keys, logger);
   const app = buildApp({ config, ds, logger, keys, schemas: loadSchemas(), services });
-  const server = http.createServer(app);
+  const server = answerClientErrors(http.createServer(app));
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   return server;
 }
@@ -151,7 +152,7 @@ async function single(config: Config, logger: Logger): Promise<void> {
   const op = await ensureOperator(ds, services.participants, config.dataDir);
   const background = startBackgroundWork(services, logger);
   const app = buildApp({ config, ds, logger, keys, schemas: loadSchemas(), services });
-  const server = http.createServer(app);
+  const server = answerClientErrors(http.createServer(app));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

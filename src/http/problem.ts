@@ -13,6 +13,9 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   MALFORMED_JSON: 400,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  MALFORMED_REQUEST: 400,
+  HEADERS_TOO_LARGE: 431,
+  REQUEST_TIMEOUT: 408,
   AUTH_REQUIRED: 401,
   TOKEN_MALFORMED: 401,
   TOKEN_SIGNATURE_INVALID: 401,
@@ -61,25 +64,31 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
 };
 
 const TITLES: Partial<Record<number, string>> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
-  413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout', 409: 'Conflict',
+  413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large',
   500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
-/** Write a problem document for a DomainError. */
-export function sendProblem(res: Response, err: DomainError): void {
+/** The status and RFC 9457 document of a DomainError. */
+export function problemOf(err: DomainError): { status: number; body: Record<string, unknown> } {
   const status = STATUS_BY_CODE[err.code];
-  res
-    .status(status)
-    .type('application/problem+json')
-    .json({
+  return {
+    status,
+    body: {
       type: `https://tds.example/problems/${err.code.toLowerCase().replace(/_/g, '-')}`,
       title: TITLES[status] ?? 'Error',
       status,
       detail: err.detail,
       code: err.code,
       ...err.extensions,
-    });
+    },
+  };
+}
+
+/** Write a problem document for a DomainError. */
+export function sendProblem(res: Response, err: DomainError): void {
+  const { status, body } = problemOf(err);
+  res.status(status).type('application/problem+json').json(body);
 }
 
 // SQLSTATEs that mean "the database is away or refusing work", by class: 08 connection exception,
