@@ -238,9 +238,9 @@ export class TdsClient {
     return this.request('POST', '/v1/reciprocity-rules', rule);
   }
 
-  /** Every reciprocity rule, optionally of one research field or scope. */
+  /** Every reciprocity rule, optionally of one research field or scope (every page). */
   async listRules(q: { researchField?: string; scope?: 'space' | 'offer' } = {}): Promise<{ items: RuleView[] }> {
-    return this.getJson('/v1/reciprocity-rules', q);
+    return this.listAll<RuleView>('/v1/reciprocity-rules', q);
   }
 
   /** Self: make `publicKeyJwk` the current key; signed by the current key, which then no longer authenticates. */

@@ -59,7 +59,7 @@ export const OPERATIONS: Operation[] = [
   { id: 'getContract', method: 'get', path: '/v1/contracts/{id}', summary: 'Parties, operator, auditor: document, signatures, state, used, remaining', auth: 'bearer', response: 'Contract', ok: 200 },
   { id: 'revokeContract', method: 'post', path: '/v1/contracts/{id}/revoke', summary: 'Provider or operator: revoke', auth: 'bearer', body: 'revocation.v1', response: 'Contract', ok: 200 },
   { id: 'createRule', method: 'post', path: '/v1/reciprocity-rules', summary: 'Operator (space-wide) or provider (for its offers): create a rule', auth: 'bearer', body: 'reciprocity-rule.v1', response: 'ReciprocityRule', ok: 201 },
-  { id: 'listRules', method: 'get', path: '/v1/reciprocity-rules', summary: 'Rules', auth: 'bearer', query: 'rule-query.v1', response: 'RuleList', ok: 200 },
+  { id: 'listRules', method: 'get', path: '/v1/reciprocity-rules', summary: 'Rules, space-wide and per offer (filters researchField, scope), oldest first, cursor pagination', auth: 'bearer', query: 'rule-query.v1', response: 'RuleList', ok: 200 },
   { id: 'getStanding', method: 'get', path: '/v1/reciprocity/standing', summary: 'What the caller shares in a field (or under a contract), whether its next release would be authorized and what one more would need', auth: 'bearer', query: 'standing-query.v1', response: 'Standing', ok: 200 },
   { id: 'createJob', method: 'post', path: '/v1/jobs', summary: 'Consumer: authorize a job and release the dataset (Idempotency-Key honoured)', auth: 'bearer', body: 'job-request.v1', response: 'Job', ok: 201 },
   { id: 'getJob', method: 'get', path: '/v1/jobs/{id}', summary: 'Job status', auth: 'bearer', response: 'Job', ok: 200 },

@@ -16,7 +16,7 @@ export function reciprocityRoutes(r: Router, svc: ReciprocityService, schemas: S
   });
   r.get('/reciprocity-rules', async (req, res) => {
     principalOf(res);
-    res.json({ items: await svc.list(schemas.checkQuery('rule-query.v1', req.query)) });
+    res.json(await svc.page(schemas.checkQuery('rule-query.v1', req.query)));
   });
   r.get('/reciprocity/standing', async (req, res) => {
     const q = schemas.checkQuery<{ field?: string; kind?: 'raw' | 'insight'; contractId?: string }>('standing-query.v1', req.query);

@@ -14,6 +14,7 @@ import { lockReciprocityFacts } from './reciprocity-lock.js';
 import { contractRuleScope, holdReceived, insertRule, listRules, readFacts, ruleOwners, rulesOfDataset, type FactsRow, type RuleRow } from './reciprocity.store.js';
 import { countedElsewhere, describeNeeds, describeRefusal, evaluateRules, receivedBounds, releaseKey, type DatasetKind, type ReceivedBounds, type ReciprocityDecision, type ReciprocityFacts, type ReciprocityRule } from './evaluate-rules.js';
 import { isUuid } from '../ids.js';
+import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
 import type { RuleInput, RuleView, Standing } from './rule-view.js';
 
 export type { RuleInput, RuleView, Standing } from './rule-view.js';
@@ -78,6 +79,14 @@ export class ReciprocityService {
   /** Every rule, optionally filtered. */
   async list(q: { researchField?: string; scope?: string }): Promise<RuleView[]> {
     return (await listRules<RuleInput>(this.ds, q)).map(toView);
+  }
+
+  /** One page of the rules, oldest first (GET /v1/reciprocity-rules), keyset-paginated. */
+  async page(q: { researchField?: string; scope?: string; limit: number; cursor?: string }): Promise<{ items: RuleView[]; nextCursor: string | null }> {
+    const rows = await listRules<RuleInput>(this.ds, q, { limit: q.limit + 1, ...(q.cursor ? { after: decodeCursor(q.cursor) } : {}) });
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return { items: page.map(toView), nextCursor: rows.length > q.limit && last ? encodeCursor(new Date(last.created_at), last.id) : null };
   }
 
   /** Check that rule ids exist and that the provider may reference them (space rules, or its own). */

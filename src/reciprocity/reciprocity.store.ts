@@ -34,12 +34,21 @@ export async function insertRule<Body extends { kind: string; researchField: str
   return rows[0]!;
 }
 
-/** Every rule, optionally of one field and/or scope, oldest first. */
-export async function listRules<Body>(q: Queryable, filter: { researchField?: string; scope?: string }): Promise<Array<RuleRow<Body>>> {
+/**
+ * Rules, optionally of one field and/or scope, oldest first; with `page`, at
+ * most `limit` of them after the keyset position `after` ([created_at, id]).
+ */
+export async function listRules<Body>(
+  q: Queryable,
+  filter: { researchField?: string; scope?: string },
+  page?: { limit: number; after?: [string, string] },
+): Promise<Array<RuleRow<Body>>> {
   return (await q.query(
     `SELECT ${RULE_COLUMNS} FROM reciprocity_rules
-      WHERE ($1::text IS NULL OR research_field = $1) AND ($2::text IS NULL OR scope = $2) ORDER BY created_at, id`,
-    [filter.researchField ?? null, filter.scope ?? null],
+      WHERE ($1::text IS NULL OR research_field = $1) AND ($2::text IS NULL OR scope = $2)
+        AND ($3::timestamptz IS NULL OR (created_at, id) > ($3::timestamptz, $4::uuid))
+      ORDER BY created_at, id LIMIT $5`,
+    [filter.researchField ?? null, filter.scope ?? null, page?.after?.[0] ?? null, page?.after?.[1] ?? null, page?.limit ?? null],
   )) as Array<RuleRow<Body>>;
 }
 

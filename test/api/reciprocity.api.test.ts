@@ -112,3 +112,37 @@ describe('share your insights to see others\' insights', () => {
     expect(list.body.items.map((r: { id: string }) => r.id)).toContain(ruleId);
   });
 });
+
+describe('the rule list', () => {
+  it('pages by cursor, oldest first, every rule once; bad limits and cursors are 400', async () => {
+    const made: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const r = await signed(ctx.app, ctx.operator, 'post', '/v1/reciprocity-rules', { kind: 'share-all', researchField: 'paging-field', datasetKind: 'raw' });
+      expect(r.status).toBe(201);
+      made.push(r.body.id);
+    }
+    // A provider's own rule in the same field: listed too, with its scope.
+    const own = await signed(ctx.app, hospital, 'post', '/v1/reciprocity-rules', { kind: 'share-all', researchField: 'paging-field', datasetKind: 'raw' });
+    made.push(own.body.id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await signed(ctx.app, freeRider, 'get', `/v1/reciprocity-rules?researchField=paging-field&limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(3);
+      seen.push(...res.body.items.map((r: { id: string }) => r.id));
+      cursor = res.body.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(made);
+    const all = await signed(ctx.app, freeRider, 'get', '/v1/reciprocity-rules?researchField=paging-field&scope=space');
+    expect(all.body).toMatchObject({ nextCursor: null });
+    expect(all.body.items.map((r: { id: string }) => r.id)).toEqual(made.slice(0, 7));
+    for (const q of ['limit=0', 'limit=201', 'limit=1e2', 'limit=two', 'cursor=xyz', 'x=1']) {
+      const res = await signed(ctx.app, freeRider, 'get', `/v1/reciprocity-rules?${q}`);
+      expect([q, res.status, res.body.code]).toEqual([q, 400, 'VALIDATION_FAILED']);
+    }
+  });
+});

@@ -194,6 +194,12 @@ describe('the console in Chromium', () => {
     await page.getByRole('button', { name: 'Approve Newcomer Lab' }).click();
     await page.locator('#participants').getByRole('cell', { name: 'Newcomer Lab', exact: true }).waitFor();
     expect(await text(page, '#pending')).toContain('Nobody is waiting');
+    // A space-wide rule made in the page appears in the (paged) rule list.
+    await page.locator('#rule-form select[name="kind"]').selectOption('share-all');
+    await page.locator('#rule-form input[name="researchField"]').fill('browser-field');
+    await page.getByRole('button', { name: 'Add the rule' }).click();
+    await page.locator('#rules li', { hasText: 'every insight dataset registered in browser-field must be shared' }).waitFor();
+    expect(await text(page, '#rules')).toMatch(/Page 1: \d+ shown\./);
   });
 
   it('the auditor pins the log key, and the page verifies the checkpoint, the shown entries and the whole ledger', async () => {

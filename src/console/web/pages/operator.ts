@@ -1,6 +1,7 @@
 /** The operator's page: participants waiting for approval (approve / suspend), everyone else, and the space-wide reciprocity rules. */
 import { call, query, type Page } from '../api.js';
 import { field, h, input, run, select, Status, table, valueOf, when } from '../dom.js';
+import { pager } from '../pager.js';
 import type { RuleView } from '../../../reciprocity/rule-view.js';
 
 interface Participant { id: string; name: string; status: string; roles: string[]; organization?: string | null; createdAt?: string }
@@ -68,13 +69,9 @@ async function showRules(into: HTMLElement): Promise<void> {
     field('Allowance (give to get)', input('allowance', { type: 'number', min: 0 })),
     h('button', { type: 'submit' }, 'Add the rule'));
   into.replaceChildren(h('h2', {}, 'Reciprocity rules'), status.el, list, h('h3', {}, 'New space-wide rule'), form);
-  const load = async () => {
-    const r = await run(null, status, 'Loading the rules…', () => call<{ items: Rule[] } | Rule[]>('GET', '/v1/reciprocity-rules'));
-    if (!r) return;
-    status.clear();
-    const items = Array.isArray(r) ? r : r.items;
-    list.replaceChildren(items.length === 0 ? h('p', {}, 'No rules.') : h('ul', {}, ...items.map((x) => h('li', {}, h('code', {}, x.id), ': ', ruleText(x)))));
-  };
+  const load = () => pager<Rule>(list, 'Loading the rules…',
+    (cursor) => call<Page<Rule>>('GET', `/v1/reciprocity-rules${query({ limit: 50, cursor })}`),
+    (items) => (items.length === 0 ? h('p', {}, 'No rules.') : h('ul', {}, ...items.map((x) => h('li', {}, h('code', {}, x.id), ': ', ruleText(x))))));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body: Record<string, unknown> = { kind: valueOf(form, 'kind'), researchField: valueOf(form, 'researchField'), datasetKind: valueOf(form, 'datasetKind') };
