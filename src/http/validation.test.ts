@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadSchemas, SCHEMA_BASE } from './validation.js';
+import { isStorableDateTime, loadSchemas, SCHEMA_BASE } from './validation.js';
 import { packageRoot } from '../package-root.js';
 import { DomainError } from '../errors.js';
 
@@ -56,5 +56,23 @@ describe('query integers', () => {
     expect(pointerOf({ index: '1', treeSize: '2e1' })).toBe('/treeSize');
     // A negative number is digits too: the schema's minimum refuses it.
     expect(pointerOf({ index: '-1' })).toBe('/index');
+  });
+});
+
+describe('date-time', () => {
+  it('is RFC 3339 and an instant the database holds (UTC years 0001-9999)', () => {
+    for (const ok of ['2026-12-04T10:00:00Z', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z', '2026-12-04T10:00:00+01:00']) expect([ok, isStorableDateTime(ok)]).toEqual([ok, true]);
+    for (const bad of ['0000-01-01T00:00:00Z', '0001-01-01T00:30:00+01:00', '9999-12-31T23:00:00-05:00', '2020-02-30T00:00:00Z', '2026-12-04', '2026-12-04T10:00:00', 'tomorrow']) expect([bad, isStorableDateTime(bad)]).toEqual([bad, false]);
+  });
+
+  it('refuses a year-0000 period with a pointer, as a schema error', () => {
+    const schemas = loadSchemas();
+    try {
+      schemas.check('statement-request.v1', { party: '00000000-0000-4000-8000-000000000000', from: '0000-01-01T00:00:00Z', to: '9999-12-31T23:59:59Z' });
+      throw new Error('expected a refusal');
+    } catch (e) {
+      expect((e as DomainError).code).toBe('VALIDATION_FAILED');
+      expect(((e as DomainError).extensions.errors as Array<{ pointer: string }>).map((x) => x.pointer)).toEqual(['/from']);
+    }
   });
 });

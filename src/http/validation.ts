@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsImport from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { validationFailed } from '../errors.js';
 import { findBadInput } from '../input-text.js';
@@ -13,6 +14,21 @@ import { packageRoot } from '../package-root.js';
 
 // ajv-formats is CommonJS with only a default export; under ESM it sits on `.default`.
 const addFormats = addFormatsImport.default;
+
+const rfc3339 = fullFormats['date-time'] as { validate: (s: string) => boolean; compare: (a: string, b: string) => number | undefined };
+
+/**
+ * `date-time` as RFC 3339 and an instant PostgreSQL and JavaScript both hold
+ * (UTC years 0001-9999): '0000-01-01T00:00:00Z' is valid RFC 3339 but no
+ * timestamptz, and without this it would reach the database as a bare error.
+ */
+export function isStorableDateTime(s: string): boolean {
+  if (!rfc3339.validate(s)) return false;
+  const t = Date.parse(s);
+  if (!Number.isFinite(t)) return false;
+  const year = new Date(t).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}
 
 /** Prefix of every schema $id in contracts/. */
 export const SCHEMA_BASE = 'https://tds.example/contracts/';
@@ -59,8 +75,10 @@ export function loadSchemas(dir = path.join(packageRoot(), 'contracts')): Schema
   const schemas = new Map<string, object>();
   const strict = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
   const coercing = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, coerceTypes: true, useDefaults: true });
-  addFormats(strict);
-  addFormats(coercing);
+  for (const ajv of [strict, coercing]) {
+    addFormats(ajv);
+    ajv.addFormat('date-time', { validate: isStorableDateTime, compare: rfc3339.compare });
+  }
   for (const f of files) {
     const schema = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { $id?: string };
     if (schema.$id !== `${SCHEMA_BASE}${f}`) throw new Error(`schema ${f} must have $id ${SCHEMA_BASE}${f}`);

@@ -158,6 +158,8 @@ describe('bad input', () => {
     [{ party: 'me', from: FROM, to: TO }, 400, 'VALIDATION_FAILED', '/party'],
     [{ party: 'SELF', to: TO }, 400, 'VALIDATION_FAILED', '/from'],
     [{ party: 'SELF', from: 'yesterday', to: TO }, 400, 'VALIDATION_FAILED', '/from'],
+    [{ party: 'SELF', from: '0000-01-01T00:00:00Z', to: '9999-12-31T23:59:59Z' }, 400, 'VALIDATION_FAILED', '/from'],
+    [{ party: 'SELF', from: FROM, to: '2026-01-01T23:59:60Z' }, 400, 'VALIDATION_FAILED', '/to'],
     [{ party: 'SELF', from: TO, to: FROM }, 400, 'VALIDATION_FAILED', '/to'],
     [{ party: 'SELF', from: FROM, to: FROM }, 400, 'VALIDATION_FAILED', '/to'],
     [{ party: 'SELF', from: FROM, to: TO, role: 'auditor' }, 400, 'VALIDATION_FAILED', '/role'],
