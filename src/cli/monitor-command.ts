@@ -5,15 +5,17 @@
  * the state file (a split view or rewrite cannot pass both a witness quorum
  * and this check), checks every entry's bytes and inclusion proof, prints one
  * line per event on stdout, and keeps the full checkpoints as evidence. Any
- * inconsistency, bad proof or missing quorum exits 1 with both checkpoints kept.
+ * inconsistency, bad proof or missing quorum exits 1 with both checkpoints
+ * kept; so does a log refusing (4xx) to prove a checkpoint it signed. A log
+ * that cannot be reached or fails (5xx) is an ordinary failure, no evidence.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TdsClient } from '../client/tds-client.js';
+import { TdsApiError, type TdsClient } from '../client/tds-client.js';
 import { verifyCosignedCheckpoint, type CosignerKey } from '../ledger/cosignature.js';
 import { parseCheckpointBody, type NoteVerifier } from '../ledger/checkpoint.js';
 import { splitNote } from '../ledger/note.js';
-import { checkExtends, checkPartyEntry, describeEvent, InconsistentCheckpoints, type ProvenEntry } from '../ledger/monitor.js';
+import { checkExtends, checkPartyEntry, describeEvent, InconsistentCheckpoints, type ProofRefused, type ProvenEntry } from '../ledger/monitor.js';
 import { UsageError, requireOption, stringOption, type CliIo, type CommandSpec } from './cli-args.js';
 import { TRUST_OPTIONS, logKeyOption, witnessOptions } from './trust-options.js';
 
@@ -65,6 +67,27 @@ class MonitorFailure extends Error {
   }
 }
 
+/**
+ * True when the log answered but refused the request (a 4xx problem such as
+ * VALIDATION_FAILED "beyond the integrated tree size"): for a proof of a
+ * checkpoint it signed, that is evidence. Not when it could not be reached or
+ * failed (network, 5xx), nor when it refused the caller rather than the
+ * request (401, 403) or asked it to come back later (408, 429).
+ */
+function isRefusal(e: unknown): e is TdsApiError {
+  return e instanceof TdsApiError && e.status >= 400 && e.status < 500 && ![401, 403, 408, 429].includes(e.status);
+}
+
+/** The consistency proof from `from` to `to`, or the log's refusal to give one; other failures are thrown. */
+async function consistencyProof(client: TdsClient, from: number, to: number): Promise<string[] | ProofRefused> {
+  try {
+    return (await client.getJson<{ proof: string[] }>('/v1/ledger/proofs/consistency', { from, to })).proof;
+  } catch (e) {
+    if (isRefusal(e)) return { refused: `${e.status} ${e.message}` };
+    throw e;
+  }
+}
+
 /** One poll: pages of the caller's entries until caught up. Mutates and saves `state` after each verified page. */
 async function poll(client: TdsClient, state: MonitorState, file: string, trust: { logKey: NoteVerifier; witnesses: CosignerKey[]; quorum: number }, io: Pick<CliIo, 'out' | 'err'>): Promise<number> {
   let events = 0;
@@ -79,7 +102,7 @@ async function poll(client: TdsClient, state: MonitorState, file: string, trust:
     if (offered.size !== page.treeSize) throw new MonitorFailure(`the page says treeSize ${page.treeSize} but its checkpoint has size ${offered.size}`, page.checkpoint);
     if (state.checkpoint) {
       const kept = parseCheckpointBody(splitNote(state.checkpoint).body);
-      const proof = kept.size > 0 && offered.size > kept.size ? (await client.getJson<{ proof: string[] }>('/v1/ledger/proofs/consistency', { from: kept.size, to: offered.size })).proof : undefined;
+      const proof = kept.size > 0 && offered.size > kept.size ? await consistencyProof(client, kept.size, offered.size) : undefined;
       try {
         checkExtends(kept, offered, proof);
       } catch (e) {

@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TdsClient } from '../client/tds-client.js';
 import { verifyReceipt } from '../ledger/tlog-proof.js';
-import { UsageError, type CommandSpec } from './cli-args.js';
-import { TRUST_OPTIONS, logKeyOption, witnessOptions } from './trust-options.js';
+import type { CommandSpec } from './cli-args.js';
+import { TRUST_OPTIONS, requireLogKey, witnessOptions } from './trust-options.js';
 
 /** One line describing a verified release entry. */
 function describe(entry: Record<string, unknown>): string {
@@ -28,8 +28,7 @@ export const receiptVerify: CommandSpec = {
   options: TRUST_OPTIONS,
   positionals: [1, 1],
   run: async ({ p, io }) => {
-    const logKey = logKeyOption(p);
-    if (!logKey) throw new UsageError('receipt verify: --log-key is required');
+    const logKey = requireLogKey(p);
     const { witnesses, quorum } = witnessOptions(p);
     const file = p.positionals[0]!;
     let text: string;

@@ -14,7 +14,7 @@ import { statementCurrencies } from '../money/currencies.js';
 import { verifyStatement, type PartyPage } from '../statements/verify-statement.js';
 import type { ContractTerms, SignedStatement, Statement, StatementLine } from '../statements/statement-document.js';
 import { UsageError, choiceOption, requireOption, stringOption, type CliIo, type CommandContext, type CommandSpec } from './cli-args.js';
-import { keyArgument } from './trust-options.js';
+import { requireLogKey } from './trust-options.js';
 
 const csvCell = (v: string | number): string => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
 
@@ -141,7 +141,7 @@ export const statementVerify: CommandSpec = {
   positionals: [1, 1],
   run: async (ctx) => {
     const { p, io } = ctx;
-    const logKey = keyArgument('--log-key', requireOption(p, 'log-key'));
+    const logKey = requireLogKey(p).text;
     const signed = readJsonFile<SignedStatement>(p.positionals[0]!, 'statement verify');
     if (typeof signed?.statement?.treeSize !== 'number') throw new UsageError(`statement verify: ${p.positionals[0]} is not a {statement, signature} file`);
     const client = await partyClient(ctx);

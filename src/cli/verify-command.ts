@@ -12,7 +12,7 @@ import type { ServedEntry, VerifiedCheckpoint, VerifyLogInput, VerifyLogResult }
 import { verifyLogLocating, type InclusionProofSource } from '../ledger/locate-bad-entry.js';
 import { parseVerifierKey } from '../ledger/checkpoint.js';
 import { verifyCosignedCheckpoint, type CosignerKey } from '../ledger/cosignature.js';
-import { TRUST_OPTIONS, keyArgument, witnessOptions } from './trust-options.js';
+import { TRUST_OPTIONS, requireLogKey, witnessOptions } from './trust-options.js';
 import { progressReporter } from './progress.js';
 
 /** Where these commands write: the output half of the CLI's io, plus progress when on a terminal. */
@@ -142,7 +142,7 @@ export const VERIFY_OPTIONS = { ...TRUST_OPTIONS, state: { type: 'string' }, bun
  */
 export async function verifyLedger(ctx: CommandContext): Promise<VerifiedLedger> {
   const { p, io } = ctx;
-  const logKey = keyArgument('--log-key', requireOption(p, 'log-key'));
+  const logKey = requireLogKey(p).text;
   const { witnesses, quorum } = witnessOptions(p);
   const bundle = stringOption(p, 'bundle');
   if (bundle !== undefined && p.values.service !== undefined) throw new UsageError(`${p.command}: --bundle verifies offline: do not combine it with --service`);

@@ -9,7 +9,7 @@ import { cosignerVerifierKey } from '../ledger/cosignature.js';
 import { startWitness } from '../witness/witness.server.js';
 import { readCredentials } from '../client/credentials.js';
 import { UsageError, portOption, requireOption, stringOption, type CommandSpec, type ParsedCommand } from './cli-args.js';
-import { keyArgument } from './trust-options.js';
+import { logKeysOption } from './trust-options.js';
 
 async function witnessKey(p: ParsedCommand): Promise<{ name: string; secretKey: Uint8Array; vkey: string }> {
   const name = requireOption(p, 'name');
@@ -45,11 +45,10 @@ export const witnessCommand: CommandSpec = {
   run: async ({ p, io }) => {
     const { name, secretKey, vkey } = await witnessKey(p);
     const state = requireOption(p, 'state');
-    const logKeys = (p.values['log-key'] as unknown as string[] | undefined) ?? [];
-    if (logKeys.length === 0) throw new UsageError('witness: --log-key is required');
+    const logKeys = logKeysOption(p).map((k) => k.text);
     let w;
     try {
-      w = await startWitness({ name, secretKey, logKeys: logKeys.map((k) => keyArgument('--log-key', k)), stateDir: state, port: portOption(p, 'port', 8090), host: stringOption(p, 'host'), log: (line) => io.err(line) });
+      w = await startWitness({ name, secretKey, logKeys, stateDir: state, port: portOption(p, 'port', 8090), host: stringOption(p, 'host'), log: (line) => io.err(line) });
     } catch (e) {
       io.err(`tds: witness: ${(e as Error).message}`);
       return 1;

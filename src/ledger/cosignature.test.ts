@@ -75,4 +75,15 @@ describe('tlog-proof receipts', () => {
     expect(ledgerCode(() => parseTlogProof(text.replace('index 3', 'index 03')))).toBe('LEDGER_MALFORMED_PROOF');
     expect(ledgerCode(() => parseTlogProof(text.replace('c2sp.org/tlog-proof@v1', 'x')))).toBe('LEDGER_MALFORMED_PROOF');
   });
+
+  it('refuses a valid inclusion proof of an entry that is not a job.authorized release', () => {
+    const mixed = [JSON.stringify({ index: 0, kind: 'participant.registered', v: 1 }), JSON.stringify({ index: 1, v: 1 }), ...entries.slice(2)];
+    const mixedLeaves = mixed.map((e) => hashLeaf(utf8(e)));
+    const { note: cp } = note(7, rootFromLeafHashes(mixedLeaves));
+    const receiptOf = (i: number) => formatTlogProof({ extra: utf8(mixed[i]), index: i, proof: inclusionProof(i, 7, mixedLeaves), checkpoint: cp });
+    expect(ledgerCode(() => verifyReceipt(receiptOf(0), logKey, [], 0))).toBe('LEDGER_RECEIPT_NOT_RELEASE');
+    expect(() => verifyReceipt(receiptOf(0), logKey, [], 0)).toThrow(/participant\.registered/);
+    expect(ledgerCode(() => verifyReceipt(receiptOf(1), logKey, [], 0))).toBe('LEDGER_RECEIPT_NOT_RELEASE');
+    expect(verifyReceipt(receiptOf(2), logKey, [], 0)).toMatchObject({ index: 2, entry: { kind: 'job.authorized' } });
+  });
 });

@@ -28,6 +28,7 @@ export type LedgerErrorCode =
   | 'LEDGER_MALFORMED_PROOF'
   | 'LEDGER_MALFORMED_RECEIPT'
   | 'LEDGER_RECEIPT_MISMATCH'
+  | 'LEDGER_RECEIPT_NOT_RELEASE'
   // a party's served entries (monitor.ts)
   | 'LEDGER_MALFORMED_ENTRY'
   | 'LEDGER_NOT_PARTY_ENTRY'

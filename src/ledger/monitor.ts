@@ -22,17 +22,29 @@ export class InconsistentCheckpoints extends LedgerError {
 const label = (c: ParsedCheckpoint): string => `checkpoint ${c.origin} size ${c.size} root ${toBase64(c.rootHash)}`;
 
 /**
- * Checks that `offered` extends `kept`, given the service's consistency
- * proof from kept.size to offered.size (unused when the sizes are equal).
- * Throws InconsistentCheckpoints naming both checkpoints.
+ * The log's refusal to give a proof a check needs (its problem detail): a
+ * log that signed a checkpoint and will not prove it is as inconsistent as
+ * one whose proof fails. Only a refusal of the request counts, never a
+ * failure to reach the log.
  */
-export function checkExtends(kept: ParsedCheckpoint, offered: ParsedCheckpoint, proof: string[] | undefined): void {
+export interface ProofRefused {
+  refused: string;
+}
+
+/**
+ * Checks that `offered` extends `kept`, given the service's consistency
+ * proof from kept.size to offered.size (unused when the sizes are equal), or
+ * the log's refusal to give it. Throws InconsistentCheckpoints naming both
+ * checkpoints.
+ */
+export function checkExtends(kept: ParsedCheckpoint, offered: ParsedCheckpoint, proof: string[] | ProofRefused | undefined): void {
   const both = `${label(kept)} (kept) and ${label(offered)} (served now)`;
   if (kept.origin !== offered.origin) throw new InconsistentCheckpoints(`${both} are of different logs`);
   if (offered.size < kept.size) throw new InconsistentCheckpoints(`${both}: the log shrank (rollback)`);
   if (kept.size === 0) return;
+  if (offered.size > kept.size && proof !== undefined && !Array.isArray(proof)) throw new InconsistentCheckpoints(`${both} are not proven consistent: the log refuses the consistency proof from ${kept.size} to ${offered.size} (${proof.refused})`);
   try {
-    verifyConsistency(kept.size, offered.size, offered.size === kept.size ? [] : (proof ?? []).map(fromBase64), kept.rootHash, offered.rootHash);
+    verifyConsistency(kept.size, offered.size, offered.size === kept.size || !Array.isArray(proof) ? [] : proof.map(fromBase64), kept.rootHash, offered.rootHash);
   } catch (err) {
     throw new InconsistentCheckpoints(`${both} are not consistent: ${(err as Error).message}`, { cause: err });
   }
@@ -57,6 +69,7 @@ export function checkPartyEntry(e: ProvenEntry, checkpoint: ParsedCheckpoint, pa
   if (typeof entry !== 'object' || entry === null || entry.index !== e.index) throw new LedgerError('LEDGER_MALFORMED_ENTRY', `entry ${e.index}: the served entry does not carry its index`);
   const leaf = leafHashOfText(canonicalEntryText(entry));
   if (toBase64(leaf) !== e.leafHash) throw new LedgerError('LEDGER_ENTRY_CHANGED', `entry ${e.index}: its bytes do not hash to the served leaf hash`);
+  if (!Array.isArray(e.proof) || !e.proof.every((h) => typeof h === 'string')) throw new LedgerError('LEDGER_BAD_PROOF', `entry ${e.index}: no inclusion proof served for ${label(checkpoint)}`);
   try {
     verifyInclusion(e.index, checkpoint.size, leaf, e.proof.map(fromBase64), checkpoint.rootHash);
   } catch (err) {

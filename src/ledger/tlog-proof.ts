@@ -74,11 +74,15 @@ export interface VerifiedReceipt extends CosignedCheckpoint {
   entry: Record<string, unknown>;
 }
 
+/** The kind of the entry a receipt proves: the job's release. */
+export const RELEASE_KIND = 'job.authorized';
+
 /**
  * Verifies a tds receipt offline: the checkpoint's log signature and witness
  * quorum, the entry bytes from `extra` (a JSON object whose `index` is the
- * proof's index), and the inclusion of SHA-256(0x00 || bytes) under the
- * signed root. Throws a LedgerError naming the first check that failed.
+ * proof's index), the inclusion of SHA-256(0x00 || bytes) under the signed
+ * root, and that the entry is a job's release (kind `job.authorized`).
+ * Throws a LedgerError naming the first check that failed.
  */
 export function verifyReceipt(text: string, logKey: NoteVerifier, witnesses: CosignerKey[], quorum: number): VerifiedReceipt {
   const p = parseTlogProof(text);
@@ -100,5 +104,7 @@ export function verifyReceipt(text: string, logKey: NoteVerifier, witnesses: Cos
   } catch (err) {
     throw new LedgerError('LEDGER_BAD_PROOF', `entry ${p.index} is not proven included in checkpoint size ${cosigned.checkpoint.size}: ${(err as Error).message}`, { cause: err });
   }
+  // A true proof of any other entry (a registration, a denial) proves no release: it is not a receipt.
+  if (e.kind !== RELEASE_KIND) throw new LedgerError('LEDGER_RECEIPT_NOT_RELEASE', `entry ${p.index} is ${typeof e.kind === 'string' ? `a ${e.kind} entry` : 'an entry without a kind'}, not ${RELEASE_KIND}: not a job's release receipt`);
   return { ...cosigned, index: p.index, entryText, entry: e };
 }

@@ -80,8 +80,10 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.leng
  * Decides one add-checkpoint request against `latest` (the record of the
  * checkpoint's origin, if any): 404 unknown origin, 403 not signed by a
  * trusted log key, 400 old > size, 409 old is not the latest size (body: that
- * size), 422 bad proof or same size with another root, else 200 with a
- * cosignature at `now` (POSIX seconds) and the record to persist.
+ * size), 422 bad proof, same size with another root (misbehaviour) or a
+ * non-empty proof for old 0 or old equal to the size (a malformed request, not
+ * evidence), else 200 with a cosignature at `now` (POSIX seconds) and the
+ * record to persist.
  */
 export function decideAddCheckpoint(body: string, latestOf: (origin: string) => WitnessRecord | undefined, id: WitnessIdentity, now: number): AddCheckpointOutcome {
   let req: AddCheckpointRequest;
@@ -113,12 +115,15 @@ export function decideAddCheckpoint(body: string, latestOf: (origin: string) => 
   if (cp.size === 0 && !sameBytes(cp.rootHash, EMPTY_ROOT)) return refuse(422, 'a checkpoint of size 0 must have the empty tree root', true);
   if (req.oldSize === 0) {
     if (req.proof.length > 0) return refuse(422, 'the consistency proof must be empty when old is 0');
+  } else if (req.oldSize === cp.size) {
+    // The root decides whether the log forked; a proof here is only a malformed request (tlog-witness: empty for equal sizes).
+    if (!sameBytes(fromBase64(latest!.rootHash), cp.rootHash)) return refuse(422, `checkpoint size ${cp.size} has another root than the one cosigned`, true);
+    if (req.proof.length > 0) return refuse(422, `the consistency proof must be empty when old equals the checkpoint size ${cp.size}`);
   } else {
     try {
       verifyConsistency(req.oldSize, cp.size, req.proof, fromBase64(latest!.rootHash), cp.rootHash);
     } catch (err) {
-      const sameSize = req.oldSize === cp.size;
-      return refuse(422, sameSize ? `checkpoint size ${cp.size} has another root than the one cosigned` : `consistency proof from ${req.oldSize} to ${cp.size} does not verify: ${(err as Error).message}`, true);
+      return refuse(422, `consistency proof from ${req.oldSize} to ${cp.size} does not verify: ${(err as Error).message}`, true);
     }
   }
   const line = cosign(noteBody, id.name, id.secretKey, now);

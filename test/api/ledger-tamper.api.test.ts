@@ -8,7 +8,9 @@ import path from 'node:path';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { makeParticipant, type Actor } from '../helpers/actors.js';
 import { auditorCli, closeAuditorCli, runCli, type AuditorCli } from '../helpers/auditor-cli.js';
+import { generateKeyPair, publicKeyOf } from '../../src/crypto/ed25519.js';
 import { chainHash } from '../../src/ledger/chain.js';
+import { verifierKey } from '../../src/ledger/checkpoint.js';
 import { canonicalEntryText, leafHashOfText, type LedgerEntry } from '../../src/ledger/ledger-entry.js';
 
 let ctx: TestContext;
@@ -193,11 +195,15 @@ describe('tds verify against the live service', () => {
     expect((await cli(runLedgerExport, ['--service', service])).code).toBe(2);
   });
 
-  it('fails with exit code 1 when the log key is not the service\'s', async () => {
-    const other = logKey.replace(/\+[^+]+$/, `+${Buffer.from([1, ...new Uint8Array(32).fill(7)]).toString('base64')}`);
+  it('fails with exit code 1 when the log key is not the service\'s (exit 2 when it is not a well-formed key)', async () => {
+    // Another key of the same name: well formed, but the checkpoint is not signed with it.
+    const other = verifierKey(logKey.split('+')[0]!, publicKeyOf(generateKeyPair().secretKey));
     const res = await cli(runVerify, ['--service', service, '--key', keyFile, '--log-key', other, '--state', path.join(dir, 'other.json')]);
     expect(res.code).toBe(1);
-    expect(res.out).toMatch(/FAILED: (verifier key|checkpoint):/);
+    expect(res.out).toMatch(/FAILED: checkpoint:/);
+    // Another key under the service key's id: its key id does not match, a malformed key, so a bad command line.
+    const mismatched = logKey.replace(/\+[^+]+$/, `+${Buffer.from([1, ...new Uint8Array(32).fill(7)]).toString('base64')}`);
+    expect((await cli(runVerify, ['--service', service, '--key', keyFile, '--log-key', mismatched, '--state', path.join(dir, 'other.json')])).code).toBe(2);
     // A wrong key says nothing about the entries: no misleading "first bad index".
     expect(res.out).not.toMatch(/first bad index/);
   });

@@ -3,13 +3,17 @@
  * exactly the events naming it (its datasets' releases among them), each
  * proven; an institute only its own; a second poll prints only what is new;
  * a checkpoint inconsistent with the one kept (a forged history signed with
- * the service's own key) exits 1 naming both, which stay in the state file;
- * a missing witness quorum exits 1.
+ * the service's own key) exits 1 naming both, which stay in the state file,
+ * and so does a validly signed checkpoint the log refuses to prove (served by
+ * a tampering proxy in front of the service), while a log that fails (5xx,
+ * dropped connection) is an ordinary failure with no evidence; a missing
+ * witness quorum exits 1.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type http from 'node:http';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { listenOnLoopback } from '../helpers/loopback.js';
 import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
@@ -33,11 +37,15 @@ let contractAX: string;
 let datasetsOfA: string[];
 
 async function tds(who: Actor, ...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  return tdsAt(serviceUrl, who, ...argv);
+}
+
+async function tdsAt(url: string, who: Actor, ...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const keyFile = path.join(tmp, `${who.id}.json`);
   if (!fs.existsSync(keyFile)) fs.writeFileSync(keyFile, JSON.stringify({ id: who.id, kid: who.kid, privateJwk: who.privateJwk }), { mode: 0o600 });
   const out: string[] = [];
   const err: string[] = [];
-  const env = { TDS_URL: serviceUrl, TDS_KEY: keyFile, TDS_AUDIENCE: ctx.config.audience };
+  const env = { TDS_URL: url, TDS_KEY: keyFile, TDS_AUDIENCE: ctx.config.audience };
   const code = await runTds(argv, { out: (l) => void out.push(l), err: (l) => void err.push(l), isTTY: false, prompt: async () => '', env });
   return { code, out, err };
 }
@@ -81,6 +89,55 @@ async function namingEntries(id: string): Promise<LedgerEntry[]> {
 }
 
 const indexOf = (line: string) => Number(/^\[(\d+) /.exec(line)?.[1]);
+
+/** A page of GET /v1/ledger/mine as served. */
+type MinePage = { treeSize: number; checkpoint: string; entries: Array<Record<string, unknown>>; nextStart: number };
+
+/** The real page served with `checkpoint` (a note of `size`) instead of the real one, and no entries. */
+const servedWith = (checkpoint: string, size: number) => (page: MinePage): MinePage => ({ ...page, treeSize: size, checkpoint, entries: [], nextStart: size });
+
+/**
+ * A tampering proxy in front of the service (or the service misbehaving):
+ * every page of /v1/ledger/mine is served as `mine` rewrites it; a
+ * consistency proof request is forwarded, or answered by `consistency` when
+ * given ('drop' closes the connection). Everything else is forwarded as is.
+ */
+async function tamperingProxy(mine: (page: MinePage) => MinePage, consistency?: { status: number; body: unknown } | 'drop'): Promise<{ url: string; close(): Promise<void> }> {
+  const proxy = http.createServer((req, res) => {
+    void (async () => {
+      if (req.url?.startsWith('/v1/ledger/proofs/consistency') && consistency) {
+        if (consistency === 'drop') return req.socket.destroy();
+        res.writeHead(consistency.status, { 'content-type': 'application/problem+json' });
+        return res.end(JSON.stringify(consistency.body));
+      }
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive'].includes(k))) as Record<string, string>;
+      const upstream = await fetch(`${serviceUrl}${req.url}`, { method: req.method, headers });
+      let text = await upstream.text();
+      if (req.url?.startsWith('/v1/ledger/mine') && upstream.ok) text = JSON.stringify(mine(JSON.parse(text) as MinePage));
+      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+      res.end(text);
+    })().catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => {
+      proxy.closeAllConnections();
+      proxy.close(() => resolve());
+    }),
+  };
+}
+
+/** A monitor state file that has verified the real ledger once, its kept checkpoint, and a validly signed checkpoint far beyond the integrated tree. */
+async function keptAndBeyond(name: string): Promise<{ state: string; kept: string; size: number; beyond: string; beyondSize: number }> {
+  const state = path.join(tmp, name);
+  expect((await tds(hospitalA, 'monitor', '--once', '--state', state, '--log-key', logKey())).code).toBe(0);
+  const kept = JSON.parse(fs.readFileSync(state, 'utf8')).checkpoint as string;
+  const size = Number(kept.split('\n')[1]);
+  const beyondSize = size + 1000;
+  const beyond = signNote(formatCheckpointBody({ origin: ctx.config.ledgerOrigin, size: beyondSize, rootHash: sha256(`beyond-${name}`) }), ctx.config.ledgerOrigin, ctx.keys.ledger.secretKey);
+  return { state, kept, size, beyond, beyondSize };
+}
 
 describe('tds monitor', () => {
   it('lists exactly the events about a hospital (its datasets released), each proven; an institute sees only its own', async () => {
@@ -128,6 +185,61 @@ describe('tds monitor', () => {
     expect(after.evidence[0].offered.split('\n')[0]).toBe(ctx.config.ledgerOrigin);
     // The kept checkpoint is not replaced: the next run alerts again.
     expect((await tds(hospitalA, 'monitor', '--once', '--state', state, '--log-key', logKey())).code).toBe(1);
+  });
+
+  it('alerts and keeps both when the log refuses (4xx) to prove a checkpoint it signed', async () => {
+    const { state, kept, size, beyond, beyondSize } = await keptAndBeyond('refused.state.json');
+    // The consistency request reaches the real service, which answers 400 VALIDATION_FAILED: beyond the integrated tree size.
+    const proxy = await tamperingProxy(servedWith(beyond, beyondSize));
+    try {
+      const res = await tdsAt(proxy.url, hospitalA, 'monitor', '--once', '--state', state, '--log-key', logKey());
+      expect(res.code).toBe(1);
+      const alert = res.err.join('\n');
+      expect(alert).toMatch(new RegExp(`ALERT: checkpoint ${ctx.config.ledgerOrigin} size ${size} root \\S+ \\(kept\\) and checkpoint ${ctx.config.ledgerOrigin} size ${beyondSize} root \\S+ \\(served now\\) are not proven consistent: the log refuses the consistency proof from ${size} to ${beyondSize} \\(400 VALIDATION_FAILED: to ${beyondSize} is beyond the integrated tree size \\d+\\)`));
+      expect(alert).toContain(`both checkpoints are kept in ${state} (evidence)`);
+      const after = JSON.parse(fs.readFileSync(state, 'utf8'));
+      expect(after.evidence).toHaveLength(1);
+      expect(after.evidence[0]).toMatchObject({ kept, offered: beyond });
+      expect(after.checkpoint).toBe(kept);
+      // Another refusal (here 404) is one too.
+      const refusing = await tamperingProxy(servedWith(beyond, beyondSize), { status: 404, body: { code: 'NOT_FOUND', detail: 'no tree of that size' } });
+      try {
+        expect((await tdsAt(refusing.url, hospitalA, 'monitor', '--once', '--state', state, '--log-key', logKey())).err.join('\n')).toMatch(/ALERT: .* refuses the consistency proof .*\(404 NOT_FOUND: no tree of that size\)/);
+      } finally {
+        await refusing.close();
+      }
+    } finally {
+      await proxy.close();
+    }
+    // A page whose entries come without inclusion proofs for the checkpoint's size (a first run: nothing kept yet) alerts too.
+    const fresh = path.join(tmp, 'unproven.state.json');
+    const unproven = await tamperingProxy((page) => ({ ...page, treeSize: beyondSize, checkpoint: beyond, entries: page.entries.map(({ proof: _, ...e }) => e) }));
+    try {
+      const res = await tdsAt(unproven.url, hospitalA, 'monitor', '--once', '--state', fresh, '--log-key', logKey());
+      expect(res.code).toBe(1);
+      expect(res.err.join('\n')).toMatch(new RegExp(`ALERT: entry \\d+: no inclusion proof served for checkpoint ${ctx.config.ledgerOrigin} size ${beyondSize} `));
+      expect(JSON.parse(fs.readFileSync(fresh, 'utf8')).evidence[0]).toMatchObject({ offered: beyond });
+    } finally {
+      await unproven.close();
+    }
+  });
+
+  it('a log that fails (5xx) or drops the connection when asked for the proof is an ordinary failure: no ALERT, no evidence', async () => {
+    const { state, kept, beyond, beyondSize } = await keptAndBeyond('failing.state.json');
+    for (const answer of [{ status: 503, body: { code: 'DATABASE_UNAVAILABLE', detail: 'the database is unavailable' } }, { status: 500, body: { code: 'INTERNAL', detail: 'internal error' } }, 'drop' as const]) {
+      const proxy = await tamperingProxy(servedWith(beyond, beyondSize), answer);
+      try {
+        const res = await tdsAt(proxy.url, hospitalA, 'monitor', '--once', '--state', state, '--log-key', logKey());
+        expect(res.code).toBe(1);
+        expect(res.err.join('\n')).not.toContain('ALERT');
+        expect(res.err[0]).toMatch(/^tds: monitor: /);
+        const after = JSON.parse(fs.readFileSync(state, 'utf8'));
+        expect(after.evidence).toEqual([]);
+        expect(after.checkpoint).toBe(kept);
+      } finally {
+        await proxy.close();
+      }
+    }
   });
 
   it('exits 1 when the witness quorum is missing, and refuses a bad command line', async () => {

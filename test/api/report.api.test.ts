@@ -12,6 +12,8 @@ import { createTestContext, type TestContext } from '../helpers/context.js';
 import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
 import { activeContract } from '../helpers/scenario.js';
 import { auditorCli, closeAuditorCli, runCli, type AuditorCli } from '../helpers/auditor-cli.js';
+import { generateKeyPair, publicKeyOf } from '../../src/crypto/ed25519.js';
+import { verifierKey } from '../../src/ledger/checkpoint.js';
 
 let ctx: TestContext;
 let live: AuditorCli;
@@ -73,7 +75,7 @@ describe('tds report', () => {
     const json = JSON.parse(offline.out) as { verified: boolean; ok: boolean; contracts: Array<{ contractId: string; releases: { inPeriod: number } }> };
     expect(json).toMatchObject({ verified: true, ok: true, contracts: [{ contractId, releases: { inPeriod: 2 } }] });
     // A wrong log key: nothing is reported from an unverified ledger.
-    const other = logKey.replace(/\+[^+]+$/, `+${Buffer.from([1, ...new Uint8Array(32).fill(7)]).toString('base64')}`);
+    const other = verifierKey(logKey.split('+')[0]!, publicKeyOf(generateKeyPair().secretKey));
     const wrong = await cli('report', '--bundle', bundle, '--log-key', other);
     expect(wrong.code).toBe(1);
     expect(wrong.out).toMatch(/^FAILED: /m);

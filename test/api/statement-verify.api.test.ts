@@ -14,6 +14,9 @@ import { listenOnLoopback } from '../helpers/loopback.js';
 import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
 import { activeContract, publishDataset } from '../helpers/scenario.js';
 import { runTds } from '../../src/cli/tds.js';
+import { generateKeyPair, publicKeyOf } from '../../src/crypto/ed25519.js';
+import { verifierKey } from '../../src/ledger/checkpoint.js';
+import { cosignerVerifierKey } from '../../src/ledger/cosignature.js';
 import { fetchEvidence } from '../../src/cli/statement-commands.js';
 import { TdsClient } from '../../src/client/tds-client.js';
 import { statementCurrencies } from '../../src/money/currencies.js';
@@ -142,9 +145,17 @@ describe('tds statement', () => {
     const f = path.join(tmp, 'unsigned.json');
     fs.writeFileSync(f, JSON.stringify({ ...honest, statement: { ...honest.statement, totals: [] } }));
     expect((await tds(hospital, 'statement', 'verify', f, '--log-key', logKey)).out[0]).toMatch(/^FAILED: signature/);
-    const other = 'tds+00000000+AQ' + 'A'.repeat(42) + '=';
+    const other = verifierKey(logKey.split('+')[0]!, publicKeyOf(generateKeyPair().secretKey));
     const res = await tds(hospital, 'statement', 'verify', path.join(tmp, 'honest.json'), '--log-key', other);
     expect(res.code).toBe(1);
+    expect(res.out[0]).toMatch(/^FAILED: signature/);
+    // Not a log key at all (here a key id that does not match, or a witness's key from a file): a bad command line.
+    fs.writeFileSync(path.join(tmp, 'witness.vkey'), `${cosignerVerifierKey('w.test/witness', publicKeyOf(generateKeyPair().secretKey))}\n`);
+    for (const bad of ['tds+00000000+AQ' + 'A'.repeat(42) + '=', `@${path.join(tmp, 'witness.vkey')}`]) {
+      const usage = await tds(hospital, 'statement', 'verify', path.join(tmp, 'honest.json'), '--log-key', bad);
+      expect({ bad, code: usage.code }).toEqual({ bad, code: 2 });
+      expect(usage.err[0]).toMatch(/^tds: statement verify: --log-key /);
+    }
   });
 
   it('detects a ledger view that hides one of the party\'s releases, or serves one twice', async () => {

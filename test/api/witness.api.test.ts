@@ -101,6 +101,22 @@ describe('tds witness (tlog-witness v1.0.0 add-checkpoint)', () => {
     const fork = new TestLog(ORIGIN, log.secretKey).grow(5, 'fork');
     const res = await post(fork.request(5, 5, { proof: [] }));
     expect(res.status).toBe(422);
+    expect(res.text).toBe('checkpoint size 5 has another root than the one cosigned\n');
+  });
+
+  it('same size and root with a non-empty proof: 422 saying the proof must be empty, and no evidence of a fork', async () => {
+    const evidenceLog = path.join(dir, 'evidence.log');
+    const evidence = () => (fs.existsSync(evidenceLog) ? fs.readFileSync(evidenceLog, 'utf8') : '');
+    const before = evidence();
+    const res = await post(log.request(5, 5, { proof: log.proof(3, 5) }));
+    expect(res.status).toBe(422);
+    expect(res.text).toBe('the consistency proof must be empty when old equals the checkpoint size 5\n');
+    expect(evidence()).toBe(before);
+    // Another root with a proof is still a fork, and kept as one.
+    const fork = new TestLog(ORIGIN, log.secretKey).grow(5, 'fork2');
+    const forked = await post(fork.request(5, 5, { proof: log.proof(3, 5) }));
+    expect({ status: forked.status, text: forked.text }).toEqual({ status: 422, text: 'checkpoint size 5 has another root than the one cosigned\n' });
+    expect(evidence().slice(before.length)).toContain(splitNote(fork.checkpoint(5)).body.split('\n')[2]);
   });
 
   it('refuses a forged second history of the same origin signed with the log key (split view), and keeps it as evidence', async () => {
