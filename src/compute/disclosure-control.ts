@@ -9,8 +9,8 @@
  * hand-computed tables.
  */
 import { sampleDiscreteLaplace } from './discrete-laplace.js';
-import type { AggregateAnalysis, Cell, CheckOutcome, ColumnType, DatasetColumn, OutputPolicy, RegressionAnalysis, ResultBody, ResultErrorCode } from './analysis.js';
-import { measureColumnName } from '../jobs/analysis-check.js';
+import type { AggregateAnalysis, Cell, CheckOutcome, DatasetColumn, OutputPolicy, RegressionAnalysis, ResultBody, ResultErrorCode } from './analysis.js';
+import { REGRESSION_RESULT_COLUMNS, resultColumns } from '../jobs/result-verification.js';
 
 /** Statistics of one measure in one group, as the query computed them. */
 export interface MeasureStat {
@@ -76,18 +76,6 @@ export function failsPRatio(top: number[], absTotal: number, pRatio: number): bo
   return (absTotal - top1 - top2) / top1 < pRatio;
 }
 
-/** The output columns of an aggregate: groupBy columns, then `count` or `<fn>_<column>` per measure. */
-export function aggregateColumns(analysis: AggregateAnalysis, schema: DatasetColumn[]): Array<{ name: string; type: ColumnType }> {
-  const typeOf = (name: string): ColumnType => schema.find((c) => c.name === name)?.type ?? 'string';
-  const groups = (analysis.groupBy ?? []).map((name) => ({ name, type: typeOf(name) }));
-  const measures = analysis.measures.map((m) => {
-    if (m.fn === 'count') return { name: 'count', type: 'integer' as ColumnType };
-    const type: ColumnType = m.fn === 'min' || m.fn === 'max' ? typeOf(m.column) : 'number';
-    return { name: measureColumnName(m), type };
-  });
-  return [...groups, ...measures];
-}
-
 interface Tally {
   checks: Map<string, CheckOutcome>;
 }
@@ -144,7 +132,7 @@ export function controlAggregate(input: {
   const hasFilters = (analysis.filters ?? []).length > 0;
   const checkNames = [...(hasFilters ? ['querySet'] : []), 'minCellCount', 'zeros', 'dominance', 'pRatio', 'extremes', 'maxRows'];
   const t = newTally(checkNames);
-  const columns = aggregateColumns(analysis, input.schema);
+  const columns = resultColumns(analysis, input.schema);
   const base = { columns, rows: [] as Cell[][] };
 
   if (hasFilters && !querySetHolds(policy, input.querySet)) {
@@ -207,13 +195,6 @@ export type RegressionFit =
   | { ok: true; n: number; residualDf: number; terms: Array<{ term: string; estimate: number; stdError: number }> }
   | { ok: false; n: number; reason: 'singular' };
 
-/** The output columns of a regression. */
-export const REGRESSION_COLUMNS: Array<{ name: string; type: ColumnType }> = [
-  { name: 'term', type: 'string' },
-  { name: 'estimate', type: 'number' },
-  { name: 'stdError', type: 'number' },
-];
-
 /**
  * Apply the output policy to a regression: the query-set rule when filtered,
  * then residual degrees of freedom ≥ minResidualDf (else `fail`,
@@ -224,7 +205,7 @@ export function controlRegression(input: { analysis: RegressionAnalysis; policy:
   const { analysis, policy, fit } = input;
   const hasFilters = (analysis.filters ?? []).length > 0;
   const t = newTally([...(hasFilters ? ['querySet'] : []), 'residualDf']);
-  const base = { columns: REGRESSION_COLUMNS, rows: [] as Cell[][] };
+  const base = { columns: [...REGRESSION_RESULT_COLUMNS], rows: [] as Cell[][] };
   if (hasFilters && !querySetHolds(policy, input.querySet)) {
     mark(t, 'querySet', 'fail');
     return failed({ ...base, disclosure: disclosureOf(policy, t, 0) }, 'DIFFERENCING_RISK');

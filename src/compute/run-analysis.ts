@@ -13,7 +13,8 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { AnalysisCompileError, MAX_RAW_GROUPS, compileAnalysis, type CompiledPlan } from './compile-analysis.js';
 import { decodeGroups, decodeOlsStatistics, decodeQuerySet } from './decode-results.js';
-import { aggregateColumns, controlAggregate, controlRegression, REGRESSION_COLUMNS, type CountNoise } from './disclosure-control.js';
+import { controlAggregate, controlRegression, type CountNoise } from './disclosure-control.js';
+import { resultColumns } from '../jobs/result-verification.js';
 import { fitOls } from './ols.js';
 import { datasetPathInside, runConfined, type RunnerMode, type SandboxLimits } from './sandbox.js';
 import { RESULT_TYPE, type Analysis, type DatasetColumn, type OutputPolicy, type ResultBody, type ResultDocument, type ResultErrorCode } from './analysis.js';
@@ -78,7 +79,7 @@ function formatOf(job: AnalysisJob): 'csv' | 'parquet' | null {
 
 function columnsOf(job: AnalysisJob): ResultBody['columns'] {
   try {
-    return job.analysis.type === 'aggregate' ? aggregateColumns(job.analysis, job.schema) : REGRESSION_COLUMNS;
+    return resultColumns(job.analysis, job.schema);
   } catch {
     return [];
   }

@@ -355,6 +355,9 @@ export interface OutputPolicyV1 {
    */
   noise?: null | {
     mechanism: 'discrete-laplace';
+    /**
+     * used to 6 decimal places (floor); below 0.000001 it would be 0
+     */
     epsilon: number;
   };
   /**
@@ -576,6 +579,8 @@ export interface RevocationV1 {
 export interface RuleQueryV1 {
   researchField?: string;
   scope?: 'space' | 'offer';
+  limit?: number;
+  cursor?: string;
 }
 
 /** https://tds.example/contracts/settlement-query.v1.schema.json */

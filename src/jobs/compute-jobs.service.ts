@@ -17,6 +17,7 @@ import { jobView } from './jobs.service.js';
 import type { JobListItem, JobView } from './job-view.js';
 import { computeReleaseStop } from './release-decision.js';
 import { claimJob, computeFacts, failJob, jobLabels, listJobs, lockJob, readResult, signingKeys, storeResult, type ComputeJobFacts, type StoredResult } from './job-queue.store.js';
+import type { DatasetV1Column } from '../generated/contracts.js';
 import { canonicalResult, checkBindings, checkCounts, checkReleasedCells, verifyingKey, type ResultDocument } from './result-verification.js';
 
 /** GET /v1/jobs query (already schema-checked). */
@@ -150,7 +151,8 @@ export class ComputeJobsService {
       const kid = verifyingKey(canonical, body.signature, await signingKeys(tx, j.providerId, j.createdAt));
       if (!kid) throw mismatch('RESULT_MISMATCH', 'the signature does not verify over the result\'s RFC 8785 bytes with any of the provider\'s keys', [{ pointer: '/signature', message: 'does not verify' }]);
       const datasetSha256 = (facts.document.dataset as { sha256: string }).sha256;
-      checkBindings(body.result, { jobId: j.id, contractId: j.contractId, datasetSha256, analysisDigest: j.analysisDigest!, analysis: j.analysis! });
+      const datasetColumns = (facts.dataset.schema as { columns?: DatasetV1Column[] } | null)?.columns ?? [];
+      checkBindings(body.result, { jobId: j.id, contractId: j.contractId, datasetSha256, analysisDigest: j.analysisDigest!, analysis: j.analysis!, datasetColumns });
       checkReleasedCells(body.result, j.analysis!, policy);
       // A revocation or withdrawal since the claim: a valid result, but nothing more leaves.
       const stop = computeReleaseStop(facts.contract_state, facts.dataset.status);

@@ -167,6 +167,16 @@ export async function insertReview(
   return rows.length === 1;
 }
 
+/**
+ * Whether this reviewer has a vote on this result of the job. A review asks
+ * it when the job is no longer held, so that a repeat vote is told it is one
+ * (ALREADY_REVIEWED) as it is while held, rather than that the job moved on.
+ */
+export async function hasReviewed(tx: EntityManager, jobId: string, reviewerId: string, resultDigest: string): Promise<boolean> {
+  const rows = (await tx.query(`SELECT 1 FROM job_reviews WHERE job_id = $1 AND reviewer_id = $2 AND result_digest = $3`, [jobId, reviewerId, resultDigest])) as unknown[];
+  return rows.length > 0;
+}
+
 /** Distinct approvals of a job's result. */
 export async function countApprovals(tx: EntityManager, jobId: string, resultDigest: string): Promise<number> {
   const rows = (await tx.query(`SELECT count(DISTINCT reviewer_id)::int AS n FROM job_reviews WHERE job_id = $1 AND result_digest = $2 AND decision = 'approve'`, [jobId, resultDigest])) as Array<{ n: number }>;

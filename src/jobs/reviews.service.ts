@@ -3,9 +3,11 @@
  * holding the role `reviewer`; never the job's consumer) vote on a held
  * result with an Ed25519 signature over the RFC 8785 bytes of
  * {type: "tds.review.v1", jobId, resultDigest, decision}. One vote per
- * reviewer per result; `approvals` distinct approvals release the result,
- * any rejection rejects it. Votes on one job are serialised by its row lock,
- * so concurrent approvals release exactly once.
+ * reviewer per result (a repeat vote is ALREADY_REVIEWED, held or not; a
+ * first vote on a job no longer held is INVALID_STATE_TRANSITION);
+ * `approvals` distinct approvals release the result, any rejection rejects
+ * it. Votes on one job are serialised by its row lock, so concurrent
+ * approvals release exactly once.
  */
 import type { DataSource } from 'typeorm';
 import { conflict, forbidden, invalidSignature, invalidTransition, notFound, roleRequired } from '../errors.js';
@@ -16,7 +18,7 @@ import { canonicalize } from '../crypto/canonical-json.js';
 import { JobEntity } from './job.entity.js';
 import { jobView, type JobView } from './jobs.service.js';
 import { computeReleaseStop } from './release-decision.js';
-import { computeFacts, countApprovals, insertReview, lockJob, readResult, settleJob, signingKeys } from './job-queue.store.js';
+import { computeFacts, countApprovals, hasReviewed, insertReview, lockJob, readResult, settleJob, signingKeys } from './job-queue.store.js';
 import { verifyingKey } from './result-verification.js';
 import { policyOf } from './compute-jobs.service.js';
 
@@ -47,11 +49,14 @@ export class ReviewsService {
       const facts = await computeFacts(tx, j.contractId);
       const policy = policyOf(facts.document);
       if (!policy.review.reviewers.includes(actor.participantId)) throw forbidden('only reviewers named in the contract\'s outputPolicy.review review its results');
-      if (j.state !== 'held') throw invalidTransition('job', j.state, 'review');
-      const stored = (await readResult(tx, j.id))!;
+      const stored = await readResult(tx, j.id);
+      // A repeat vote is one whatever became of the job since: only a first vote learns that it is no longer held.
+      const repeat = j.state !== 'held' && stored !== null && (await hasReviewed(tx, j.id, actor.participantId, stored.result_digest));
+      if (!stored || (j.state !== 'held' && !repeat)) throw invalidTransition('job', j.state, 'review');
       const statement = reviewStatement(j.id, stored.result_digest, input.decision);
       const kid = verifyingKey(canonicalize(statement), input.signature, await signingKeys(tx, actor.participantId, j.createdAt));
       if (!kid) throw invalidSignature('the signature does not verify over the RFC 8785 bytes of {type: "tds.review.v1", jobId, resultDigest, decision} with the reviewer\'s key');
+      if (repeat) throw conflict('ALREADY_REVIEWED', 'this reviewer has already voted on this result');
       const fresh = await insertReview(tx, { jobId: j.id, reviewerId: actor.participantId, kid, resultDigest: stored.result_digest, decision: input.decision, comment: input.comment ?? null, signature: input.signature });
       if (!fresh) throw conflict('ALREADY_REVIEWED', 'this reviewer has already voted on this result');
       const subjects = { job: j.id, contract: j.contractId, dataset: j.datasetId, provider: j.providerId, consumer: j.consumerId, reviewer: actor.participantId };

@@ -8,12 +8,15 @@ import type http from 'node:http';
 import { createTestContext, snapshotCounts, type TestContext } from '../helpers/context.js';
 import { listenOnLoopback } from '../helpers/loopback.js';
 import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
-import { computeContract, digestOf, passingResult, postResult, signValue, submitAnalysis } from '../helpers/compute.js';
+import { computeContract, digestOf, passingResult, PATIENT_COLUMNS, postResult, publishComputeDataset, signValue, submitAnalysis } from '../helpers/compute.js';
 import { signRequestToken } from '../../src/client/request-token.js';
 import { canonicalize } from '../../src/crypto/canonical-json.js';
 import { publicKeyFromJwk, verify } from '../../src/crypto/ed25519.js';
 import { fromBase64Url, utf8 } from '../../src/crypto/sha256.js';
 import { publicOf } from '../helpers/actors.js';
+import { controlAggregate, controlRegression } from '../../src/compute/disclosure-control.js';
+import { resultColumns } from '../../src/jobs/result-verification.js';
+import { effectivePolicy, RESULT_TYPE, type AggregateAnalysis, type DatasetColumn, type RegressionAnalysis, type ResultBody } from '../../src/compute/analysis.js';
 
 let ctx: TestContext;
 let hospital: Actor;
@@ -155,6 +158,23 @@ describe('result', () => {
       ['an unrounded count', () => postResult(ctx, hospital, claim.id, { ...good, rows: [['F', 523, 4.25]] }), 422, 'OUTPUT_POLICY_VIOLATION'],
       ['too many rows', () => postResult(ctx, hospital, claim.id, { ...good, rows: [['F', 520, 4.25], ['M', 475, 4.1], ['X', 20, 3.3]] }), 422, 'OUTPUT_POLICY_VIOLATION'],
       ['rows in a failed result', () => postResult(ctx, hospital, claim.id, { ...good, status: 'fail', error: { code: 'DIFFERENCING_RISK' } }), 422, 'OUTPUT_POLICY_VIOLATION'],
+      // Held for review under a policy that names no reviewer: nobody could ever release or reject it.
+      ['held for review with no reviewer named', () => postResult(ctx, hospital, claim.id, { ...good, status: 'review' }), 422, 'OUTPUT_POLICY_VIOLATION'],
+      // The columns are bound to the analysis, types included; each row has one cell per column.
+      ['a count column typed string', () => postResult(ctx, hospital, claim.id, { ...good, columns: [{ name: 'sex', type: 'string' }, { name: 'count', type: 'string' }, { name: 'mean_los_days', type: 'number' }], rows: [['F', '520', '4.25']] }), 422, 'RESULT_MISMATCH'],
+      ['a mean column typed string', () => postResult(ctx, hospital, claim.id, { ...good, columns: [{ name: 'sex', type: 'string' }, { name: 'count', type: 'integer' }, { name: 'mean_los_days', type: 'string' }] }), 422, 'RESULT_MISMATCH'],
+      ['the columns in another order', () => postResult(ctx, hospital, claim.id, { ...good, columns: [{ name: 'sex', type: 'string' }, { name: 'mean_los_days', type: 'number' }, { name: 'count', type: 'integer' }], rows: [['F', 4.25, 520]] }), 422, 'RESULT_MISMATCH'],
+      ['a row shorter than the columns', () => postResult(ctx, hospital, claim.id, { ...good, rows: [['F', 520]] }), 422, 'RESULT_MISMATCH'],
+      ['a row longer than the columns', () => postResult(ctx, hospital, claim.id, { ...good, rows: [['F', 520, 4.25, 'secret-line']] }), 422, 'RESULT_MISMATCH'],
+      // Released cells: measures are numbers (counts integers) or null, group keys fit their column's type.
+      ['text in a mean cell', () => postResult(ctx, hospital, claim.id, { ...good, rows: [['F', 520, 'secret-line']] }), 422, 'OUTPUT_POLICY_VIOLATION'],
+      ['a boolean in a mean cell', () => postResult(ctx, hospital, claim.id, { ...good, rows: [['F', 520, true]] }), 422, 'OUTPUT_POLICY_VIOLATION'],
+      ['a count as text', () => postResult(ctx, hospital, claim.id, { ...good, rows: [['F', '520', 4.25]] }), 422, 'OUTPUT_POLICY_VIOLATION'],
+      ['a number in a string group key', () => postResult(ctx, hospital, claim.id, { ...good, rows: [[42, 520, 4.25]] }), 422, 'OUTPUT_POLICY_VIOLATION'],
+      // The disclosure record names the policy applied: it must be the contract's, compared canonically.
+      ['an empty disclosure policy', () => postResult(ctx, hospital, claim.id, { ...good, disclosure: { ...(good.disclosure as object), policy: {} } }), 422, 'OUTPUT_POLICY_VIOLATION'],
+      ['a looser disclosure policy', () => postResult(ctx, hospital, claim.id, { ...good, disclosure: { ...(good.disclosure as object), policy: { ...(claim.document.outputPolicy as object), minCellCount: 1 } } }), 422, 'OUTPUT_POLICY_VIOLATION'],
+      ['a failed result under another policy', () => postResult(ctx, hospital, claim.id, { ...good, status: 'fail', rows: [], error: { code: 'DIFFERENCING_RISK' }, disclosure: { ...(good.disclosure as object), policy: {} } }), 422, 'OUTPUT_POLICY_VIOLATION'],
       ['posted by the consumer', () => postResult(ctx, institute, claim.id, good, hospital), 403, 'FORBIDDEN'],
       ['posted by another provider', () => postResult(ctx, other, claim.id, good, other), 403, 'FORBIDDEN'],
       ['not a tds.result.v1', () => postResult(ctx, hospital, claim.id, { ...good, type: 'tds.result.v2' }), 400, 'VALIDATION_FAILED'],
@@ -193,6 +213,128 @@ describe('result', () => {
     const contract = (await signed(ctx.app, hospital, 'get', `/v1/contracts/${doc.contractId}`)).body.document;
     const res = await postResult(ctx, hospital, jobId, passingResult({ id: jobId, contractId: doc.contractId, analysisDigest: doc.analysisDigest, document: contract }));
     expect([res.status, res.body.code]).toEqual([409, 'INVALID_STATE_TRANSITION']);
+  });
+});
+
+describe('result shape', () => {
+  type FullClaim = Claim & { analysis: unknown; document: { outputPolicy: Record<string, unknown> }; dataset: { schema: { columns: DatasetColumn[] } } };
+
+  /** A running job of `analysis` on a dataset declaring `columns`, under `outputPolicy`. */
+  async function claimedAnalysis(analysis: unknown, opts: { outputPolicy?: Record<string, unknown>; columns?: unknown[] } = {}): Promise<FullClaim> {
+    const datasetId = opts.columns ? await publishComputeDataset(ctx, hospital, { schema: { columns: opts.columns } }) : undefined;
+    const { contractId } = await computeContract(ctx, hospital, institute, { outputPolicy: opts.outputPolicy, datasetId });
+    const res = await submitAnalysis(ctx, institute, contractId, analysis);
+    expect(res.status).toBe(201);
+    const c = await signed(ctx.app, hospital, 'post', `/v1/jobs/${res.body.id}/claim`);
+    expect(c.status).toBe(200);
+    return c.body as FullClaim;
+  }
+
+  /** The document the data node signs around what its disclosure control produced (as run-analysis.ts builds it). */
+  function nodeDocument(claim: FullClaim, body: ResultBody): Record<string, unknown> {
+    return {
+      type: RESULT_TYPE, jobId: claim.id, contractId: claim.contractId, datasetSha256: claim.document.dataset.sha256, analysisDigest: claim.analysisDigest,
+      status: body.status, columns: body.columns, rows: body.rows, disclosure: body.disclosure, producedAt: '2026-12-01T20:00:00.000Z',
+      ...(body.n !== undefined ? { n: body.n } : {}), ...(body.residualDf !== undefined ? { residualDf: body.residualDf } : {}),
+    };
+  }
+
+  /** Each case is refused with nothing written and the job still running. */
+  async function expectRefused(jobId: string, cases: Array<[string, unknown, string]>): Promise<void> {
+    for (const [what, result, code] of cases) {
+      const before = await snapshotCounts(ctx.ds);
+      const res = await postResult(ctx, hospital, jobId, result);
+      expect({ what, status: res.status, code: res.body.code }).toEqual({ what, status: 422, code });
+      expect(await snapshotCounts(ctx.ds)).toEqual(before);
+      expect(await stateOf(jobId)).toBe('running');
+    }
+  }
+
+  it('refuses a result held for review when the policy names no reviewer, saying why; the node marks it pass instead', async () => {
+    const claim = await claimedAnalysis({ type: 'aggregate', groupBy: ['sex'], measures: [{ fn: 'count' }, { fn: 'mean', column: 'los_days' }] });
+    const policy = effectivePolicy(claim.document.outputPolicy as never);
+    expect(policy.review).toEqual({ approvals: 0, reviewers: [] });
+    // What the node's disclosure control makes of a dominated mean under this policy: suppressed, and status pass.
+    const body = controlAggregate({
+      analysis: claim.analysis as AggregateAnalysis, schema: claim.dataset.schema.columns, policy,
+      groups: [{ key: ['F'], count: 520, measures: [{ value: null, contributors: 520 }, { value: 4.25, contributors: 520, absTotal: 2210, top: [2000, 10] }] }],
+    });
+    expect([body.status, body.rows]).toEqual(['pass', [['F', 520, null]]]);
+    const held = { ...nodeDocument(claim, body), status: 'review' };
+    const before = await snapshotCounts(ctx.ds);
+    const res = await postResult(ctx, hospital, claim.id, held);
+    expect([res.status, res.body.code]).toEqual([422, 'OUTPUT_POLICY_VIOLATION']);
+    expect(res.body.errors).toEqual([expect.objectContaining({ pointer: '/result/status' })]);
+    expect(res.body.detail).toEqual(expect.stringContaining('/result/status'));
+    expect(await snapshotCounts(ctx.ds)).toEqual(before);
+    expect(await stateOf(claim.id)).toBe('running');
+    expect(await ledger('job.result', claim.id)).toHaveLength(0);
+    expect((await postResult(ctx, hospital, claim.id, nodeDocument(claim, body))).body.state).toBe('completed');
+  });
+
+  it("accepts the data node's own output, aggregate and regression; the disclosure policy compares canonically", async () => {
+    const reviewer = await makeParticipant(ctx, ['reviewer']);
+    const aggregate: AggregateAnalysis = { type: 'aggregate', groupBy: ['sex', 'smoker'], measures: [{ fn: 'count' }, { fn: 'mean', column: 'los_days' }, { fn: 'max', column: 'age' }] };
+    const claim = await claimedAnalysis(aggregate, { outputPolicy: { allowExtremes: true, review: { approvals: 0, reviewers: [reviewer.id] } } });
+    const policy = effectivePolicy(claim.document.outputPolicy as never);
+    const body = controlAggregate({
+      analysis: aggregate, schema: claim.dataset.schema.columns, policy,
+      groups: [
+        { key: ['F', true], count: 520, measures: [{ value: null, contributors: 520 }, { value: 4.25, contributors: 520, absTotal: 2210, top: [2000, 10] }, { value: 97, contributors: 520 }] },
+        { key: ['M', false], count: 474, measures: [{ value: null, contributors: 474 }, { value: 3.5, contributors: 474, absTotal: 1659, top: [9, 9] }, { value: 95, contributors: 474 }] },
+        { key: [null, null], count: 3, measures: [{ value: null, contributors: 3 }, { value: 1, contributors: 3, absTotal: 3, top: [1, 1] }, { value: 40, contributors: 3 }] },
+      ],
+    });
+    // The node writes the columns the service binds results to (one definition, jobs/result-verification.ts resultColumns).
+    expect(body.columns).toEqual(resultColumns(aggregate, claim.dataset.schema.columns));
+    // Under a policy naming a reviewer, the dominated mean holds the result for review.
+    expect([body.status, body.rows]).toEqual(['review', [['F', true, 520, null, 97], ['M', false, 475, 3.5, 95]]]);
+    const doc = nodeDocument(claim, body);
+    // Members of the policy in another order are the same policy (RFC 8785 bytes compared).
+    const reordered = Object.fromEntries(Object.entries(policy).reverse());
+    const held = await postResult(ctx, hospital, claim.id, { ...doc, disclosure: { ...body.disclosure, policy: reordered } });
+    expect([held.status, held.body.state]).toEqual([200, 'held']);
+
+    const regression: RegressionAnalysis = { type: 'regression', model: 'ols', outcome: 'los_days', predictors: ['age'] };
+    const rclaim = await claimedAnalysis(regression);
+    const rbody = controlRegression({
+      analysis: regression, policy: effectivePolicy(rclaim.document.outputPolicy as never),
+      fit: { ok: true, n: 523, residualDf: 520, terms: [{ term: 'intercept', estimate: 1.5, stdError: 0.25 }, { term: 'age', estimate: 0.03, stdError: 0.01 }] },
+    });
+    const rdoc = nodeDocument(rclaim, rbody);
+    expect(rbody.columns).toEqual(resultColumns(regression, rclaim.dataset.schema.columns));
+    await expectRefused(rclaim.id, [
+      ['a term the analysis does not name', { ...rdoc, rows: [['intercept', 1.5, 0.25], ['secret-line', 0.03, 0.01]] }, 'RESULT_MISMATCH'],
+      ['a term missing', { ...rdoc, rows: [['intercept', 1.5, 0.25]] }, 'RESULT_MISMATCH'],
+      ['a term twice', { ...rdoc, rows: [['intercept', 1.5, 0.25], ['age', 0.03, 0.01], ['age', 0.03, 0.01]] }, 'RESULT_MISMATCH'],
+      ['the terms in another order', { ...rdoc, rows: [['age', 0.03, 0.01], ['intercept', 1.5, 0.25]] }, 'RESULT_MISMATCH'],
+      ['an estimate typed string', { ...rdoc, columns: [{ name: 'term', type: 'string' }, { name: 'estimate', type: 'string' }, { name: 'stdError', type: 'number' }] }, 'RESULT_MISMATCH'],
+      ['text in an estimate cell', { ...rdoc, rows: [['intercept', 'secret-line', 0.25], ['age', 0.03, 0.01]] }, 'OUTPUT_POLICY_VIOLATION'],
+    ]);
+    expect((await postResult(ctx, hospital, rclaim.id, rdoc)).body.state).toBe('completed');
+  });
+
+  it('group keys fit their column type as the node encodes it (booleans as JSON booleans, dates as YYYY-MM-DD); measures are numbers', async () => {
+    const columns = [...PATIENT_COLUMNS, { name: 'admitted', type: 'date' }];
+    const analysis = { type: 'aggregate', groupBy: ['smoker', 'admitted'], measures: [{ fn: 'count' }, { fn: 'max', column: 'age' }] };
+    const claim = await claimedAnalysis(analysis, { columns, outputPolicy: { allowExtremes: true } });
+    const good = passingResult(claim, {
+      columns: [{ name: 'smoker', type: 'boolean' }, { name: 'admitted', type: 'date' }, { name: 'count', type: 'integer' }, { name: 'max_age', type: 'integer' }],
+      rows: [[true, '2024-02-29', 20, 88], [false, null, 15, null]],
+    });
+    const rows = (first: unknown[]) => ({ ...good, rows: [first] });
+    await expectRefused(claim.id, [
+      ['a boolean key as text', rows(['yes', '2024-02-29', 20, 88]), 'OUTPUT_POLICY_VIOLATION'],
+      ['a boolean key as a number', rows([1, '2024-02-29', 20, 88]), 'OUTPUT_POLICY_VIOLATION'],
+      ['a date that does not exist', rows([true, '2024-02-30', 20, 88]), 'OUTPUT_POLICY_VIOLATION'],
+      ['a date in another format', rows([true, '29.02.2024', 20, 88]), 'OUTPUT_POLICY_VIOLATION'],
+      ['a date key with text', rows([true, 'secret-line', 20, 88]), 'OUTPUT_POLICY_VIOLATION'],
+      ['a date as a number', rows([true, 20240229, 20, 88]), 'OUTPUT_POLICY_VIOLATION'],
+      ['a fraction in an integer max', rows([true, '2024-02-29', 20, 88.5]), 'OUTPUT_POLICY_VIOLATION'],
+      ['text in the max', rows([true, '2024-02-29', 20, 'secret-line']), 'OUTPUT_POLICY_VIOLATION'],
+      ['a max typed string', { ...good, columns: [{ name: 'smoker', type: 'boolean' }, { name: 'admitted', type: 'date' }, { name: 'count', type: 'integer' }, { name: 'max_age', type: 'string' }] }, 'RESULT_MISMATCH'],
+    ]);
+    expect((await postResult(ctx, hospital, claim.id, good)).body.state).toBe('completed');
   });
 });
 

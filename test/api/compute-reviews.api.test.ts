@@ -88,6 +88,32 @@ describe('output review', () => {
     expect((await vote(r3, jobId, resultDigest, 'approve')).body.code).toBe('INVALID_STATE_TRANSITION');
   });
 
+  it('a repeat vote is ALREADY_REVIEWED whatever the state; a first vote on a job no longer held is INVALID_STATE_TRANSITION; nothing is written', async () => {
+    const released = await heldJob(2);
+    expect((await vote(r1, released.jobId, released.resultDigest, 'approve')).status).toBe(201);
+    expect((await vote(r1, released.jobId, released.resultDigest, 'approve')).body.code).toBe('ALREADY_REVIEWED');
+    expect((await vote(r2, released.jobId, released.resultDigest, 'approve')).body.state).toBe('completed');
+    const rejected = await heldJob(2);
+    expect((await vote(r1, rejected.jobId, rejected.resultDigest, 'approve')).status).toBe(201);
+    expect((await vote(r2, rejected.jobId, rejected.resultDigest, 'reject')).body.state).toBe('rejected');
+    const before = await snapshotCounts(ctx.ds);
+    for (const [what, send, status, code] of [
+      ['released: the same vote again', () => vote(r1, released.jobId, released.resultDigest, 'approve'), 409, 'ALREADY_REVIEWED'],
+      ['released: the releasing vote again', () => vote(r2, released.jobId, released.resultDigest, 'approve'), 409, 'ALREADY_REVIEWED'],
+      ['released: the other decision', () => vote(r1, released.jobId, released.resultDigest, 'reject'), 409, 'ALREADY_REVIEWED'],
+      ['released: a first vote', () => vote(r3, released.jobId, released.resultDigest, 'approve'), 409, 'INVALID_STATE_TRANSITION'],
+      ['released: a repeat vote signed by another key', () => vote(r1, released.jobId, released.resultDigest, 'approve', r2), 400, 'INVALID_SIGNATURE'],
+      ['rejected: the approval again', () => vote(r1, rejected.jobId, rejected.resultDigest, 'approve'), 409, 'ALREADY_REVIEWED'],
+      ['rejected: the rejection again', () => vote(r2, rejected.jobId, rejected.resultDigest, 'reject'), 409, 'ALREADY_REVIEWED'],
+      ['rejected: a first vote', () => vote(r3, rejected.jobId, rejected.resultDigest, 'reject'), 409, 'INVALID_STATE_TRANSITION'],
+    ] as const) {
+      const res = await send();
+      expect({ what, status: res.status, code: res.body.code }).toEqual({ what, status, code });
+    }
+    expect(await snapshotCounts(ctx.ds)).toEqual(before);
+    expect((await ledger('job.reviewed', released.jobId)).map((v) => (v.vote as { decision: string }).decision)).toEqual(['approve', 'approve']);
+  });
+
   it('a rejection releases nothing', async () => {
     const { jobId, resultDigest } = await heldJob(2);
     await vote(r1, jobId, resultDigest, 'approve');
