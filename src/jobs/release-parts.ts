@@ -33,8 +33,11 @@ export function contractFactsOf(f: ReleaseFacts): ContractFacts {
 }
 
 /** What a job request binds an Idempotency-Key to: a retry must repeat the same analysis too; download requests keep their digest unchanged. */
-export function requestDigestOf(req: { contractId: string; purpose: string; analysis?: Analysis }): string {
-  return toHex(sha256(utf8(canonicalize({ contractId: req.contractId, purpose: req.purpose, ...(req.analysis ? { analysis: req.analysis } : {}) }))));
+export function requestDigestOf(req: { contractId: string; purpose: string; analysis?: Analysis; description?: string }): string {
+  // Every member of the body: a retry under the key must repeat the request, its free-text description included.
+  return toHex(sha256(utf8(canonicalize({
+    contractId: req.contractId, purpose: req.purpose, ...(req.analysis ? { analysis: req.analysis } : {}), ...(req.description !== undefined ? { description: req.description } : {}),
+  }))));
 }
 
 /** True for the unique violation of the Idempotency-Key index (a concurrent retry won). */

@@ -147,6 +147,13 @@ describe('POST /v1/jobs', () => {
     expect(new Set(burst.map((r) => r.body.id)).size).toBe(1);
     expect((await signed(ctx.app, institute, 'get', `/v1/contracts/${cid}`)).body.invocationsUsed).toBe(2);
     expect((await job(institute, cid, 'DUO:0000007', { 'Idempotency-Key': 'run-42' })).body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    // The description is part of the body: another one under the key is another request.
+    const described = (description?: string) => signed(ctx.app, institute, 'post', '/v1/jobs', { contractId: cid, purpose: 'DUO:0000006', ...(description === undefined ? {} : { description }) }, {}, { 'Idempotency-Key': 'run-44' });
+    const withText = await described('cohort A');
+    expect(withText.status).toBe(201);
+    expect((await described('cohort A')).body.id).toBe(withText.body.id);
+    for (const other of ['cohort B', undefined]) expect((await described(other)).body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect((await job(institute, cid, 'DUO:0000006', { 'Idempotency-Key': 'run-42' })).body.id).toBe(first.body.id);
   });
 
   it('releases nothing when the ledger append or the count update fails', async () => {
