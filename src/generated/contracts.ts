@@ -613,7 +613,7 @@ export interface SignatureV1 {
  */
 export interface StandingQueryV1 {
   /**
-   * research field: the space-wide rules of this field
+   * research field: the space-wide rules of this field. Required unless contractId is given (checked by the service: 400 VALIDATION_FAILED, pointer /field); given with contractId, it must be the field of the contract's dataset (otherwise the same 400)
    */
   field?: string;
   /**

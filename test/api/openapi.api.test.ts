@@ -14,10 +14,17 @@ import { promisify } from 'node:util';
 import request from 'supertest';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { checkAnswer } from '../helpers/openapi-check.js';
+import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
+import { activeContract } from '../helpers/scenario.js';
 import { OPERATIONS } from '../../src/http/openapi.js';
 
 let ctx: TestContext;
-let doc: { paths: Record<string, Record<string, { operationId?: string; security?: unknown[]; responses: Record<string, unknown> }>>; servers?: unknown[]; components: { schemas: Record<string, unknown> } };
+type Answer = { $ref?: string; headers?: Record<string, unknown> };
+let doc: {
+  paths: Record<string, Record<string, { operationId?: string; security?: unknown[]; responses: Record<string, Answer> }>>;
+  servers?: unknown[];
+  components: { schemas: Record<string, unknown>; responses: Record<string, Answer> };
+};
 let dir: string;
 
 beforeAll(async () => {
@@ -80,8 +87,12 @@ describe('GET /openapi.json', () => {
         ids.push(op.operationId!);
         expect(Array.isArray(op.security)).toBe(true);
         expect(op.responses.default).toBeDefined();
-        if (p.startsWith('/v1/')) {
-          expect({ op: `${m} ${p}`, has401: '401' in op.responses, has403: '403' in op.responses }).toEqual({ op: `${m} ${p}`, has401: true, has403: true });
+        const answer = (status: string) => (op.responses[status]?.$ref ? doc.components.responses[op.responses[status]!.$ref!.split('/').pop()!] : op.responses[status]);
+        // Every route: the input guard's 400 and the unexpected 500; every /v1 route checks a token against the database.
+        const statuses = ['400', '500', ...(p.startsWith('/v1/') ? ['401', '503'] : [])];
+        expect({ op: `${m} ${p}`, missing: statuses.filter((st) => !(st in op.responses)) }).toEqual({ op: `${m} ${p}`, missing: [] });
+        for (const st of ['429', '503']) {
+          if (st in op.responses && p.startsWith('/v1/')) expect({ op: `${m} ${p} ${st}`, retryAfter: Boolean(answer(st)?.headers?.['Retry-After']) }).toEqual({ op: `${m} ${p} ${st}`, retryAfter: true });
         }
       }
     }
@@ -95,8 +106,90 @@ describe('GET /openapi.json', () => {
     expect(checkAnswer('get', url, res.status, res.headers['content-type'], /json/.test(res.headers['content-type'] ?? '') ? res.body : res.text)).toBe(url);
   });
 
+  it('refuses a status the operation does not declare: default is no fallback', () => {
+    const problem = (status: number, code: string) => ({ type: 'https://tds.example/problems/x', title: 'x', status, detail: 'x', code });
+    expect(() => checkAnswer('get', '/v1/ledger/checkpoint', 409, 'application/problem+json', problem(409, 'INVALID_STATE_TRANSITION'))).toThrow(/answered 409 INVALID_STATE_TRANSITION, which the OpenAPI document does not declare for this operation/);
+    expect(() => checkAnswer('get', '/healthz', 503, 'application/problem+json', problem(503, 'DATABASE_UNAVAILABLE'))).toThrow(/does not declare/);
+    expect(() => checkAnswer('post', '/v1/participants/0b0d1a8e-0000-4000-8000-000000000000/approve', 422, 'application/problem+json', problem(422, 'UNKNOWN_RULE'))).toThrow(/does not declare/);
+    // The statuses the audit found answered but undeclared are declared now.
+    const job = '/v1/jobs/0b0d1a8e-0000-4000-8000-000000000000';
+    expect(checkAnswer('get', `${job}/result`, 409, 'application/problem+json', problem(409, 'RESULT_NOT_AVAILABLE'))).toBe('/v1/jobs/{id}/result');
+    expect(checkAnswer('get', `${job}/receipt`, 409, 'application/problem+json', problem(409, 'RECEIPT_PENDING'))).toBe('/v1/jobs/{id}/receipt');
+  });
+
+  it('checks the headers an answer declares when given them (Retry-After, Idempotent-Replayed)', () => {
+    const busy = { type: 'https://tds.example/problems/database-unavailable', title: 'Service Unavailable', status: 503, detail: 'retry', code: 'DATABASE_UNAVAILABLE' };
+    expect(checkAnswer('get', '/v1/ledger/key', 503, 'application/problem+json', busy, { 'retry-after': '2' })).toBe('/v1/ledger/key');
+    expect(() => checkAnswer('get', '/v1/ledger/key', 503, 'application/problem+json', busy, {})).toThrow(/has no Retry-After header/);
+    expect(() => checkAnswer('get', '/v1/ledger/key', 503, 'application/problem+json', busy, { 'retry-after': 'soon' })).toThrow(/header Retry-After/);
+  });
+
   it('catches an answer that does not match its schema', () => {
     expect(() => checkAnswer('get', '/healthz', 200, 'application/json', { up: true })).toThrow(/does not match #\/components\/schemas\/Health/);
     expect(() => checkAnswer('get', '/v1/contracts/0b0d1a8e-0000-4000-8000-000000000000', 404, 'application/json', {})).toThrow(/answered application\/json/);
+  });
+});
+
+describe('answers of the API against the document', () => {
+  let provider: Actor;
+  let consumer: Actor;
+  let contractId: string;
+  beforeAll(async () => {
+    provider = await makeParticipant(ctx, ['provider']);
+    consumer = await makeParticipant(ctx, ['consumer']);
+    contractId = await activeContract(ctx, provider, consumer);
+  });
+
+  it('refuses a Contract without a field the document requires (invocationsRemaining)', async () => {
+    const url = `/v1/contracts/${contractId}`;
+    const res = await signed(ctx.app, consumer, 'get', url);
+    expect(res.status).toBe(200);
+    expect(checkAnswer('get', url, 200, res.headers['content-type'], res.body)).toBe('/v1/contracts/{id}');
+    const { invocationsRemaining: _dropped, ...without } = res.body as Record<string, unknown>;
+    expect(() => checkAnswer('get', url, 200, res.headers['content-type'], without)).toThrow(/does not match #\/components\/schemas\/Contract: .*invocationsRemaining/);
+    // The field the server sends is revokeReason; a state outside the contract state machine is refused.
+    expect(res.body).toHaveProperty('revokeReason', null);
+    expect(() => checkAnswer('get', url, 200, res.headers['content-type'], { ...res.body, state: 'signed' })).toThrow(/Contract/);
+  });
+
+  it('refuses a release without its token in the answer to the consumer, and declares Idempotent-Replayed', async () => {
+    const body = { contractId, purpose: 'DUO:0000006' };
+    const first = await signed(ctx.app, consumer, 'post', '/v1/jobs', body, {}, { 'Idempotency-Key': 'openapi-replay-1' });
+    expect(first.status).toBe(201);
+    const again = await signed(ctx.app, consumer, 'post', '/v1/jobs', body, {}, { 'Idempotency-Key': 'openapi-replay-1' });
+    expect(again.status).toBe(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(checkAnswer('post', '/v1/jobs', 201, again.headers['content-type'], again.body, again.headers)).toBe('/v1/jobs');
+    expect(() => checkAnswer('post', '/v1/jobs', 201, again.headers['content-type'], again.body, { ...again.headers, 'idempotent-replayed': 'yes' })).toThrow(/header Idempotent-Replayed/);
+    const { token: _token, ...release } = first.body.release as Record<string, unknown>;
+    expect(() => checkAnswer('post', '/v1/jobs', 201, first.headers['content-type'], { ...first.body, release })).toThrow(/does not match #\/components\/schemas\/ConsumerJob/);
+    // The provider sees the job without the token: that answer is a Job, whose release needs none.
+    const seen = await signed(ctx.app, provider, 'get', `/v1/jobs/${first.body.id}`);
+    expect(seen.status).toBe(200);
+    expect(seen.body.release.token).toBeUndefined();
+    // A download job has no result at the service: 409 RESULT_NOT_AVAILABLE, declared.
+    const result = await signed(ctx.app, consumer, 'get', `/v1/jobs/${first.body.id}/result`);
+    expect(result.status).toBe(409);
+    expect(result.body.code).toBe('RESULT_NOT_AVAILABLE');
+  });
+
+  it('refuses ledger entries without their hashes', async () => {
+    await ctx.services.ledger.flush();
+    const res = await signed(ctx.app, ctx.operator, 'get', '/v1/ledger/entries?limit=2');
+    expect(res.status).toBe(200);
+    const [entry] = res.body.entries as Array<Record<string, unknown>>;
+    const { chainHash: _chainHash, ...unchained } = entry!;
+    expect(() => checkAnswer('get', '/v1/ledger/entries', 200, res.headers['content-type'], { ...res.body, entries: [unchained] })).toThrow(/chainHash/);
+    const mine = await signed(ctx.app, consumer, 'get', '/v1/ledger/mine');
+    expect(mine.status).toBe(200);
+    const [own] = mine.body.entries as Array<Record<string, unknown>>;
+    const { leafHash: _leafHash, ...unleafed } = own!;
+    expect(() => checkAnswer('get', '/v1/ledger/mine', 200, mine.headers['content-type'], { ...mine.body, entries: [unleafed] })).toThrow(/leafHash/);
+  });
+
+  it('refuses a consistency proof from the empty tree in the query, as the service did (400, pointer /from)', async () => {
+    const res = await signed(ctx.app, consumer, 'get', '/v1/ledger/proofs/consistency?from=0');
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ pointer: '/from', message: 'must be >= 1' }] });
   });
 });
