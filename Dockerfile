@@ -6,7 +6,8 @@ FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+# Everything `npm run build` reads: the TypeScript configs and the console's Vite config.
+COPY tsconfig.json tsconfig.build.json tsconfig.console.json vite.config.ts ./
 COPY src ./src
 COPY migrations ./migrations
 COPY bench ./bench
