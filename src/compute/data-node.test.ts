@@ -1,4 +1,5 @@
-import { analysisJobOf } from './data-node.js';
+import { getEventListeners } from 'node:events';
+import { analysisJobOf, sleep } from './data-node.js';
 import { digestOf, type ClaimedJob } from '../client/compute-api.js';
 
 const analysis = { type: 'aggregate', groupBy: ['ward'], measures: [{ fn: 'count' }] };
@@ -34,5 +35,25 @@ describe('what the node accepts from a claim', () => {
     expect(() => analysisJobOf(claim({}, { access: 'download' }), 'hospital')).toThrow(/compute/);
     expect(() => analysisJobOf(claim({ dataset: { id: 'd', distribution: { url: 'https://x.example/files/..', sha256: sha } } }), 'hospital')).toThrow(/URL/);
     expect(() => analysisJobOf(claim({}, { dataset: { sha256: 'nope' } }), 'hospital')).toThrow(/digest/);
+  });
+});
+
+describe('the poll wait', () => {
+  test('leaves no abort listener behind, however many waits end by time', async () => {
+    const stop = new AbortController();
+    for (let i = 0; i < 20; i++) await sleep(1, stop.signal);
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
+  });
+
+  test('ends at once when stopped, and not before', async () => {
+    const stop = new AbortController();
+    let done = false;
+    const waiting = sleep(60_000, stop.signal).then(() => (done = true));
+    await new Promise((r) => setImmediate(r));
+    expect(done).toBe(false);
+    stop.abort();
+    await waiting;
+    expect(done).toBe(true);
+    await sleep(60_000, stop.signal); // already stopped: returns at once
   });
 });

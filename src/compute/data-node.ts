@@ -36,14 +36,19 @@ export interface DataNode {
   readonly completed: number;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
+/** Waits ms, or until the signal aborts; leaves no listener on the signal either way (the node polls for its whole life). */
+export const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    const onAbort = () => {
       clearTimeout(t);
       resolve();
-    }, { once: true });
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 
 /** True for failures worth retrying: no connection, timeouts, 5xx, 429. */
