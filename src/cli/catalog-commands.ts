@@ -16,6 +16,7 @@ import { describeContract } from './contract-commands.js';
 import { OUTPUT_POLICY_OPTIONS, outputPolicyFromOptions } from './output-policy-options.js';
 import { attestDatasetFile } from '../compute/attest-dataset.js';
 import { progressReporter } from './progress.js';
+import { SCHEMA_OPTIONS, columnsText, schemaFromOptions, type DatasetSchema } from './dataset-schema-options.js';
 
 /** SHA-256 (hex) and size of a file, streamed so large datasets do not fill memory; `onBytes` is told the bytes read so far. */
 export async function digestFile(file: string, onBytes?: (bytes: number) => void): Promise<{ sha256: string; byteSize: number }> {
@@ -56,6 +57,8 @@ export interface PublishInput {
   file: string;
   mediaType?: string;
   license?: string;
+  /** The declared columns (`--schema FILE` or `--columns`), which a compute offer needs. */
+  schema?: DatasetSchema;
 }
 
 /** `tds dataset publish`: hash the file, publish the description; prints the dataset id. */
@@ -72,10 +75,14 @@ export async function publishCommand(client: TdsClient, input: PublishInput, io:
     kind: input.kind,
     distribution: { url: input.url, sha256, byteSize, mediaType: input.mediaType ?? mediaTypeOf(input.file) },
     ...(input.license ? { license: input.license } : {}),
+    ...(input.schema ? { schema: input.schema } : {}),
   });
   io.out(`dataset: ${d.id}`);
   io.out(`sha256: ${sha256} (${byteSize} bytes)`);
   io.out(`url: ${input.url}`);
+  const columns = d.schema?.columns ?? [];
+  if (columns.length > 0) io.out(`columns: ${columnsText(columns)}`);
+  else if (input.kind === 'raw') io.out('columns: none declared (a compute offer needs them: publish with --schema FILE or --columns; a download offer does not)');
   io.out('do not change the file from now on: consumers reject bytes that differ from this digest');
   return 0;
 }
@@ -113,14 +120,16 @@ function windowOf(p: ParsedCommand): { validFrom?: string; validUntil?: string }
 /** `tds dataset publish`. */
 export const datasetPublish: CommandSpec = {
   name: 'dataset publish',
-  synopsis: '--title T --field F --file PATH --url URL [--kind raw|insight] [--description D] [--media-type M] [--license L]',
-  summary: 'hash the file and publish it (provider; insight: consumer)',
-  options: { title: { type: 'string' }, description: { type: 'string' }, field: { type: 'string' }, kind: { type: 'string' }, url: { type: 'string' }, file: { type: 'string' }, 'media-type': { type: 'string' }, license: { type: 'string' } },
+  synopsis: '--title T --field F --file PATH --url URL [--kind raw|insight] [--description D] [--media-type M] [--license L] [--schema FILE | --columns NAME:TYPE[:identifier],..]',
+  summary: 'hash the file and publish it (provider; insight: consumer); --schema/--columns declare its columns, which a compute offer needs (types: integer, number, string, boolean, date)',
+  options: { title: { type: 'string' }, description: { type: 'string' }, field: { type: 'string' }, kind: { type: 'string' }, url: { type: 'string' }, file: { type: 'string' }, 'media-type': { type: 'string' }, license: { type: 'string' }, ...SCHEMA_OPTIONS },
   run: async ({ p, io, client }) => {
     const kind = choiceOption(p, 'kind', ['raw', 'insight'] as const) ?? 'raw';
+    const schema = schemaFromOptions(p);
     const input: PublishInput = {
       title: requireOption(p, 'title'), description: stringOption(p, 'description') ?? '', researchField: requireOption(p, 'field'), kind,
       url: requireOption(p, 'url'), file: requireOption(p, 'file'), mediaType: stringOption(p, 'media-type'), license: stringOption(p, 'license'),
+      ...(schema ? { schema } : {}),
     };
     return publishCommand(await client(), input, io);
   },

@@ -56,6 +56,33 @@ describe('parseCommandLine', () => {
     expect(usageText(COMMANDS, 'contract sign')).toMatch(/^usage: tds contract sign <contractId>/);
   });
 
+  it('shows one command\'s usage, or every command of a group for the group word', () => {
+    const usageLines = (only: string) => usageText(COMMANDS, only).split('\n').filter((l) => l.startsWith('usage: '));
+    expect(usageLines('dataset')).toEqual([
+      expect.stringMatching(/^usage: tds dataset publish --title T .*--schema FILE/),
+      'usage: tds dataset withdraw <datasetId>',
+      'usage: tds dataset attest <datasetId> --dir DIR',
+    ]);
+    expect(usageLines('offer')).toEqual([expect.stringMatching(/^usage: tds offer create <datasetId> /)]);
+    // `contract` is the group (propose, sign, verify, revoke), not `contracts`, the list command.
+    expect(usageLines('contract').map((l) => l.split(' ')[3])).toEqual(['propose', 'sign', 'verify', 'revoke']);
+    expect(usageLines('ledger').map((l) => l.split(' ').slice(2, 4).join(' '))).toEqual(['ledger export', 'ledger key']);
+    // A command that is also a group: the command first, then its subcommands.
+    expect(usageLines('witness').map((l) => l.split(' ').slice(2, 4).join(' '))).toEqual(['witness --name', 'witness vkey']);
+    // Group and command: that command alone, as before.
+    expect(usageText(COMMANDS, 'dataset withdraw')).toBe(`usage: tds dataset withdraw <datasetId>\n  ${COMMANDS.find((c) => c.name === 'dataset withdraw')!.summary}`);
+    expect(usageText(COMMANDS, 'contracts')).toMatch(/^usage: tds contracts [^\n]*\n {2}\S[^\n]*$/);
+    // Not a command nor a group: the whole text.
+    expect(usageText(COMMANDS, 'frobnicate')).toBe(usageText(COMMANDS));
+  });
+
+  it('reads `tds help <group>` and `tds <group> --help` as help for the group', () => {
+    expect(parseCommandLine(['help', 'dataset'])).toMatchObject({ command: 'help', positionals: ['dataset'] });
+    expect(parseCommandLine(['help', 'dataset', 'publish'])).toMatchObject({ command: 'help', positionals: ['dataset', 'publish'] });
+    expect(parseCommandLine(['dataset', '--help'])).toMatchObject({ command: 'help', positionals: ['dataset'] });
+    expect(parseCommandLine(['--key', 'k.json', 'offer', '-h'])).toMatchObject({ command: 'help', positionals: ['offer'] });
+  });
+
   it.each([
     [['frobnicate'], /unknown command: frobnicate/],
     [['contract'], /contract: missing subcommand \(one of: propose, sign, verify/],

@@ -117,6 +117,8 @@ export function parseCommandLine(argv: string[], commands: readonly CommandSpec[
   const command = words.map((i) => head[i]).join(' ') || 'help';
   const spec = byName.get(command);
   if (!spec) {
+    // `tds dataset --help` is `tds help dataset`: the usage of every command of the group.
+    if (groups.has(command) && head.some((a) => a === '--help' || a === '-h')) return { command: 'help', values: {}, positionals: [command], rest: [] };
     if (groups.has(command)) throw new UsageError(`${command}: missing subcommand (one of: ${commands.filter((c) => c.name.startsWith(`${command} `)).map((c) => c.name.split(' ')[1]).join(', ')})`);
     throw new UsageError(`unknown command: ${command}`);
   }
@@ -215,10 +217,23 @@ Exit status: 0 done, 1 failed or a violation found, 2 bad command line, 3 a job'
 
 Commands:`;
 
-/** The usage text, generated from the command table (or one command's usage when `only` names it). */
+/** One command's usage: its line and what it does. */
+function commandUsage(c: CommandSpec): string {
+  return `usage: tds ${`${c.name} ${c.synopsis}`.trimEnd()}\n  ${c.summary}`;
+}
+
+/**
+ * The usage text, generated from the command table: one command's usage when
+ * `only` names it, every command of a group when `only` is a group word
+ * (`dataset`: dataset publish, dataset withdraw, ...; a command that is also
+ * a group, `witness`, first), the whole text otherwise.
+ */
 export function usageText(commands: readonly CommandSpec[], only?: string): string {
-  const one = only ? commands.find((c) => c.name === only) : undefined;
-  if (one) return `usage: tds ${one.name} ${one.synopsis}\n  ${one.summary}`;
+  if (only) {
+    const one = commands.find((c) => c.name === only);
+    const group = commands.filter((c) => c.name.startsWith(`${only} `));
+    if (one || group.length > 0) return [...(one ? [one] : []), ...group].map(commandUsage).join('\n\n');
+  }
   const lines = [HEADER];
   for (const c of commands) {
     const head = `  ${c.name} ${c.synopsis}`.trimEnd();

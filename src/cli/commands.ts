@@ -21,11 +21,11 @@ import { monitorCommand } from './monitor-command.js';
 import { catalogCommand, contractsCommand, jobsCommand, offersCommand, participantsCommand } from './browse-commands.js';
 import { reportCommand } from './report-command.js';
 
-/** `tds help [command]`: the generated usage (it needs the table, so it is declared here). */
+/** `tds help [command|group]`: the generated usage (it needs the table, so it is declared here). */
 const help: CommandSpec = {
   name: 'help',
-  synopsis: '[command]',
-  summary: 'this text, or one command\'s usage',
+  synopsis: '[command|group]',
+  summary: 'this text, one command\'s usage, or every command of a group (tds help dataset)',
   positionals: [0, 2],
   run: async ({ p, io }) => {
     io.out(usageFor(p.positionals.join(' ') || undefined));
@@ -80,7 +80,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   help,
 ];
 
-/** The usage text of all commands, or of one. */
+/** The usage text of all commands, or of one command or group (usageText). */
 export function usageFor(only?: string): string {
   return usageText(COMMANDS, only);
 }

@@ -12,18 +12,16 @@ import type { TdsClient } from '../client/tds-client.js';
 import type { ContractView } from '../agreements/contract-view.js';
 import { termsInWords } from '../agreements/terms-text.js';
 import { stringOption, type CliIo, type CommandSpec } from './cli-args.js';
+import { formatFields } from './table.js';
 
-/** The terms a signer should see before signing, one per line, in words (terms-text.ts, shared with the console). */
+/** The terms a signer should see before signing, one per line, in words (terms-text.ts, shared with the console), values aligned. */
 export function describeContract(c: ContractView): string[] {
   const d = c.document;
-  const lines = [`${'contract:'.padEnd(17)}${c.id} (${c.state})`];
-  for (const [label, text] of termsInWords(d)) {
-    const [first, ...more] = Array.isArray(text) ? text : [text];
-    lines.push(`${`${label}:`.padEnd(17)}${first ?? ''}`);
-    for (const m of more) lines.push(`${''.padEnd(17)}${m}`);
-  }
-  lines.push(`${'digest (sha256):'.padEnd(17)}${canonicalizeContract(d).digest}`);
-  return lines;
+  return formatFields([
+    ['contract', `${c.id} (${c.state})`],
+    ...termsInWords(d),
+    ['digest (sha256)', canonicalizeContract(d).digest],
+  ]);
 }
 
 /** Sign the canonical bytes with a private JWK: base64url Ed25519, the body of POST /contracts/:id/signatures. */

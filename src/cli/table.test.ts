@@ -1,4 +1,4 @@
-import { formatTable, type Column } from './table.js';
+import { formatFields, formatTable, type Column } from './table.js';
 
 interface Row { id: string; name: string | null; n: number }
 const columns: Column<Row>[] = [
@@ -23,5 +23,25 @@ describe('formatTable', () => {
 
   it('prints the header alone for no rows', () => {
     expect(formatTable(columns, [])).toEqual(['id  name  count']);
+  });
+});
+
+describe('formatFields', () => {
+  it('starts every value one space past the longest label, so a long label never runs into its value', () => {
+    expect(formatFields([
+      ['price', 'free'],
+      ['reciprocity rules', 'none named by the offer'],
+      ['purposes', ['first', 'second']],
+    ])).toEqual([
+      'price:             free',
+      'reciprocity rules: none named by the offer',
+      'purposes:          first',
+      '                   second',
+    ]);
+  });
+
+  it('marks an empty list, trims empty values and neutralises control characters', () => {
+    expect(formatFields([['a', []], ['bb', ''], ['c', 'x\u001b[2Jy\nz']])).toEqual(['a:  -', 'bb:', 'c:  x [2Jy z']);
+    expect(formatFields([])).toEqual([]);
   });
 });

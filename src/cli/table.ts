@@ -2,7 +2,8 @@
  * The one table formatter of the `tds` list commands: a header row and
  * aligned columns separated by two spaces, so people can read lists of
  * contracts, jobs and datasets with names and titles beside the ids (which
- * stay whole: they are what the next command takes). Pure, unit-tested.
+ * stay whole: they are what the next command takes), and the labelled
+ * fields of one object (a contract's terms). Pure, unit-tested.
  */
 
 /** One column: its header and how to read a row's cell. */
@@ -35,4 +36,25 @@ export function formatTable<T>(columns: readonly Column<T>[], rows: readonly T[]
     return columns[i]!.right ? fill + s : s + fill;
   };
   return [columns.map((c) => c.header), ...cells].map((row) => row.map(pad).join('  ').trimEnd());
+}
+
+/** One labelled field: its label (without the colon) and its value, or the lines of a list. */
+export type Field = readonly [label: string, value: string | readonly string[]];
+
+/**
+ * Labelled lines, `label: value`, with every value starting in one column:
+ * one space past the longest label's colon, so no label runs into its value
+ * however long it is. A list's further lines continue under its first value;
+ * an empty list shows `-`. Control characters become spaces, as in tables.
+ */
+export function formatFields(fields: readonly Field[]): string[] {
+  const width = Math.max(0, ...fields.map(([label]) => label.length + 1)) + 1;
+  const clean = (s: string) => s.replace(CONTROL, ' ');
+  const lines: string[] = [];
+  for (const [label, value] of fields) {
+    const [first, ...more] = typeof value === 'string' ? [value] : value.length > 0 ? value : ['-'];
+    lines.push(`${clean(`${label}:`).padEnd(width)}${clean(first!)}`.trimEnd());
+    for (const m of more) lines.push(`${''.padEnd(width)}${clean(m)}`.trimEnd());
+  }
+  return lines;
 }

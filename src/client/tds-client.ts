@@ -18,7 +18,7 @@ import type { DatasetView } from '../datasets/dataset-view.js';
 import type { ParticipantView } from '../participants/participant-view.js';
 import type { DownloadJobView, JobView } from '../jobs/job-view.js';
 import type { OfferView } from '../agreements/offer-view.js';
-import type { ContractProposalV1, OfferV1 } from '../generated/contracts.js';
+import type { ContractProposalV1, DatasetV1, OfferV1 } from '../generated/contracts.js';
 import { signRequestToken, type Signer } from './request-token.js';
 import type { Credentials } from './credentials.js';
 import { networkErrorMessage, problemOf } from './problem-message.js';
@@ -199,7 +199,7 @@ export class TdsClient {
   }
 
   /** Provider or consumer: publish a dataset description. */
-  async publishDataset(input: { title: string; description: string; researchField: string; kind: 'raw' | 'insight'; distribution: { url: string; sha256: string; byteSize: number; mediaType: string }; license?: string }): Promise<{ id: string }> {
+  async publishDataset(input: DatasetV1): Promise<DatasetView> {
     return this.request('POST', '/v1/datasets', input);
   }
 

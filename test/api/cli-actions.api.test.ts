@@ -106,21 +106,27 @@ describe('tds contract sign shows the terms in words', () => {
     expect(declined.code).toBe(1);
     expect(declined.prompts).toEqual(['sign as consumer? [y/N] ']);
     const shown = declined.out.join('\n');
+    // Every value starts one space past the longest label's colon ("reciprocity rules:"), continuation lines under it.
+    const field = (label: string, text: string) => `${`${label}:`.padEnd(19)}${text}`;
     for (const words of [
-      'provider:        St. Mary Hospital — participant',
-      'consumer:        Heart Research Institute — participant',
-      'dataset:         Heart failure cohort 2015-2024 — ',
-      'purposes:        disease specific research (DS) — DUO:0000007',
-      'invocations:     at most 3',
-      'valid:           from ',
+      field('provider', 'St. Mary Hospital — participant'),
+      field('consumer', 'Heart Research Institute — participant'),
+      field('dataset', 'Heart failure cohort 2015-2024 — '),
+      field('purposes', 'disease specific research (DS) — DUO:0000007'),
+      field('invocations', 'at most 3'),
+      field('valid', 'from '),
       'until 2099-01-01T00:00:00.000Z',
-      'price:           12.50 EUR per invocation',
-      'access:          compute at the provider',
+      field('price', '12.50 EUR per invocation'),
+      field('access', 'compute at the provider'),
       'groups under 20 rows are not released',
       'counts rounded to multiples of 10',
       'no min or max',
       'no output review',
+      field('reciprocity rules', 'none named by the offer'),
     ]) expect(shown).toContain(words);
+    const terms = declined.out.slice(0, declined.out.indexOf('not signed'));
+    for (const line of terms) expect(line).toMatch(/^(?:[a-z][a-z0-9 ()]*: +|  +)\S/);
+    expect(new Set(terms.map((l) => /^[^:]*: *|^ */.exec(l)![0].length))).toEqual(new Set([19]));
     expect(declined.out.at(-1)).toBe('not signed');
 
     // What was shown is what is signed: the names and the title are in the canonical bytes the signature covers.
@@ -128,9 +134,94 @@ describe('tds contract sign shows the terms in words', () => {
     expect(c.state).toBe('proposed');
     expect(canonicalizeContract(c.document).canonical).toBe(c.canonical);
     for (const text of ['"name":"St. Mary Hospital"', '"name":"Heart Research Institute"', '"title":"Heart failure cohort 2015-2024"']) expect(c.canonical).toContain(text);
-    expect(shown).toContain(`digest (sha256): ${c.digest}`);
+    expect(shown).toContain(field('digest (sha256)', c.digest));
 
     expect((await tds(institute, ['contract', 'sign', contractId], { answer: 'y' })).out.at(-1)).toBe('signed as consumer; state: consumer_signed');
+  });
+});
+
+describe('tds dataset publish --schema / --columns declares the columns a compute offer needs', () => {
+  // The walkthrough of docs/compute.md: the CSV, its schema file, and the analyses the institute sends.
+  const CSV = 'patient_id,ward,age,smoker,los_days\nP001,cardiology,64,1,5.5\nP002,geriatrics,81,0,9\n';
+  const SCHEMA = { columns: [
+    { name: 'patient_id', type: 'string', identifier: true }, { name: 'ward', type: 'string' }, { name: 'age', type: 'integer' },
+    { name: 'smoker', type: 'integer' }, { name: 'los_days', type: 'number' },
+  ] };
+  const SHOWN = 'columns: patient_id string (identifier), ward string, age integer, smoker integer, los_days number';
+  const write = (name: string, text: string) => {
+    const f = path.join(tmp, name);
+    fs.writeFileSync(f, text);
+    return f;
+  };
+  const publish = (...options: string[]) => tds(hospital, ['dataset', 'publish', '--title', 'Ward stays 2024', '--field', 'cardiology',
+    '--file', write('ward-stays.csv', CSV), '--url', 'http://127.0.0.1:9/ward-stays.csv', ...options]);
+  const datasetIdOf = (run: Run) => /^dataset: (\S+)$/.exec(run.out[0] ?? '')?.[1] ?? '';
+  const hospitalDatasets = async () => (await clientOf(hospital).getJson<{ items: Array<{ id: string }> }>('/v1/datasets', { provider: credentialsOf(hospital).id, limit: 100 })).items.length;
+
+  it('publishes the declared columns, shows them, and the compute offer, contract and the documented analyses go through', async () => {
+    const published = await publish('--schema', write('ward-stays.schema.json', JSON.stringify(SCHEMA)));
+    expect(published).toMatchObject({ code: 0, err: [] });
+    expect(published.out).toContain(SHOWN);
+    const datasetId = datasetIdOf(published);
+    expect((await clientOf(hospital).getDataset(datasetId)).schema).toEqual(SCHEMA);
+
+    // Raw data: `offer create` defaults to compute, which needs the columns; now it is accepted.
+    const offer = await tds(hospital, ['offer', 'create', datasetId, '--purposes', 'DUO:0000042', '--max-invocations', '5', '--min-cell-count', '10']);
+    expect(offer).toMatchObject({ code: 0, err: [] });
+    const offerId = /^offer: (\S+)$/.exec(offer.out[0]!)![1]!;
+    expect((await clientOf(institute).getJson<{ access: string }>(`/v1/offers/${offerId}`)).access).toBe('compute');
+
+    const proposal = await tds(institute, ['contract', 'propose', '--offer', offerId, '--purposes', 'DUO:0000042', '--max-invocations', '3']);
+    const contractId = proposal.out.at(-1)!.split(' ').at(-1)!;
+    expect((await tds(institute, ['contract', 'sign', contractId, '--yes'])).code).toBe(0);
+    expect((await tds(hospital, ['contract', 'sign', contractId, '--yes'])).out.at(-1)).toBe('signed as provider; state: active');
+    for (const analysis of [
+      { type: 'aggregate', groupBy: ['ward'], filters: [{ column: 'age', op: '>=', value: 18 }], measures: [{ fn: 'count' }, { fn: 'mean', column: 'los_days' }] },
+      { type: 'regression', model: 'ols', outcome: 'los_days', predictors: ['age', 'smoker'] },
+    ]) {
+      const job = await clientOf(institute).request<{ state: string; access: string }>('POST', '/v1/jobs', { contractId, purpose: 'DUO:0000042', analysis });
+      expect(job).toMatchObject({ state: 'queued', access: 'compute' });
+    }
+  });
+
+  it('takes the compact --columns, the whole schema object as the API takes it, and says when a raw dataset declares none', async () => {
+    const compact = await publish('--columns', 'patient_id:string:identifier,ward:string,age:integer,smoker:integer,los_days:number');
+    expect(compact).toMatchObject({ code: 0, err: [] });
+    expect(compact.out).toContain(SHOWN);
+    expect((await clientOf(hospital).getDataset(datasetIdOf(compact))).schema).toEqual(SCHEMA);
+    expect((await tds(hospital, ['offer', 'create', datasetIdOf(compact), '--purposes', 'DUO:0000042', '--max-invocations', '5', '--access', 'compute'])).code).toBe(0);
+
+    // Other members of the schema object are kept as given.
+    const whole = await publish('--schema', write('whole.schema.json', JSON.stringify({ ...SCHEMA, encoding: 'utf-8' })));
+    expect(whole.code).toBe(0);
+    expect((await clientOf(hospital).getDataset(datasetIdOf(whole))).schema).toEqual({ ...SCHEMA, encoding: 'utf-8' });
+
+    const bare = await publish();
+    expect(bare).toMatchObject({ code: 0, err: [] });
+    expect(bare.out).toContain('columns: none declared (a compute offer needs them: publish with --schema FILE or --columns; a download offer does not)');
+    expect(await tds(hospital, ['offer', 'create', datasetIdOf(bare), '--purposes', 'DUO:0000042', '--max-invocations', '5']))
+      .toMatchObject({ code: 1, err: [expect.stringMatching(/^tds: VALIDATION_FAILED: .*schema\.columns/)] });
+  });
+
+  it('refuses an unreadable or invalid schema file (exit 2, naming it) and a bad column type (exit 1, the service\'s refusal), publishing nothing', async () => {
+    const before = await hospitalDatasets();
+    const usage = (message: RegExp) => ({ code: 2, out: [], err: [expect.stringMatching(message), expect.stringMatching(/^usage: tds dataset publish /)] });
+    const missing = path.join(tmp, 'no-such.schema.json');
+    expect(await publish('--schema', missing)).toMatchObject(usage(new RegExp(`^tds: dataset publish: --schema: cannot read ${missing}: ENOENT$`)));
+    const broken = write('broken.schema.json', '{"columns": [{"name": "age", "type": "integer"},]}');
+    expect(await publish('--schema', broken)).toMatchObject(usage(new RegExp(`^tds: dataset publish: --schema: ${broken} is not JSON: `)));
+    const list = write('list.schema.json', JSON.stringify(SCHEMA.columns));
+    expect(await publish('--schema', list)).toMatchObject(usage(/must be a JSON object with a columns list/));
+    expect(await publish('--columns', 'age:integer,ward')).toMatchObject(usage(/--columns item 2 "ward" must be name:type or name:type:identifier/));
+    expect(await publish('--columns', 'age:integer', '--schema', list)).toMatchObject(usage(/give --schema or --columns, not both/));
+
+    const badType = write('bad-type.schema.json', JSON.stringify({ columns: [{ name: 'age', type: 'float' }] }));
+    const refusedType = (i: number) => ({ code: 1, out: [], err: [expect.stringMatching(new RegExp(`^tds: VALIDATION_FAILED: .*/schema/columns/${i}/type must be one of: integer, number, string, boolean, date$`))] });
+    expect(await publish('--schema', badType)).toMatchObject(refusedType(0));
+    expect(await publish('--columns', 'age:integer,smoker:bool')).toMatchObject(refusedType(1));
+    expect(await publish('--columns', '1x:integer')).toMatchObject({ code: 1, err: [expect.stringMatching(/^tds: VALIDATION_FAILED: .*\/schema\/columns\/0\/name must match pattern/)] });
+    expect(await publish('--columns', 'age:integer,age:number')).toMatchObject({ code: 1, err: [expect.stringMatching(/^tds: VALIDATION_FAILED: column age is declared twice/)] });
+    expect(await hospitalDatasets()).toBe(before);
   });
 });
 

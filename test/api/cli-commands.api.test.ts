@@ -107,6 +107,24 @@ describe('tds, from keygen to a completed job', () => {
     expect(standing.out).toEqual(expect.arrayContaining(['research field: cardiology', 'releases: received from others 0, given to others 1', 'shared datasets: 1']));
   });
 
+  it('prints every command of a group for `tds help <group>`, one command for `tds help <group> <command>`', async () => {
+    const key = path.join(tmp, 'nobody.json');
+    const usages = (r: { out: string[] }) => r.out.join('\n').split('\n').filter((l) => l.startsWith('usage: ')).map((l) => l.split(' ').slice(2, 4).join(' '));
+    const dataset = await tds(key, 'help', 'dataset');
+    expect(dataset).toMatchObject({ code: 0, err: [] });
+    expect(usages(dataset)).toEqual(['dataset publish', 'dataset withdraw', 'dataset attest']);
+    expect(dataset.out.join('\n')).not.toContain('Global options');
+    expect(usages(await tds(key, 'help', 'offer'))).toEqual(['offer create']);
+    expect(usages(await tds(key, 'help', 'job'))).toEqual(['job run', 'job fail', 'job result']);
+    expect(usages(await tds(key, 'dataset', '--help'))).toEqual(['dataset publish', 'dataset withdraw', 'dataset attest']);
+    const one = await tds(key, 'help', 'dataset', 'publish');
+    expect(one).toMatchObject({ code: 0, err: [] });
+    expect(one.out.join('\n').split('\n')).toEqual([expect.stringMatching(/^usage: tds dataset publish --title T .*\[--schema FILE \| --columns /), expect.stringMatching(/^ {2}hash the file/)]);
+    expect((await tds(key, 'help')).out.join('\n')).toMatch(/^usage: tds \[--service URL\][^]*\n {2}dataset publish /);
+    // The group word alone is still not a command.
+    expect(await tds(key, 'dataset')).toMatchObject({ code: 2, err: ['tds: dataset: missing subcommand (one of: publish, withdraw, attest)', expect.stringMatching(/^usage: tds/)] });
+  });
+
   it('exits 2 with the usage for a bad command line, and names unreachable services', async () => {
     const key = path.join(tmp, 'nobody.json');
     expect(await tds(key, 'contract', 'burn')).toMatchObject({ code: 2, err: ['tds: unknown command: contract burn', expect.stringMatching(/^usage: tds/)] });
