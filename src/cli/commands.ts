@@ -4,7 +4,7 @@
  * (name, synopsis, summary, options, run) and add it here, in the order the
  * usage should show it.
  */
-import { usageText, type CommandSpec } from './cli-args.js';
+import { usageText, UsageError, type CommandSpec } from './cli-args.js';
 import { approve, keygen, register, standing, suspend } from './participant-commands.js';
 import { contractPropose, datasetAttest, datasetPublish, offerCreate } from './catalog-commands.js';
 import { contractSign, contractVerify } from './contract-commands.js';
@@ -28,7 +28,10 @@ const help: CommandSpec = {
   summary: 'this text, one command\'s usage, or every command of a group (tds help dataset)',
   positionals: [0, 2],
   run: async ({ p, io }) => {
-    io.out(usageFor(p.positionals.join(' ') || undefined));
+    const topic = p.positionals.join(' ');
+    // Help on a word that is no command or group is a mistyped command line, not a request for the whole text.
+    if (topic && !COMMANDS.some((c) => c.name === topic || c.name.startsWith(`${topic} `))) throw new UsageError(`help: no command or group "${topic}"`);
+    io.out(usageFor(topic || undefined));
     return 0;
   },
 };

@@ -85,11 +85,11 @@ function writeState(file: string, result: { size: number; rootHash: string }): v
   fs.renameSync(tmp, file);
 }
 
-function report(result: VerifyLogResult, previous: VerifiedCheckpoint | undefined, io: VerifyIo): number {
+function report(result: VerifyLogResult, previous: VerifiedCheckpoint | undefined, recording: boolean, io: VerifyIo): number {
   if (result.ok) {
     io.out(`OK: ${result.entries} entries verified; signed checkpoint size ${result.size}, root ${result.rootHash}`);
     io.out('  checked: every entry re-encoded and hashed, the hash chain, the Merkle root against the checkpoint, the checkpoint signature with the pinned log key');
-    io.out(previous ? `  checked: consistency with the checkpoint of size ${previous.size} verified before (no history rewritten)` : '  no earlier checkpoint to compare with: this run starts the record (--state)');
+    io.out(previous ? `  checked: consistency with the checkpoint of size ${previous.size} verified before (no history rewritten)` : recording ? '  no earlier checkpoint to compare with: this run starts the record (--state)' : '  not compared with an earlier checkpoint: nothing is recorded without --state');
     return EXIT_OK;
   }
   io.out(`FAILED: ${result.problem}`);
@@ -176,7 +176,7 @@ export async function verifyLedger(ctx: CommandContext): Promise<VerifiedLedger>
     const cosigned = result.ok && witnesses.length > 0 ? checkQuorum(input.checkpointNote, logKey, witnesses, quorum, io) : '';
     if (cosigned === null) return failed;
     if (result.ok && stateFile !== undefined) writeState(stateFile, result);
-    const code = report(result, previous, io);
+    const code = report(result, previous, stateFile !== undefined, io);
     if (cosigned) io.out(cosigned);
     // Only what the signed checkpoint covers is proven; entries served beyond it are not used.
     return result.ok ? { code, entries: input.entries.slice(0, result.size), size: result.size } : { ...failed, code };

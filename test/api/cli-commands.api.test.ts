@@ -121,6 +121,9 @@ describe('tds, from keygen to a completed job', () => {
     expect(one).toMatchObject({ code: 0, err: [] });
     expect(one.out.join('\n').split('\n')).toEqual([expect.stringMatching(/^usage: tds dataset publish --title T .*\[--schema FILE \| --columns /), expect.stringMatching(/^ {2}hash the file/)]);
     expect((await tds(key, 'help')).out.join('\n')).toMatch(/^usage: tds \[--service URL\][^]*\n {2}dataset publish /);
+    // Help on a word that names nothing is a bad command line.
+    expect(await tds(key, 'help', 'datset')).toMatchObject({ code: 2, err: ['tds: help: no command or group "datset"', expect.stringMatching(/^usage: tds/)] });
+    expect(await tds(key, 'help', 'dataset', 'publsh')).toMatchObject({ code: 2 });
     // The group word alone is still not a command.
     expect(await tds(key, 'dataset')).toMatchObject({ code: 2, err: ['tds: dataset: missing subcommand (one of: publish, withdraw, attest)', expect.stringMatching(/^usage: tds/)] });
   });
