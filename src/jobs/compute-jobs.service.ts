@@ -11,7 +11,7 @@ import { inTransaction } from '../db/transaction.js';
 import { appendEvent } from '../ledger/append-event.js';
 import { requireRole, type Principal } from '../principal.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
-import { completeOutputPolicy, type OutputPolicy, type OutputPolicyInput } from '../agreements/output-policy.js';
+import { isNamedReviewer, policyOf } from './review-policy.js';
 import { JobEntity, type JobState } from './job.entity.js';
 import { jobView } from './jobs.service.js';
 import type { JobListItem, JobView } from './job-view.js';
@@ -55,16 +55,6 @@ export type ResultView =
 
 function subjectsOf(j: JobEntity): Record<string, string> {
   return { job: j.id, contract: j.contractId, dataset: j.datasetId, provider: j.providerId, consumer: j.consumerId };
-}
-
-/** The contract's output policy with defaults filled in (a document without one yields the strictest defaults). */
-export function policyOf(document: Record<string, unknown>): OutputPolicy {
-  return completeOutputPolicy((document.outputPolicy ?? {}) as OutputPolicyInput);
-}
-
-/** True when the principal may review this contract's results: role reviewer, named by the policy, not the consumer. */
-export function isNamedReviewer(actor: Principal, document: Record<string, unknown>, consumerId: string): boolean {
-  return actor.roles.includes('reviewer') && actor.participantId !== consumerId && policyOf(document).review.reviewers.includes(actor.participantId);
 }
 
 /** The compute side of jobs. */

@@ -20,7 +20,7 @@ import { jobView, type JobView } from './jobs.service.js';
 import { computeReleaseStop } from './release-decision.js';
 import { computeFacts, countApprovals, hasReviewed, insertReview, lockJob, readResult, settleJob, signingKeys } from './job-queue.store.js';
 import { verifyingKey } from './result-verification.js';
-import { policyOf } from './compute-jobs.service.js';
+import { policyOf } from './review-policy.js';
 
 /** Body of a vote (already schema-checked). */
 export interface ReviewInput {

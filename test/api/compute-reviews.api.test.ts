@@ -53,6 +53,10 @@ describe('output review', () => {
     expect((await signed(ctx.app, r1, 'get', `/v1/jobs/${jobId}/result`)).body).toMatchObject({ result, state: 'held', resultDigest });
     expect((await signed(ctx.app, hospital, 'get', `/v1/jobs/${jobId}/result`)).body.state).toBe('held');
     expect((await signed(ctx.app, outsider, 'get', `/v1/jobs/${jobId}/result`)).body.code).toBe('FORBIDDEN');
+    // A named reviewer reads the job it is asked to review (what was asked, on what); a reviewer not named does not.
+    const seen = await signed(ctx.app, r1, 'get', `/v1/jobs/${jobId}`);
+    expect([seen.status, seen.body.id, seen.body.state, seen.body.analysis]).toEqual([200, jobId, 'held', expect.any(Object)]);
+    expect((await signed(ctx.app, outsider, 'get', `/v1/jobs/${jobId}`)).body.code).toBe('FORBIDDEN');
     // What awaits a reviewer.
     const awaiting = await signed(ctx.app, r1, "get", "/v1/jobs?role=reviewer&state=held");
     expect(awaiting.body.items.map((j: { id: string }) => j.id)).toContain(jobId);
