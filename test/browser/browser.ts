@@ -118,3 +118,62 @@ export async function stopRig(rig: Partial<ConsoleRig> | undefined): Promise<voi
 
 /** The text of the first element matching selector ('' when it has none). */
 export const text = async (page: Page, selector: string): Promise<string> => (await page.locator(selector).first().textContent()) ?? '';
+
+/**
+ * How wide the page is at its current viewport: the document's scrollWidth
+ * and, to say what to fix when it is too wide, the innermost elements whose
+ * right edge passes the viewport (unless an ancestor that fits clips them).
+ */
+export async function pageWidth(page: Page): Promise<{ scrollWidth: number; viewport: number; wide: string[] }> {
+  return page.evaluate(`(() => {
+    const vw = document.documentElement.clientWidth;
+    // Clipped by an ancestor that itself fits (a visually hidden table head, a scroller): not wider for the reader.
+    const clipped = (el) => {
+      for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+        if (getComputedStyle(a).overflowX !== 'visible' && a.getBoundingClientRect().right <= vw + 0.5) return true;
+      }
+      return false;
+    };
+    const wide = [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > vw + 0.5 && ![...el.children].some((c) => c.getBoundingClientRect().right > vw + 0.5) && !clipped(el))
+      .slice(0, 10)
+      .map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '') + ' right ' + Math.round(el.getBoundingClientRect().right) + ': ' + (el.textContent || '').slice(0, 60));
+    const describe = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '') + ' right ' + Math.round(el.getBoundingClientRect().right) + ': ' + (el.textContent || '').slice(0, 60);
+    // Too wide, but by nothing visible: name the outermost elements that pass the edge.
+    if (wide.length === 0 && document.documentElement.scrollWidth > vw) {
+      wide.push(...[...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > vw + 0.5 && el.parentElement.getBoundingClientRect().right <= vw + 0.5).slice(0, 10).map((el) => 'outermost ' + describe(el)));
+      // Text (or generated content) running out of a box that itself fits.
+      const spills = (el) => el.getBoundingClientRect().left + el.scrollWidth > vw + 0.5 && !clipped(el);
+      wide.push(...[...document.querySelectorAll('body *')].filter((el) => spills(el) && ![...el.children].some(spills)).slice(0, 10).map((el) => 'text of ' + describe(el)));
+    }
+    return { scrollWidth: document.documentElement.scrollWidth, viewport: window.innerWidth, wide };
+  })()`);
+}
+
+/**
+ * The words inside table cells under `selector` that the layout split across
+ * lines (a word drawn on more than one line box; a hyphen, dash or slash may
+ * end a line). Identifiers and digests, set in code, may break anywhere and
+ * are not counted.
+ */
+export async function brokenWords(page: Page, selector: string): Promise<string[]> {
+  return page.evaluate(`(() => {
+    const broken = [];
+    for (const td of document.querySelectorAll(${JSON.stringify(selector)} + ' td, ' + ${JSON.stringify(selector)} + ' th')) {
+      const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        if (n.parentElement.closest('code, .mono')) continue;
+        // Words: a hyphen, dash or slash is a place a line may end.
+        const re = /[^\\s\\-\u2013\u2014/]+/g;
+        for (let m = re.exec(n.data); m; m = re.exec(n.data)) {
+          const range = document.createRange();
+          range.setStart(n, m.index);
+          range.setEnd(n, m.index + m[0].length);
+          const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+          if (tops.size > 1) broken.push(m[0]);
+        }
+      }
+    }
+    return broken;
+  })()`);
+}

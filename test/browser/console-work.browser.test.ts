@@ -16,16 +16,16 @@ import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import type { TestContext } from '../helpers/context.js';
 import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
-import { PATIENT_COLUMNS, passingResult, postResult, submitAnalysis } from '../helpers/compute.js';
+import { PATIENT_COLUMNS, digestOf, passingResult, postResult, submitAnalysis } from '../helpers/compute.js';
 import { datasetBody } from '../helpers/scenario.js';
-import { actorPage, go, shot, signIn, startRig, stopRig, text, writeKeyFile, type ConsoleRig, type Sent } from './browser.js';
+import { actorPage, go, pageWidth, shot, signIn, startRig, stopRig, text, writeKeyFile, type ConsoleRig, type Sent } from './browser.js';
 
 let rig: ConsoleRig;
 let ctx: TestContext;
 let base: string;
 const sent: Sent[] = [];
 const errors: string[] = [];
-const actors: Record<'hospital' | 'institute' | 'reviewer' | 'auditor', Actor> = {} as never;
+const actors: Record<'hospital' | 'institute' | 'reviewer' | 'auditor' | 'twin', Actor> = {} as never;
 const pages: Record<string, Page> = {};
 
 const title = 'ICU stays 2025 (patients)';
@@ -37,6 +37,7 @@ beforeAll(async () => {
   actors.institute = await makeParticipant(ctx, ['consumer'], 'Lung Research Institute');
   actors.reviewer = await makeParticipant(ctx, ['reviewer'], 'Output Checker Dana');
   actors.auditor = await makeParticipant(ctx, ['auditor'], 'Audit Office');
+  actors.twin = await makeParticipant(ctx, ['provider', 'consumer'], 'Twin Clinic');
   for (const [name, a] of Object.entries(actors)) {
     pages[name] = (await actorPage(rig.browser, sent, errors)).page;
     await signIn(pages[name]!, base, writeKeyFile(rig.dir, name, a));
@@ -150,6 +151,27 @@ describe('the console\u2019s contracts, jobs, results, reviews and ledger pages 
     expect((await signed(ctx.app, actors.hospital, 'get', `/v1/contracts/${contractId}`)).body.state).toBe('active');
   });
 
+  it('a participant who is provider and consumer switches to "My contracts": the state filter goes back to any state', async () => {
+    const { hospital, twin } = actors;
+    const offers = await signed(ctx.app, hospital, 'get', `/v1/datasets/${datasetId}/offers`);
+    const proposed = await signed(ctx.app, twin, 'post', '/v1/contracts', { offerId: offers.body.items[0].id, purposes: ['DUO:0000006'], maxInvocations: 1 });
+    expect(proposed.status).toBe(201);
+    const page = pages.twin!;
+    await go(page, '#/contracts');
+    await page.locator('#contract-pages [role=status]', { hasText: 'Page 1' }).waitFor();
+    expect(await page.getByLabel('Show').inputValue()).toBe('provider');
+    expect(await page.getByLabel('State').inputValue()).toBe('consumer_signed');
+    expect(await text(page, '#contract-list-title')).toBe('Contracts to countersign');
+    await page.getByLabel('Show').selectOption('consumer');
+    // "My contracts" lists any state (docs/console.md), so the provider's filter does not carry over.
+    expect(await page.getByLabel('State').inputValue()).toBe('');
+    expect(await text(page, '#contract-list-title')).toBe('My contracts');
+    await page.getByRole('button', { name: 'List' }).click();
+    const row = page.locator('#contract-pages tbody tr', { has: page.locator(`a[data-contract="${proposed.body.id}"]`) });
+    await row.waitFor();
+    expect(await row.getByRole('link', { name: 'Open and sign' }).count()).toBe(1);
+  });
+
   it('the contract list pages forward and back with the service\u2019s cursor', async () => {
     const { hospital, institute } = actors;
     const offers = await signed(ctx.app, hospital, 'get', `/v1/datasets/${datasetId}/offers`);
@@ -185,7 +207,18 @@ describe('the console\u2019s contracts, jobs, results, reviews and ledger pages 
     await page.getByLabel('Group by').selectOption(['sex']);
     await page.getByLabel('Measure', { exact: true }).selectOption('mean');
     await page.getByLabel('of column').selectOption('los_days');
+    // A filter value that does not fit its column is caught in the page, in words, before anything is asked.
+    await page.getByLabel('Filter on').selectOption('age');
+    await page.getByLabel('Value', { exact: true }).fill('abc');
     await page.getByRole('button', { name: 'Submit the analysis' }).click();
+    await page.locator('#job-form ~ [role=status] [role=alert]').waitFor();
+    expect(await text(page, '#job-form ~ [role=status] [role=alert]')).toBe('the filter value \u201cabc\u201d does not fit age, an integer column: give a whole number, such as 42 or -7 (within \u00b1(2^53 \u2212 1))');
+    expect(await page.locator('#job-confirm').count()).toBe(0);
+    await page.getByLabel('Filter on').selectOption('');
+    await page.getByRole('button', { name: 'Submit the analysis' }).click();
+    await page.locator('#job-confirm').waitFor();
+    expect(await text(page, '#job-confirm')).toContain('This uses 1 of the 4 invocations left on this contract (of 4; 3 will be left). An analysis is counted when it is submitted');
+    await page.getByRole('button', { name: 'Use an invocation: submit the analysis' }).click();
     await page.locator('#job-created').waitFor();
     jobId = /Job (\S+): queued\./.exec(await text(page, '#job-created'))![1]!;
     // The hospital's data node claims the job and posts its signed, disclosure-checked result.
@@ -205,6 +238,10 @@ describe('the console\u2019s contracts, jobs, results, reviews and ledger pages 
     await hrow.getByRole('link').click();
     await hp.locator('#result-table').waitFor();
     expect(await text(hp, '#job-state')).toBe('held for review');
+    // The heading says what the result is, and the provider's signature was checked with the directory's keys.
+    expect(await text(hp, '#result-title')).toBe('Result held for review (not released)');
+    expect(await text(hp, '#result-table caption')).toBe('Result held for review (not released)');
+    expect(await text(hp, '#result-checked')).toContain(`Provider\u2019s signature verified: signed by St. Anne Hospital with key ${hospital.kid} (key from the service\u2019s participant directory)`);
     // The provider sees the held result but does not vote on it.
     expect(await text(hp, '#job-result-view')).toContain('Held until the reviewers named');
     expect(await hp.getByRole('button', { name: 'Approve release' }).count()).toBe(0);
@@ -218,6 +255,50 @@ describe('the console\u2019s contracts, jobs, results, reviews and ledger pages 
     await page.locator('#job-result-view [role=alert]').waitFor();
     expect(await text(page, '#job-result-view [role=alert]')).toContain('RESULT_NOT_AVAILABLE');
     expect(await text(page, '#job-result-view [role=alert]')).toContain('the result is not released (job held)');
+  });
+
+  it('a result that fails the page\u2019s checks is refused and not shown as a table: altered rows, even with the digests the service answers altered to match', async () => {
+    const page = pages.hospital!;
+    // What a compromised service (or anything between it and the page) could send: other rows, and with
+    // matchDigests the digests in both answers (the job's and the result's) changed to those rows' digest.
+    const real = (await signed(ctx.app, actors.hospital, 'get', `/v1/jobs/${jobId}/result`)).body as { result: { rows: unknown[][] } };
+    const altered = JSON.parse(JSON.stringify(real.result)) as typeof real.result;
+    altered.rows[0]![1] = 5;
+    const alteredDigest = digestOf(altered);
+    const alter = async (matchDigests: boolean) => {
+      await page.route(`**/v1/jobs/${jobId}/result`, async (route) => {
+        const res = await route.fetch();
+        const body = (await res.json()) as { result: unknown; resultDigest: string };
+        body.result = altered;
+        if (matchDigests) body.resultDigest = alteredDigest;
+        await route.fulfill({ response: res, body: JSON.stringify(body) });
+      });
+      await page.route(`**/v1/jobs/${jobId}`, async (route) => {
+        const res = await route.fetch();
+        const body = (await res.json()) as { resultDigest: string };
+        if (matchDigests) body.resultDigest = alteredDigest;
+        await route.fulfill({ response: res, body: JSON.stringify(body) });
+      });
+    };
+    try {
+      for (const matchDigests of [false, true]) {
+        await alter(matchDigests);
+        await go(page, '#/catalog');
+        await go(page, `#/jobs?id=${jobId}`);
+        await page.locator('#result-refused').waitFor();
+        const refused = await text(page, '#result-refused');
+        // Only the provider's signature tells this result from the real one.
+        if (matchDigests) expect(refused).toMatch(/^Do not rely on what the service sent as this job\u2019s result:the provider's signature does not verify over the result's bytes with any key the directory lists for St\. Anne Hospital \([0-9a-f-]+\)$/);
+        else expect(refused).toContain('not to the digest the service recorded');
+        expect(await text(page, '#result-title')).toBe('Result refused: it fails this page\u2019s checks');
+        expect(await page.locator('#result-table').count()).toBe(0);
+        expect(await page.getByRole('button', { name: 'Approve release' }).count()).toBe(0);
+        await page.unrouteAll();
+      }
+      await shot(page, 'provider-result-refused');
+    } finally {
+      await page.unrouteAll();
+    }
   });
 
   it('the reviewer sees the held result as a table with suppressed cells and groups marked, and approves it with a vote signed in the page', async () => {
@@ -246,6 +327,7 @@ describe('the console\u2019s contracts, jobs, results, reviews and ledger pages 
     await go(consumer, `#/jobs?id=${jobId}`);
     await consumer.locator('#result-table').waitFor();
     expect(await text(consumer, '#job-state')).toBe('completed');
+    expect(await text(consumer, '#result-title')).toBe('Result released under the contract\u2019s output policy');
     expect(await consumer.locator('#result-table td.suppressed').allTextContents()).toEqual(['suppressed']);
     expect(await text(consumer, '#result-table tbody')).toContain('520');
     await shot(consumer, 'consumer-released-result');
@@ -276,6 +358,14 @@ describe('the console\u2019s contracts, jobs, results, reviews and ledger pages 
     expect(await text(page, '#vote-recorded')).toContain('the job is now rejected');
     expect(await text(page, '#job-state')).toBe('rejected');
     expect((await signed(ctx.app, institute, 'get', `/v1/jobs/${id}`)).body.state).toBe('rejected');
+    // The provider's page: the reason in words beside its code, and a heading that says the result was rejected.
+    const hp = pages.hospital!;
+    await go(hp, '#/catalog');
+    await go(hp, `#/jobs?id=${id}`);
+    await hp.locator('#result-title', { hasText: 'rejected' }).waitFor();
+    expect(await text(hp, '#job-reason')).toBe('a reviewer named in the output policy rejected the result (REVIEW_REJECTED)');
+    expect(await text(hp, '#result-title')).toBe('Result rejected (not released)');
+    expect(await text(hp, '#result-table caption')).toBe('Result rejected (not released)');
   });
 
   it('the auditor pages through a filtered ledger view: the next page continues after the last entry shown, every proof verified', async () => {
@@ -314,6 +404,38 @@ describe('the console\u2019s contracts, jobs, results, reviews and ledger pages 
     await page.getByRole('link', { name: 'First page' }).click();
     await page.locator('#ledger-next').waitFor();
     expect(await indexes()).toEqual(first);
+  });
+
+  it('fits a 390 px wide phone: the compute contract, a job with its result table, the job list and the filtered ledger', async () => {
+    const fits = async (page: Page, what: string) => {
+      const w = await pageWidth(page);
+      expect({ what, wide: w.wide }).toEqual({ what, wide: [] });
+      expect(w.scrollWidth).toBeLessThanOrEqual(390);
+    };
+    const { institute, hospital, auditor } = pages as Record<string, Page>;
+    for (const page of [institute!, hospital!, auditor!]) await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await go(institute!, '#/catalog');
+      await go(institute!, `#/contracts?id=${contractId}`);
+      await institute!.locator('#contract-terms', { hasText: 'state active' }).waitFor();
+      await institute!.locator('#analysis-form').waitFor();
+      await institute!.locator('#contract-pages table').waitFor();
+      await fits(institute!, 'compute contract page');
+      await shot(institute!, 'phone-compute-contract');
+      await go(hospital!, '#/catalog');
+      await go(hospital!, `#/jobs?id=${jobId}`);
+      await hospital!.locator('#result-table').waitFor();
+      await hospital!.locator('#job-pages table').waitFor();
+      await fits(hospital!, 'job page with its result');
+      await shot(hospital!, 'phone-job-result');
+      await go(auditor!, '#/catalog');
+      await go(auditor!, '#/ledger?kind=dataset.published');
+      await auditor!.locator('.proof-ok').first().waitFor();
+      await fits(auditor!, 'filtered ledger');
+      await shot(auditor!, 'phone-ledger-filtered');
+    } finally {
+      for (const page of [institute!, hospital!, auditor!]) await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 
   it('never sent a private key, and the pages raised no errors', () => {

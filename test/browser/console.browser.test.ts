@@ -11,15 +11,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { TestContext } from '../helpers/context.js';
-import { makeParticipant, register, signed, type Actor } from '../helpers/actors.js';
+import { makeParticipant, newKey, publicOf, register, signed, type Actor } from '../helpers/actors.js';
 import { generateKeyPair, secretKeyFromJwk, sign } from '../../src/crypto/ed25519.js';
+import { canonicalizeContract, type ContractDocument } from '../../src/agreements/contract-document.js';
 import { sha256, toBase64Url, toHex, utf8 } from '../../src/crypto/sha256.js';
 import { verifierKey } from '../../src/ledger/checkpoint.js';
 import { chainHash } from '../../src/ledger/chain.js';
 import { canonicalEntryText, leafHashOfText, type LedgerEntry } from '../../src/ledger/ledger-entry.js';
 import { cosign, cosignerVerifierKey } from '../../src/ledger/cosignature.js';
 import { addSignatures, splitNote } from '../../src/ledger/note.js';
-import { actorPage, go, shot, signIn, smallShot, startRig, stopRig, text, writeKeyFile, type ConsoleRig, type Sent } from './browser.js';
+import { actorPage, brokenWords, go, pageWidth, shot, signIn, smallShot, startRig, stopRig, text, writeKeyFile, type ConsoleRig, type Sent } from './browser.js';
 
 let rig: ConsoleRig;
 let ctx: TestContext;
@@ -49,6 +50,7 @@ afterAll(() => stopRig(rig));
 
 describe('the console in Chromium', () => {
   let contractId: string;
+  let downloadJobId: string;
 
   it('serves the console with a strict Content-Security-Policy and no inline script', async () => {
     const res = await fetch(`${base}/console/`);
@@ -79,15 +81,26 @@ describe('the console in Chromium', () => {
     expect(await text(page, '#file-digest')).toContain(`${Buffer.byteLength(csv)} bytes`);
     await page.getByLabel('Distribution URL').fill(`${base}/gateway/outcomes.csv`);
     await shot(page, 'provider-publish');
+    expect(await page.locator('#publish-form label', { hasText: 'Description' }).textContent()).toBe('Description (required)');
     await page.getByRole('button', { name: 'Publish' }).click();
     await page.locator('#published').waitFor();
     expect(await text(page, '#published')).toContain(title);
+    // Cleared after success: a second press of Publish cannot publish the same dataset again.
+    expect(await page.getByLabel('Title').inputValue()).toBe('');
+    expect(await page.getByLabel('Description').inputValue()).toBe('');
+    expect(await text(page, '#file-digest')).toBe('No file chosen yet.');
     await page.getByRole('button', { name: `Offers on ${title}` }).click();
     await page.getByLabel('Purposes allowed').selectOption(['DUO:0000042']);
     await page.getByLabel('Invocations per contract').fill('3');
     await page.getByRole('button', { name: 'Make the offer' }).click();
     await page.locator('#offer-made').waitFor();
     await page.locator('#dataset-offers td', { hasText: 'general research use' }).first().waitFor();
+    // The offer's price is listed (free: no price given), as the docs promise.
+    expect(await page.locator('#dataset-offers thead th').allTextContents()).toContain('Price');
+    expect(await page.locator('#dataset-offers tbody td[data-label="Price"]').first().textContent()).toBe('free');
+    // At 1280 px table cells keep their words whole ("cardiology", "download"); only ids and digests may break anywhere.
+    expect(await brokenWords(page, '#my-datasets')).toEqual([]);
+    expect(await brokenWords(page, '#dataset-offers')).toEqual([]);
     await shot(page, 'provider-datasets');
   });
 
@@ -132,14 +145,46 @@ describe('the console in Chromium', () => {
     expect(await text(page, '#signed')).toContain('active');
   });
 
-  it('the institute runs a job under the active contract', async () => {
+  it('the institute runs a job under the active contract: asked to confirm first, then shown the release token and the commands that fetch the file', async () => {
     const page = pages.institute!;
     await go(page, '#/catalog');
     await go(page, `#/contracts?id=${contractId}`);
     await page.locator('#contract-terms', { hasText: 'state active' }).waitFor();
-    await page.getByRole('button', { name: /Run a job|Submit the analysis/ }).click();
+    const jobPosts = () => sent.filter((r) => r.method === 'POST' && new URL(r.url).pathname === '/v1/jobs').length;
+    const before = jobPosts();
+    await page.getByRole('button', { name: 'Run a job (release the dataset)' }).click();
+    // Nothing is spent before the confirmation, which says how many invocations are left.
+    await page.locator('#job-confirm').waitFor();
+    expect(await text(page, '#job-confirm')).toContain('This uses 1 of the 2 invocations left on this contract (of 2; 1 will be left).');
+    expect(jobPosts()).toBe(before);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.locator('#job-confirm').count()).toBe(0);
+    expect(jobPosts()).toBe(before);
+    await page.getByRole('button', { name: 'Run a job (release the dataset)' }).click();
+    await page.getByRole('button', { name: 'Use an invocation: release the dataset' }).click();
     await page.locator('#job-created').waitFor();
-    expect(await text(page, '#job-created')).toMatch(/Job \S+: (authorized|queued|released)\./);
+    expect(jobPosts()).toBe(before + 1);
+    const jobId = /Job (\S+): authorized\./.exec(await text(page, '#job-created'))![1]!;
+    downloadJobId = jobId;
+    // The token the service issued to the consumer, shown to copy, and the exact commands that fetch the file with it.
+    const job = (await signed(ctx.app, actors.institute!, 'get', `/v1/jobs/${jobId}`)).body as { release: { token: string; url: string; sha256: string } };
+    expect(await page.locator('#release-token').inputValue()).toBe(job.release.token);
+    expect(await text(page, '#curl-command')).toBe(`curl -fS -o outcomes.csv -H 'Authorization: Bearer ${job.release.token}' ${base}/gateway/outcomes.csv\necho '${job.release.sha256}  outcomes.csv' | sha256sum -c -`);
+    const tds = await text(page, '#tds-command');
+    const key = /--idempotency-key (\S+)/.exec(tds)![1]!;
+    expect(tds).toBe(`tds job run --contract ${contractId} --purpose DUO:0000042 --idempotency-key ${key} --out outcomes.csv`);
+    // That command asks for this same job again: no second invocation.
+    const replay = await signed(ctx.app, actors.institute!, 'post', '/v1/jobs', { contractId, purpose: 'DUO:0000042' }, {}, { 'idempotency-key': key });
+    expect(replay.body.id).toBe(jobId);
+    expect((await signed(ctx.app, actors.institute!, 'get', `/v1/contracts/${contractId}`)).body.invocationsUsed).toBe(1);
+    // The terms shown now count it.
+    await page.locator('#contract-terms', { hasText: '(1 used, 1 left)' }).waitFor();
+    // The release panel, long token and all, fits a phone's width.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const w = await pageWidth(page);
+    expect(w.wide).toEqual([]);
+    expect(w.scrollWidth).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1280, height: 900 });
     // The receipt proves the release under a signed checkpoint: wait until one covers it.
     await ctx.services.ledger.flush();
     const download = page.waitForEvent('download');
@@ -179,6 +224,7 @@ describe('the console in Chromium', () => {
     await page.getByLabel('of column').selectOption('los_days');
     await shot(page, 'consumer-analysis');
     await page.getByRole('button', { name: 'Submit the analysis' }).click();
+    await page.getByRole('button', { name: 'Use an invocation: submit the analysis' }).click();
     await page.locator('#job-created').waitFor();
     expect(await text(page, '#job-created')).toMatch(/Job \S+: queued\./);
   });
@@ -212,6 +258,9 @@ describe('the console in Chromium', () => {
     expect(await text(page, '#announced-key')).toBe(ctx.services.ledger.verifierKey());
     await page.getByRole('button', { name: 'Pin these keys' }).click();
     await page.locator('#checkpoint-ok').waitFor();
+    // The pin's summary names the key, not only the origin: another key under the same origin shows.
+    const [origin, keyId] = ctx.services.ledger.verifierKey().split('+');
+    expect(await text(page, '#pinned-key')).toBe(`Pinned log key: ${origin}, key id ${keyId} (change)`);
     expect(await text(page, '#consistency')).toContain('First visit');
     await page.locator('.proof-ok').first().waitFor();
     expect(await page.locator('.proof-bad').count()).toBe(0);
@@ -231,6 +280,42 @@ describe('the console in Chromium', () => {
     await go(page, '#/catalog');
     await go(page, '#/ledger');
     await page.locator('#consistency', { hasText: 'Consistent with the checkpoint' }).waitFor();
+  });
+
+  it('fits a 390 px wide phone (contract, job and ledger pages), and the focus moved to main after a navigation draws no ring', async () => {
+    const fits = async (page: Page, what: string) => {
+      const w = await pageWidth(page);
+      expect({ what, wide: w.wide }).toEqual({ what, wide: [] });
+      expect(w.scrollWidth).toBeLessThanOrEqual(390);
+    };
+    const institute = pages.institute!;
+    const auditor = pages.auditor!;
+    for (const page of [institute, auditor]) await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await go(institute, `#/contracts?id=${contractId}`);
+      await institute.locator('#contract-terms').waitFor();
+      await institute.locator('#contract-pages table, #no-contracts').first().waitFor();
+      await fits(institute, 'contract page');
+      await shot(institute, 'phone-contract');
+      await go(institute, `#/jobs?id=${downloadJobId}`);
+      await institute.locator('#job-facts').waitFor();
+      await institute.locator('#job-pages table, #no-jobs').first().waitFor();
+      await fits(institute, 'job page');
+      await shot(institute, 'phone-job');
+      // Navigating by keyboard moves focus to main (for screen readers) without a ring around the whole page.
+      await institute.locator('nav a[href="#/contracts"]').focus();
+      await institute.keyboard.press('Enter');
+      await institute.locator('#contract-pages table').waitFor();
+      await institute.waitForFunction('document.activeElement === document.getElementById("main")');
+      expect(await institute.evaluate('getComputedStyle(document.activeElement).outlineStyle')).toBe('none');
+      await go(auditor, '#/catalog');
+      await go(auditor, '#/ledger');
+      await auditor.locator('.proof-ok').first().waitFor();
+      await fits(auditor, 'ledger page');
+      await shot(auditor, 'phone-ledger');
+    } finally {
+      for (const page of [institute, auditor]) await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 
   it('filters the ledger by contract and shows only its entries, each with a verified proof', async () => {
@@ -352,26 +437,88 @@ describe('the console in Chromium', () => {
     expect(await text(page, '#file-verdict')).toContain('not proven included');
   });
 
-  it('verifies an exported contract file offline on the drop page', async () => {
+  it('exports a contract with its keys\u2019 history and verifies it on the drop page against the directory\u2019s keys; a forged file is refused', async () => {
     const page = pages.institute!;
     await go(page, `#/contracts?id=${contractId}`);
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Export for offline verification' }).click();
     const file = path.join(dir, 'contract.json');
     await (await download).saveAs(file);
+    const genuine = fs.readFileSync(file, 'utf8');
+    type Exported = { document: ContractDocument; canonical: string; digest: string; signatures: Array<{ participantId: string; kid: string; signature: string; signedAt?: string }>; keys: Record<string, Record<string, unknown>> };
+    const exported = JSON.parse(genuine) as Exported;
+    // The shape `tds contract verify --save` writes: each key with its history.
+    for (const party of ['consumer', 'provider'] as const) {
+      expect(exported.keys[exported.document[party].kid]).toEqual({ kty: 'OKP', crv: 'Ed25519', x: expect.any(String), createdAt: expect.any(String), revokedAt: null });
+    }
     await go(page, '#/verify-file');
     await page.locator('#verify-file-input').setInputFiles(file);
     await page.locator('#file-verdict').waitFor();
     expect(await text(page, '#file-verdict')).toContain(`Contract ${contractId}: valid`);
-    const exported = JSON.parse(fs.readFileSync(file, 'utf8')) as { document: { maxInvocations: number } };
-    exported.document.maxInvocations = 3;
-    fs.writeFileSync(file, JSON.stringify(exported));
+    expect(await text(page, '#key-source')).toContain('Keys: from the service\u2019s participant directory');
+    expect(await text(page, '#file-verdict')).not.toContain('without its history');
+
+    // Terms changed and re-signed with two fresh keys, put into the file's keys member: consistent with itself, not with the directory.
+    const forge = async (sameKids: boolean): Promise<{ file: string; consumerKid: string }> => {
+      const forged = JSON.parse(genuine) as Exported;
+      forged.document.maxInvocations = 50;
+      const fresh = { consumer: await newKey(), provider: await newKey() };
+      forged.keys = {};
+      for (const party of ['consumer', 'provider'] as const) {
+        if (!sameKids) forged.document[party].kid = fresh[party].kid;
+        forged.keys[forged.document[party].kid] = publicOf(fresh[party].privateJwk);
+      }
+      const { canonical, digest } = canonicalizeContract(forged.document);
+      forged.canonical = canonical;
+      forged.digest = digest;
+      forged.signatures = (['consumer', 'provider'] as const).map((party) => ({
+        participantId: forged.document[party].id, kid: forged.document[party].kid, signedAt: new Date().toISOString(),
+        signature: toBase64Url(sign(utf8(canonical), secretKeyFromJwk(fresh[party].privateJwk))),
+      }));
+      const out = path.join(dir, `forged-${sameKids ? 'same-kids' : 'new-kids'}.json`);
+      fs.writeFileSync(out, JSON.stringify(forged));
+      return { file: out, consumerKid: forged.document.consumer.kid };
+    };
+    const forgedNewKids = await forge(false);
+    const forgedSameKids = await forge(true);
+    await page.locator('#verify-file-input').setInputFiles(forgedNewKids.file);
+    await page.locator('#file-verdict', { hasText: 'INVALID' }).waitFor();
+    expect(await text(page, '#file-verdict')).toContain(`Contract ${contractId}: INVALID against the service\u2019s directory.`);
+    expect(await text(page, '#file-verdict')).toContain('is not one of the keys the directory lists for Heart Research Institute');
+    await page.locator('#verify-file-input').setInputFiles(forgedSameKids.file);
+    await page.locator('#file-verdict', { hasText: 'the file\'s keys do not match the directory' }).waitFor();
+    expect(await text(page, '#file-verdict')).toContain('INVALID against the service\u2019s directory');
+    // Edited without re-signing: refused whatever the keys.
+    const edited = JSON.parse(genuine) as Exported;
+    edited.document.maxInvocations = 3;
+    fs.writeFileSync(file, JSON.stringify(edited));
     await page.locator('#verify-file-input').setInputFiles(file);
     await page.locator('#file-verdict', { hasText: 'INVALID' }).waitFor();
     await shot(page, 'verify-file');
+
+    // Signed out, the page can only use the file's own keys, and says what that is worth.
+    const anonymous = (await actorPage(rig.browser, sent, errors)).page;
+    try {
+      await anonymous.goto(`${base}/console/#/verify-file`);
+      fs.writeFileSync(file, genuine);
+      await anonymous.locator('#verify-file-input').setInputFiles(file);
+      await anonymous.locator('#file-verdict').waitFor();
+      const verdict = await text(anonymous, '#file-verdict');
+      expect(verdict).toContain(`Contract ${contractId}: the signatures verify with the keys the file itself carries. That proves nothing about who signed.`);
+      expect(verdict).not.toContain('without its history');
+      expect(await anonymous.locator('#file-verdict').getAttribute('class')).toBe('status warn');
+      // The forged file is consistent with the keys it carries: the page says that this proves nothing.
+      await anonymous.locator('#verify-file-input').setInputFiles(forgedNewKids.file);
+      await anonymous.locator('#file-verdict', { hasText: forgedNewKids.consumerKid }).waitFor();
+      expect(await text(anonymous, '#file-verdict')).toContain('That proves nothing about who signed.');
+      expect(await text(anonymous, '#key-source')).toContain('Keys: from the file itself');
+      await shot(anonymous, 'verify-file-signed-out');
+    } finally {
+      await anonymous.context().close();
+    }
   });
 
-  it('never sent a private key, in any request body or header, and the pages raised no errors', () => {
+  it('never sent a private key, in any request body or header, and the pages raised no errors', async () => {
     expect(sent.length).toBeGreaterThan(30);
     const secrets = [...Object.values(actors).map((a) => a.privateJwk.d), ctx.operator.privateJwk.d];
     for (const r of sent) {
@@ -379,6 +526,9 @@ describe('the console in Chromium', () => {
       for (const d of secrets) expect(everything).not.toContain(d);
     }
     for (const r of sent) expect(new URL(r.url).origin).toBe(base);
+    // The page carries its icon (a data: URL), so a browser never asks for /favicon.ico (a 404 on every load).
+    expect(sent.filter((r) => new URL(r.url).pathname === '/favicon.ico').map((r) => r.url)).toEqual([]);
+    expect(await pages.institute!.evaluate('document.querySelector(\'link[rel~="icon"]\')?.getAttribute("href")?.slice(0, 5) ?? null')).toBe('data:');
     expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
   });
 });

@@ -104,12 +104,16 @@ export async function run<T>(button: HTMLButtonElement | null, status: Status, w
   }
 }
 
-/** A table from headers and rows of cells. */
+/**
+ * A table from headers and rows of cells. Each cell carries its column's
+ * header as `data-label`, so a narrow screen can show the rows as stacked
+ * label/value lines (console.css) instead of a table wider than the screen.
+ */
 export function table(caption: string, headers: string[], rows: Array<Array<Child | Child[]>>): HTMLTableElement {
-  return h('table', {},
+  return h('table', { class: 'stack' },
     h('caption', { class: 'visually-hidden' }, caption),
     h('thead', {}, h('tr', {}, ...headers.map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, ...(Array.isArray(c) ? c : [c])))))));
+    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c, i) => h('td', { 'data-label': headers[i] || undefined }, ...(Array.isArray(c) ? c : [c])))))));
 }
 
 /** A date/time for people (the ISO value stays in the title). */

@@ -6,8 +6,34 @@
  */
 import { call } from '../api.js';
 import { field, h, input, select } from '../dom.js';
+import { filterValueFits } from '../../../jobs/analysis-check.js';
 import type { DatasetView } from '../../../datasets/dataset-view.js';
 import type { DatasetV1Column as Column } from '../../../generated/contracts.js';
+
+const WANTED: Record<Column['type'], string> = {
+  integer: 'a whole number, such as 42 or -7',
+  number: 'a number, such as 4.5',
+  boolean: 'true or false',
+  date: 'a calendar date YYYY-MM-DD, such as 2025-03-31',
+  string: 'text',
+};
+
+/**
+ * The filter's typed value as the service will check it (filterValueFits of
+ * jobs/analysis-check.ts, the submission check's own rule), or an Error
+ * naming the column, its type and what it takes: a value the service would
+ * refuse is caught here, before an invocation is asked for.
+ */
+export function filterLiteral(col: Column, raw: string): string | number | boolean {
+  let v: string | number | boolean = raw;
+  if (col.type === 'integer') v = /^[+-]?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  else if (col.type === 'number') v = raw !== '' && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+  else if (col.type === 'boolean') v = raw === 'true' ? true : raw === 'false' ? false : raw;
+  if (!filterValueFits(col.type, v)) {
+    throw new Error(`the filter value ${raw === '' ? '(empty)' : `“${raw}”`} does not fit ${col.name}, a${col.type === 'integer' ? 'n' : ''} ${col.type} column: give ${WANTED[col.type]}${col.type === 'integer' ? ' (within ±(2^53 − 1))' : ''}`);
+  }
+  return v;
+}
 
 /** The form and a function reading the analysis it describes (throws with a message when incomplete). */
 export async function analysisForm(datasetId: string): Promise<{ el: HTMLElement; value: () => unknown }> {
@@ -40,9 +66,7 @@ export async function analysisForm(datasetId: string): Promise<{ el: HTMLElement
     if (chosen.length > 0) analysis.groupBy = chosen;
     if (filterColumn.value) {
       const col = columns.find((c) => c.name === filterColumn.value)!;
-      const raw = filterValue.value.trim();
-      const v = col.type === 'integer' || col.type === 'number' ? Number(raw) : col.type === 'boolean' ? raw === 'true' : raw;
-      analysis.filters = [{ column: col.name, op: op.value, value: v }];
+      analysis.filters = [{ column: col.name, op: op.value, value: filterLiteral(col, filterValue.value.trim()) }];
     }
     return analysis;
   };

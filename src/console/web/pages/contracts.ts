@@ -10,9 +10,13 @@ import { datasetTitle, namesFor, participantName } from '../lookup.js';
 import { pager } from '../pager.js';
 import * as session from '../session.js';
 import { purposeText, signContractDocument, termsView } from '../terms.js';
+import { keysByKid, type VerificationKey } from '../../../agreements/contract-document.js';
 import type { ContractView } from '../../../agreements/contract-view.js';
+import type { ParticipantView } from '../../../participants/participant-view.js';
+import type { ReleaseView } from '../../../jobs/release-token.js';
 import { analysisForm } from './analysis.js';
 import { receiptButton } from './jobs.js';
+import { confirmSpend, releaseView } from './release.js';
 
 /**
  * One row of GET /v1/contracts. The list names the parties and the dataset;
@@ -87,9 +91,15 @@ async function showList(into: HTMLElement, params: URLSearchParams): Promise<voi
   const role = select('role', roles.map((r): [string, string] => [r, ROLE_LABEL[r]!]), { id: 'contracts-role' });
   role.value = roles.includes(params.get('role') ?? '-') ? params.get('role')! : roles[0]!;
   const state = select('state', STATES, { id: 'contracts-state' });
-  // A provider first sees what waits for its countersignature.
-  state.value = params.has('role') ? (params.get('state') ?? '') : role.value === 'provider' ? 'consumer_signed' : '';
+  // A provider first sees what waits for its countersignature; "My contracts" and the space's list show any state.
+  const stateOf = (r: string) => (r === 'provider' ? 'consumer_signed' : '');
+  state.value = params.has('role') ? (params.get('state') ?? '') : stateOf(role.value);
   const heading = h('h2', { id: 'contract-list-title' }, listTitle(role.value, state.value));
+  // Another view starts from its own state filter, not the one chosen for the last view.
+  role.addEventListener('change', () => {
+    state.value = stateOf(role.value);
+    heading.textContent = listTitle(role.value, state.value);
+  });
   const form = h('form', { class: 'row', id: 'contract-filters' }, field('Show', role), field('State', state), h('button', { type: 'submit' }, 'List'));
   const pages = h('div', { id: 'contract-pages' });
   into.replaceChildren(heading, form, pages);
@@ -170,22 +180,36 @@ async function showContract(id: string, into: HTMLElement, changed: () => Promis
       }
     } }, field('Reason for revoking', reason), h('button', { type: 'submit', class: 'danger' }, 'Revoke')));
   }
-  into.append(termsView(c, names), actions, actionStatus.el, exportLink(c));
-  if (c.state === 'active' && party === 'consumer') into.append(await jobForm(c));
+  let terms = termsView(c, names);
+  into.append(terms, actions, actionStatus.el, exportLink(c));
+  // After a job the terms show the invocations now left, and the list below its new count.
+  const spent = async () => {
+    const now = await call<ContractView>('GET', `/v1/contracts/${encodeURIComponent(c.id)}`).catch(() => undefined);
+    if (now) {
+      const fresh = termsView(now, names);
+      terms.replaceWith(fresh);
+      terms = fresh;
+    }
+    await changed();
+  };
+  if (c.state === 'active' && party === 'consumer') into.append(await jobForm(c, spent));
 }
 
-/** The contract with both parties' public keys, as `tds contract verify --save` writes it. */
+/**
+ * The contract with both parties' public keys and their history (createdAt,
+ * revokedAt), as `tds contract verify --save` writes it: keysByKid of each
+ * party's directory entry, so the file shows the keys were current when they signed.
+ */
 function exportLink(c: ContractView): HTMLElement {
   const holder = h('p', {});
   const btn = h('button', { type: 'button', class: 'secondary', id: 'export-contract', onclick: async () => {
     const status = new Status();
     holder.replaceChildren(status.el);
-    const keys: Record<string, unknown> = {};
+    const keys: Record<string, VerificationKey> = {};
     try {
       for (const party of [c.document.consumer, c.document.provider]) {
-        const p = await call<{ keys: Array<{ kid: string; publicKeyJwk: unknown }> }>('GET', `/v1/participants/${encodeURIComponent(party.id)}`);
-        const k = p.keys.find((x) => x.kid === party.kid);
-        if (k) keys[party.kid] = k.publicKeyJwk;
+        const listed = keysByKid((await call<ParticipantView>('GET', `/v1/participants/${encodeURIComponent(party.id)}`)).keys);
+        if (Object.prototype.hasOwnProperty.call(listed, party.kid)) keys[party.kid] = listed[party.kid]!;
       }
     } catch (e) {
       holder.replaceChildren(errorBox(e));
@@ -199,8 +223,16 @@ function exportLink(c: ContractView): HTMLElement {
   return h('div', {}, btn, holder);
 }
 
-async function jobForm(c: ContractView): Promise<HTMLElement> {
+/**
+ * Run a job under an active contract: the purpose (and for compute, the
+ * analysis, checked in the page first), a confirmation with the invocations
+ * left, then POST /v1/jobs. One Idempotency-Key per request body until it is
+ * answered, so pressing again after a lost answer gets the same job, not a
+ * second invocation; a download release then shows its token and commands.
+ */
+async function jobForm(c: ContractView, spent: () => Promise<void>): Promise<HTMLElement> {
   const status = new Status();
+  const confirm = h('div', { id: 'job-confirm-area' });
   const result = h('div', { id: 'job-result', 'aria-live': 'polite' });
   const compute = c.document.access === 'compute';
   const purpose = select('purpose', c.document.purposes.map((p) => [p, purposeText(p)]));
@@ -211,7 +243,9 @@ async function jobForm(c: ContractView): Promise<HTMLElement> {
     form.append(a.el);
     analysis = a.value;
   }
-  form.append(h('button', { type: 'submit' }, compute ? 'Submit the analysis' : 'Run a job (release the dataset)'));
+  const submit = h('button', { type: 'submit' }, compute ? 'Submit the analysis' : 'Run a job (release the dataset)');
+  form.append(submit, confirm);
+  let pending: { body: string; key: string } | undefined;
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body: Record<string, unknown> = { contractId: c.id, purpose: purpose.value };
@@ -223,14 +257,27 @@ async function jobForm(c: ContractView): Promise<HTMLElement> {
         return;
       }
     }
-    const job = await run(form.querySelector('button[type=submit]'), status, 'Asking the service to authorize the job (every rule is checked now)…', () =>
-      call<{ id: string; state: string; release?: { url: string; sha256: string; expiresAt: string } }>('POST', '/v1/jobs', body, { 'idempotency-key': crypto.randomUUID() }));
+    status.clear();
+    submit.disabled = true;
+    const go = await confirmSpend(confirm, {
+      contractId: c.id,
+      action: compute ? 'submit the analysis' : 'release the dataset',
+      why: compute ? 'An analysis is counted when it is submitted, whatever its result.' : 'The release itself is the invocation: it is not given back, whether or not the file is then downloaded.',
+    }).finally(() => (submit.disabled = false));
+    if (!go) return;
+    const text = JSON.stringify(body);
+    if (pending?.body !== text) pending = { body: text, key: crypto.randomUUID() };
+    const asked = { contractId: c.id, purpose: purpose.value, idempotencyKey: pending.key };
+    const job = await run(submit, status, 'Asking the service to authorize the job (every rule is checked now)…', () =>
+      call<{ id: string; state: string; release?: ReleaseView }>('POST', '/v1/jobs', body, { 'idempotency-key': asked.idempotencyKey }));
     if (!job) return;
+    pending = undefined;
     status.clear();
     result.replaceChildren(h('div', { class: 'status ok', id: 'job-created' },
       h('p', {}, `Job ${job.id}: ${job.state}.`),
-      job.release ? h('p', {}, 'Release: ', h('code', {}, job.release.url), ` (SHA-256 ${job.release.sha256}), token valid until `, when(job.release.expiresAt), '.') : null,
-      h('p', {}, h('a', { href: `#/jobs?id=${encodeURIComponent(job.id)}` }, 'Follow this job'))), receiptButton(job.id));
+      h('p', {}, h('a', { href: `#/jobs?id=${encodeURIComponent(job.id)}` }, 'Follow this job'))),
+    ...(job.release ? [releaseView(job.id, job.release, asked)] : []), receiptButton(job.id));
+    await spent();
   });
   return h('section', {}, h('h2', {}, 'Run a job under this contract'), form, status.el, result);
 }

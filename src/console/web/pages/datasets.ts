@@ -8,6 +8,7 @@ import { field, h, input, run, select, Status, table, valueOf, when } from '../d
 import * as session from '../session.js';
 import { sha256Incremental, toHex } from '../../../crypto/sha256.js';
 import { policyText, PURPOSES, purposeText } from '../terms.js';
+import { priceText } from '../../../agreements/terms-text.js';
 import type { DatasetView } from '../../../datasets/dataset-view.js';
 import type { OfferView } from '../../../agreements/offer-view.js';
 import { policyFieldset } from './policy-form.js';
@@ -65,14 +66,15 @@ function publishForm(published: () => void): HTMLElement {
     const url = form.elements.namedItem('url') as HTMLInputElement;
     if (!url.value) url.placeholder = `https://your-gateway.example/${f.name}`;
   });
+  // Required fields say so in their labels (the optional ones say "optional"), not only to the browser.
   const form = h('form', { id: 'publish-form' },
-    field('Title', input('title', { required: true })),
-    field('Description', h('textarea', { name: 'description', rows: 2, required: true })),
-    field('Research field', input('researchField', { required: true }), 'e.g. cardiology'),
+    field('Title (required)', input('title', { required: true })),
+    field('Description (required)', h('textarea', { name: 'description', rows: 2, required: true })),
+    field('Research field (required)', input('researchField', { required: true }), 'e.g. cardiology'),
     field('Kind', select('kind', [['raw', 'raw data'], ['insight', 'insight data']])),
-    field('Data file', file, 'Only its size and SHA-256 are computed here; the file stays with you.'),
+    field('Data file (required)', file, 'Only its size and SHA-256 are computed here; the file stays with you.'),
     progress, digest,
-    field('Distribution URL', input('url', { type: 'url', required: true }), 'Where your gateway serves the file (https).'),
+    field('Distribution URL (required)', input('url', { type: 'url', required: true }), 'Where your gateway serves the file (https).'),
     field('Licence (optional)', input('license')),
     field('Columns (optional, for compute offers)', h('textarea', { name: 'columns', rows: 3 }), 'One per line: name type [identifier], type one of integer, number, string, boolean, date.'),
     h('button', { type: 'submit' }, 'Publish'));
@@ -95,6 +97,12 @@ function publishForm(published: () => void): HTMLElement {
     };
     const d = await run(form.querySelector('button[type=submit]'), status, 'Publishing the dataset description…', () => call<{ id: string; title: string }>('POST', '/v1/datasets', body));
     if (d) {
+      // Cleared, so pressing Publish again cannot publish the same dataset twice.
+      form.reset();
+      computed = undefined;
+      progress.value = 0;
+      digest.textContent = 'No file chosen yet.';
+      (form.elements.namedItem('url') as HTMLInputElement).placeholder = '';
       status.ok(h('span', { id: 'published' }, `Published “${d.title}” as ${d.id}.`));
       published();
     }
@@ -111,9 +119,9 @@ async function showOffers(d: DatasetView, into: HTMLElement): Promise<void> {
     const r = await run(null, status, `Loading the offers on ${d.title}…`, () => call<{ items: OfferView[] }>('GET', `/v1/datasets/${encodeURIComponent(d.id)}/offers`));
     if (!r) return;
     status.clear();
-    list.replaceChildren(r.items.length === 0 ? h('p', {}, 'No offers yet.') : table('Offers', ['Offer', 'Purposes', 'Invocations', 'Until', 'Access', 'Output policy', 'Status'], r.items.map((o) => [
+    list.replaceChildren(r.items.length === 0 ? h('p', {}, 'No offers yet.') : table('Offers', ['Offer', 'Purposes', 'Invocations', 'Until', 'Access', 'Price', 'Output policy', 'Status'], r.items.map((o) => [
       h('code', {}, o.id), h('ul', {}, ...o.purposes.map((p) => h('li', {}, purposeText(p)))), String(o.maxInvocations), when(o.validUntil), o.access ?? 'download',
-      o.outputPolicy ? policyText({ ...o.outputPolicy }) : '—', o.status,
+      priceText(o.price), o.outputPolicy ? policyText({ ...o.outputPolicy }) : '—', o.status,
     ])));
   };
   await load();

@@ -82,7 +82,14 @@ function pinForm(pins: store.Pins, saved: () => void): HTMLElement {
       status.error(new Error(`not pinned: ${message(err)}`));
     }
   });
-  return h('details', { open: !pins.logKey }, h('summary', {}, pins.logKey ? `Pinned log key: ${pins.logKey.split('+')[0]} (change)` : 'Pin the log key'), form, status.el);
+  return h('details', { open: !pins.logKey }, h('summary', { id: 'pinned-key' }, pinnedSummary(pins.logKey)), form, status.el);
+}
+
+/** The summary of the pin: the log's origin and the key id, so a changed key under the same origin shows. */
+function pinnedSummary(logKey: string): string {
+  if (!logKey) return 'Pin the log key';
+  const [origin, keyId] = logKey.split('+');
+  return `Pinned log key: ${origin}, key id ${keyId} (change)`;
 }
 
 /** Verify the served checkpoint with the pinned key and its consistency with the last one verified here. */
