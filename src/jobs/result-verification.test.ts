@@ -170,6 +170,18 @@ describe('checkReleasedCells', () => {
     expect(refusal(() => checkReleasedCells({ ...withPolicy({}), status: 'fail', rows: [] }, AGGREGATE, POLICY))?.pointers).toEqual(['/result/disclosure/policy']);
   });
 
+  it("refuses a record of rounding or noise other than the policy's", () => {
+    const withRecord = (over: Record<string, unknown>) => result({ disclosure: { ...result().disclosure, ...over } as ResultDocument['disclosure'] });
+    expect(refusal(() => checkReleasedCells(withRecord({ rounded: POLICY.roundTo }), AGGREGATE, POLICY))).toBeNull();
+    expect(refusal(() => checkReleasedCells(withRecord({ rounded: false }), AGGREGATE, POLICY))?.pointers).toEqual(['/result/disclosure/rounded']);
+    expect(refusal(() => checkReleasedCells(withRecord({ rounded: 2 }), AGGREGATE, POLICY))?.pointers).toEqual(['/result/disclosure/rounded']);
+    expect(refusal(() => checkReleasedCells(withRecord({ noise: { mechanism: 'discrete-laplace', epsilon: 1 } }), AGGREGATE, POLICY))?.pointers).toEqual(['/result/disclosure/noise']);
+    const noisy = completeOutputPolicy({ allowExtremes: true, noise: { mechanism: 'discrete-laplace', epsilon: 0.5 } });
+    const noisyResult = (noise: unknown) => result({ disclosure: { ...result().disclosure, policy: noisy as unknown as Record<string, unknown>, noise } as ResultDocument['disclosure'] });
+    expect(refusal(() => checkReleasedCells(noisyResult({ epsilon: 0.5, mechanism: 'discrete-laplace' }), AGGREGATE, noisy))).toBeNull();
+    expect(refusal(() => checkReleasedCells(noisyResult(null), AGGREGATE, noisy))?.pointers).toEqual(['/result/disclosure/noise']);
+  });
+
   it('names the differing members of the policy in the detail', () => {
     try {
       checkReleasedCells(result({ disclosure: { ...result().disclosure, policy: { ...POLICY, minCellCount: 1, roundTo: 1 } } }), AGGREGATE, POLICY);

@@ -184,6 +184,12 @@ export function checkReleasedCells(result: ResultDocument, analysis: Analysis, p
     const differs = policyDifferences(result.disclosure.policy, policy);
     bad.push({ pointer: '/result/disclosure/policy', message: `not the contract's outputPolicy (differs in ${differs.slice(0, 12).join(', ')})` });
   }
+  // What the record says was applied must be what the policy asks: rounding when roundTo > 1, the policy's noise.
+  const rounded: unknown = result.disclosure.rounded;
+  if (typeof rounded === 'boolean' ? rounded !== policy.roundTo > 1 : rounded !== policy.roundTo) {
+    bad.push({ pointer: '/result/disclosure/rounded', message: `must be ${policy.roundTo > 1} (or the base ${policy.roundTo}) under roundTo ${policy.roundTo}` });
+  }
+  if (canonicalize(result.disclosure.noise ?? null) !== canonicalize(policy.noise)) bad.push({ pointer: '/result/disclosure/noise', message: "not the contract's outputPolicy.noise" });
   if (result.status === 'review' && policy.review.reviewers.length === 0) {
     bad.push({ pointer: '/result/status', message: "review, but the contract's outputPolicy names no reviewers: nobody could release or reject the result (the node marks it pass, suppressed cells null)" });
   }
