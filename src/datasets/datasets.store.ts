@@ -22,7 +22,15 @@ export async function attestedAt(q: Queryable, id: string): Promise<Date> {
   return prior!.attested_at;
 }
 
-/** Mark the dataset withdrawn, now (the caller holds its row lock and records dataset.withdrawn). */
+/**
+ * Mark the dataset withdrawn, now, and on each of its contracts (the caller
+ * holds the dataset's row lock and records dataset.withdrawn). The contracts'
+ * flag is what a release in flight re-checks under its contract row lock
+ * (migration ContractDatasetWithdrawn): this waits for such a release to
+ * commit, and one that locks the row after this sees the withdrawal.
+ */
 export async function markWithdrawn(q: Queryable, id: string): Promise<void> {
+  // Contracts first: withdrawn_at is then later than every job a release that was in flight inserted.
+  await q.query(`UPDATE contracts SET dataset_withdrawn = true, updated_at = clock_timestamp() WHERE dataset_id = $1`, [id]);
   await q.query(`UPDATE datasets SET status = 'withdrawn', withdrawn_at = clock_timestamp() WHERE id = $1`, [id]);
 }

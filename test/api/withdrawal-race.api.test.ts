@@ -1,0 +1,62 @@
+/**
+ * "Withdrawing a dataset stops all further releases at once", with releases
+ * in flight: many simultaneous job requests on the dataset's contract while
+ * its provider withdraws it, round after round. Every release either
+ * committed before the withdrawal (its job is older than the withdrawal, its
+ * job.authorized earlier in the ledger) or released nothing; after the
+ * withdrawal's answer every request is refused with DATASET_WITHDRAWN. Until
+ * the withdrawal was recorded on the contract row, a release in flight saw
+ * the dataset as of its statement's start and committed after it.
+ */
+import { createTestContext, type TestContext } from '../helpers/context.js';
+import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
+import { activeContract, makeOffer, publishDataset } from '../helpers/scenario.js';
+
+let ctx: TestContext;
+let provider: Actor;
+let consumer: Actor;
+
+beforeAll(async () => {
+  ctx = await createTestContext({ TDS_DB_POOL_SIZE: '20' });
+  provider = await makeParticipant(ctx, ['provider']);
+  consumer = await makeParticipant(ctx, ['consumer']);
+});
+afterAll(() => ctx.close());
+
+const ROUNDS = 10;
+const PARALLEL = 60;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+it('releases nothing after a withdrawal commits, with releases in flight, round after round', async () => {
+  let overlapped = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const dataset = await publishDataset(ctx, provider, { title: `Cohort ${round}` });
+    const offer = await makeOffer(ctx, provider, dataset, { maxInvocations: 1000 });
+    const contractId = await activeContract(ctx, provider, consumer, { offerId: offer, maxInvocations: 1000 });
+    const jobs = Array.from({ length: PARALLEL }, (_, i) => sleep(i % 10).then(() => signed(ctx.app, consumer, 'post', '/v1/jobs', { contractId, purpose: 'DUO:0000006' })));
+    const withdrawal = sleep(round % 5).then(() => signed(ctx.app, provider, 'post', `/v1/datasets/${dataset}/withdraw`));
+    const [w, ...answers] = await Promise.all([withdrawal, ...jobs]);
+    expect(w.status).toBe(200);
+    const released = answers.filter((a) => a.status === 201).length;
+    expect(answers.filter((a) => a.status !== 201).map((a) => a.body.code)).toEqual(Array(PARALLEL - released).fill('DATASET_WITHDRAWN'));
+    if (released > 0 && released < PARALLEL) overlapped++;
+    // No job younger than the withdrawal ...
+    const late = (await ctx.ds.query(
+      `SELECT count(*)::int AS n FROM jobs j, datasets d WHERE d.id = $1 AND j.contract_id = $2 AND j.created_at > d.withdrawn_at`, [dataset, contractId])) as Array<{ n: number }>;
+    expect([round, late[0]!.n]).toEqual([round, 0]);
+    // ... and no job.authorized after dataset.withdrawn in the ledger.
+    await ctx.services.ledger.flush();
+    const order = (await ctx.ds.query(
+      `SELECT max(idx) FILTER (WHERE kind = 'job.authorized' AND subjects->>'contract' = $2)::int AS last_release,
+              min(idx) FILTER (WHERE kind = 'dataset.withdrawn' AND subjects->>'dataset' = $1)::int AS withdrawn
+         FROM ledger_entries WHERE subjects->>'dataset' = $1 OR subjects->>'contract' = $2`, [dataset, contractId])) as Array<{ last_release: number | null; withdrawn: number }>;
+    if (order[0]!.last_release !== null) expect([round, order[0]!.last_release < order[0]!.withdrawn]).toEqual([round, true]);
+    const used = (await signed(ctx.app, consumer, 'get', `/v1/contracts/${contractId}`)).body.invocationsUsed;
+    expect(used).toBe(released);
+    // Afterwards, refused.
+    const next = await signed(ctx.app, consumer, 'post', '/v1/jobs', { contractId, purpose: 'DUO:0000006' });
+    expect([next.status, next.body.code]).toEqual([403, 'DATASET_WITHDRAWN']);
+  }
+  // The rounds did race: in some, releases and the withdrawal overlapped.
+  expect(overlapped).toBeGreaterThan(0);
+});
