@@ -13,7 +13,7 @@ import type { Principal } from '../principal.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
 import { DatasetEntity } from './dataset.entity.js';
 import type { DatasetView } from './dataset-view.js';
-import { attestedAt, markAttested, markWithdrawn } from './datasets.store.js';
+import { attestedAt, markAttested, markContractsWithdrawn, markWithdrawn } from './datasets.store.js';
 import { distributionUrlProblem } from './distribution-url.js';
 import type { DatasetQueryV1, DatasetV1 } from '../generated/contracts.js';
 
@@ -91,8 +91,14 @@ export class DatasetsService {
   /** Owning provider: withdraw; stays visible as withdrawn, no new offers, contracts or releases. */
   async withdraw(actor: Principal, id: string): Promise<DatasetView> {
     return inTransaction(this.ds, async (tx) => {
+      const seen = await tx.getRepository(DatasetEntity).findOneBy({ id });
+      if (!seen) throw notFound('dataset', id);
+      if (seen.providerId !== actor.participantId) throw notOwner('only the providing participant can withdraw this dataset');
+      if (seen.status === 'withdrawn') throw invalidTransition('dataset', 'withdrawn', 'withdraw');
+      // The contracts first, then the dataset's row (the order of signing and the data node's calls): releases
+      // in flight on them commit before this, later ones see the withdrawal (datasets.store.ts).
+      await markContractsWithdrawn(tx, id);
       const d = await this.lockForUpdate(tx, id);
-      if (d.providerId !== actor.participantId) throw notOwner('only the providing participant can withdraw this dataset');
       if (d.status === 'withdrawn') throw invalidTransition('dataset', 'withdrawn', 'withdraw');
       // The provider's own releases under reciprocity rules in this field hold the same lock, and the ones
       // decided without it check the version this bumps: none is decided on facts that still count this

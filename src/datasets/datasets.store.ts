@@ -23,14 +23,17 @@ export async function attestedAt(q: Queryable, id: string): Promise<Date> {
 }
 
 /**
- * Mark the dataset withdrawn, now, and on each of its contracts (the caller
- * holds the dataset's row lock and records dataset.withdrawn). The contracts'
- * flag is what a release in flight re-checks under its contract row lock
- * (migration ContractDatasetWithdrawn): this waits for such a release to
- * commit, and one that locks the row after this sees the withdrawal.
+ * Record a withdrawal on each of the dataset's contracts, taking their row
+ * locks: this waits for every release in flight on them to commit, and a
+ * release that locks a row after this re-checks the flag and releases nothing
+ * (migration ContractDatasetWithdrawn). Called before the dataset's own row
+ * lock: every path that locks both takes the contract first.
  */
-export async function markWithdrawn(q: Queryable, id: string): Promise<void> {
-  // Contracts first: withdrawn_at is then later than every job a release that was in flight inserted.
+export async function markContractsWithdrawn(q: Queryable, id: string): Promise<void> {
   await q.query(`UPDATE contracts SET dataset_withdrawn = true, updated_at = clock_timestamp() WHERE dataset_id = $1`, [id]);
+}
+
+/** Mark the dataset withdrawn, now (the caller holds its row lock and records dataset.withdrawn). */
+export async function markWithdrawn(q: Queryable, id: string): Promise<void> {
   await q.query(`UPDATE datasets SET status = 'withdrawn', withdrawn_at = clock_timestamp() WHERE id = $1`, [id]);
 }

@@ -10,7 +10,7 @@
  */
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
-import { activeContract, makeOffer, publishDataset } from '../helpers/scenario.js';
+import { activeContract, makeOffer, publishDataset, signCanonical } from '../helpers/scenario.js';
 
 let ctx: TestContext;
 let provider: Actor;
@@ -59,4 +59,32 @@ it('releases nothing after a withdrawal commits, with releases in flight, round 
   }
   // The rounds did race: in some, releases and the withdrawal overlapped.
   expect(overlapped).toBeGreaterThan(0);
+});
+
+it('a countersignature racing the withdrawal: one of them first, never a deadlock or a 500, round after round', async () => {
+  const outcomes = new Set<string>();
+  for (let round = 0; round < ROUNDS; round++) {
+    const dataset = await publishDataset(ctx, provider, { title: `Signing race ${round}` });
+    const offer = await makeOffer(ctx, provider, dataset);
+    // Several contracts awaiting the provider: the withdrawal marks them all while signatures lock them one by one.
+    const waiting: Array<{ id: string; canonical: string }> = [];
+    for (let i = 0; i < 4; i++) {
+      const proposed = await signed(ctx.app, consumer, 'post', '/v1/contracts', { offerId: offer, purposes: ['DUO:0000006'], maxInvocations: 5 });
+      const { id, canonical } = proposed.body as { id: string; canonical: string };
+      expect((await signed(ctx.app, consumer, 'post', `/v1/contracts/${id}/signatures`, { kid: consumer.kid, signature: signCanonical(consumer, canonical) })).status).toBe(200);
+      waiting.push({ id, canonical });
+    }
+    const signatures = waiting.map((c, i) => sleep(i).then(() => signed(ctx.app, provider, 'post', `/v1/contracts/${c.id}/signatures`, { kid: provider.kid, signature: signCanonical(provider, c.canonical) })));
+    const [w, ...signs] = await Promise.all([sleep(round % 4).then(() => signed(ctx.app, provider, 'post', `/v1/datasets/${dataset}/withdraw`)), ...signatures]);
+    expect(w.status).toBe(200);
+    for (const [i, r] of signs.entries()) {
+      expect([200, 403]).toContain(r.status);
+      if (r.status === 403) expect(r.body.code).toBe('DATASET_WITHDRAWN');
+      outcomes.add(String(r.status));
+      // Whatever the order, the contract releases nothing now.
+      const job = await signed(ctx.app, consumer, 'post', '/v1/jobs', { contractId: waiting[i]!.id, purpose: 'DUO:0000006' });
+      expect(job.status).toBe(403);
+    }
+  }
+  expect(outcomes.size).toBeGreaterThan(0);
 });
