@@ -10,8 +10,9 @@ import { CreateLedgerCosignatures1765030000001 } from './1765030000001-CreateLed
 import { CreateContractListIndexes1765210000000 } from './1765210000000-CreateContractListIndexes.js';
 import { RuleListPrecision1765270000000 } from './1765270000000-RuleListPrecision.js';
 import { ContractDatasetWithdrawn1765280000000 } from './1765280000000-ContractDatasetWithdrawn.js';
+import { ContractPartiesActive1765290000000 } from './1765290000000-ContractPartiesActive.js';
 import { AddJobFailureAndExpiry1765230000000 } from './1765230000000-AddJobFailureAndExpiry.js';
 import { CreateReciprocityReceived1765250000000 } from './1765250000000-CreateReciprocityReceived.js';
 import { BindJobsToContractParties1765260000000 } from './1765260000000-BindJobsToContractParties.js';
 
-export const migrations = [CreateParticipants1764000000000, CreateAgreements1764000001000, CreateLedger1764000002000, AddComputeToData1765010000000, CreateLedgerPartyIndex1765030000000, CreateLedgerCosignatures1765030000001, CreateStatements1765040000000, CreateContractListIndexes1765210000000, AddJobFailureAndExpiry1765230000000, AddContributionEvidence1765240000001, CreateReciprocityReceived1765250000000, BindJobsToContractParties1765260000000, RuleListPrecision1765270000000, ContractDatasetWithdrawn1765280000000];
+export const migrations = [CreateParticipants1764000000000, CreateAgreements1764000001000, CreateLedger1764000002000, AddComputeToData1765010000000, CreateLedgerPartyIndex1765030000000, CreateLedgerCosignatures1765030000001, CreateStatements1765040000000, CreateContractListIndexes1765210000000, AddJobFailureAndExpiry1765230000000, AddContributionEvidence1765240000001, CreateReciprocityReceived1765250000000, BindJobsToContractParties1765260000000, RuleListPrecision1765270000000, ContractDatasetWithdrawn1765280000000, ContractPartiesActive1765290000000];

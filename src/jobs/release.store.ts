@@ -97,11 +97,11 @@ export interface ReleaseFacts {
  */
 // A contract row `t` that may release one more invocation: active, in its window, not exhausted, its dataset
 // published and both parties active. The one condition of every release statement, single or batched.
-// dataset_withdrawn is the withdrawal on the locked row itself (re-checked against a concurrent commit, which
-// the datasets subquery is not); the subquery stays as the check of record.
+// dataset_withdrawn and parties_active are the withdrawal and the parties' status on the locked row itself
+// (re-checked against a concurrent commit, which the subqueries are not); the subqueries stay as the checks of record.
 function releasable(t: string): string {
   return `${t}.state = 'active' AND ${t}.invocations_used < ${t}.max_invocations
-     AND now() >= ${t}.valid_from AND now() < ${t}.valid_until AND NOT ${t}.dataset_withdrawn
+     AND now() >= ${t}.valid_from AND now() < ${t}.valid_until AND NOT ${t}.dataset_withdrawn AND ${t}.parties_active
      AND EXISTS (SELECT 1 FROM datasets d WHERE d.id = ${t}.dataset_id AND d.status = 'published')
      AND (SELECT count(*) FROM participants p WHERE p.id IN (${t}.consumer_id, ${t}.provider_id) AND p.status = 'active') = 2`;
 }

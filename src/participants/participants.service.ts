@@ -13,7 +13,7 @@ import { ParticipantEntity, type Role } from './participant.entity.js';
 import type { ParticipantView } from './participant-view.js';
 import { ParticipantKeyEntity } from './participant-key.entity.js';
 import { decodeCursor, encodeCursor } from '../db/keyset-cursor.js';
-import { deleteExpiredTokens, findKey, insertTokenUse, lockParticipantForUpdate, readKeyState, publicKeyOfParticipant, recordUseAndReadState, signingKeyOfParticipant, revokeCurrentKey, contractPartyOf } from './participants.store.js';
+import { deleteExpiredTokens, findKey, insertTokenUse, lockParticipantForUpdate, readKeyState, publicKeyOfParticipant, recordUseAndReadState, signingKeyOfParticipant, revokeCurrentKey, contractPartyOf, markContractsOfParty } from './participants.store.js';
 import type { ParticipantRegistrationV1 } from '../generated/contracts.js';
 
 /** Body of a registration (already schema-checked): the type generated from participant-registration.v1. */
@@ -112,6 +112,7 @@ export class ParticipantsService {
       if (p.status === to) return this.view(tx, id, true); // idempotent: already there
       if (!from.includes(p.status)) throw invalidTransition('participant', p.status, kind.split('.')[1]!);
       await repo.update({ id }, { status: to, updatedAt: new Date() });
+      await markContractsOfParty(tx, id);
       await appendEvent(tx, { kind, actor: actor.participantId, subjects: { participant: id }, data: { from: p.status, to } });
       return this.view(tx, id, true);
     });

@@ -89,3 +89,19 @@ export async function signingKeyOfParticipant(q: Queryable, participantId: strin
   const rows = (await q.query('SELECT public_jwk, revoked_at FROM participant_keys WHERE kid = $1 AND participant_id = $2 FOR SHARE', [kid, participantId])) as Array<{ public_jwk: PublicJwk; revoked_at: Date | null }>;
   return rows[0] ? { publicJwk: rows[0].public_jwk, revokedAt: rows[0].revoked_at } : null;
 }
+
+/**
+ * Record on every contract of the participant whether both its parties are
+ * active now (in tx, after the participant's status changed). A release
+ * re-checks this on its locked contract row (migration
+ * ContractPartiesActive): a suspension waits for the releases in flight on
+ * those contracts and stops every one that locks a row after it.
+ */
+export async function markContractsOfParty(tx: EntityManager, participantId: string): Promise<void> {
+  await tx.query(
+    `UPDATE contracts c SET parties_active = NOT EXISTS (SELECT 1 FROM participants p WHERE p.id IN (c.consumer_id, c.provider_id) AND p.status <> 'active'),
+            updated_at = clock_timestamp()
+      WHERE c.consumer_id = $1 OR c.provider_id = $1`,
+    [participantId],
+  );
+}

@@ -1,12 +1,12 @@
 /**
- * "Withdrawing a dataset stops all further releases at once", with releases
- * in flight: many simultaneous job requests on the dataset's contract while
- * its provider withdraws it, round after round. Every release either
- * committed before the withdrawal (its job is older than the withdrawal, its
- * job.authorized earlier in the ledger) or released nothing; after the
- * withdrawal's answer every request is refused with DATASET_WITHDRAWN. Until
- * the withdrawal was recorded on the contract row, a release in flight saw
- * the dataset as of its statement's start and committed after it.
+ * What stops releases stops the ones in flight too: "withdrawing a dataset
+ * stops all further releases at once", and a suspended participant can do
+ * nothing. Many simultaneous job requests on a contract while its dataset is
+ * withdrawn, or its consumer suspended, round after round: every release
+ * either committed before (its job older, its job.authorized earlier in the
+ * ledger) or released nothing. Until both were recorded on the contract row,
+ * a release in flight read them as of its statement's start and committed
+ * after them. And a countersignature racing a withdrawal never deadlocks.
  */
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { makeParticipant, signed, type Actor } from '../helpers/actors.js';
@@ -87,4 +87,31 @@ it('a countersignature racing the withdrawal: one of them first, never a deadloc
     }
   }
   expect(outcomes.size).toBeGreaterThan(0);
+});
+
+it('releases nothing after a suspension of the consumer commits, with releases in flight, round after round', async () => {
+  let overlapped = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const suspended = await makeParticipant(ctx, ['consumer']);
+    const contractId = await activeContract(ctx, provider, suspended, { maxInvocations: 1000, offer: { maxInvocations: 1000 } });
+    const jobs = Array.from({ length: PARALLEL }, (_, i) => sleep(i % 10).then(() => signed(ctx.app, suspended, 'post', '/v1/jobs', { contractId, purpose: 'DUO:0000006' })));
+    const suspension = sleep(round % 5).then(() => signed(ctx.app, ctx.operator, 'post', `/v1/participants/${suspended.id}/suspend`));
+    const [s, ...answers] = await Promise.all([suspension, ...jobs]);
+    expect(s.status).toBe(200);
+    const released = answers.filter((a) => a.status === 201).length;
+    for (const a of answers.filter((x) => x.status !== 201)) expect(['PARTICIPANT_NOT_ACTIVE', 'PARTICIPANT_SUSPENDED']).toContain(a.body.code);
+    if (released > 0 && released < PARALLEL) overlapped++;
+    await ctx.services.ledger.flush();
+    const order = (await ctx.ds.query(
+      `SELECT max(idx) FILTER (WHERE kind = 'job.authorized' AND subjects->>'contract' = $2)::int AS last_release,
+              min(idx) FILTER (WHERE kind = 'participant.suspended' AND subjects->>'participant' = $1)::int AS suspended
+         FROM ledger_entries WHERE subjects->>'participant' = $1 OR subjects->>'contract' = $2`, [suspended.id, contractId])) as Array<{ last_release: number | null; suspended: number }>;
+    if (order[0]!.last_release !== null) expect([round, order[0]!.last_release < order[0]!.suspended]).toEqual([round, true]);
+    const used = (await ctx.ds.query('SELECT invocations_used FROM contracts WHERE id = $1', [contractId])) as Array<{ invocations_used: number }>;
+    expect(used[0]!.invocations_used).toBe(released);
+    // Reinstated, it releases again: the contract's record follows the status back.
+    expect((await signed(ctx.app, ctx.operator, 'post', `/v1/participants/${suspended.id}/approve`)).status).toBe(200);
+    expect((await signed(ctx.app, suspended, 'post', '/v1/jobs', { contractId, purpose: 'DUO:0000006' })).status).toBe(201);
+  }
+  expect(overlapped).toBeGreaterThan(0);
 });
