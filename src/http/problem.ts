@@ -133,6 +133,9 @@ export function toDomainError(err: unknown): DomainError | undefined {
   if (e?.type === 'entity.parse.failed') return new DomainError('MALFORMED_JSON', 'the request body is not valid JSON');
   if (e?.type === 'entity.too.large') return new DomainError('PAYLOAD_TOO_LARGE', 'the request body is larger than the limit');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return unsupportedMediaType('unsupported body encoding');
+  // The router's decoding of a path parameter ('%ZZ', an overlong or surrogate sequence) where a route's own
+  // middleware runs before the input guard: the same refusal the guard gives.
+  if (err instanceof URIError) return validationFailed('the request path is not valid percent-encoded UTF-8', [{ pointer: '/path', message: 'is not valid percent-encoded UTF-8' }]);
   if (e?.status && e.status >= 400 && e.status < 500 && e.expose) return new DomainError('VALIDATION_FAILED', 'the request could not be read');
   if (isDatabaseUnavailable(err)) return new DomainError('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later');
   if (isDataException(err)) return validationFailed('a value in the request is not valid for its field');

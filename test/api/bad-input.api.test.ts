@@ -79,14 +79,19 @@ describe('structure', () => {
 
 describe('ids and cursors', () => {
   it('answers malformed ids in every path with 404 and unknown datasets\' offers with 404', async () => {
-    for (const id of ['nope', '%00', '1%20OR%201=1', 'ffffffff-ffff-ffff-ffff-ffffffffffff%00', '%ED%A0%80']) {
-      for (const path of [`/v1/datasets/${id}`, `/v1/datasets/${id}/offers`, `/v1/offers/${id}`, `/v1/contracts/${id}`, `/v1/jobs/${id}`, `/v1/participants/${id}`]) {
+    for (const id of ['nope', '%00', '1%20OR%201=1', 'ffffffff-ffff-ffff-ffff-ffffffffffff%00', '%ED%A0%80', '%', '%ZZ', '%C0%80']) {
+      for (const path of [`/v1/datasets/${id}`, `/v1/datasets/${id}/offers`, `/v1/offers/${id}`, `/v1/contracts/${id}`, `/v1/jobs/${id}`, `/v1/participants/${id}`, `/v1/jobs/${id}/result`, `/v1/jobs/${id}/receipt`]) {
         const res = await signed(ctx.app, consumer, 'get', path);
         expect([path, res.status]).toEqual([path, res.status === 400 ? 400 : 404]);
       }
     }
     const res = await signed(ctx.app, consumer, 'get', '/v1/datasets/00000000-0000-4000-8000-000000000000/offers');
     expect([res.status, res.body.code]).toEqual([404, 'NOT_FOUND']);
+    // The result route's own body reader runs before the edge's guard: the router's decoding refuses there, as a 400.
+    for (const id of ['%', '%ZZ', '%C0%80', '%ED%A0%80']) {
+      const posted = await signed(ctx.app, provider, 'post', `/v1/jobs/${id}/result`, { result: {}, signature: 'x' });
+      expect([id, posted.status, posted.body.code]).toEqual([id, 400, 'VALIDATION_FAILED']);
+    }
   });
 
   it('refuses crafted pagination cursors', async () => {
