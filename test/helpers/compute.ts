@@ -66,7 +66,14 @@ export function passingResult(claim: { id: string; contractId: string; analysisD
     status: 'pass',
     columns: [{ name: 'sex', type: 'string' }, { name: 'count', type: 'integer' }, { name: 'mean_los_days', type: 'number' }],
     rows: [['F', 520, 4.25], ['M', 475, null]],
-    disclosure: { policy: claim.document.outputPolicy ?? {}, checks: [{ check: 'minCellCount', outcome: 'pass', cells: 2 }, { check: 'minCellCount', outcome: 'suppressed', cells: 1 }, { check: 'dominance', outcome: 'suppressed', cells: 1 }], suppressedRows: 1, rounded: true, noise: null },
+    disclosure: {
+      policy: claim.document.outputPolicy ?? {},
+      checks: [{ check: 'minCellCount', outcome: 'pass', cells: 2 }, { check: 'minCellCount', outcome: 'suppressed', cells: 1 }, { check: 'dominance', outcome: 'suppressed', cells: 1 }],
+      suppressedRows: 1,
+      // What the policy asks, as the node records it: rounding when roundTo > 1 (default 5), the policy's noise.
+      rounded: ((claim.document.outputPolicy as { roundTo?: number } | undefined)?.roundTo ?? 5) > 1,
+      noise: (claim.document.outputPolicy as { noise?: unknown } | undefined)?.noise ?? null,
+    },
     producedAt: '2026-12-01T20:00:00.000Z',
     ...over,
   };
