@@ -103,6 +103,12 @@ export async function computeFacts(tx: EntityManager, contractId: string): Promi
   return rows[0]!;
 }
 
+/** The signed document of a contract, read without locks (what a read-only request needs: it never changes). */
+export async function contractDocumentOf(q: EntityManager, contractId: string): Promise<Record<string, unknown>> {
+  const rows = (await q.query('SELECT document FROM contract_documents WHERE contract_id = $1', [contractId])) as Array<{ document: Record<string, unknown> }>;
+  return rows[0]?.document ?? {};
+}
+
 /** The keys that may sign for a participant now: its current key, and keys rotated away after `since`. */
 export async function signingKeys(tx: EntityManager, participantId: string, since: Date): Promise<Array<{ kid: string; public_jwk: { kty: 'OKP'; crv: 'Ed25519'; x: string } }>> {
   return (await tx.query(

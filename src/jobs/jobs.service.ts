@@ -37,7 +37,7 @@ import { computeJobView } from './compute-job-view.js';
 import type { DownloadJobView, JobView } from './job-view.js';
 import { ReleaseBatcher } from './release-batcher.js';
 import { isNamedReviewer } from './review-policy.js';
-import { computeFacts } from './job-queue.store.js';
+import { contractDocumentOf } from './job-queue.store.js';
 import { CONTRACT_FACTS_MAX, contractFactsOf, isIdempotencyConflict, releasedJob, releaseValues, requestDigestOf, type ContractFacts, type ReleaseTerms } from './release-parts.js';
 
 /** Body of a job request (already schema-checked). */
@@ -436,7 +436,7 @@ export class JobsService {
     if (!j) throw notFound('job', id);
     // A reviewer named by a compute contract's policy reads the job it is asked to review (analysis, purpose, dataset).
     const may = j.consumerId === actor.participantId || j.providerId === actor.participantId || actor.roles.includes('operator') || actor.roles.includes('auditor')
-      || (j.access === 'compute' && actor.roles.includes('reviewer') && isNamedReviewer(actor, (await computeFacts(this.ds.manager, j.contractId)).document, j.consumerId));
+      || (j.access === 'compute' && actor.roles.includes('reviewer') && isNamedReviewer(actor, await contractDocumentOf(this.ds.manager, j.contractId), j.consumerId));
     if (!may) throw forbidden('only the job\'s parties, the reviewers its policy names, the operator and auditors may read it');
     return view(j, j.consumerId === actor.participantId);
   }
